@@ -1,0 +1,1 @@
+export * as Hello from "./Hello.ts"

@@ -1,0 +1,2 @@
+import { Hello } from "@brick/core"
+export const x = Hello.hello("node")
