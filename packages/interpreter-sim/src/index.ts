@@ -1,2 +1,1 @@
-import { Hello } from "@brick/core"
-export const x = Hello.hello("sim")
+export {}
