@@ -1,0 +1,86 @@
+/**
+ * The /dev/disk/by-path names udev gives iSCSI LUNs (systemd's path_id):
+ * `ip-<portal>-iscsi-<iqn>-lun-<L>` for software transports, with a
+ * `pci-DDDD:BB:DD.F-` prefix for offload HBAs. `L` is the kernel's LUN.
+ */
+import { type Iqn, isIqn } from "./Iqn.ts"
+import { format as formatPortal, parse as parsePortal, type Portal } from "./Portal.ts"
+
+/** The parts of a by-path name. */
+export interface ByPathName {
+  readonly pci: string | undefined
+  readonly portal: Portal
+  readonly iqn: Iqn
+  readonly kernelLun: number
+}
+
+/** The directory of the links. */
+export const directory = "/dev/disk/by-path"
+
+const pciPattern = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/
+
+/** True when `s` is a PCI address `DDDD:BB:DD.F`. */
+export const isPciAddress = (s: string): boolean => pciPattern.test(s)
+
+/** path_id's LUN text: decimal below 256, else `0x` + 16 hex digits. */
+export const lunText = (kernelLun: number): string =>
+  kernelLun < 256
+    ? String(kernelLun)
+    : `0x${(kernelLun & 0xffff).toString(16).padStart(4, "0")}${((kernelLun >>> 16) & 0xffff).toString(16).padStart(4, "0")}00000000`
+
+const parseLunText = (s: string): number | undefined => {
+  if (/^\d+$/.test(s)) {
+    const n = Number(s)
+    return n < 256 ? n : undefined
+  }
+  const m = /^0x([0-9a-f]{4})([0-9a-f]{4})00000000$/.exec(s)
+  if (!m) return undefined
+  const n = parseInt(m[1]!, 16) + parseInt(m[2]!, 16) * 0x10000
+  return n >= 256 ? n : undefined
+}
+
+/** The link name (not the whole path) of a LUN. */
+export const name = (p: Pick<ByPathName, "pci" | "portal" | "iqn" | "kernelLun">): string =>
+  `${p.pci === undefined ? "" : `pci-${p.pci}-`}ip-${p.portal}-iscsi-${p.iqn}-lun-${lunText(p.kernelLun)}`
+
+/** The whole /dev/disk/by-path path of a LUN. */
+export const path = (p: Pick<ByPathName, "pci" | "portal" | "iqn" | "kernelLun">): string => `${directory}/${name(p)}`
+
+const namePattern = /^(?:pci-([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7])-)?ip-(.+?)-iscsi-(.+)-lun-(\d+|0x[0-9a-f]{16})$/
+
+/** Parses a link name back into its parts; undefined when it is not an iSCSI by-path name. */
+export const parse = (linkName: string): ByPathName | undefined => {
+  const m = namePattern.exec(linkName)
+  if (!m) return undefined
+  const kernelLun = parseLunText(m[4]!)
+  if (kernelLun === undefined || !isPortalText(m[2]!) || !isIqn(m[3]!)) return undefined
+  return { pci: m[1], portal: m[2] as Portal, iqn: m[3] as Iqn, kernelLun }
+}
+
+/** A canonical portal text (as udev writes it: always with the port). */
+const isPortalText = (s: string): boolean => {
+  const parts = parsePortal(s)
+  return parts !== undefined && formatPortal(parts) === s
+}
+
+/**
+ * Whether a link name is the LUN's, whatever the offload HBA's PCI address:
+ * what to match when the address is not known yet.
+ */
+export const matches = (linkName: string, p: Pick<ByPathName, "portal" | "iqn" | "kernelLun">, offload: boolean): boolean => {
+  const parsed = parse(linkName)
+  return parsed !== undefined && parsed.portal === p.portal && parsed.iqn === p.iqn &&
+    parsed.kernelLun === p.kernelLun && (offload ? parsed.pci !== undefined : parsed.pci === undefined)
+}
+
+/**
+ * The PCI address of an offload HBA from its iscsi_host's sysfs link, e.g.
+ * `../../devices/pci0000:00/0000:00:03.0/0000:03:00.1/host2/iscsi_host/host2`
+ * → `0000:03:00.1` (the last PCI device above the SCSI host).
+ */
+export const pciAddressOfHost = (hostLink: string): string | undefined => {
+  const segments = hostLink.split("/")
+  const host = segments.findIndex((s) => /^host\d+$/.test(s))
+  const above = host === -1 ? segments : segments.slice(0, host)
+  return [...above].reverse().find(isPciAddress)
+}
