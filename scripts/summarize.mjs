@@ -1,0 +1,20 @@
+// Prints one closing line, "tests: N passed, N failed, N skipped", from vitest JSON reports.
+import { readFileSync } from "node:fs"
+
+let passed = 0, failed = 0, skipped = 0
+for (const file of process.argv.slice(2)) {
+  let report
+  try {
+    report = JSON.parse(readFileSync(file, "utf8"))
+  } catch {
+    console.error(`no report in ${file}`)
+    failed += 1
+    continue
+  }
+  passed += report.numPassedTests ?? 0
+  const failedTests = report.numFailedTests ?? 0
+  failed += failedTests > 0 ? failedTests : (report.numFailedTestSuites ?? 0)
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
+}
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`)
+process.exit(failed > 0 || passed === 0 ? 1 : 0)
