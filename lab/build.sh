@@ -232,7 +232,7 @@ install -m 0755 "$LAB_DIR/guest/initramfs-init" "$I/init"
 (cd "$I" && find . | cpio -o -H newc --quiet | gzip -1) >"$TMP/initrd.gz"
 rm -rf "$I"
 
-mkfs.ext4 -q -F -L brick-lab -E lazy_itable_init=1,lazy_journal_init=1 -d "$R" "$TMP/root.img" "$IMAGE_SIZE"
+mkfs.ext4 -q -F -L brick-lab -E lazy_itable_init=1,lazy_journal_init=1 -d "$R" "$TMP/root.img" "$IMAGE_SIZE" >&2
 rm -rf --one-file-system "$R"
 {
     echo "hash=$hash"
