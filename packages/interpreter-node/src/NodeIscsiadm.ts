@@ -1,0 +1,167 @@
+/**
+ * The Iscsiadm service on a real host: each typed operation becomes one or
+ * a few `iscsiadm` commands (argv from IscsiadmArgs, spawned through the
+ * CommandRunner), exit codes become IscsiadmReasons (IscsiadmExit), output is
+ * parsed by IscsiadmOutput. A new path costs 3 calls: node new, one update
+ * carrying every setting, login.
+ */
+import { Iscsiadm } from "@brick/core"
+import { Effect, Layer, Option } from "effect"
+import * as NodeFs from "node:fs/promises"
+import { type CommandResult, CommandRunner, type RunOptions } from "./CommandRunner.ts"
+import * as Args from "./IscsiadmArgs.ts"
+import { reasonFor } from "./IscsiadmExit.ts"
+import * as Output from "./IscsiadmOutput.ts"
+import { NodeHostConfig } from "./NodeHostConfig.ts"
+import type { Word } from "./Redaction.ts"
+import * as RootPath from "./RootPath.ts"
+
+const maxDetail = 1000
+
+/** The useful part of what a failed command printed: stderr (else stdout), trimmed and bounded. */
+export const detailOf = (result: Pick<CommandResult, "stdout" | "stderr">): string => {
+  const text = (result.stderr.trim() || result.stdout.trim())
+  return text.length > maxDetail ? `…${text.slice(text.length - maxDetail)}` : text
+}
+
+const nodeTarget = (node: Iscsiadm.NodeRecord): string => `${node.iqn} ${node.portal} iface ${node.iface}`
+
+/** Builds the service from a CommandRunner and the host configuration. */
+export const make = Effect.gen(function*() {
+  const runner = yield* CommandRunner
+  const config = yield* NodeHostConfig
+  const long: RunOptions = { timeout: config.loginCommandTimeout }
+
+  /** Runs one iscsiadm command; a non-zero exit fails with its reason unless `accept` takes it. */
+  const run = (
+    operation: string,
+    target: string,
+    args: () => ReadonlyArray<Word>,
+    options?: RunOptions
+  ): Effect.Effect<CommandResult, Iscsiadm.IscsiadmError> =>
+    Effect.try({
+      try: args,
+      catch: (e) =>
+        new Iscsiadm.IscsiadmError({
+          operation,
+          target,
+          reason: { _tag: "Failed" },
+          detail: e instanceof Args.UnsafeValue ? e.message : "could not build the command"
+        })
+    }).pipe(
+      Effect.flatMap((argv) => runner.run("iscsiadm", argv, options)),
+      Effect.catchTag("CommandError", (e) =>
+        Effect.fail(
+          new Iscsiadm.IscsiadmError({
+            operation,
+            target,
+            reason: e.reason._tag === "TimedOut" ? { _tag: "Timeout" } : { _tag: "Failed" },
+            detail: e.message
+          })
+        )),
+      Effect.flatMap((result) =>
+        result.exitCode === 0 ? Effect.succeed(result) : Effect.fail(
+          new Iscsiadm.IscsiadmError({
+            operation,
+            target,
+            reason: reasonFor(result.exitCode),
+            exitCode: result.exitCode,
+            detail: detailOf(result)
+          })
+        )
+      )
+    )
+
+  const traced = (operation: string, target: string) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    self.pipe(
+      Effect.annotateLogs({ operation: `iscsiadm.${operation}`, target }),
+      Effect.withSpan(`Iscsiadm.${operation}`, { attributes: { target } })
+    )
+
+  /** NotFound as an empty answer (iscsiadm exits 21 when there is nothing to list). */
+  const emptyWhenNotFound = <A>(self: Effect.Effect<ReadonlyArray<A>, Iscsiadm.IscsiadmError>) =>
+    Effect.catchIf(self, (e) => e.reason._tag === "NotFound", () => Effect.succeed<ReadonlyArray<A>>([]))
+
+  const updateNode = (node: Iscsiadm.NodeRecord, settings: Iscsiadm.NodeSettings) =>
+    Effect.suspend(() => {
+      const target = nodeTarget(node)
+      return Args.nodeParams(settings).length === 0
+        ? Effect.void
+        : Effect.asVoid(run("update", target, () => Args.nodeUpdate(node, settings)!))
+    })
+
+  return Iscsiadm.Iscsiadm.of({
+    discover: (options) => {
+      const target = `${options.portal} iface ${options.iface}`
+      return Effect.gen(function*() {
+        const commands = Args.discovery(options)
+        let last: CommandResult | undefined
+        for (const argv of commands) last = yield* run("discover", target, () => argv, long)
+        return Output.parseTargets(last!.stdout)
+      }).pipe(traced("discover", target))
+    },
+    createNode: (node, settings) =>
+      run("new", nodeTarget(node), () => Args.nodeNew(node)).pipe(
+        Effect.andThen(updateNode(node, settings)),
+        traced("createNode", nodeTarget(node))
+      ),
+    updateNode: (node, settings) => updateNode(node, settings).pipe(traced("updateNode", nodeTarget(node))),
+    deleteNode: (node) =>
+      run("delete", nodeTarget(node), () => Args.nodeDelete(node)).pipe(
+        Effect.asVoid,
+        traced("deleteNode", nodeTarget(node))
+      ),
+    listNodes: run("list nodes", "all", () => Args.nodeList).pipe(
+      Effect.map((r) => Output.parseNodeTree(r.stdout)),
+      emptyWhenNotFound,
+      traced("listNodes", "all")
+    ),
+    login: (node) =>
+      run("login", nodeTarget(node), () => Args.login(node), long).pipe(
+        Effect.asVoid,
+        traced("login", nodeTarget(node))
+      ),
+    logout: (node) =>
+      run("logout", nodeTarget(node), () => Args.logout(node), long).pipe(
+        Effect.asVoid,
+        traced("logout", nodeTarget(node))
+      ),
+    listIfaces: run("list ifaces", "all", () => Args.ifaceList).pipe(
+      Effect.map((r) => Output.parseIfaces(r.stdout)),
+      emptyWhenNotFound,
+      traced("listIfaces", "all")
+    ),
+    createIface: (name, settings) =>
+      run("iface new", name, () => Args.ifaceNew(name)).pipe(
+        Effect.andThen(run("iface update", name, () => Args.ifaceUpdate(name, settings))),
+        Effect.asVoid,
+        traced("createIface", name)
+      ),
+    deleteIface: (name) =>
+      run("iface delete", name, () => Args.ifaceDelete(name)).pipe(Effect.asVoid, traced("deleteIface", name)),
+    initiatorName: Effect.tryPromise({
+      try: () => NodeFs.readFile(RootPath.resolve(config.root, "/etc/iscsi/initiatorname.iscsi"), "utf8"),
+      catch: (e) => e as NodeJS.ErrnoException
+    }).pipe(
+      Effect.map(Output.parseInitiatorName),
+      Effect.catch((e) =>
+        e.code === "ENOENT"
+          ? Effect.succeed(Option.none<string>())
+          : Effect.fail(
+            new Iscsiadm.IscsiadmError({
+              operation: "initiator name",
+              target: "/etc/iscsi/initiatorname.iscsi",
+              reason: { _tag: "Failed" },
+              detail: e.code ?? String(e)
+            })
+          )
+      )
+    )
+  })
+})
+
+/** Iscsiadm over the real `iscsiadm`. */
+export const layer: Layer.Layer<Iscsiadm.Iscsiadm, never, CommandRunner | NodeHostConfig> = Layer.effect(
+  Iscsiadm.Iscsiadm,
+  make
+)

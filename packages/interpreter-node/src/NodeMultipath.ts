@@ -1,0 +1,103 @@
+/**
+ * The Multipath service on a real host (multipath-tools 0.9.x):
+ * - isRunning: `multipathd show daemon` with the short probe timeout;
+ * - addMap: `multipathd add map <wwid>`, falling back to `multipath <wwid>`
+ *   when multipathd answers `fail`;
+ * - addPath / removePath: `multipathd add path sdX` / `multipathd del path sdX`;
+ * - flushMap: `multipath -f NAME` (`map in use` → InUse);
+ * - resizeMap: `multipathd resize map NAME`.
+ * multipathd's client may exit 0 and print `fail`; both are checked.
+ */
+import { Multipath, type Wwn } from "@brick/core"
+import { Effect, Layer } from "effect"
+import { type CommandResult, CommandRunner, type Program, type RunOptions } from "./CommandRunner.ts"
+import { NodeHostConfig } from "./NodeHostConfig.ts"
+
+type Reason = Multipath.MultipathReason
+
+/** A device or map name brick may pass to multipath tools: one plain word, not an option. */
+export const isSafeName = (s: string): boolean => /^[A-Za-z0-9_][A-Za-z0-9._:!+@-]{0,254}$/.test(s)
+
+/** Whether multipathd's reply (or the tool's output) reports failure. */
+export const replyFailed = (r: Pick<CommandResult, "exitCode" | "stdout">): boolean =>
+  r.exitCode !== 0 || /^(fail|timeout|error)\b/i.test(r.stdout.trim())
+
+/** The reason a failed multipath command's output stands for. */
+export const reasonOf = (text: string): Reason => {
+  if (/in use/i.test(text)) return { _tag: "InUse" }
+  if (/failed to connect|can't connect|cannot connect|connection refused|no such file or directory.*socket|not running|receiving packet|sending packet/i.test(text)) {
+    return { _tag: "NotRunning" }
+  }
+  if (/not found|not a multipath device|not present|no such|doesn't exist|does not exist|already removed|invalid map/i.test(text)) {
+    return { _tag: "NotFound" }
+  }
+  return { _tag: "Failed" }
+}
+
+const output = (r: Pick<CommandResult, "stdout" | "stderr">) => [r.stderr.trim(), r.stdout.trim()].filter(Boolean).join("\n")
+
+/** Builds the service from a CommandRunner. */
+export const make = Effect.gen(function*() {
+  const runner = yield* CommandRunner
+  const config = yield* NodeHostConfig
+
+  const run = (
+    operation: string,
+    target: string,
+    program: Program,
+    args: ReadonlyArray<string>,
+    options?: RunOptions
+  ): Effect.Effect<CommandResult, Multipath.MultipathError> =>
+    (isSafeName(target)
+      ? runner.run(program, args, options).pipe(
+        Effect.mapError((e) =>
+          new Multipath.MultipathError({
+            operation,
+            target,
+            reason: e.reason._tag === "SpawnFailed" ? { _tag: "NotRunning" } : { _tag: "Failed" },
+            detail: e.message
+          })
+        ),
+        Effect.flatMap((r) =>
+          replyFailed(r)
+            ? Effect.fail(
+              new Multipath.MultipathError({ operation, target, reason: reasonOf(output(r)), detail: output(r) })
+            )
+            : Effect.succeed(r)
+        )
+      )
+      : Effect.fail(
+        new Multipath.MultipathError({ operation, target, reason: { _tag: "Failed" }, detail: "not a device or map name" })
+      )).pipe(
+        Effect.annotateLogs({ operation: `multipath.${operation}`, target }),
+        Effect.withSpan(`Multipath.${operation}`, { attributes: { target } })
+      )
+
+  const addMap = (wwn: Wwn.Wwn) =>
+    run("addMap", wwn, "multipathd", ["add", "map", wwn]).pipe(
+      Effect.catchIf(
+        (e) => e.reason._tag !== "NotRunning",
+        () => run("addMap", wwn, "multipath", [wwn])
+      ),
+      Effect.asVoid
+    )
+
+  return Multipath.Multipath.of({
+    isRunning: runner.run("multipathd", ["show", "daemon"], { timeout: config.probeTimeout }).pipe(
+      Effect.map((r) => r.exitCode === 0 && /^pid\s+\d+/m.test(r.stdout)),
+      Effect.orElseSucceed(() => false),
+      Effect.withSpan("Multipath.isRunning")
+    ),
+    addMap,
+    addPath: (device) => Effect.asVoid(run("addPath", device, "multipathd", ["add", "path", device])),
+    removePath: (device) => Effect.asVoid(run("removePath", device, "multipathd", ["del", "path", device])),
+    flushMap: (name) => Effect.asVoid(run("flushMap", name, "multipath", ["-f", name])),
+    resizeMap: (name) => Effect.asVoid(run("resizeMap", name, "multipathd", ["resize", "map", name]))
+  })
+})
+
+/** Multipath over the real multipathd / multipath. */
+export const layer: Layer.Layer<Multipath.Multipath, never, CommandRunner | NodeHostConfig> = Layer.effect(
+  Multipath.Multipath,
+  make
+)
