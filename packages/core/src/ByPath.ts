@@ -1,10 +1,12 @@
 /**
  * The /dev/disk/by-path names udev gives iSCSI LUNs (systemd's path_id):
- * `ip-<portal>-iscsi-<iqn>-lun-<L>` for software transports, with a
+ * `ip-<address>:<port>-iscsi-<iqn>-lun-<L>` for software transports, with a
  * `pci-DDDD:BB:DD.F-` prefix for offload HBAs. `L` is the kernel's LUN.
+ * path_id prints the connection's `persistent_address` as the kernel holds
+ * it, so IPv6 addresses appear without brackets (`ip-fe80::1:3260-…`).
  */
 import { type Iqn, isIqn } from "./Iqn.ts"
-import { format as formatPortal, parse as parsePortal, type Portal } from "./Portal.ts"
+import { format as formatPortal, isIpv6, parse as parsePortal, parts as portalParts, type Portal } from "./Portal.ts"
 
 /** The parts of a by-path name. */
 export interface ByPathName {
@@ -39,28 +41,37 @@ const parseLunText = (s: string): number | undefined => {
   return n >= 256 ? n : undefined
 }
 
+/** path_id's `<address>:<port>` of a portal: the address as written, IPv6 without brackets. */
+export const portalText = (portal: Portal): string => {
+  const { host, port } = portalParts(portal)
+  return `${host}:${port}`
+}
+
 /** The link name (not the whole path) of a LUN. */
 export const name = (p: Pick<ByPathName, "pci" | "portal" | "iqn" | "kernelLun">): string =>
-  `${p.pci === undefined ? "" : `pci-${p.pci}-`}ip-${p.portal}-iscsi-${p.iqn}-lun-${lunText(p.kernelLun)}`
+  `${p.pci === undefined ? "" : `pci-${p.pci}-`}ip-${portalText(p.portal)}-iscsi-${p.iqn}-lun-${lunText(p.kernelLun)}`
 
 /** The whole /dev/disk/by-path path of a LUN. */
 export const path = (p: Pick<ByPathName, "pci" | "portal" | "iqn" | "kernelLun">): string => `${directory}/${name(p)}`
 
-const namePattern = /^(?:pci-([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7])-)?ip-(.+?)-iscsi-(.+)-lun-(\d+|0x[0-9a-f]{16})$/
+const namePattern =
+  /^(?:pci-([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7])-)?ip-(.+?):(\d{1,5})-iscsi-(.+)-lun-(\d+|0x[0-9a-f]{16})$/
 
 /** Parses a link name back into its parts; undefined when it is not an iSCSI by-path name. */
 export const parse = (linkName: string): ByPathName | undefined => {
   const m = namePattern.exec(linkName)
   if (!m) return undefined
-  const kernelLun = parseLunText(m[4]!)
-  if (kernelLun === undefined || !isPortalText(m[2]!) || !isIqn(m[3]!)) return undefined
-  return { pci: m[1], portal: m[2] as Portal, iqn: m[3] as Iqn, kernelLun }
+  const kernelLun = parseLunText(m[5]!)
+  const portal = portalOfText(m[2]!, m[3]!)
+  if (kernelLun === undefined || portal === undefined || !isIqn(m[4]!)) return undefined
+  return { pci: m[1], portal, iqn: m[4] as Iqn, kernelLun }
 }
 
-/** A canonical portal text (as udev writes it: always with the port). */
-const isPortalText = (s: string): boolean => {
-  const parts = parsePortal(s)
-  return parts !== undefined && formatPortal(parts) === s
+/** The canonical portal of path_id's address and port (IPv6 comes unbracketed). */
+const portalOfText = (address: string, port: string): Portal | undefined => {
+  const v6 = isIpv6(address)
+  const parts = parsePortal(v6 ? `[${address}]:${port}` : `${address}:${port}`)
+  return parts === undefined || (parts.family === "ipv6") !== v6 ? undefined : formatPortal(parts) as Portal
 }
 
 /**

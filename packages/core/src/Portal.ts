@@ -61,9 +61,16 @@ export const parse = (input: string): PortalParts | undefined => {
   const port = portText === undefined ? defaultPort : parsePort(portText)
   if (port === undefined) return undefined
   if (ipv4.test(host)) return { host, port, family: "ipv4" }
-  if (/^[\d.]+$/.test(host)) return undefined
+  if (/^[\d.]+$/.test(host) || isInetAtonNumber(host)) return undefined
   return hostname.test(host) ? { host: host.toLowerCase(), port, family: "hostname" } : undefined
 }
+
+/**
+ * A numeric IPv4 spelling the resolver accepts but that is no hostname
+ * (inet_aton: 1-4 parts, each decimal, octal or `0x` hex: `0x7f.1`, `0x7f000001`).
+ */
+const isInetAtonNumber = (s: string): boolean =>
+  s.split(".").length <= 4 && s.split(".").every((part) => /^(?:0x[0-9a-f]*|\d+)$/i.test(part))
 
 /** An IPv6 address whose last group could be read as a port (`…::1:3260`). */
 const looksLikeV6WithPort = (s: string): boolean => {
