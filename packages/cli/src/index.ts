@@ -1,1 +1,7 @@
-export {}
+export * as BrickCommand from "./BrickCommand.ts"
+export * as ErrorReport from "./ErrorReport.ts"
+export * as ExitCodes from "./ExitCodes.ts"
+export * as Host from "./Host.ts"
+export * as Io from "./Io.ts"
+export * as Main from "./Main.ts"
+export * as PlanReport from "./PlanReport.ts"
