@@ -1,0 +1,140 @@
+/**
+ * The errors of brick's programs. Each is a tagged error whose `reason` says
+ * what failed and why; the tags (`ConnectError`, `DisconnectError`,
+ * `ExtendError`, `PropertiesError`) and their reasons' `_tag`s are stable:
+ * the CLI maps them to exit codes. Details come from the services' own
+ * messages, which never carry a secret.
+ */
+import { Data } from "effect"
+
+/** Why one path of a volume could not be used. */
+export interface PathFailure {
+  readonly portal: string
+  readonly iqn: string
+  readonly lun: number
+  readonly iface: string
+  readonly kind:
+    | "LoginFailed"
+    | "AuthenticationFailed"
+    | "LoginTimeout"
+    | "DeviceNotFound"
+    | "WwnMismatch"
+    | "HostError"
+  readonly detail: string
+}
+
+/** Why a connect failed. */
+export type ConnectReason =
+  /** The requested iface cannot be used and `ifaceFallback` is off. */
+  | { readonly _tag: "IfaceUnusable"; readonly requested: string; readonly detail: string }
+  /** enforceMultipath was asked for but multipathd is not running. */
+  | { readonly _tag: "MultipathUnavailable" }
+  /** No path could log in. */
+  | { readonly _tag: "LoginFailed"; readonly paths: ReadonlyArray<PathFailure> }
+  /** Some path logged in, but no path produced a device of this volume. */
+  | { readonly _tag: "DeviceNotFound"; readonly paths: ReadonlyArray<PathFailure> }
+  /** enforceMultipath, and no multipath map formed in time. */
+  | { readonly _tag: "MultipathRequired"; readonly wwn: string; readonly detail: string }
+  /** A target lock could not be had. */
+  | { readonly _tag: "LockFailed"; readonly lock: string; readonly detail: string }
+  /** The host could not be read or written outside any single path. */
+  | { readonly _tag: "HostError"; readonly operation: string; readonly detail: string }
+
+const describePaths = (paths: ReadonlyArray<PathFailure>): string =>
+  paths.map((p) => `${p.portal} ${p.iqn} lun ${p.lun} via ${p.iface}: ${p.kind}: ${p.detail}`).join("; ")
+
+/** A connect failed; everything it created has been removed. */
+export class ConnectError extends Data.TaggedError("ConnectError")<{
+  readonly reason: ConnectReason
+}> {
+  override get message(): string {
+    const r = this.reason
+    switch (r._tag) {
+      case "IfaceUnusable":
+        return `iface ${r.requested} cannot be used: ${r.detail}`
+      case "MultipathUnavailable":
+        return "multipath is enforced but multipathd is not running"
+      case "LoginFailed":
+        return `no path could log in: ${describePaths(r.paths)}`
+      case "DeviceNotFound":
+        return `no device of the volume appeared: ${describePaths(r.paths)}`
+      case "MultipathRequired":
+        return `no multipath map formed for ${r.wwn}: ${r.detail}`
+      case "LockFailed":
+        return `lock ${r.lock}: ${r.detail}`
+      case "HostError":
+        return `${r.operation} failed: ${r.detail}`
+    }
+  }
+}
+
+/** One step of a disconnect (or extend) that failed. */
+export interface StepFailure {
+  readonly step:
+    | "inspect"
+    | "flushMap"
+    | "flushDevice"
+    | "deleteDevice"
+    | "logout"
+    | "deleteNode"
+    | "rescanDevice"
+    | "resizeMap"
+    | "size"
+  /** The device, map, session or node the step acted on. */
+  readonly target: string
+  readonly detail: string
+}
+
+/** Why a disconnect failed. */
+export type DisconnectReason =
+  /** Steps failed (the first one, or with `force` every one). */
+  | { readonly _tag: "StepsFailed"; readonly failures: ReadonlyArray<StepFailure> }
+  /** A target lock could not be had. */
+  | { readonly _tag: "LockFailed"; readonly lock: string; readonly detail: string }
+
+const describeSteps = (failures: ReadonlyArray<StepFailure>): string =>
+  failures.map((f) => `${f.step} ${f.target}: ${f.detail}`).join("; ")
+
+/** A disconnect did not complete. */
+export class DisconnectError extends Data.TaggedError("DisconnectError")<{
+  readonly reason: DisconnectReason
+}> {
+  override get message(): string {
+    const r = this.reason
+    return r._tag === "LockFailed" ? `lock ${r.lock}: ${r.detail}` : `disconnect failed: ${describeSteps(r.failures)}`
+  }
+}
+
+/** Why an extend failed. */
+export type ExtendReason =
+  /** No device of the volume is attached. */
+  | { readonly _tag: "NotAttached" }
+  | { readonly _tag: "StepsFailed"; readonly failures: ReadonlyArray<StepFailure> }
+
+/** An extend did not complete. */
+export class ExtendError extends Data.TaggedError("ExtendError")<{
+  readonly reason: ExtendReason
+}> {
+  override get message(): string {
+    const r = this.reason
+    return r._tag === "NotAttached" ? "the volume is not attached" : `extend failed: ${describeSteps(r.failures)}`
+  }
+}
+
+/** Why the connector properties could not be read. */
+export type PropertiesReason =
+  /** enforceMultipath was asked for but multipathd is not running. */
+  | { readonly _tag: "MultipathUnavailable" }
+  | { readonly _tag: "HostError"; readonly operation: string; readonly detail: string }
+
+/** The connector properties could not be read. */
+export class PropertiesError extends Data.TaggedError("PropertiesError")<{
+  readonly reason: PropertiesReason
+}> {
+  override get message(): string {
+    const r = this.reason
+    return r._tag === "MultipathUnavailable"
+      ? "multipath is enforced but multipathd is not running"
+      : `${r.operation} failed: ${r.detail}`
+  }
+}

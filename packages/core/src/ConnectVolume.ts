@@ -1,0 +1,323 @@
+/**
+ * connectVolume: attach an iSCSI volume and return its device, as os-brick's
+ * ISCSIConnector.connect_volume does. Reads top to bottom:
+ *
+ *   decode → plan → lock targets → (discover) → log in and find devices on
+ *   every path in parallel → assemble multipath → result
+ *
+ * Nothing touches the host before the input and options have decoded
+ * (invariant 5). Everything created is written to a ledger first and undone,
+ * under the same target locks, when the connect fails or is interrupted
+ * (invariant 2).
+ *
+ * Stragglers. With multipath, the result is returned as soon as the map has
+ * formed and the other paths have had a grace period as long as the connect
+ * had taken so far (so a blackholed portal costs at most 2x). Paths still
+ * logging in or scanning then are interrupted: each undoes what it created
+ * (a node record, a login — found afterwards through the session listing if
+ * the login was cut short —, a scanned device), under the locks the connect
+ * still holds. Nothing of the connect runs after it returns. Should a real
+ * iscsid complete an interrupted login later anyway, the session it leaves
+ * has no device and disconnectVolume (which works from the target and LUN,
+ * not from the result) logs it out.
+ */
+import { Clock, Effect, Exit, Fiber, Option, Queue, Ref } from "effect"
+import { ConnectError, type PathFailure } from "./BrickError.ts"
+import * as ConnectionInfo from "./ConnectionInfo.ts"
+import * as ConnectorOptions from "./ConnectorOptions.ts"
+import * as ConnectPlan from "./ConnectPlan.ts"
+import type { DeviceInfo } from "./DeviceInfo.ts"
+import { unsafeMake as devicePath } from "./DevicePath.ts"
+import * as HostState from "./HostState.ts"
+import * as IfaceChoice from "./IfaceChoice.ts"
+import { defaultIface, type IfaceName } from "./IfaceName.ts"
+import { Iscsiadm, type IscsiadmError, type NodeRecord } from "./Iscsiadm.ts"
+import * as Ledger from "./Ledger.ts"
+import { Multipath } from "./Multipath.ts"
+import { type AttachedPath, attachPath, type PathContext } from "./PathAttach.ts"
+import type { SysfsError } from "./Sysfs.ts"
+import * as TargetLock from "./TargetLock.ts"
+import * as TargetPath from "./TargetPath.ts"
+import { isOffload, isTransport } from "./Transport.ts"
+import type { Wwn } from "./Wwn.ts"
+
+const hostError = (operation: string) => (e: SysfsError | IscsiadmError): ConnectError =>
+  new ConnectError({ reason: { _tag: "HostError", operation, detail: e.message } })
+
+/**
+ * The iface facts the plan needs: nothing for `default`; the iface records
+ * when another iface is asked for; the HBAs' hardware addresses only when an
+ * offload transport is involved.
+ */
+export const ifaceFacts = (options: ConnectorOptions.ConnectorOptions) =>
+  Effect.gen(function*() {
+    const requested = options.iface
+    if (requested === undefined || requested === defaultIface) return { ifaces: [], hbaHwaddresses: [] }
+    const ifaces = yield* Iscsiadm.use((i) => i.listIfaces).pipe(Effect.mapError(hostError("listing ifaces")))
+    const offload = typeof requested === "string"
+      ? ifaces.some((r) => r.name === requested && isTransport(r.transport) && isOffload(r.transport))
+      : isOffload(requested.transport)
+    const hbaHwaddresses = offload
+      ? yield* HostState.hbaHwaddresses.pipe(Effect.mapError(hostError("reading HBAs")))
+      : []
+    return { ifaces, hbaHwaddresses }
+  }).pipe(Effect.withSpan("brick.ifaceFacts"))
+
+/** The paths after sendtargets discovery: the given portal first, then every portal of the target found. */
+const discoverPaths = (
+  plan: ConnectPlan.ConnectPlan,
+  iface: IfaceName,
+  nodesBefore: ReadonlySet<string>,
+  ledger: Ref.Ref<ReadonlyArray<Ledger.Created>>
+) =>
+  Effect.gen(function*() {
+    if (Option.isNone(plan.discovery)) return plan.paths
+    const iscsiadm = yield* Iscsiadm
+    const { portal, auth } = plan.discovery.value
+    const primary = plan.paths[0]!
+    const found = yield* iscsiadm.discover({ portal, iface, auth }).pipe(
+      Effect.catch((e) => Effect.as(Effect.logWarning(`discovery through ${portal} failed, using it alone: ${e.message}`), []))
+    )
+    // Discovery writes node records for everything it found: ours are in the
+    // ledger, other targets' are removed at once.
+    const after = yield* iscsiadm.listNodes.pipe(Effect.mapError(hostError("listing node records")))
+    for (const node of after) {
+      if (nodesBefore.has(Ledger.nodeKey(node))) continue
+      if (node.iqn === primary.iqn) {
+        yield* Ref.update(ledger, (l) => [...l, { _tag: "Node", node } as const])
+      } else {
+        yield* iscsiadm.deleteNode(node).pipe(Effect.catch((e) => Effect.logWarning(`could not remove a discovered record: ${e.message}`)))
+      }
+    }
+    const discovered = found.filter((t) => t.iqn === primary.iqn)
+      .map((t): TargetPath.TargetPath => ({ portal: t.portal, iqn: t.iqn, lun: primary.lun }))
+    yield* Effect.logInfo(`discovery found ${discovered.length} portal(s) of the target`)
+    return TargetPath.dedupe([primary, ...discovered])
+      .map((p) => ConnectPlan.plannedPath(p, plan.addressingMode, plan.offload))
+  }).pipe(Effect.withSpan("brick.discover"))
+
+/** How the paths ended up. */
+interface Assembly {
+  readonly ok: ReadonlyArray<AttachedPath>
+  readonly failed: ReadonlyArray<PathFailure>
+  readonly map: Option.Option<{ readonly dm: string; readonly wwn: Wwn }>
+}
+
+type Outcome = { readonly _tag: "Ok"; readonly path: AttachedPath } | { readonly _tag: "Failed"; readonly failure: PathFailure }
+
+/** The multipath map holding any of the paths' devices, if it is the volume's. */
+const findMap = (ok: ReadonlyArray<AttachedPath>) =>
+  Effect.gen(function*() {
+    for (const p of ok) {
+      const holder = yield* HostState.holderOf(p.block)
+      if (Option.isNone(holder)) continue
+      const map = yield* HostState.mapOf(holder.value)
+      if (Option.isNone(map.uuid) || HostState.isMultipathMapOf(map.uuid, p.wwn)) {
+        return Option.some({ dm: holder.value, wwn: p.wwn })
+      }
+    }
+    return Option.none<{ dm: string; wwn: Wwn }>()
+  }).pipe(Effect.catch((e) => Effect.as(Effect.logWarning(`reading holders failed: ${e.message}`), Option.none())))
+
+/**
+ * Runs every path in parallel and assembles the result: the first device,
+ * then (with multipath) the map, then a grace period for the other paths.
+ */
+const assemble = (
+  ctx: PathContext,
+  paths: ReadonlyArray<ConnectPlan.PlannedPath>,
+  multipath: boolean,
+  multipathd: boolean
+) =>
+  Effect.scoped(Effect.gen(function*() {
+    const start = yield* Clock.currentTimeMillis
+    const events = yield* Queue.unbounded<Outcome>()
+    const fibers = yield* Effect.forEach(paths, (p) =>
+      attachPath(ctx, p).pipe(
+        Effect.exit,
+        Effect.flatMap((exit) =>
+          Exit.isSuccess(exit)
+            ? Queue.offer(events, { _tag: "Ok", path: exit.value })
+            : Option.match(Exit.findErrorOption(exit), {
+              onNone: () => Effect.void,
+              onSome: (failure) => Queue.offer(events, { _tag: "Failed", failure })
+            })
+        ),
+        Effect.forkScoped
+      ))
+    const ok: Array<AttachedPath> = []
+    const failed: Array<PathFailure> = []
+    const record = (o: Outcome) => (o._tag === "Ok" ? ok.push(o.path) : failed.push(o.failure))
+    const settled = () => ok.length + failed.length === paths.length
+    /** Waits for the next outcome until `deadline`; false when the time ran out. */
+    const next = (deadline: number) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        if (now >= deadline) return false
+        const o = yield* Effect.timeoutOption(Queue.take(events), deadline - now)
+        if (Option.isSome(o)) record(o.value)
+        return Option.isSome(o)
+      })
+    const drain = Effect.gen(function*() {
+      for (;;) {
+        const o = yield* Queue.poll(events)
+        if (Option.isNone(o)) return
+        record(o.value)
+      }
+    })
+
+    // 1. The first device (or every path failed).
+    while (ok.length === 0 && !settled()) yield* next(Number.POSITIVE_INFINITY)
+    if (ok.length === 0) return { ok, failed, map: Option.none() } satisfies Assembly
+
+    // 2. The map: look for it as paths come in; ask multipathd after a while.
+    let map = Option.none<{ dm: string; wwn: Wwn }>()
+    if (multipath && multipathd) {
+      const first = yield* Clock.currentTimeMillis
+      const addAt = first + ctx.options.multipathAddDelay
+      const deadline = first + ctx.options.multipathWaitTimeout * 1000
+      let asked = false
+      for (;;) {
+        yield* drain
+        map = yield* findMap(ok)
+        if (Option.isSome(map)) break
+        const now = yield* Clock.currentTimeMillis
+        if (now >= deadline) break
+        if (!asked && now >= addAt) {
+          asked = true
+          const wwn = ok[0]!.wwn
+          yield* Ref.update(ctx.ledger, (l) => [...l, { _tag: "Map", wwn } as const])
+          yield* Effect.logInfo(`multipathd has not formed the map of ${wwn}: asking it`)
+          yield* Multipath.use((m) => m.addMap(wwn)).pipe(
+            Effect.catch((e) => Effect.logWarning(`multipathd add map failed: ${e.message}`))
+          )
+          continue
+        }
+        yield* next(Math.min(now + ctx.options.pollInterval, deadline, asked ? deadline : addAt))
+      }
+    }
+
+    // 3. The other paths get as long again as the connect took so far.
+    if (multipath) {
+      const now = yield* Clock.currentTimeMillis
+      const until = now + Math.max(now - start, ctx.options.pollInterval)
+      while (!settled() && (yield* next(until))) {
+        // keep collecting
+      }
+      if (!settled()) yield* Effect.logInfo("stopping paths still connecting")
+    }
+    yield* Fiber.interruptAll(fibers)
+    yield* drain
+    return { ok, failed, map } satisfies Assembly
+  }))
+
+const resultOf = (
+  plan: ConnectPlan.ConnectPlan,
+  assembly: Assembly,
+  multipathd: boolean
+): Effect.Effect<DeviceInfo, ConnectError> =>
+  Effect.gen(function*() {
+    const { ok, failed, map } = assembly
+    if (ok.length === 0) {
+      const loggedIn = failed.some((f) => f.kind === "DeviceNotFound" || f.kind === "WwnMismatch")
+      return yield* Effect.fail(
+        new ConnectError({ reason: loggedIn ? { _tag: "DeviceNotFound", paths: failed } : { _tag: "LoginFailed", paths: failed } })
+      )
+    }
+    const first = ok[0]!
+    const devices = ok.map((p) => devicePath(`/dev/${p.block}`))
+    for (const f of failed) yield* Effect.logWarning(`path ${f.portal} not used: ${f.kind}: ${f.detail}`)
+    if (Option.isSome(map)) {
+      return {
+        type: "block",
+        path: devicePath(`/dev/${map.value.dm}`),
+        scsi_wwn: map.value.wwn,
+        multipath_id: map.value.wwn,
+        iface: first.iface,
+        devices
+      } satisfies DeviceInfo
+    }
+    if (plan.multipath) {
+      const detail = multipathd
+        ? `no map within ${plan.enforceMultipath ? "the wait" : "the wait, using the single device"}`
+        : "multipathd is not running"
+      if (plan.enforceMultipath) {
+        return yield* Effect.fail(new ConnectError({ reason: { _tag: "MultipathRequired", wwn: first.wwn, detail } }))
+      }
+      yield* Effect.logWarning(`multipath requested but ${detail}: returning /dev/${first.block}`)
+    }
+    return { type: "block", path: devicePath(`/dev/${first.block}`), scsi_wwn: first.wwn, iface: first.iface, devices } satisfies DeviceInfo
+  })
+
+/** Attaches a volume from decoded input and options. */
+export const connect = Effect.fn("brick.connect")(function*(
+  data: ConnectionInfo.ConnectionData,
+  options: ConnectorOptions.ConnectorOptions
+) {
+  // plan
+  const facts = yield* ifaceFacts(options)
+  const plan = ConnectPlan.make(data, options, facts)
+  if (plan.iface._tag === "Refuse") {
+    return yield* Effect.fail(
+      new ConnectError({
+        reason: { _tag: "IfaceUnusable", requested: plan.iface.requested, detail: IfaceChoice.describeReason(plan.iface.reason) }
+      })
+    )
+  }
+  const choice = plan.iface
+  if (choice._tag === "Fallback") {
+    yield* Effect.logWarning(`iface ${choice.requested} not usable (${IfaceChoice.describeReason(choice.reason)}): using default`)
+  }
+  const multipathd = plan.multipath ? yield* Multipath.use((m) => m.isRunning) : false
+  if (plan.multipath && plan.enforceMultipath && !multipathd) {
+    return yield* Effect.fail(new ConnectError({ reason: { _tag: "MultipathUnavailable" } }))
+  }
+  const iqns = plan.paths.map((p) => p.iqn)
+
+  // lock the targets, then log in, find devices and assemble; undo on failure
+  return yield* Effect.gen(function*() {
+    const iscsiadm = yield* Iscsiadm
+    const ledger = yield* Ref.make<ReadonlyArray<Ledger.Created>>([])
+    const body = Effect.gen(function*() {
+      if (choice._tag === "Use" && Option.isSome(choice.create)) {
+        yield* Ref.update(ledger, (l) => [...l, { _tag: "Iface", name: choice.iface } as const])
+        yield* iscsiadm.createIface(choice.iface, choice.create.value).pipe(Effect.mapError(hostError("creating the iface")))
+      }
+      const nodes = yield* iscsiadm.listNodes.pipe(Effect.mapError(hostError("listing node records")))
+      const nodesBefore = new Set(nodes.map((n: NodeRecord) => Ledger.nodeKey(n)))
+      const paths = yield* discoverPaths(plan, choice.iface, nodesBefore, ledger)
+      const ctx: PathContext = {
+        iface: choice.iface,
+        fallback: options.ifaceFallback && choice.iface !== defaultIface,
+        settings: plan.nodeSettings,
+        options,
+        nodesBefore,
+        volumeWwn: yield* Ref.make(Option.none<Wwn>()),
+        ledger
+      }
+      const assembly = yield* assemble(ctx, paths, plan.multipath, multipathd)
+      return yield* resultOf(plan, assembly, multipathd)
+    })
+    return yield* body.pipe(
+      Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Effect.flatMap(Ref.get(ledger), Ledger.undo)))
+    )
+  }).pipe(
+    TargetLock.withTargets(iqns, options.lockTimeout),
+    Effect.catchTag("LockError", (e) =>
+      Effect.fail(new ConnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } })))
+  )
+}, (effect, data) =>
+  Effect.annotateLogs(effect, {
+    volume: data.volume_id ?? "",
+    target: data.target_iqn ?? data.target_iqns?.[0] ?? ""
+  }))
+
+/**
+ * Attaches a volume: decodes `info` (Cinder's connection_info or its data)
+ * and `options` before anything else, then connects. Returns the device info.
+ */
+export const connectVolume = Effect.fn("brick.connectVolume")(function*(info: unknown, options?: unknown) {
+  const data = yield* ConnectionInfo.decode(info)
+  const decoded = yield* ConnectorOptions.decode(options)
+  return yield* connect(data, decoded)
+})

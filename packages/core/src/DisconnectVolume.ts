@@ -1,0 +1,228 @@
+/**
+ * disconnectVolume: detach an iSCSI volume, as os-brick's
+ * ISCSIConnector.disconnect_volume does. It works from the target and LUN,
+ * not from what connect returned: it finds every session to the volume's
+ * target IQN(s) — including sessions to portals discovery found, and
+ * sessions a connect left without a device — and on them the volume's LUN
+ * devices; a `deviceInfo` only narrows the devices to the WWN it names.
+ *
+ *   decode → lock targets → find sessions and devices → flush the map →
+ *   flush and delete each device → log out sessions no LUN uses any more
+ *   and delete their node records
+ *
+ * Without `force` the first failing step stops it (a failed flush stops
+ * before any device is deleted, so no data is lost). With `force` every step
+ * is tried and one error lists every failure. With `ignoreErrors` failures
+ * are logged and it succeeds. Disconnecting a volume that is not attached
+ * succeeds (idempotent). The target locks are held for the whole disconnect,
+ * so no connect of another LUN on the same target can decide to reuse a
+ * session while it is being logged out.
+ */
+import { Effect, Option, Ref } from "effect"
+import { BlockDevice } from "./BlockDevice.ts"
+import { DisconnectError, type StepFailure } from "./BrickError.ts"
+import * as ConnectionInfo from "./ConnectionInfo.ts"
+import * as ConnectorOptions from "./ConnectorOptions.ts"
+import * as DeviceInfo from "./DeviceInfo.ts"
+import { unsafeMake as devicePath } from "./DevicePath.ts"
+import * as Hctl from "./Hctl.ts"
+import * as HostState from "./HostState.ts"
+import { unsafeMake as ifaceName } from "./IfaceName.ts"
+import type { Iqn } from "./Iqn.ts"
+import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
+import { kernelLun } from "./Lun.ts"
+import { Multipath } from "./Multipath.ts"
+import type { Portal } from "./Portal.ts"
+import { Sysfs } from "./Sysfs.ts"
+import * as Layout from "./SysfsLayout.ts"
+import * as TargetLock from "./TargetLock.ts"
+import * as TargetPath from "./TargetPath.ts"
+
+/** How a disconnect treats failures. */
+export interface DisconnectFlags {
+  /** Go on past failures, then fail listing every one. */
+  readonly force?: boolean
+  /** Go on past failures and succeed (they are logged). */
+  readonly ignoreErrors?: boolean
+}
+
+/** A LUN device of the volume on one session. */
+export interface VolumeDevice {
+  readonly session: HostState.Session
+  readonly hctl: Hctl.Hctl
+  readonly block: Option.Option<string>
+  readonly wwn: Option.Option<string>
+}
+
+/** The volume's sessions and devices as found on the host. */
+export interface VolumeState {
+  readonly sessions: ReadonlyArray<HostState.Session>
+  readonly devices: ReadonlyArray<VolumeDevice>
+}
+
+/**
+ * The target IQNs and, per IQN, the kernel LUNs of a volume. With or
+ * without multipath, every listed path counts: a disconnect must find what
+ * any connect may have made.
+ */
+export const volumeLuns = (data: ConnectionInfo.ConnectionData): ReadonlyMap<string, ReadonlySet<number>> => {
+  const mode = data.addressing_mode ?? "transparent"
+  const luns = new Map<string, Set<number>>()
+  for (const p of TargetPath.fromConnectionData(data, true)) {
+    const set = luns.get(p.iqn) ?? new Set<number>()
+    set.add(kernelLun(p.lun, mode))
+    luns.set(p.iqn, set)
+  }
+  return luns
+}
+
+/**
+ * Finds the volume's sessions (every session to its IQNs) and its LUN
+ * devices on them, keeping only devices of `wwn` when it is known.
+ */
+export const findVolume = (luns: ReadonlyMap<string, ReadonlySet<number>>, wwn: Option.Option<string>) =>
+  Effect.gen(function*() {
+    const sessions = yield* HostState.sessionsOfTargets(new Set(luns.keys()))
+    const devices: Array<VolumeDevice> = []
+    for (const session of sessions) {
+      const wanted = luns.get(session.iqn) ?? new Set<number>()
+      for (const hctl of yield* HostState.devicesOf(session.sid)) {
+        if (!wanted.has(hctl.lun)) continue
+        const block = yield* HostState.blockOf(hctl)
+        const deviceWwn = yield* HostState.wwnOf(hctl)
+        if (Option.isSome(wwn) && Option.isSome(deviceWwn) && deviceWwn.value !== wwn.value) {
+          yield* Effect.logWarning(`device ${Hctl.format(hctl)} has WWN ${deviceWwn.value}, not the volume's: left alone`)
+          continue
+        }
+        devices.push({ session, hctl, block, wwn: deviceWwn })
+      }
+    }
+    return { sessions, devices } satisfies VolumeState
+  }).pipe(Effect.withSpan("brick.findVolume"))
+
+/** Disconnects a volume from decoded input. */
+export const disconnect = Effect.fn("brick.disconnect")(function*(
+  data: ConnectionInfo.ConnectionData,
+  options: ConnectorOptions.ConnectorOptions,
+  device: Option.Option<DeviceInfo.DeviceInfo>,
+  flags: DisconnectFlags
+) {
+  const luns = volumeLuns(data)
+  const goOn = flags.force === true || flags.ignoreErrors === true
+  return yield* Effect.gen(function*() {
+    const sysfs = yield* Sysfs
+    const iscsiadm = yield* Iscsiadm
+    const multipath = yield* Multipath
+    const block = yield* BlockDevice
+    const failures = yield* Ref.make<ReadonlyArray<StepFailure>>([])
+    /** Runs a step; on failure records it and, without force/ignoreErrors, stops. */
+    const step = <A, E extends { readonly message: string }, R>(
+      name: StepFailure["step"],
+      target: string,
+      effect: Effect.Effect<A, E, R>
+    ): Effect.Effect<Option.Option<A>, DisconnectError, R> =>
+      effect.pipe(
+        Effect.map(Option.some),
+        Effect.catch((e: E) =>
+          Effect.gen(function*() {
+            const f: StepFailure = { step: name, target, detail: e.message }
+            yield* Effect.logError(`${name} ${target} failed: ${e.message}`)
+            const all = yield* Ref.updateAndGet(failures, (l) => [...l, f])
+            if (!goOn) return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
+            return Option.none<A>()
+          })
+        ),
+        Effect.withSpan(`brick.disconnect.${name}`, { attributes: { target } })
+      )
+
+    const wwn = Option.map(device, (d) => d.scsi_wwn as string)
+    const found = yield* step("inspect", "sessions", findVolume(luns, wwn))
+    if (Option.isNone(found)) return yield* finish(failures, flags)
+    const { sessions, devices } = found.value
+    yield* Effect.logInfo(`disconnecting: ${devices.length} device(s) on ${sessions.length} session(s)`)
+
+    // 1. The maps holding the devices (and the one the device info names).
+    const maps = new Set<string>()
+    for (const d of devices) {
+      if (Option.isNone(d.block)) continue
+      const holder = yield* step("inspect", d.block.value, HostState.holderOf(d.block.value))
+      if (Option.isSome(holder) && Option.isSome(holder.value)) maps.add(holder.value.value)
+    }
+    const named = Option.flatMap(device, (d) => Option.fromUndefinedOr(d.multipath_id))
+    if (maps.size === 0 && Option.isSome(named)) {
+      // the map may have outlived its paths: flush it by its name (the WWID)
+      yield* step("flushMap", named.value, multipath.flushMap(named.value).pipe(
+        Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+      ))
+    }
+    for (const dm of maps) {
+      const map = yield* step("inspect", dm, HostState.mapOf(dm))
+      const name = Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm)
+      yield* step("flushMap", name, multipath.flushMap(name).pipe(
+        Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+      ))
+    }
+
+    // 2. Each device: flush its buffers, then delete it.
+    for (const d of devices) {
+      const name = Hctl.format(d.hctl)
+      if (Option.isSome(d.block)) {
+        const flushed = yield* step("flushDevice", d.block.value, block.flush(devicePath(`/dev/${d.block.value}`)).pipe(
+          Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+        ))
+        if (Option.isNone(flushed) && flags.force !== true) continue
+      }
+      yield* step("deleteDevice", name, sysfs.write(Layout.scsiDeviceFile(d.hctl, "delete"), "1"))
+    }
+
+    // 3. Sessions no LUN device uses any more: log out, delete the node record.
+    for (const s of sessions) {
+      if (Option.isNone(s.portal)) continue
+      const left = yield* step("inspect", `session${s.sid}`, HostState.devicesOf(s.sid))
+      if (Option.isNone(left) || left.value.length > 0) continue
+      const node: NodeRecord = { portal: s.portal.value as Portal, iqn: s.iqn as Iqn, iface: ifaceName(s.iface) }
+      yield* Effect.logInfo(`logging out session ${s.sid}`)
+      const out = yield* step("logout", `session${s.sid}`, iscsiadm.logout(node).pipe(
+        Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+      ))
+      if (Option.isNone(out)) continue
+      yield* step("deleteNode", `${s.portal.value} ${s.iqn}`, iscsiadm.deleteNode(node).pipe(
+        Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+      ))
+    }
+    return yield* finish(failures, flags)
+  }).pipe(
+    TargetLock.withTargets(luns.keys(), options.lockTimeout),
+    Effect.catchTag("LockError", (e) =>
+      Effect.fail(new DisconnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } })))
+  )
+}, (effect, data) => Effect.annotateLogs(effect, { volume: data.volume_id ?? "", target: data.target_iqn ?? data.target_iqns?.[0] ?? "" }))
+
+const finish = (failures: Ref.Ref<ReadonlyArray<StepFailure>>, flags: DisconnectFlags) =>
+  Effect.gen(function*() {
+    const all = yield* Ref.get(failures)
+    if (all.length === 0) return
+    if (flags.ignoreErrors === true) {
+      yield* Effect.logWarning(`disconnect ignored ${all.length} failure(s)`)
+      return
+    }
+    return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
+  })
+
+/**
+ * Detaches a volume: decodes `info`, `deviceInfo` (what connect returned;
+ * optional) and `options` before anything else, then disconnects.
+ */
+export const disconnectVolume = Effect.fn("brick.disconnectVolume")(function*(
+  info: unknown,
+  deviceInfo?: unknown,
+  flags: DisconnectFlags = {},
+  options?: unknown
+) {
+  const data = yield* ConnectionInfo.decode(info)
+  const device = deviceInfo === undefined || deviceInfo === null
+    ? Option.none<DeviceInfo.DeviceInfo>()
+    : Option.some(yield* DeviceInfo.decode(deviceInfo))
+  const decoded = yield* ConnectorOptions.decode(options)
+  return yield* disconnect(data, decoded, device, flags)
+})

@@ -1,0 +1,47 @@
+/**
+ * extendVolume: after the target grew a LUN, make the host see the new
+ * size — rescan every path device (`1` to device/rescan), resize the
+ * multipath map, and return the new size in bytes (os-brick's
+ * extend_volume). Works from the target and LUN like disconnect.
+ */
+import { Effect, Option } from "effect"
+import { BlockDevice } from "./BlockDevice.ts"
+import { ExtendError, type StepFailure } from "./BrickError.ts"
+import * as ConnectionInfo from "./ConnectionInfo.ts"
+import { unsafeMake as devicePath } from "./DevicePath.ts"
+import { findVolume, volumeLuns } from "./DisconnectVolume.ts"
+import * as Hctl from "./Hctl.ts"
+import * as HostState from "./HostState.ts"
+import { Multipath } from "./Multipath.ts"
+import { Sysfs } from "./Sysfs.ts"
+import * as Layout from "./SysfsLayout.ts"
+
+const stepFailed = (step: StepFailure["step"], target: string) => (e: { readonly message: string }) =>
+  new ExtendError({ reason: { _tag: "StepsFailed", failures: [{ step, target, detail: e.message }] } })
+
+/** Extends a volume from decoded input; returns its new size in bytes. */
+export const extend = Effect.fn("brick.extend")(function*(data: ConnectionInfo.ConnectionData) {
+  const sysfs = yield* Sysfs
+  const multipath = yield* Multipath
+  const block = yield* BlockDevice
+  const { devices } = yield* findVolume(volumeLuns(data), Option.none()).pipe(Effect.mapError(stepFailed("inspect", "sessions")))
+  const attached = devices.flatMap((d) => (Option.isSome(d.block) ? [{ ...d, name: d.block.value }] : []))
+  if (attached.length === 0) return yield* Effect.fail(new ExtendError({ reason: { _tag: "NotAttached" } }))
+  for (const d of attached) {
+    yield* sysfs.write(Layout.scsiDeviceFile(d.hctl, "rescan"), "1").pipe(Effect.mapError(stepFailed("rescanDevice", Hctl.format(d.hctl))))
+  }
+  const holder = yield* HostState.holderOf(attached[0]!.name).pipe(Effect.mapError(stepFailed("inspect", attached[0]!.name)))
+  if (Option.isSome(holder)) {
+    const map = yield* HostState.mapOf(holder.value).pipe(Effect.mapError(stepFailed("inspect", holder.value)))
+    const name = Option.getOrElse(map.name, () => holder.value)
+    yield* multipath.resizeMap(name).pipe(Effect.mapError(stepFailed("resizeMap", name)))
+    return yield* block.size(devicePath(`/dev/${holder.value}`)).pipe(Effect.mapError(stepFailed("size", holder.value)))
+  }
+  return yield* block.size(devicePath(`/dev/${attached[0]!.name}`)).pipe(Effect.mapError(stepFailed("size", attached[0]!.name)))
+}, (effect, data) => Effect.annotateLogs(effect, { volume: data.volume_id ?? "" }))
+
+/** Extends a volume: decodes `info` first; returns the new size in bytes. */
+export const extendVolume = Effect.fn("brick.extendVolume")(function*(info: unknown) {
+  const data = yield* ConnectionInfo.decode(info)
+  return yield* extend(data)
+})

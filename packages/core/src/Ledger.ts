@@ -1,0 +1,148 @@
+/**
+ * What a connect created on the host, in order, and how to undo it. A
+ * connect appends an entry *before* each creating step (so an interruption in
+ * the middle of the step is undone too) and, when it fails or is interrupted,
+ * undoes its entries: maps formed only of its own devices, then the devices
+ * it scanned, then sessions it logged in that no LUN device uses any more,
+ * then node records it created (whose session is gone), then the iface it
+ * created. Pre-existing things are never in the ledger, so never undone.
+ * Undo is best effort: every failure is logged (never raised) and the rest
+ * continues. It must run while the connect still holds its target locks.
+ */
+import { Effect, Option } from "effect"
+import * as BlockDevice from "./BlockDevice.ts"
+import * as Hctl from "./Hctl.ts"
+import * as HostState from "./HostState.ts"
+import type { IfaceName } from "./IfaceName.ts"
+import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
+import { Multipath } from "./Multipath.ts"
+import { Sysfs } from "./Sysfs.ts"
+import * as Layout from "./SysfsLayout.ts"
+
+/** One thing a connect created (or may have, when it was interrupted mid-step). */
+export type Created =
+  | { readonly _tag: "Iface"; readonly name: IfaceName }
+  | { readonly _tag: "Node"; readonly node: NodeRecord }
+  /** A login was started; `before` are the session ids that existed before it. */
+  | { readonly _tag: "Login"; readonly node: NodeRecord; readonly before: ReadonlySet<number> }
+  /** The session a login created. */
+  | { readonly _tag: "Session"; readonly node: NodeRecord; readonly sid: number }
+  /** A scan of `kernelLun` on a session; devices in `existing` were there before. */
+  | {
+    readonly _tag: "Scan"
+    readonly sid: number
+    readonly kernelLun: number
+    readonly existing: ReadonlyArray<string>
+  }
+  /** multipathd was asked to form the map of `wwn`. */
+  | { readonly _tag: "Map"; readonly wwn: string }
+
+/** A node record's identity, for sets. */
+export const nodeKey = (n: NodeRecord): string => `${n.portal},${n.iqn},${n.iface}`
+
+type Services = Iscsiadm | Sysfs | Multipath | BlockDevice.BlockDevice
+
+const attempt = <A, E extends { readonly message: string }>(
+  what: string,
+  effect: Effect.Effect<A, E, Services>
+): Effect.Effect<Option.Option<A>, never, Services> =>
+  effect.pipe(
+    Effect.map(Option.some),
+    Effect.catch((e: E) => Effect.as(Effect.logError(`undo: ${what} failed: ${e.message}`), Option.none<A>()))
+  )
+
+/**
+ * Undoes `entries` (in the order they were created). Never fails; logs each
+ * failed step. Safe to run twice (everything it does is checked first).
+ */
+export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never, Services> =>
+  Effect.gen(function*() {
+    if (entries.length === 0) return
+    const sysfs = yield* Sysfs
+    const iscsiadm = yield* Iscsiadm
+    const multipath = yield* Multipath
+
+    // Devices this connect scanned into existence.
+    const ours: Array<{ hctl: Hctl.Hctl; block: Option.Option<string> }> = []
+    for (const e of entries) {
+      if (e._tag !== "Scan") continue
+      const found = yield* attempt("listing scanned devices", HostState.lunDevicesOf(e.sid, e.kernelLun))
+      for (const hctl of Option.getOrElse(found, () => [])) {
+        if (e.existing.includes(Hctl.format(hctl))) continue
+        const block = yield* attempt("reading a device's block name", HostState.blockOf(hctl))
+        ours.push({ hctl, block: Option.flatten(block) })
+      }
+    }
+    const ourBlocks = new Set(ours.flatMap((d) => (Option.isSome(d.block) ? [d.block.value] : [])))
+
+    // Maps made only of our devices are ours: flush them first.
+    const flushed = new Set<string>()
+    for (const block of ourBlocks) {
+      const holder = Option.flatten(yield* attempt("reading holders", HostState.holderOf(block)))
+      if (Option.isNone(holder) || flushed.has(holder.value)) continue
+      const dm = holder.value
+      const slaves = Option.getOrElse(yield* attempt("listing map slaves", sysfs.list(Layout.blockFile(dm, "slaves"))), () => [])
+      if (!slaves.every((s) => ourBlocks.has(s))) continue
+      const map = Option.getOrUndefined(yield* attempt("reading a map", HostState.mapOf(dm)))
+      const name = map === undefined ? undefined : Option.getOrUndefined(map.name)
+      flushed.add(dm)
+      yield* Effect.logInfo(`undo: flushing map ${name ?? dm}`)
+      yield* attempt(`flushing map ${name ?? dm}`, multipath.flushMap(name ?? dm))
+    }
+
+    // Then the devices themselves.
+    for (const d of ours) {
+      yield* Effect.logInfo(`undo: deleting SCSI device ${Hctl.format(d.hctl)}`)
+      yield* attempt(
+        `deleting device ${Hctl.format(d.hctl)}`,
+        sysfs.write(Layout.scsiDeviceFile(d.hctl, "delete"), "1")
+      )
+    }
+
+    // Sessions we logged in, when no LUN device uses them any more.
+    const kept = new Set<string>()
+    const handled = new Set<string>()
+    for (const e of [...entries].reverse()) {
+      if (e._tag !== "Session" && e._tag !== "Login") continue
+      const key = nodeKey(e.node)
+      if (handled.has(key)) continue
+      handled.add(key)
+      const sid = e._tag === "Session"
+        ? Option.some(e.sid)
+        : Option.map(Option.flatten(yield* attempt("finding a new session", HostState.findNewSession(e.node, e.before))), (s) => s.sid)
+      if (Option.isNone(sid)) continue
+      const devices = yield* attempt("listing a session's devices", HostState.devicesOf(sid.value))
+      if (Option.isNone(devices) || devices.value.length > 0) {
+        kept.add(key)
+        yield* Effect.logInfo(`undo: keeping session ${sid.value}: other LUNs use it`)
+        continue
+      }
+      yield* Effect.logInfo(`undo: logging out session ${sid.value}`)
+      const out = yield* iscsiadm.logout(e.node).pipe(
+        Effect.as(true),
+        Effect.catch((err) =>
+          err.reason._tag === "NotFound"
+            ? Effect.succeed(true)
+            : Effect.as(Effect.logError(`undo: logout failed: ${err.message}`), false)
+        )
+      )
+      if (!out) kept.add(key)
+    }
+
+    // Node records we created whose session is gone.
+    for (const e of [...entries].reverse()) {
+      if (e._tag !== "Node" || kept.has(nodeKey(e.node))) continue
+      yield* iscsiadm.deleteNode(e.node).pipe(
+        Effect.catch((err) =>
+          err.reason._tag === "NotFound" ? Effect.void : Effect.logError(`undo: deleting node record failed: ${err.message}`)
+        )
+      )
+    }
+
+    // The iface we created, unless a kept session uses it.
+    for (const e of entries) {
+      if (e._tag !== "Iface") continue
+      if ([...kept].some((k) => k.endsWith(`,${e.name}`))) continue
+      yield* attempt(`deleting iface ${e.name}`, iscsiadm.deleteIface(e.name))
+    }
+  }).pipe(Effect.withSpan("brick.undo"))

@@ -1,0 +1,36 @@
+/**
+ * getVolumePaths: the /dev/disk/by-path links a volume's paths get (os-brick's
+ * get_volume_paths). For software transports the names are known from the
+ * input alone; for offload HBAs the PCI part is not, so the by-path directory
+ * is listed and matched.
+ */
+import { Effect } from "effect"
+import * as ByPath from "./ByPath.ts"
+import * as ConnectionInfo from "./ConnectionInfo.ts"
+import { ConnectError } from "./BrickError.ts"
+import { ifaceFacts } from "./ConnectVolume.ts"
+import * as ConnectorOptions from "./ConnectorOptions.ts"
+import * as ConnectPlan from "./ConnectPlan.ts"
+import { Sysfs } from "./Sysfs.ts"
+import * as Layout from "./SysfsLayout.ts"
+
+/** The candidate by-path paths of a volume from decoded input. */
+export const volumePaths = Effect.fn("brick.volumePaths")(function*(
+  data: ConnectionInfo.ConnectionData,
+  options: ConnectorOptions.ConnectorOptions
+) {
+  const facts = yield* ifaceFacts(options)
+  const plan = ConnectPlan.make(data, options, facts)
+  if (!plan.offload) return plan.paths.map((p) => ByPath.path({ pci: undefined, portal: p.portal, iqn: p.iqn, kernelLun: p.kernelLun }))
+  const names = yield* Sysfs.use((s) => s.list(Layout.byPathDir)).pipe(
+    Effect.mapError((e) => new ConnectError({ reason: { _tag: "HostError", operation: "listing by-path links", detail: e.message } }))
+  )
+  return names.filter((n) => plan.paths.some((p) => ByPath.matches(n, p, true))).map((n) => `${ByPath.directory}/${n}`)
+})
+
+/** The candidate by-path paths of a volume: decodes `info` and `options` first. */
+export const getVolumePaths = Effect.fn("brick.getVolumePaths")(function*(info: unknown, options?: unknown) {
+  const data = yield* ConnectionInfo.decode(info)
+  const decoded = yield* ConnectorOptions.decode(options)
+  return yield* volumePaths(data, decoded)
+})
