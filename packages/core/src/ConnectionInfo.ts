@@ -11,8 +11,11 @@ import { PortalFromString } from "./Portal.ts"
 import * as InvalidInput from "./InvalidInput.ts"
 
 const Secret = Schema.RedactedFromValue(Schema.String.check(Schema.isNonEmpty({ message: "a non-empty secret" })))
+/** A CHAP user name: it becomes an iscsiadm value, so no white space, NUL or leading '-'. */
 const Name = Schema.String.check(
-  Schema.isPattern(/^[^\s\0]{1,255}$/, { message: "a name of 1-255 characters without white space" })
+  Schema.isPattern(/^(?!-)[^\s\0]{1,255}$/, {
+    message: "a name of 1-255 characters without white space, not starting with '-'"
+  })
 )
 
 /** Cinder's auth_method values; `None` and absence mean no authentication. */
@@ -67,12 +70,14 @@ const crossFieldIssues = (d: ConnectionData): ReadonlyArray<InvalidInput.FieldIs
     need("target_iqn", d.target_iqn !== undefined, "required (or target_iqns)")
   } else {
     need("target_portals", d.target_portals !== undefined || d.target_portal !== undefined, "required with target_iqns/target_luns")
-    const n = d.target_portals?.length
+    // without target_portals, the lists pair with the single target_portal
+    const n = d.target_portals?.length ?? (d.target_portal === undefined ? undefined : 1)
+    const portalsField = d.target_portals === undefined ? "target_portal" : "target_portals"
     if (n !== undefined && d.target_iqns !== undefined && d.target_iqns.length !== n) {
-      issues.push({ field: "target_iqns", message: `must have as many entries as target_portals (${n})` })
+      issues.push({ field: "target_iqns", message: `must have as many entries as ${portalsField} (${n})` })
     }
     if (n !== undefined && d.target_luns !== undefined && d.target_luns.length !== n) {
-      issues.push({ field: "target_luns", message: `must have as many entries as target_portals (${n})` })
+      issues.push({ field: "target_luns", message: `must have as many entries as ${portalsField} (${n})` })
     }
     need("target_iqns", d.target_iqns !== undefined || d.target_iqn !== undefined, "required (or target_iqn)")
   }
@@ -80,7 +85,8 @@ const crossFieldIssues = (d: ConnectionData): ReadonlyArray<InvalidInput.FieldIs
   if (isChap(d.auth_method)) {
     need("auth_username", d.auth_username !== undefined, "required when auth_method is CHAP")
     need("auth_password", d.auth_password !== undefined, "required when auth_method is CHAP")
-    need("auth_password_in", (d.auth_username_in === undefined) === (d.auth_password_in === undefined), "auth_username_in and auth_password_in go together")
+    need("auth_password_in", d.auth_username_in === undefined || d.auth_password_in !== undefined, "required with auth_username_in (mutual CHAP)")
+    need("auth_username_in", d.auth_password_in === undefined || d.auth_username_in !== undefined, "required with auth_password_in (mutual CHAP)")
   }
   if (isChap(d.discovery_auth_method)) {
     need("discovery_auth_username", d.discovery_auth_username !== undefined, "required when discovery_auth_method is CHAP")
@@ -122,7 +128,8 @@ export const decode = (input: unknown): Effect.Effect<ConnectionData, InvalidInp
   const fail = (issues: ReadonlyArray<InvalidInput.FieldIssue>) =>
     Effect.fail(new InvalidInput.InvalidInput({ reason: { source: "connection_info", issues } }))
   if (!isRecord(input)) return fail([{ field: "(input)", message: "an object (connection_info or its data)" }])
-  const wrapped = "data" in input && "driver_volume_type" in input
+  // `driver_volume_type` marks the whole connection_info, whose fields live under `data`
+  const wrapped = "driver_volume_type" in input
   if (wrapped && input["driver_volume_type"] !== "iscsi" && input["driver_volume_type"] !== "ISCSI") {
     return fail([{ field: "driver_volume_type", message: "\"iscsi\"" }])
   }
