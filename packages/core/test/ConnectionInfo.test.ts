@@ -166,6 +166,7 @@ const notLun = fc.oneof(
 )
 const notName = fc.oneof(fc.constant(""), chapUser.map((u) => `-${u}`), chapUser.map((u) => `${u} x`), chapUser.map((u) => `${u}\0`), wrongType)
 const notMethod = fc.string({ maxLength: 10 }).filter((s) => !["CHAP", "chap", "None", "none"].includes(s))
+const replaceAt = (list: unknown, i: number, v: unknown) => (list as Array<unknown>).map((x, j) => (j === i ? v : x))
 const set = (key: string, value: unknown) => (d: Record<string, unknown>) => ({ ...d, [key]: value })
 const without = (...keys: ReadonlyArray<string>) => (d: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(d).filter(([k]) => !keys.includes(k)))
@@ -190,9 +191,9 @@ const singularCorruptions: fc.Arbitrary<Corruption> = fc.oneof(
 const pluralCorruptions = (n: number): fc.Arbitrary<Corruption> =>
   fc.integer({ min: 0, max: n - 1 }).chain((i) =>
     fc.oneof(
-      notPortal.map((v) => ({ field: `target_portals[${i}]`, apply: (d: Record<string, unknown>) => ({ ...d, target_portals: (d["target_portals"] as Array<unknown>).with(i, v) }) })),
-      notIqn.map((v) => ({ field: `target_iqns[${i}]`, apply: (d: Record<string, unknown>) => ({ ...d, target_iqns: (d["target_iqns"] as Array<unknown>).with(i, v) }) })),
-      notLun.map((v) => ({ field: `target_luns[${i}]`, apply: (d: Record<string, unknown>) => ({ ...d, target_luns: (d["target_luns"] as Array<unknown>).with(i, v) }) })),
+      notPortal.map((v) => ({ field: `target_portals[${i}]`, apply: (d: Record<string, unknown>) => ({ ...d, target_portals: replaceAt(d["target_portals"], i, v) }) })),
+      notIqn.map((v) => ({ field: `target_iqns[${i}]`, apply: (d: Record<string, unknown>) => ({ ...d, target_iqns: replaceAt(d["target_iqns"], i, v) }) })),
+      notLun.map((v) => ({ field: `target_luns[${i}]`, apply: (d: Record<string, unknown>) => ({ ...d, target_luns: replaceAt(d["target_luns"], i, v) }) })),
       fc.constantFrom("target_iqns", "target_luns").chain((key) =>
         fc.constantFrom("drop", "add", "empty").map((how) => ({
           field: key,
