@@ -1,0 +1,86 @@
+/**
+ * Multipath on a simulated host: multipathd's commands (add/remove path,
+ * add/resize map) and `multipath -f` flushing, over the host's dm maps.
+ */
+import { type Context, Effect, Layer } from "effect"
+import { Multipath } from "@brick/core"
+import * as SimNames from "./SimNames.ts"
+import { run, type SimRuntime } from "./SimOps.ts"
+import type { OpName } from "./SimSpec.ts"
+
+type Reason = Multipath.MultipathReason["_tag"]
+const reasons: ReadonlyArray<string> = ["NotRunning", "InUse", "NotFound", "Failed"]
+
+/** The Multipath service of `rt`'s host, as seen by `process`. */
+export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<typeof Multipath.Multipath> => {
+  const st = rt.state
+  const error = (operation: string, target: string, reason: Reason, detail?: string) =>
+    new Multipath.MultipathError({ operation, target, reason: { _tag: reason }, ...(detail === undefined ? {} : { detail }) })
+  const op = (name: OpName, operation: string, target: string, body: () => Effect.Effect<void, Multipath.MultipathError>) =>
+    run(rt, process, name, [target], (f) => error(operation, target, reasons.includes(f.reason) ? f.reason as Reason : "Failed", f.detail), body)
+  const fail = (operation: string, target: string, reason: Reason, detail?: string) => Effect.fail(error(operation, target, reason, detail))
+  const notRunning = (operation: string, target: string) => fail(operation, target, "NotRunning", "multipathd is not running")
+
+  return {
+    // an injected isRunning fault makes multipathd look down (the operation has no error channel)
+    isRunning: run(rt, process, "multipath.isRunning", [], () => false, () => Effect.sync(() => st.multipathd.running)).pipe(
+      Effect.catch((down: boolean) => Effect.succeed(down))
+    ),
+    addMap: (wwn) =>
+      op("multipath.addMap", "add map", wwn, () => {
+        if (!st.multipathd.running) return notRunning("add map", wwn)
+        const wwid = SimNames.kernelWwid(wwn)
+        if (st.multipathd.findMultipaths === "strict") st.multipathd.wwids.add(wwn)
+        const known = Array.from(st.pathsByWwid.get(wwid) ?? []).filter((d) => d.udevDone)
+        const map = st.maps.get(SimNames.mpathName(wwid))
+        if (map) {
+          for (const d of known) st.addPathToMap(map, d)
+          return Effect.void
+        }
+        if (known.length === 0) return fail("add map", wwn, "Failed", "no path with this wwid")
+        st.createMap(wwid, known)
+        return Effect.void
+      }),
+    addPath: (device) =>
+      op("multipath.addPath", "add path", device, () => {
+        if (!st.multipathd.running) return notRunning("add path", device)
+        const dev = st.disks.get(device)
+        if (!dev) return fail("add path", device, "NotFound", "no such device")
+        if (!dev.map && st.mpathAllowed(dev.wwid)) st.adoptPath(dev)
+        return Effect.void
+      }),
+    removePath: (device) =>
+      op("multipath.removePath", "remove path", device, () => {
+        if (!st.multipathd.running) return notRunning("remove path", device)
+        const dev = st.disks.get(device)
+        if (!dev) return fail("remove path", device, "NotFound", "no such path")
+        if (dev.map) {
+          dev.map.paths.delete(dev)
+          dev.map = undefined
+        }
+        return Effect.void
+      }),
+    flushMap: (name) =>
+      op("multipath.flushMap", "flush", name, () => {
+        const map = st.maps.get(name)
+        if (!map) return fail("flush", name, "NotFound", "no such map")
+        if (map.open) return fail("flush", name, "InUse", "map in use")
+        st.flushMap(map)
+        return Effect.void
+      }),
+    resizeMap: (name) =>
+      op("multipath.resizeMap", "resize map", name, () => {
+        if (!st.multipathd.running) return notRunning("resize map", name)
+        const map = st.maps.get(name)
+        if (!map) return fail("resize map", name, "NotFound", "no such map")
+        const sizes = new Set(Array.from(map.paths, (p) => p.sizeBytes))
+        if (sizes.size !== 1) return fail("resize map", name, "Failed", sizes.size === 0 ? "map has no paths" : "paths differ in size")
+        map.sizeBytes = sizes.values().next().value!
+        return Effect.void
+      })
+  }
+}
+
+/** A layer of the Multipath service on `rt`'s host. */
+export const layer = (rt: SimRuntime, process = "main"): Layer.Layer<Multipath.Multipath> =>
+  Layer.succeed(Multipath.Multipath, make(rt, process))

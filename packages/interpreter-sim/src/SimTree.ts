@@ -1,0 +1,95 @@
+/**
+ * A tiny virtual filesystem: lazily built directories, files and symbolic
+ * links, path resolution that follows links like the VFS, and the relative
+ * link text kernfs/udev store (so `readlink` shows what the kernel shows).
+ */
+
+/** A failed write's errno name. */
+export type WriteResult = undefined | { readonly errno: string }
+
+/** A node of the tree. Directories and links are built on demand. */
+export type VNode =
+  | { readonly kind: "dir"; readonly entries: () => ReadonlyArray<string>; readonly child: (name: string) => VNode | undefined }
+  | { readonly kind: "file"; readonly read: (() => string) | undefined; readonly write: ((value: string) => WriteResult) | undefined }
+  | { readonly kind: "link"; readonly target: string }
+
+/** A lazily-computed child (undefined: absent now). */
+export type Child = () => VNode | undefined
+
+/** A directory whose entries are a fixed set of optional children. */
+export const fixed = (children: Readonly<Record<string, Child>>): VNode => ({
+  kind: "dir",
+  entries: () => Object.keys(children).filter((k) => children[k]!() !== undefined),
+  child: (name) => (Object.hasOwn(children, name) ? children[name]!() : undefined)
+})
+
+/** A directory whose entries are computed (`entries`) and looked up by name (`child`). */
+export const dynamic = (entries: () => ReadonlyArray<string>, child: (name: string) => VNode | undefined): VNode => ({
+  kind: "dir",
+  entries,
+  child
+})
+
+/** A read-only file. */
+export const file = (read: () => string): VNode => ({ kind: "file", read, write: undefined })
+
+/** A write-only file. */
+export const writeOnly = (write: (value: string) => WriteResult): VNode => ({ kind: "file", read: undefined, write })
+
+/** A read-write file. */
+export const readWrite = (read: () => string, write: (value: string) => WriteResult): VNode => ({ kind: "file", read, write })
+
+/** A symbolic link to an absolute path. */
+export const link = (target: string): VNode => ({ kind: "link", target })
+
+/** An empty directory. */
+export const empty: VNode = { kind: "dir", entries: () => [], child: () => undefined }
+
+/** A resolved node and its canonical absolute path (links resolved). */
+export interface Resolved {
+  readonly node: VNode
+  readonly path: string
+}
+
+const segments = (path: string): Array<string> => path.split("/").filter((s) => s.length > 0)
+
+/**
+ * Resolves an absolute path, following every link on the way and, when
+ * `followLast`, the last one too. Undefined when absent (or a link loop).
+ */
+export const resolve = (root: VNode, path: string, followLast: boolean): Resolved | undefined => {
+  let pending = segments(path)
+  let hops = 0
+  restart: for (;;) {
+    let node: VNode = root
+    const done: Array<string> = []
+    for (let i = 0; i < pending.length; i++) {
+      if (node.kind !== "dir") return undefined
+      const next = node.child(pending[i]!)
+      if (next === undefined) return undefined
+      const last = i === pending.length - 1
+      if (next.kind === "link" && (!last || followLast)) {
+        if (++hops > 40) return undefined
+        pending = [...segments(next.target), ...pending.slice(i + 1)]
+        continue restart
+      }
+      done.push(pending[i]!)
+      node = next
+    }
+    return { node, path: `/${done.join("/")}` }
+  }
+}
+
+/**
+ * The relative text of a link at `linkPath` to absolute `target`, as kernfs
+ * writes it: up from the link's directory to the deepest common ancestor of
+ * that directory and the target's parent, then down to the target.
+ */
+export const relativeLink = (linkPath: string, target: string): string => {
+  const from = segments(linkPath).slice(0, -1)
+  const to = segments(target)
+  const toParent = to.length - 1
+  let k = 0
+  while (k < from.length && k < toParent && from[k] === to[k]) k++
+  return "../".repeat(from.length - k) + to.slice(k).join("/")
+}

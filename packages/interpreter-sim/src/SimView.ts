@@ -1,0 +1,320 @@
+/**
+ * The /sys and /dev trees of a simulated host, derived on demand from its
+ * state with the real kernel's layout for iSCSI (software hosts under
+ * /sys/devices/platform, offload HBAs under their PCI device), and udev's
+ * and device-mapper's /dev links.
+ */
+import type { SimMap, SimScsiDevice, SimScsiHost, SimSession } from "./SimModel.ts"
+import * as SimNames from "./SimNames.ts"
+import type { SimState } from "./SimState.ts"
+import { type VNode, dynamic, empty, file, fixed, link, readWrite, writeOnly } from "./SimTree.ts"
+
+/** Canonical sysfs directory of a SCSI host. */
+export const hostDir = (h: SimScsiHost): string =>
+  h.hba ? `/sys/devices/pci0000:00/${h.hba.pciAddress}/host${h.no}` : `/sys/devices/platform/host${h.no}`
+/** Canonical sysfs directory of a session's device. */
+export const sessionDir = (s: SimSession): string => `${hostDir(s.host)}/session${s.sid}`
+/** Canonical sysfs directory of a session's SCSI target. */
+export const targetDir = (s: SimSession): string => `${sessionDir(s)}/target${s.host.no}:0:${s.targetId}`
+/** Canonical sysfs directory of a SCSI device. */
+export const deviceDir = (d: SimScsiDevice): string => `${targetDir(d.session)}/${d.hctl}`
+/** Canonical sysfs directory of a disk's block device. */
+export const blockDir = (d: SimScsiDevice): string => `${deviceDir(d)}/block/${d.name}`
+/** Canonical sysfs directory of a dm device. */
+export const dmDir = (m: SimMap): string => `/sys/devices/virtual/block/dm-${m.minor}`
+
+const sectors = (bytes: number): string => String(Math.floor(bytes / 512))
+const pad = (s: string, n: number): string => s.slice(0, n).padEnd(n, " ")
+const procName = (transport: string): string => (transport === "tcp" ? "iscsi_tcp" : transport)
+
+/** Builds the root of a host's /sys + /dev tree. */
+export const make = (st: SimState): VNode => {
+  const sessionOf = (name: string, prefix: string, suffix = ""): SimSession | undefined => {
+    if (!name.endsWith(suffix)) return undefined
+    const sid = SimNames.numbered(name.slice(0, name.length - suffix.length), prefix)
+    return sid === undefined ? undefined : st.sessions.get(sid)
+  }
+  const hostOf = (name: string): SimScsiHost | undefined => {
+    const no = SimNames.numbered(name, "host")
+    return no === undefined ? undefined : st.hosts.get(no)
+  }
+  const mapOf = (name: string): SimMap | undefined => {
+    const minor = SimNames.numbered(name, "dm-")
+    return minor === undefined ? undefined : st.mapsByMinor.get(minor)
+  }
+  const sessionNames = () => Array.from(st.sessions.keys(), (sid) => `session${sid}`)
+  const hostNames = () => Array.from(st.hosts.keys(), (no) => `host${no}`)
+  const blockNames = () => [...st.disks.keys(), ...Array.from(st.mapsByMinor.keys(), (m) => `dm-${m}`)]
+  const blockLink = (name: string): VNode | undefined => {
+    const d = st.disks.get(name)
+    if (d) return link(blockDir(d))
+    const m = mapOf(name)
+    return m ? link(dmDir(m)) : undefined
+  }
+
+  // ---------------------------------------------------------------- device tree
+  const iscsiHost = (h: SimScsiHost): VNode =>
+    fixed({
+      ipaddress: () => file(() => h.ipaddress),
+      hwaddress: () => file(() => h.hwaddress),
+      netdev: () => file(() => h.netdev),
+      initiatorname: () => file(() => h.initiatorName),
+      device: () => link(hostDir(h))
+    })
+
+  const scsiHost = (h: SimScsiHost): VNode =>
+    fixed({
+      scan: () =>
+        writeOnly((value) => {
+          const parts = value.trim().split(/\s+/)
+          if (parts.length !== 3) return { errno: "EINVAL" }
+          const nums = parts.map((p) => (p === "-" ? undefined : /^\d{1,10}$/.test(p) ? Number(p) : Number.NaN))
+          if (nums.some((n) => n !== undefined && Number.isNaN(n))) return { errno: "EINVAL" }
+          st.scanHost(h, nums[0], nums[1], nums[2])
+          return undefined
+        }),
+      proc_name: () => file(() => procName(h.transport)),
+      state: () => file(() => "running"),
+      device: () => link(hostDir(h))
+    })
+
+  const iscsiSession = (s: SimSession): VNode =>
+    fixed({
+      targetname: () => file(() => s.iqn),
+      tpgt: () => file(() => String(s.tpgt)),
+      state: () => file(() => s.state),
+      ifacename: () => file(() => s.iface),
+      recovery_tmo: () =>
+        readWrite(() => String(s.recoveryTmo), (v) => {
+          if (!/^\d+$/.test(v.trim())) return { errno: "EINVAL" }
+          s.recoveryTmo = Number(v.trim())
+          return undefined
+        }),
+      initiatorname: () => file(() => s.initiatorName),
+      username: () => file(() => s.username ?? "(null)"),
+      target_id: () => file(() => String(s.targetId)),
+      device: () => link(sessionDir(s))
+    })
+
+  const iscsiConnection = (s: SimSession): VNode => {
+    const a = SimNames.portalAddress(s.portal)
+    return fixed({
+      persistent_address: () => file(() => a.address),
+      persistent_port: () => file(() => String(a.port)),
+      address: () => file(() => a.address),
+      port: () => file(() => String(a.port)),
+      state: () => file(() => (s.state === "LOGGED_IN" ? "up" : "failed")),
+      device: () => link(`${sessionDir(s)}/connection${s.sid}:0`)
+    })
+  }
+
+  const block = (d: SimScsiDevice): VNode =>
+    fixed({
+      size: () => file(() => sectors(d.sizeBytes)),
+      ro: () => file(() => "0"),
+      removable: () => file(() => "0"),
+      device: () => link(deviceDir(d)),
+      holders: () =>
+        dynamic(
+          () => (d.map ? [`dm-${d.map.minor}`] : []),
+          (n) => (d.map && n === `dm-${d.map.minor}` ? link(dmDir(d.map)) : undefined)
+        ),
+      slaves: () => empty
+    })
+
+  const scsiDevice = (d: SimScsiDevice): VNode =>
+    fixed({
+      wwid: () => file(() => d.wwid),
+      vendor: () => file(() => pad("LIO-ORG", 8)),
+      model: () => file(() => pad(d.model, 16)),
+      rev: () => file(() => pad("4.0", 4)),
+      type: () => file(() => "0"),
+      state: () => file(() => st.deviceState(d)),
+      delete: () =>
+        writeOnly(() => {
+          st.removeDevice(d)
+          return undefined
+        }),
+      rescan: () =>
+        writeOnly(() => {
+          st.rescanDevice(d)
+          return undefined
+        }),
+      block: () => fixed({ [d.name]: () => block(d) }),
+      scsi_device: () => fixed({ [d.hctl]: () => fixed({ device: () => link(deviceDir(d)) }) })
+    })
+
+  const session = (s: SimSession): VNode => {
+    const conn = `connection${s.sid}:0`
+    const target = `target${s.host.no}:0:${s.targetId}`
+    return dynamic(
+      () => [conn, "iscsi_session", ...(s.devices.size > 0 ? [target] : [])],
+      (name) => {
+        if (name === conn) return fixed({ iscsi_connection: () => fixed({ [conn]: () => iscsiConnection(s) }) })
+        if (name === "iscsi_session") return fixed({ [`session${s.sid}`]: () => iscsiSession(s) })
+        if (name === target && s.devices.size > 0) {
+          return dynamic(
+            () => Array.from(s.devices.values(), (d) => d.hctl),
+            (hctl) => {
+              for (const d of s.devices.values()) if (d.hctl === hctl) return scsiDevice(d)
+              return undefined
+            }
+          )
+        }
+        return undefined
+      }
+    )
+  }
+
+  const host = (h: SimScsiHost): VNode =>
+    dynamic(
+      () => ["iscsi_host", "scsi_host", ...Array.from(h.sessions.keys(), (sid) => `session${sid}`)],
+      (name) => {
+        if (name === "iscsi_host") return fixed({ [`host${h.no}`]: () => iscsiHost(h) })
+        if (name === "scsi_host") return fixed({ [`host${h.no}`]: () => scsiHost(h) })
+        const s = sessionOf(name, "session")
+        return s && s.host === h ? session(s) : undefined
+      }
+    )
+
+  const dm = (m: SimMap): VNode =>
+    fixed({
+      size: () => file(() => sectors(m.sizeBytes)),
+      ro: () => file(() => "0"),
+      dm: () =>
+        fixed({
+          name: () => file(() => m.name),
+          uuid: () => file(() => m.uuid),
+          suspended: () => file(() => "0")
+        }),
+      slaves: () =>
+        dynamic(
+          () => Array.from(m.paths, (p) => p.name),
+          (n) => {
+            const d = st.disks.get(n)
+            return d && d.map === m ? link(blockDir(d)) : undefined
+          }
+        ),
+      holders: () => empty
+    })
+
+  const devices = fixed({
+    platform: () =>
+      dynamic(
+        () => Array.from(st.hosts.values()).filter((h) => !h.hba).map((h) => `host${h.no}`),
+        (name) => {
+          const h = hostOf(name)
+          return h && !h.hba ? host(h) : undefined
+        }
+      ),
+    "pci0000:00": () =>
+      dynamic(
+        () => st.hbas.map((h) => h.pciAddress),
+        (pci) => {
+          const hba = st.hbas.find((h) => h.pciAddress === pci)
+          if (!hba) return undefined
+          const h = hba.host
+          return h ? fixed({ [`host${h.no}`]: () => host(h) }) : empty
+        }
+      ),
+    virtual: () =>
+      fixed({
+        block: () =>
+          dynamic(() => Array.from(st.mapsByMinor.keys(), (m) => `dm-${m}`), (n) => {
+            const m = mapOf(n)
+            return m ? dm(m) : undefined
+          }),
+        iscsi_transport: () => dynamic(() => Array.from(st.transports), (t) => (st.transports.has(t) ? empty : undefined))
+      })
+  })
+
+  // ---------------------------------------------------------------- classes
+  const classes = fixed({
+    iscsi_session: () =>
+      dynamic(sessionNames, (name) => {
+        const s = sessionOf(name, "session")
+        return s ? link(`${sessionDir(s)}/iscsi_session/session${s.sid}`) : undefined
+      }),
+    iscsi_connection: () =>
+      dynamic(() => Array.from(st.sessions.keys(), (sid) => `connection${sid}:0`), (name) => {
+        const s = sessionOf(name, "connection", ":0")
+        return s ? link(`${sessionDir(s)}/connection${s.sid}:0/iscsi_connection/connection${s.sid}:0`) : undefined
+      }),
+    iscsi_host: () =>
+      dynamic(hostNames, (name) => {
+        const h = hostOf(name)
+        return h ? link(`${hostDir(h)}/iscsi_host/host${h.no}`) : undefined
+      }),
+    scsi_host: () =>
+      dynamic(hostNames, (name) => {
+        const h = hostOf(name)
+        return h ? link(`${hostDir(h)}/scsi_host/host${h.no}`) : undefined
+      }),
+    scsi_device: () =>
+      dynamic(() => Array.from(st.scsi.keys()), (hctl) => {
+        const d = st.scsi.get(hctl)
+        return d ? link(`${deviceDir(d)}/scsi_device/${d.hctl}`) : undefined
+      }),
+    iscsi_transport: () =>
+      dynamic(() => Array.from(st.transports), (t) => (st.transports.has(t) ? link(`/sys/devices/virtual/iscsi_transport/${t}`) : undefined)),
+    block: () => dynamic(blockNames, blockLink)
+  })
+
+  const sys = fixed({
+    block: () => dynamic(blockNames, blockLink),
+    class: () => classes,
+    devices: () => devices
+  })
+
+  // ---------------------------------------------------------------- /dev
+  const devNode = file(() => "")
+  const byIdNames = (): Array<string> => {
+    const names: Array<string> = []
+    const wwids = new Set([...st.pathsByWwid.keys(), ...Array.from(st.maps.values(), (m) => m.wwid)])
+    for (const w of wwids) if (st.byIdTarget(w)) names.push(...SimNames.byIdNames(w))
+    for (const m of st.maps.values()) names.push(`dm-name-${m.name}`, `dm-uuid-${m.uuid}`)
+    return names
+  }
+  const byIdChild = (name: string): VNode | undefined => {
+    const m = /^dm-(?:name|uuid-mpath)-(.+)$/.exec(name)
+    if (m) {
+      const map = st.maps.get(m[1]!)
+      return map ? link(`/dev/dm-${map.minor}`) : undefined
+    }
+    const wwid = SimNames.wwidOfByIdName(name)
+    const t = wwid === undefined ? undefined : st.byIdTarget(wwid)
+    if (t === undefined) return undefined
+    return "minor" in t ? link(`/dev/dm-${t.minor}`) : link(`/dev/${t.name}`)
+  }
+  const dev = dynamic(
+    () => [
+      "disk",
+      "mapper",
+      ...Array.from(st.disks.values()).filter((d) => d.devNode).map((d) => d.name),
+      ...Array.from(st.mapsByMinor.keys(), (m) => `dm-${m}`)
+    ],
+    (name) => {
+      if (name === "disk") {
+        return fixed({
+          "by-path": () =>
+            dynamic(() => Array.from(st.byPath.keys()), (n) => {
+              const d = st.byPathTarget(n)
+              return d ? link(`/dev/${d.name}`) : undefined
+            }),
+          "by-id": () => dynamic(byIdNames, byIdChild)
+        })
+      }
+      if (name === "mapper") {
+        return dynamic(() => ["control", ...st.maps.keys()], (n) => {
+          if (n === "control") return devNode
+          const m = st.maps.get(n)
+          return m ? link(`/dev/dm-${m.minor}`) : undefined
+        })
+      }
+      if (st.disks.get(name)?.devNode) return devNode
+      return mapOf(name) ? devNode : undefined
+    }
+  )
+
+  return fixed({ sys: () => sys, dev: () => dev })
+}
