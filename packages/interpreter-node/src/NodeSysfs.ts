@@ -16,7 +16,8 @@ type Operation = Sysfs.SysfsError["operation"]
 
 const absent = (e: NodeJS.ErrnoException) => e.code === "ENOENT" || e.code === "ENOTDIR"
 
-const toError = (operation: Operation, path: string, e: NodeJS.ErrnoException): Sysfs.SysfsError =>
+/** The SysfsError an errno failure stands for. */
+export const toError = (operation: Operation, path: string, e: NodeJS.ErrnoException): Sysfs.SysfsError =>
   new Sysfs.SysfsError({
     operation,
     path,
