@@ -1,13 +1,31 @@
 /**
  * The `brick` command: its subcommands and the global flags they share.
  */
-import type { InvalidInput, Iscsiadm, Sysfs } from "@brick/core"
+import type { BrickError, InvalidInput, Iscsiadm, Sysfs } from "@brick/core"
 import { Command } from "effect/cli"
 import * as GlobalFlags from "./GlobalFlags.ts"
+import * as ConnectCommand from "./ConnectCommand.ts"
+import * as DisconnectCommand from "./DisconnectCommand.ts"
+import * as ExtendCommand from "./ExtendCommand.ts"
+import * as PathsCommand from "./PathsCommand.ts"
 import * as PlanCommand from "./PlanCommand.ts"
+import * as PropertiesCommand from "./PropertiesCommand.ts"
 
 /** Every typed failure of a brick command (ErrorReport classifies them). */
-export type BrickFailure = InvalidInput.InvalidInput | Iscsiadm.IscsiadmError | Sysfs.SysfsError | PlanCommand.PlanFailure
+export type BrickFailure =
+  | InvalidInput.InvalidInput
+  | BrickError.ConnectError
+  | BrickError.DisconnectError
+  | BrickError.ExtendError
+  | BrickError.PropertiesError
+  | Iscsiadm.IscsiadmError
+  | Sysfs.SysfsError
+  | ConnectCommand.ConnectFailure
+  | DisconnectCommand.DisconnectFailure
+  | ExtendCommand.ExtendFailure
+  | PathsCommand.PathsFailure
+  | PropertiesCommand.PropertiesFailure
+  | PlanCommand.PlanFailure
 
 /** `brick` */
 export const command = Command.make("brick").pipe(
@@ -15,6 +33,13 @@ export const command = Command.make("brick").pipe(
     "Attach and detach iSCSI volumes (Cinder connection info in, JSON out). Errors are one JSON object on " +
       "stderr with a stable exit status per kind (see the README); logs are JSON lines on stderr."
   ),
-  Command.withSubcommands([PlanCommand.command]),
+  Command.withSubcommands([
+    ConnectCommand.command,
+    DisconnectCommand.command,
+    ExtendCommand.command,
+    PathsCommand.command,
+    PropertiesCommand.command,
+    PlanCommand.command
+  ]),
   Command.withGlobalFlags(GlobalFlags.all)
 )

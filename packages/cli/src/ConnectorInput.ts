@@ -4,7 +4,7 @@
  * (`--options` merged with the flags) and the device info (`--device`).
  * Secrets met on the way are registered for scrubbing.
  */
-import { ConnectionInfo, ConnectorOptions, InvalidInput } from "@brick/core"
+import { ConnectionInfo, ConnectorOptions, DeviceInfo, InvalidInput } from "@brick/core"
 import { Effect, Option } from "effect"
 import type { OptionFlags } from "./GlobalFlags.ts"
 import * as Input from "./Input.ts"
@@ -12,6 +12,7 @@ import type { InputUnreadable } from "./InputUnreadable.ts"
 import type { Io } from "./Io.ts"
 import { Secrets } from "./Secrets.ts"
 import * as SecretsModule from "./Secrets.ts"
+import { UsageError } from "./UsageError.ts"
 
 /** Reads `--info FILE|-` and decodes it as connection info. */
 export const connectionInfo = (
@@ -55,3 +56,17 @@ export const connectorOptions = (
   flags: OptionFlags
 ): Effect.Effect<ConnectorOptions.ConnectorOptions, InputUnreadable | InvalidInput.InvalidInput, Io> =>
   Effect.flatMap(optionsInput(flags), ConnectorOptions.decode)
+
+/** Reads `--device FILE|-` and decodes it as the device info a connect printed. */
+export const deviceInfo = (
+  path: string
+): Effect.Effect<DeviceInfo.DeviceInfo, InputUnreadable | InvalidInput.InvalidInput, Io> =>
+  Effect.flatMap(Input.readJson("--device", "device_info", path), DeviceInfo.decode)
+
+/** Refuses two documents on stdin at once. */
+export const oneStdin = (paths: ReadonlyArray<readonly [string, string | undefined]>): Effect.Effect<void, UsageError> => {
+  const dashes = paths.filter(([, p]) => p === "-").map(([flag]) => flag)
+  return dashes.length > 1
+    ? Effect.fail(new UsageError({ command: "brick", problems: [`only one of ${dashes.join(", ")} can read stdin (-)`] }))
+    : Effect.void
+}
