@@ -21,18 +21,21 @@ export const key = (p: TargetPath): string => `${p.portal},${p.iqn},${p.lun}`
  * The paths of a volume, in the order given, without duplicates.
  * With `multipath`, the plural lists are zipped (`target_iqns`/`target_luns`
  * default to the singular values); without, only the primary path is used
- * (`target_portal`, or the first of the lists). Input must have passed
+ * (`target_portal`/`target_iqn`/`target_lun` when all three are given, else
+ * the first of the lists). Input must have passed
  * `ConnectionInfo.decode`, which guarantees the lists are consistent.
  */
 export const fromConnectionData = (data: ConnectionData, multipath: boolean): ReadonlyArray<TargetPath> => {
   const portals = data.target_portals ?? (data.target_portal === undefined ? [] : [data.target_portal])
   const iqnAt = (i: number): Iqn => (data.target_iqns?.[i] ?? data.target_iqn)!
   const lunAt = (i: number): Lun => (data.target_luns?.[i] ?? data.target_lun)!
-  const primary: TargetPath | undefined = data.target_portal !== undefined && data.target_iqn !== undefined
-    ? { portal: data.target_portal, iqn: data.target_iqn, lun: data.target_lun ?? lunAt(0) }
-    : portals.length > 0
-    ? { portal: portals[0]!, iqn: iqnAt(0), lun: lunAt(0) }
-    : undefined
+  // the singular triple only when complete: pairing target_portal with a list's LUN would invent a path
+  const primary: TargetPath | undefined =
+    data.target_portal !== undefined && data.target_iqn !== undefined && data.target_lun !== undefined
+      ? { portal: data.target_portal, iqn: data.target_iqn, lun: data.target_lun }
+      : portals.length > 0
+      ? { portal: portals[0]!, iqn: iqnAt(0), lun: lunAt(0) }
+      : undefined
   const all = multipath ? portals.map((portal, i): TargetPath => ({ portal, iqn: iqnAt(i), lun: lunAt(i) })) : []
   return dedupe(primary === undefined ? all : [primary, ...all])
 }
