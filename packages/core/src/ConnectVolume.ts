@@ -11,8 +11,8 @@
  * (invariant 2).
  *
  * Stragglers. With multipath, the result is returned as soon as the map has
- * formed and the other paths have had a grace period as long as the connect
- * had taken so far (so a blackholed portal costs at most 2x). Paths still
+ * formed and the other paths have had a grace period of half the time the
+ * connect had taken so far (so a blackholed portal costs at most 1.5x). Paths still
  * logging in or scanning then are interrupted: each undoes what it created
  * (a node record, a login — found afterwards through the session listing if
  * the login was cut short —, a scanned device), under the locks the connect
@@ -197,10 +197,10 @@ const assemble = (
       }
     }
 
-    // 3. The other paths get as long again as the connect took so far.
+    // 3. The other paths get half as long again as the connect took so far.
     if (multipath) {
       const now = yield* Clock.currentTimeMillis
-      const until = now + Math.max(now - start, ctx.options.pollInterval)
+      const until = now + Math.max(Math.floor((now - start) / 2), ctx.options.pollInterval)
       while (!settled() && (yield* next(until))) {
         // keep collecting
       }

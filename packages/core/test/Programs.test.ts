@@ -1,0 +1,51 @@
+import { Effect, Exit, Option } from "effect"
+import { describe, expect, it } from "vitest"
+import { BrickError, DeviceInfo, HostState, TargetLock } from "@brick/core"
+
+describe("TargetLock.names", () => {
+  it("derives one lock per target, deduplicated and sorted", () => {
+    expect(TargetLock.names(["iqn.2010-10.org.b:x", "iqn.2010-10.org.a:y", "iqn.2010-10.org.b:x"])).toEqual([
+      "brick-iscsi-iqn.2010-10.org.a:y",
+      "brick-iscsi-iqn.2010-10.org.b:x"
+    ])
+  })
+})
+
+describe("HostState.portalOf", () => {
+  it("formats sysfs addresses as canonical portals", () => {
+    expect(HostState.portalOf("10.0.0.1", "3260")).toEqual(Option.some("10.0.0.1:3260"))
+    expect(HostState.portalOf("fd00::1", "3260\n")).toEqual(Option.some("[fd00::1]:3260"))
+    expect(HostState.portalOf("not an address!", "3260")).toEqual(Option.none())
+  })
+})
+
+describe("DeviceInfo.decode", () => {
+  it("accepts what connect returns", () => {
+    const info = { type: "block", path: "/dev/dm-3", scsi_wwn: "36001405abc", multipath_id: "36001405abc", iface: "default" }
+    const exit = Effect.runSyncExit(DeviceInfo.decode(info))
+    expect(Exit.isSuccess(exit)).toBe(true)
+  })
+  it("names the offending fields", () => {
+    const exit = Effect.runSyncExit(DeviceInfo.decode({ type: "file", path: "/etc/passwd", scsi_wwn: "" }))
+    const text = String(Exit.isFailure(exit) ? exit.cause : "")
+    expect(text).toContain("type")
+    expect(text).toContain("path")
+    expect(text).toContain("scsi_wwn")
+  })
+})
+
+describe("errors", () => {
+  it("say what failed on which path", () => {
+    const e = new BrickError.ConnectError({
+      reason: {
+        _tag: "LoginFailed",
+        paths: [{ portal: "10.0.0.1:3260", iqn: "iqn.2010-10.org.a:y", lun: 1, iface: "default", kind: "LoginTimeout", detail: "no answer" }]
+      }
+    })
+    expect(e._tag).toBe("ConnectError")
+    expect(e.message).toContain("10.0.0.1:3260")
+    expect(e.message).toContain("LoginTimeout")
+    const d = new BrickError.DisconnectError({ reason: { _tag: "StepsFailed", failures: [{ step: "flushMap", target: "3600", detail: "InUse" }] } })
+    expect(d.message).toContain("flushMap 3600: InUse")
+  })
+})
