@@ -102,6 +102,8 @@ export const layer: Layer.Layer<CommandRunner, never, NodeHostConfig | ChildProc
                 stdin: "ignore",
                 env: { LC_ALL: "C" },
                 extendEnv: true,
+                // its own process group: a timeout kills the command and anything it started
+                detached: true,
                 forceKillAfter: config.killGrace
               })
             ).pipe(Effect.mapError((e) => fail({ _tag: "SpawnFailed", detail: scrub(e.message) })))
