@@ -71,9 +71,16 @@ export const fallback = (requested: string, reason: FallbackReason, allowed: boo
     ? { _tag: "Fallback", iface: defaultIface, transport: "default", requested, reason }
     : { _tag: "Refuse", requested, reason }
 
-/** The record name brick gives an iface it creates from a spec. */
-export const specName = (spec: IfaceSpec): IfaceName =>
-  spec.name ?? ifaceName(`${spec.transport === "default" ? "tcp" : spec.transport}.${spec.hwaddress ?? spec.netIfacename ?? spec.ipaddress ?? "brick"}`)
+/**
+ * The record name brick gives an iface it creates from a spec:
+ * `<transport>.<hwaddress|netIfacename|ipaddress>`, with characters an iface
+ * name cannot hold (a netIfacename may contain `@`) replaced by `_`.
+ */
+export const specName = (spec: IfaceSpec): IfaceName => {
+  if (spec.name !== undefined) return spec.name
+  const id = spec.hwaddress ?? spec.netIfacename ?? spec.ipaddress ?? "brick"
+  return ifaceName(`${spec.transport === "default" ? "tcp" : spec.transport}.${id.replace(/[^A-Za-z0-9._:-]/g, "_")}`)
+}
 
 const hasHba = (facts: IfaceFacts, hwaddress: string | undefined): boolean =>
   hwaddress !== undefined && facts.hbaHwaddresses.some((h) => h.toLowerCase() === hwaddress.toLowerCase())

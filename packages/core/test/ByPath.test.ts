@@ -69,7 +69,7 @@ describe("ByPath.parse", () => {
         const x = { pci, portal: P(portal), iqn: I(name), kernelLun: lun }
         expect(ByPath.parse(ByPath.name(x))).toEqual(x)
       }),
-      { numRuns: 5000 }
+      { numRuns: 3000 }
     )
   })
 

@@ -76,7 +76,7 @@ describe("ConnectorOptions.decode", () => {
         if (Result.isSuccess(r)) expect({ ...r.success, [key]: expectedDefaults[key] }).toEqual(expectedDefaults)
         else expect(r.failure.reason.issues.map((i) => i.field)).toEqual([key])
       }),
-      { numRuns: 5000 }
+      { numRuns: 2000 }
     )
   })
 
@@ -153,7 +153,7 @@ describe("ConnectorOptions iface", () => {
           }
         }
       }),
-      { numRuns: 3000 }
+      { numRuns: 1500 }
     )
   })
 })
