@@ -29,15 +29,20 @@ export class SimSchedule {
     this.at(this.now + delayMs, run)
   }
 
-  /** Moves time to `now` (never backwards) and runs every event due by then. */
+  /**
+   * Moves time to `now` (never backwards), running every event due by then in
+   * order, each at its own time (so what it schedules is relative to it).
+   */
   advance(now: number): void {
-    if (now > this.now) this.now = now
+    const target = Math.max(now, this.now)
     for (;;) {
       const top = this.heap.peek()
-      if (top === undefined || top.at > this.now) return
+      if (top === undefined || top.at > target) break
       this.heap.pop()
+      if (top.at > this.now) this.now = top.at
       top.run()
     }
+    this.now = target
   }
 
   /** Events still pending. */
