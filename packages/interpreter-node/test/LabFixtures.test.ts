@@ -1,0 +1,203 @@
+/**
+ * Parsers, exit-code mapping and whole service paths on REAL output captured
+ * in the lab guest (kernel 6.1, open-iscsi 2.1.8, multipath-tools 0.9.4) by
+ * lab/capture-fixtures.sh into lab/fixtures/. Each fixture `NAME` has
+ * NAME.txt (stdout), NAME.stderr.txt (stderr, if any) and NAME.cmd (the
+ * command and `# exit status: N`). Tests of a fixture that is absent are skipped.
+ * The service tests replay a fixture through a fake tool: same stdout, stderr
+ * and exit status as the real command had.
+ */
+import { IfaceName, Iqn, Iscsiadm, Multipath, Portal } from "@brick/core"
+import { Effect, Option } from "effect"
+import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { reasonFor } from "../src/IscsiadmExit.ts"
+import * as Output from "../src/IscsiadmOutput.ts"
+import { cleanup, failureWith, fakeTool, runWith, tempDir } from "./support.ts"
+
+const fixtures = NodePath.resolve(import.meta.dirname, "../../../lab/fixtures")
+const has = (name: string) => NodeFs.existsSync(NodePath.join(fixtures, `${name}.cmd`))
+const stdout = (name: string) => NodeFs.readFileSync(NodePath.join(fixtures, `${name}.txt`), "utf8")
+const stderrPath = (name: string) => NodePath.join(fixtures, `${name}.stderr.txt`)
+const stderr = (name: string) => (NodeFs.existsSync(stderrPath(name)) ? NodeFs.readFileSync(stderrPath(name), "utf8") : "")
+const exitStatus = (name: string): number => {
+  const m = /^# exit status: (\d+)$/m.exec(NodeFs.readFileSync(NodePath.join(fixtures, `${name}.cmd`), "utf8"))
+  if (!m) throw new Error(`${name}.cmd has no exit status`)
+  return Number(m[1])
+}
+const withFixture = (name: string) => it.skipIf(!has(name))
+
+let dir: string
+beforeEach(() => {
+  dir = tempDir()
+})
+afterEach(() => cleanup(dir))
+
+/** A fake tool that answers like the real command of fixture `name` did. */
+const replay = (tool: string, name: string) =>
+  fakeTool(
+    dir,
+    tool,
+    `cat '${NodePath.join(fixtures, `${name}.txt`)}'\n` +
+      (NodeFs.existsSync(stderrPath(name)) ? `cat '${stderrPath(name)}' >&2\n` : "") +
+      `exit ${exitStatus(name)}`
+  )
+
+const IQN = "iqn.2003-01.org.brick:fixtures"
+const node: Iscsiadm.NodeRecord = { iqn: Iqn.unsafeMake(IQN), portal: Portal.unsafeMake("10.99.0.1:3260"), iface: IfaceName.defaultIface }
+const use = <A, E>(f: (i: Iscsiadm.Iscsiadm["Service"]) => Effect.Effect<A, E>) => Iscsiadm.Iscsiadm.use(f)
+
+describe("parsers on lab output", () => {
+  withFixture("discovery-sendtargets")("sendtargets discovery", () => {
+    expect(Output.parseTargets(stdout("discovery-sendtargets"))).toEqual([
+      { portal: "10.99.0.1:3260", tpgt: 1, iqn: IQN },
+      { portal: "10.99.0.2:3260", tpgt: 1, iqn: IQN },
+      { portal: "10.99.0.3:3260", tpgt: 1, iqn: `${IQN}-chap` }
+    ])
+  })
+
+  withFixture("node-list")("`-m node`", () => {
+    expect(Output.parseTargets(stdout("node-list")).map((t) => `${t.portal} ${t.iqn}`)).toEqual([
+      `10.99.0.1:3260 ${IQN}`,
+      `10.99.0.2:3260 ${IQN}`,
+      `10.99.0.3:3260 ${IQN}-chap`
+    ])
+  })
+
+  withFixture("node-list-P1")("`-m node -P 1`", () => {
+    const records = Output.parseNodeTree(stdout("node-list-P1"))
+    expect(records).toContainEqual({ iqn: IQN, portal: "10.99.0.1:3260", iface: "default" })
+    expect(records).toContainEqual({ iqn: IQN, portal: "10.99.0.2:3260", iface: "default" })
+    expect(records.every((r) => r.iface === "default")).toBe(true)
+  })
+
+  withFixture("session")("`-m session`", () => {
+    const sessions = Output.parseSessions(stdout("session"))
+    expect(sessions.map((s) => [s.transport, s.portal, s.tpgt, s.iqn, s.flash])).toEqual([
+      ["tcp", "10.99.0.1:3260", 1, IQN, false],
+      ["tcp", "10.99.0.2:3260", 1, IQN, false]
+    ])
+    expect(sessions.every((s) => Number.isInteger(s.sid) && s.sid > 0)).toBe(true)
+  })
+
+  withFixture("session-none")("`-m session` without sessions: exit 21, nothing parsed", () => {
+    expect(reasonFor(exitStatus("session-none"))._tag).toBe("NotFound")
+    expect(Output.parseSessions(stdout("session-none"))).toEqual([])
+  })
+
+  withFixture("iface-list")("`-m iface`", () => {
+    expect(Output.parseIfaces(stdout("iface-list")).map((r) => [r.name, r.transport])).toEqual([["default", "tcp"], ["iser", "iser"]])
+  })
+
+  withFixture("iface-show-default")("`-m iface -I default`", () => {
+    const r = Output.parseIfaceRecord(stdout("iface-show-default"))
+    expect(Option.map(r, (x) => [x.name, x.transport, Option.isNone(x.netIfacename)])).toEqual(Option.some(["default", "tcp", true]))
+  })
+
+  withFixture("iface-show-custom")("custom iface bound to a netdev", () => {
+    const r = Output.parseIfaceRecord(stdout("iface-show-custom"))
+    expect(Option.map(r, (x) => [x.name, Option.getOrNull(x.netIfacename)])).toEqual(Option.some(["brick0", "dummy0"]))
+  })
+
+  withFixture("node-show")("a node record dump", () => {
+    const r = Output.parseRecord(stdout("node-show"))
+    expect([r.get("node.name"), r.get("node.tpgt"), r.get("iface.iscsi_ifacename"), r.get("node.conn[0].address")]).toEqual([
+      IQN, "1", "default", "10.99.0.1"
+    ])
+  })
+
+  withFixture("node-show-chap")("a CHAP record dump shows the password masked", () => {
+    const r = Output.parseRecord(stdout("node-show-chap"))
+    expect(r.get("node.session.auth.authmethod")).toBe("CHAP")
+    expect(r.get("node.session.auth.password")).toBe("********")
+    expect(stdout("node-show-chap")).not.toContain("wrongpassword1")
+  })
+
+  withFixture("initiatorname")("the initiator name file", () => {
+    expect(Output.parseInitiatorName(stdout("initiatorname"))).toEqual(Option.some("iqn.2004-10.com.brick:lab-initiator"))
+  })
+})
+
+describe("exit statuses of real failures", () => {
+  const cases: ReadonlyArray<readonly [string, Iscsiadm.IscsiadmReason["_tag"]]> = [
+    ["login-P1-again", "SessionExists"],
+    ["login-chap-wrong", "AuthenticationFailed"],
+    ["login-no-chap-on-chap-target", "AuthenticationFailed"],
+    ["login-refused", "Timeout"],
+    ["discovery-refused", "Timeout"],
+    ["logout-not-logged-in", "NotFound"],
+    ["logout-P1-again", "NotFound"],
+    ["node-none", "NotFound"],
+    ["node-show-missing", "NotFound"],
+    ["node-delete-missing", "NotFound"],
+    ["iface-show-missing", "Failed"]
+  ]
+  for (const [name, tag] of cases) {
+    withFixture(name)(`${name} is ${tag}`, () => {
+      expect(reasonFor(exitStatus(name))._tag).toBe(tag)
+    })
+  }
+})
+
+describe("NodeIscsiadm replaying lab output", () => {
+  withFixture("discovery-sendtargets")("discover", async () => {
+    const found = await runWith(
+      { iscsiadmPath: replay("iscsiadm", "discovery-sendtargets") },
+      use((i) => i.discover({ portal: node.portal, iface: node.iface, auth: Option.none() }))
+    )
+    expect(found.map((t) => t.portal)).toEqual(["10.99.0.1:3260", "10.99.0.2:3260", "10.99.0.3:3260"])
+  })
+
+  withFixture("login-chap-wrong")("login with a wrong CHAP secret", async () => {
+    const e = await failureWith({ iscsiadmPath: replay("iscsiadm", "login-chap-wrong") }, use((i) => i.login(node)))
+    expect(e.reason._tag).toBe("AuthenticationFailed")
+    expect(e.exitCode).toBe(24)
+    expect(e.detail).toContain("authorization failure")
+  })
+
+  withFixture("login-P1-again")("login when logged in", async () => {
+    const e = await failureWith({ iscsiadmPath: replay("iscsiadm", "login-P1-again") }, use((i) => i.login(node)))
+    expect(e.reason._tag).toBe("SessionExists")
+    expect(e.detail).toContain("already present")
+  })
+
+  withFixture("node-list-P1")("listNodes", async () => {
+    const nodes = await runWith({ iscsiadmPath: replay("iscsiadm", "node-list-P1") }, use((i) => i.listNodes))
+    expect(nodes).toContainEqual(node)
+  })
+
+  withFixture("node-none")("listNodes without records", async () => {
+    expect(await runWith({ iscsiadmPath: replay("iscsiadm", "node-none") }, use((i) => i.listNodes))).toEqual([])
+  })
+
+  withFixture("iface-list")("listIfaces", async () => {
+    const ifaces = await runWith({ iscsiadmPath: replay("iscsiadm", "iface-list") }, use((i) => i.listIfaces))
+    expect(ifaces.map((r) => r.name)).toEqual(["default", "iser"])
+  })
+})
+
+describe("NodeMultipath replaying lab output", () => {
+  withFixture("multipathd-show-daemon")("isRunning on `multipathd show daemon`", async () => {
+    const running = await runWith(
+      { multipathdPath: replay("multipathd", "multipathd-show-daemon") },
+      Multipath.Multipath.use((m) => m.isRunning)
+    )
+    expect(running).toBe(true)
+  })
+
+  withFixture("resize-multipathd-resize")("resizeMap on multipathd's answer", async () => {
+    await runWith(
+      { multipathdPath: replay("multipathd", "resize-multipathd-resize") },
+      Multipath.Multipath.use((m) => m.resizeMap("36001405abc"))
+    )
+  })
+
+  withFixture("multipath-f-missing")("flushing a map that does not exist is NotFound", async () => {
+    const e = await failureWith(
+      { multipathPath: replay("multipath", "multipath-f-missing") },
+      Multipath.Multipath.use((m) => m.flushMap("3600140500000000000000000000000000"))
+    )
+    expect(e.reason._tag).toBe("NotFound")
+  })
+})
