@@ -1,0 +1,68 @@
+/**
+ * Runs examples/attach-detach on the real kernel (inside the lab guest, as
+ * root): a LIO target with two portals, attach with multipath, check the
+ * device belongs to the LUN, detach, and the host has no session left.
+ */
+import { execFileSync, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+const example = fileURLToPath(new URL("../dist/attach-detach.js", import.meta.url))
+const iqn = "iqn.2003-01.org.brick:example-attach"
+const portals = ["10.99.0.1:3260", "10.99.0.2:3260"]
+let dir: string
+let wwn: string
+
+const sessions = (): string => {
+  const r = spawnSync("iscsiadm", ["-m", "session"], { encoding: "utf8" })
+  return r.status === 0 ? r.stdout : ""
+}
+
+beforeAll(() => {
+  if (!fs.existsSync(example)) throw new Error(`${example} is missing: run \`npx tsc -b\` first`)
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "brick-example-"))
+  execFileSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
+  const created = JSON.parse(
+    execFileSync("lab-target", ["create", "--iqn", iqn, ...portals.flatMap((p) => ["--portal", p]), "--lun", "0:64M"], { encoding: "utf8" })
+  ) as { luns: ReadonlyArray<{ lun: number; wwn: string }> }
+  wwn = created.luns[0]!.wwn
+  fs.writeFileSync(
+    path.join(dir, "volume.json"),
+    JSON.stringify({
+      driver_volume_type: "iscsi",
+      data: { target_portals: portals, target_iqns: [iqn, iqn], target_luns: [0, 0], volume_id: "example" }
+    })
+  )
+}, 60_000)
+
+afterAll(() => {
+  spawnSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
+  if (dir) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+describe("examples/attach-detach on the real kernel", () => {
+  it("attaches the LUN's multipath device and detaches it, leaving no session", () => {
+    expect(sessions()).toBe("")
+    const r = spawnSync(process.execPath, [example, path.join(dir, "volume.json"), "--multipath"], {
+      encoding: "utf8",
+      timeout: 120_000
+    })
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as {
+      attached: { path: string; scsi_wwn: string; multipath_id?: string }
+      paths: ReadonlyArray<string>
+      size: number
+      detached: boolean
+    }
+    expect(out.attached.path).toMatch(/^\/dev\/dm-\d+$/)
+    // lab-target prints naa.6001405…; multipath's form is 36001405…
+    expect(out.attached.scsi_wwn.slice(1)).toBe(wwn.replace(/^naa\./, ""))
+    expect(out.paths).toHaveLength(2)
+    expect(out.size).toBe(64 * 1024 * 1024)
+    expect(out.detached).toBe(true)
+    expect(sessions()).toBe("")
+  }, 180_000)
+})
