@@ -19,6 +19,7 @@ export interface HarnessOptions {
   readonly stdin?: string
   readonly hostFactory?: Host.Factory
   readonly tty?: boolean
+  readonly signal?: AbortSignal
 }
 
 /** Runs `brick argv…`. */
@@ -39,7 +40,11 @@ export const runCli = async (argv: ReadonlyArray<string>, options: HarnessOption
     },
     stderrIsTTY: options.tty ?? false
   }
-  const code = await Main.run(argv, { io, ...(options.hostFactory ? { hostFactory: options.hostFactory } : {}) })
+  const code = await Main.run(argv, {
+    io,
+    ...(options.hostFactory ? { hostFactory: options.hostFactory } : {}),
+    ...(options.signal ? { signal: options.signal } : {})
+  })
   const lines = stderr.split("\n").filter((l) => l.trim().length > 0)
   return {
     code,
