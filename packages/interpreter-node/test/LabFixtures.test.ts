@@ -20,7 +20,6 @@ const fixtures = NodePath.resolve(import.meta.dirname, "../../../lab/fixtures")
 const has = (name: string) => NodeFs.existsSync(NodePath.join(fixtures, `${name}.cmd`))
 const stdout = (name: string) => NodeFs.readFileSync(NodePath.join(fixtures, `${name}.txt`), "utf8")
 const stderrPath = (name: string) => NodePath.join(fixtures, `${name}.stderr.txt`)
-const stderr = (name: string) => (NodeFs.existsSync(stderrPath(name)) ? NodeFs.readFileSync(stderrPath(name), "utf8") : "")
 const exitStatus = (name: string): number => {
   const m = /^# exit status: (\d+)$/m.exec(NodeFs.readFileSync(NodePath.join(fixtures, `${name}.cmd`), "utf8"))
   if (!m) throw new Error(`${name}.cmd has no exit status`)

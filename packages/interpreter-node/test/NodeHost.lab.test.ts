@@ -1,0 +1,140 @@
+/**
+ * interpreter-node against a real kernel, inside the lab guest (LIO target on
+ * dummy0 portals, iscsid, multipathd): discovery, node records, login with
+ * CHAP, the session and disk in sysfs, by-path links, block device size and
+ * flush, multipathd, logout and record deletion. Uses only the node services,
+ * not core's programs. Skipped outside the guest.
+ */
+import { DevicePath, HostPath, IfaceName, Iqn, Iscsiadm, Multipath, Portal, Sysfs, BlockDevice } from "@brick/core"
+import { Effect, Option, Redacted } from "effect"
+import * as NodeChild from "node:child_process"
+import * as NodeCrypto from "node:crypto"
+import * as NodeFs from "node:fs"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { CommandRunner } from "../src/CommandRunner.ts"
+import { runWith } from "./support.ts"
+
+const inGuest = NodeFs.existsSync("/sys/kernel/config/target") &&
+  NodeChild.spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
+
+const suffix = NodeCrypto.randomBytes(3).toString("hex")
+const IQN = Iqn.unsafeMake(`iqn.2003-01.org.brick:node-lab-${suffix}`)
+const P1 = Portal.unsafeMake("10.99.0.1:3260")
+const P2 = Portal.unsafeMake("10.99.0.2:3260")
+const iface = IfaceName.defaultIface
+const chap = (password: string): Iscsiadm.ChapCredentials => ({
+  username: "brickuser",
+  password: Redacted.make(password),
+  usernameIn: Option.none(),
+  passwordIn: Option.none()
+})
+
+const labTarget = (...args: Array<string>) => {
+  const r = NodeChild.spawnSync("lab-target", args, { encoding: "utf8" })
+  if (r.status !== 0) throw new Error(`lab-target ${args.join(" ")}: ${r.stderr}`)
+  return r.stdout
+}
+
+const run = <A, E>(effect: Effect.Effect<A, E, Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | CommandRunner>) =>
+  runWith({}, effect)
+
+/** Polls `check` every 100 ms until it yields a value, for `seconds`. */
+const waitFor = <A, E, R>(what: string, seconds: number, check: Effect.Effect<Option.Option<A>, E, R>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < seconds * 10; i++) {
+      const v = yield* check
+      if (Option.isSome(v)) return v.value
+      yield* Effect.sleep(100)
+    }
+    return yield* Effect.die(new Error(`timed out waiting for ${what}`))
+  })
+
+/** The session (name) of IQN at portal, read from sysfs. */
+const sessionOf = (portal: string) =>
+  Effect.gen(function*() {
+    const sysfs = yield* Sysfs.Sysfs
+    for (const s of yield* sysfs.list(HostPath.make("/sys/class/iscsi_session"))) {
+      const dir = HostPath.make(`/sys/class/iscsi_session/${s}`)
+      const name = yield* sysfs.read(HostPath.join(dir, "targetname"))
+      const address = yield* sysfs.read(HostPath.make(`/sys/class/iscsi_connection/connection${s.slice("session".length)}:0/persistent_address`))
+      if (Option.getOrNull(name) === IQN && portal.startsWith(`${Option.getOrElse(address, () => "?")}:`)) return Option.some(s)
+    }
+    return Option.none<string>()
+  })
+
+describe.skipIf(!inGuest)("NodeHost in the lab guest", () => {
+  let wwn = ""
+  beforeAll(() => {
+    const created = JSON.parse(labTarget("create", "--iqn", IQN, "--portal", P1, "--portal", P2, "--lun", "0:16M", "--chap-user", "brickuser", "--chap-password", "brickpass1234"))
+    wwn = created.luns[0].wwn
+  })
+  afterAll(() => {
+    for (const p of [P1, P2]) {
+      NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", IQN, "-p", p, "--logout"])
+      NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", IQN, "-p", p, "-o", "delete"])
+    }
+    NodeChild.spawnSync("lab-target", ["delete", "--iqn", IQN])
+  })
+
+  it("discovers both portals through the default iface", async () => {
+    const found = await run(Iscsiadm.Iscsiadm.use((i) => i.discover({ portal: P1, iface, auth: Option.none() })))
+    expect(found.filter((t) => t.iqn === IQN).map((t) => t.portal).sort()).toEqual([P1, P2])
+    const nodes = await run(Iscsiadm.Iscsiadm.use((i) => i.listNodes))
+    expect(nodes).toContainEqual({ iqn: IQN, portal: P1, iface })
+  })
+
+  it("a wrong CHAP secret is AuthenticationFailed and leaves no session", async () => {
+    const node = { iqn: IQN, portal: P1, iface }
+    const e = await runWith({}, Effect.flip(Iscsiadm.Iscsiadm.use((i) =>
+      Effect.andThen(i.createNode(node, { startup: "manual", auth: Option.some(chap("wrong-password-99")), loginRetryMax: 1 }), i.login(node))
+    )))
+    expect(e.reason._tag).toBe("AuthenticationFailed")
+    expect(e.detail).not.toContain("wrong-password-99")
+    expect(await run(sessionOf(P1))).toEqual(Option.none())
+  })
+
+  it("logs in with CHAP in three iscsiadm calls; sysfs, by-path, size, flush, multipathd see the disk", async () => {
+    const node = { iqn: IQN, portal: P1, iface }
+    const result = await run(Effect.gen(function*() {
+      const runner = yield* CommandRunner
+      const i = yield* Iscsiadm.Iscsiadm
+      yield* runner.resetCounts
+      yield* i.createNode(node, { startup: "manual", scan: "auto", auth: Option.some(chap("brickpass1234")) })
+      yield* i.login(node)
+      const counts = yield* runner.spawnCounts
+      const session = yield* waitFor("session", 10, sessionOf(P1))
+      const sysfs = yield* Sysfs.Sysfs
+      const ifacename = yield* sysfs.read(HostPath.make(`/sys/class/iscsi_session/${session}/ifacename`))
+      const byPath = `/dev/disk/by-path/ip-${P1}-iscsi-${IQN}-lun-0`
+      const link = yield* waitFor("by-path link", 20, sysfs.readlink(HostPath.make(byPath)))
+      const size = yield* BlockDevice.BlockDevice.use((b) => b.size(DevicePath.unsafeMake(byPath)))
+      yield* BlockDevice.BlockDevice.use((b) => b.flush(DevicePath.unsafeMake(byPath)))
+      const device = link.split("/").pop()!
+      const wwid = yield* sysfs.read(HostPath.make(`/sys/block/${device}/device/wwid`))
+      const running = yield* Multipath.Multipath.use((m) => m.isRunning)
+      const again = yield* Effect.flip(i.login(node))
+      return { counts, ifacename, link, size, wwid, running, again: again.reason._tag }
+    }))
+    expect(result.counts).toEqual({ iscsiadm: 3 })
+    expect(result.ifacename).toEqual(Option.some("default"))
+    expect(result.link).toMatch(/^\.\.\/\.\.\/sd[a-z]+$/)
+    expect(result.size).toBe(16 * 1024 * 1024)
+    expect(Option.getOrNull(result.wwid)).toBe(wwn)
+    expect(result.running).toBe(true)
+    expect(result.again).toBe("SessionExists")
+  })
+
+  it("logs out and deletes the record; a second logout is NotFound", async () => {
+    const node = { iqn: IQN, portal: P1, iface }
+    const second = await run(Effect.gen(function*() {
+      const i = yield* Iscsiadm.Iscsiadm
+      yield* i.logout(node)
+      yield* i.deleteNode(node)
+      return yield* Effect.flip(i.logout(node))
+    }))
+    expect(second.reason._tag).toBe("NotFound")
+    expect(await run(sessionOf(P1))).toEqual(Option.none())
+    const nodes = await run(Iscsiadm.Iscsiadm.use((i) => i.listNodes))
+    expect(nodes).not.toContainEqual({ iqn: IQN, portal: P1, iface })
+  })
+})
