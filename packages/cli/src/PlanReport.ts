@@ -49,7 +49,7 @@ export interface PlanReport {
   readonly iface: IfaceReport
   readonly offload: boolean
   readonly addressingMode: string
-  readonly discovery: { readonly portal: string; readonly auth: "CHAP" | "None" } | null
+  readonly discovery: { readonly portal: string; readonly auth: "CHAP" | "None"; readonly note: string } | null
   readonly session: {
     readonly auth: "CHAP" | "None"
     readonly mutualChap: boolean
@@ -72,7 +72,10 @@ export interface PlanReport {
     readonly multipathWaitTimeoutS: number
     readonly lockTimeoutS: number
   }
-  /** The iscsiadm command lines, in order, secrets as `<redacted>`. */
+  /**
+   * The iscsiadm command lines that change state, in order, secrets as
+   * `<redacted>` (read-only listings and sysfs scans are not listed).
+   */
   readonly commands: ReadonlyArray<string>
 }
 
@@ -149,7 +152,11 @@ export const make = (
     offload: plan.offload,
     addressingMode: plan.addressingMode,
     discovery: Option.isSome(plan.discovery)
-      ? { portal: plan.discovery.value.portal, auth: Option.isSome(plan.discovery.value.auth) ? "CHAP" : "None" }
+      ? {
+        portal: plan.discovery.value.portal,
+        auth: Option.isSome(plan.discovery.value.auth) ? "CHAP" : "None",
+        note: "connect also logs in to every other portal of the target that discovery reports"
+      }
       : null,
     session: {
       auth: Option.isSome(auth) ? "CHAP" : "None",

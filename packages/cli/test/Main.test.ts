@@ -136,7 +136,7 @@ describe("brick plan", () => {
     const single = { target_portal: "[fd00::1]:3260", target_iqn: volume.target_iqn, target_lun: 300, addressing_mode: "SAM2" }
     const r = await runCli(["plan", "--info", "-", "--multipath"], { stdin: JSON.stringify(single) })
     const plan = JSON.parse(r.stdout)
-    expect(plan.discovery).toEqual({ portal: "[fd00::1]:3260", auth: "None" })
+    expect(plan.discovery).toMatchObject({ portal: "[fd00::1]:3260", auth: "None" })
     expect(plan.paths[0].kernelLun).toBe(300 | 0x4000)
     expect(plan.commands[0]).toContain("-m discovery -t sendtargets -p '[fd00::1]:3260'")
   })
