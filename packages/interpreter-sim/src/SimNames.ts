@@ -58,8 +58,15 @@ export const portalAddress = (p: string): { readonly address: string; readonly p
 /** Parses `<prefix><decimal>` exactly (no leading zeros), else undefined. */
 export const numbered = (name: string, prefix: string): number | undefined => {
   if (!name.startsWith(prefix)) return undefined
-  const rest = name.slice(prefix.length)
-  return /^(0|[1-9]\d{0,8})$/.test(rest) ? Number(rest) : undefined
+  const n = name.length - prefix.length
+  if (n < 1 || n > 9 || (n > 1 && name.charCodeAt(prefix.length) === 48)) return undefined
+  let v = 0
+  for (let i = prefix.length; i < name.length; i++) {
+    const c = name.charCodeAt(i) - 48
+    if (c < 0 || c > 9) return undefined
+    v = v * 10 + c
+  }
+  return v
 }
 
 /** The kernel wwid of a multipath-form WWN (`3X` → `naa.X`, `2X` → `eui.X`, `1X` → `t10.X`). */

@@ -3,7 +3,7 @@
  * latency on the effect Clock, run the host's due events, apply scripted
  * faults, then the operation's own body.
  */
-import { Clock, Effect, type Semaphore } from "effect"
+import { Effect, type Semaphore } from "effect"
 import type { SimFailure, SimFaults } from "./SimFaults.ts"
 import type { OpName } from "./SimSpec.ts"
 import type { SimState } from "./SimState.ts"
@@ -23,12 +23,16 @@ export interface SimRuntime {
 
 /** Reads the effect Clock and runs the host's events due by then; yields the time. */
 export const tick = (rt: SimRuntime): Effect.Effect<number> =>
-  Effect.map(Clock.currentTimeMillis, (now) => {
-    rt.state.schedule.advance(now)
-    return rt.state.schedule.now
+  Effect.clockWith((clock) => {
+    rt.state.schedule.advance(clock.currentTimeMillisUnsafe())
+    return Effect.succeed(rt.state.schedule.now)
   })
 
-/** Runs one counted, delayed, fault-injectable operation. */
+/**
+ * Runs one counted, delayed, fault-injectable operation: after its latency,
+ * count it, run the host's events due at the Clock's time, apply scripted
+ * faults, then its body (zero-delay events the body causes run at once).
+ */
 export const run = <A, E, R = never>(
   rt: SimRuntime,
   process: string,
@@ -36,21 +40,15 @@ export const run = <A, E, R = never>(
   args: ReadonlyArray<unknown>,
   toError: (failure: SimFailure) => E,
   body: () => Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
-  Effect.suspend(() => {
+): Effect.Effect<A, E, R> => {
+  const step = Effect.clockWith((clock) => {
     rt.count(process, op)
-    const go = Effect.flatMap(tick(rt), () => {
-      const plan = rt.faults.begin(op, args)
-      if (plan.fail) {
-        const failure = plan.fail
-        return Effect.fail(toError(failure)).pipe(Effect.ensuring(Effect.sync(() => plan.after.forEach((f) => f()))))
-      }
-      const settled = Effect.map(body(), (a) => {
-        rt.state.schedule.advance(rt.state.schedule.now)
-        return a
-      })
-      return plan.after.length === 0 ? settled : Effect.ensuring(settled, Effect.sync(() => plan.after.forEach((f) => f())))
-    })
-    const latency = rt.latency[op]
-    return latency > 0 ? Effect.andThen(Effect.sleep(latency), go) : go
+    rt.state.schedule.advance(clock.currentTimeMillisUnsafe())
+    const plan = rt.faults.begin(op, args)
+    const after = plan.after
+    const result = plan.fail ? Effect.fail(toError(plan.fail)) : body()
+    return after.length === 0 ? result : Effect.ensuring(result, Effect.sync(() => after.forEach((f) => f())))
   })
+  const latency = rt.latency[op]
+  return latency > 0 ? Effect.andThen(Effect.sleep(latency), step) : step
+}

@@ -24,9 +24,10 @@ export class SimSchedule {
     this.heap.push({ at, seq: this.seq++, run })
   }
 
-  /** Runs `run` `delayMs` after the current time. */
+  /** Runs `run` `delayMs` after the current time (at once when the delay is zero). */
   after(delayMs: number, run: () => void): void {
-    this.at(this.now + delayMs, run)
+    if (delayMs <= 0) run()
+    else this.at(this.now + delayMs, run)
   }
 
   /**

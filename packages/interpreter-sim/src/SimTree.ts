@@ -11,17 +11,20 @@ export type WriteResult = undefined | { readonly errno: string }
 export type VNode =
   | { readonly kind: "dir"; readonly entries: () => ReadonlyArray<string>; readonly child: (name: string) => VNode | undefined }
   | { readonly kind: "file"; readonly read: (() => string) | undefined; readonly write: ((value: string) => WriteResult) | undefined }
-  | { readonly kind: "link"; readonly target: string }
+  | { readonly kind: "link"; readonly target: string; readonly parts: ReadonlyArray<string> }
 
 /** A lazily-computed child (undefined: absent now). */
 export type Child = () => VNode | undefined
 
-/** A directory whose entries are a fixed set of optional children. */
-export const fixed = (children: Readonly<Record<string, Child>>): VNode => ({
-  kind: "dir",
-  entries: () => Object.keys(children).filter((k) => children[k]!() !== undefined),
-  child: (name) => (Object.hasOwn(children, name) ? children[name]!() : undefined)
-})
+/** A directory whose entries are a fixed set of children: nodes, or thunks (undefined: absent now). */
+export const fixed = (children: Readonly<Record<string, Child | VNode>>): VNode => {
+  const get = (name: string): VNode | undefined => {
+    if (!Object.hasOwn(children, name)) return undefined
+    const c = children[name]!
+    return typeof c === "function" ? c() : c
+  }
+  return { kind: "dir", entries: () => Object.keys(children).filter((k) => get(k) !== undefined), child: get }
+}
 
 /** A directory whose entries are computed (`entries`) and looked up by name (`child`). */
 export const dynamic = (entries: () => ReadonlyArray<string>, child: (name: string) => VNode | undefined): VNode => ({
@@ -40,7 +43,14 @@ export const writeOnly = (write: (value: string) => WriteResult): VNode => ({ ki
 export const readWrite = (read: () => string, write: (value: string) => WriteResult): VNode => ({ kind: "file", read, write })
 
 /** A symbolic link to an absolute path. */
-export const link = (target: string): VNode => ({ kind: "link", target })
+export const link = (target: string): VNode => ({ kind: "link", target, parts: segments(target) })
+
+/** A directory with a single child `name` (cheaper than `fixed` with a computed key). */
+export const single = (name: string, child: Child): VNode => ({
+  kind: "dir",
+  entries: () => (child() === undefined ? [] : [name]),
+  child: (n) => (n === name ? child() : undefined)
+})
 
 /** An empty directory. */
 export const empty: VNode = { kind: "dir", entries: () => [], child: () => undefined }
@@ -51,7 +61,17 @@ export interface Resolved {
   readonly path: string
 }
 
-const segments = (path: string): Array<string> => path.split("/").filter((s) => s.length > 0)
+const segments = (path: string): Array<string> => {
+  const out: Array<string> = []
+  let start = 0
+  for (let i = 0; i <= path.length; i++) {
+    if (i === path.length || path.charCodeAt(i) === 47) {
+      if (i > start) out.push(path.slice(start, i))
+      start = i + 1
+    }
+  }
+  return out
+}
 
 /**
  * Resolves an absolute path, following every link on the way and, when
@@ -70,7 +90,7 @@ export const resolve = (root: VNode, path: string, followLast: boolean): Resolve
       const last = i === pending.length - 1
       if (next.kind === "link" && (!last || followLast)) {
         if (++hops > 40) return undefined
-        pending = [...segments(next.target), ...pending.slice(i + 1)]
+        pending = i === pending.length - 1 ? next.parts.slice() : next.parts.concat(pending.slice(i + 1))
         continue restart
       }
       done.push(pending[i]!)

@@ -7,7 +7,17 @@
 import type { SimMap, SimScsiDevice, SimScsiHost, SimSession } from "./SimModel.ts"
 import * as SimNames from "./SimNames.ts"
 import type { SimState } from "./SimState.ts"
-import { type VNode, dynamic, empty, file, fixed, link, readWrite, writeOnly } from "./SimTree.ts"
+import { type VNode, dynamic, empty, file, fixed, link, readWrite, single, writeOnly } from "./SimTree.ts"
+
+/** Caches a node per model object (a session's, a disk's… names never change). */
+const memo = <K extends object>(f: (k: K) => VNode): (k: K) => VNode => {
+  const cache = new WeakMap<K, VNode>()
+  return (k) => {
+    let v = cache.get(k)
+    if (v === undefined) cache.set(k, (v = f(k)))
+    return v
+  }
+}
 
 /** Canonical sysfs directory of a SCSI host. */
 export const hostDir = (h: SimScsiHost): string =>
@@ -45,26 +55,28 @@ export const make = (st: SimState): VNode => {
   const sessionNames = () => Array.from(st.sessions.keys(), (sid) => `session${sid}`)
   const hostNames = () => Array.from(st.hosts.keys(), (no) => `host${no}`)
   const blockNames = () => [...st.disks.keys(), ...Array.from(st.mapsByMinor.keys(), (m) => `dm-${m}`)]
+  const diskLink = memo((d: SimScsiDevice) => link(blockDir(d)))
+  const dmLink = memo((m: SimMap) => link(dmDir(m)))
   const blockLink = (name: string): VNode | undefined => {
     const d = st.disks.get(name)
-    if (d) return link(blockDir(d))
+    if (d) return diskLink(d)
     const m = mapOf(name)
-    return m ? link(dmDir(m)) : undefined
+    return m ? dmLink(m) : undefined
   }
 
   // ---------------------------------------------------------------- device tree
-  const iscsiHost = (h: SimScsiHost): VNode =>
+  const iscsiHost = memo((h: SimScsiHost): VNode =>
     fixed({
-      ipaddress: () => file(() => h.ipaddress),
-      hwaddress: () => file(() => h.hwaddress),
-      netdev: () => file(() => h.netdev),
-      initiatorname: () => file(() => h.initiatorName),
-      device: () => link(hostDir(h))
-    })
+      ipaddress: file(() => h.ipaddress),
+      hwaddress: file(() => h.hwaddress),
+      netdev: file(() => h.netdev),
+      initiatorname: file(() => h.initiatorName),
+      device: link(hostDir(h))
+    }))
 
-  const scsiHost = (h: SimScsiHost): VNode =>
+  const scsiHost = memo((h: SimScsiHost): VNode =>
     fixed({
-      scan: () =>
+      scan:
         writeOnly((value) => {
           const parts = value.trim().split(/\s+/)
           if (parts.length !== 3) return { errno: "EINVAL" }
@@ -73,195 +85,194 @@ export const make = (st: SimState): VNode => {
           st.scanHost(h, nums[0], nums[1], nums[2])
           return undefined
         }),
-      proc_name: () => file(() => procName(h.transport)),
-      state: () => file(() => "running"),
-      device: () => link(hostDir(h))
-    })
+      proc_name: file(() => procName(h.transport)),
+      state: file(() => "running"),
+      device: link(hostDir(h))
+    }))
 
-  const iscsiSession = (s: SimSession): VNode =>
+  const iscsiSession = memo((s: SimSession): VNode =>
     fixed({
-      targetname: () => file(() => s.iqn),
-      tpgt: () => file(() => String(s.tpgt)),
-      state: () => file(() => s.state),
-      ifacename: () => file(() => s.iface),
-      recovery_tmo: () =>
+      targetname: file(() => s.iqn),
+      tpgt: file(() => String(s.tpgt)),
+      state: file(() => s.state),
+      ifacename: file(() => s.iface),
+      recovery_tmo:
         readWrite(() => String(s.recoveryTmo), (v) => {
           if (!/^\d+$/.test(v.trim())) return { errno: "EINVAL" }
           s.recoveryTmo = Number(v.trim())
           return undefined
         }),
-      initiatorname: () => file(() => s.initiatorName),
-      username: () => file(() => s.username ?? "(null)"),
-      target_id: () => file(() => String(s.targetId)),
-      device: () => link(sessionDir(s))
-    })
+      initiatorname: file(() => s.initiatorName),
+      username: file(() => s.username ?? "(null)"),
+      target_id: file(() => String(s.targetId)),
+      device: link(sessionDir(s))
+    }))
 
-  const iscsiConnection = (s: SimSession): VNode => {
+  const iscsiConnection = memo((s: SimSession): VNode => {
     const a = SimNames.portalAddress(s.portal)
     return fixed({
-      persistent_address: () => file(() => a.address),
-      persistent_port: () => file(() => String(a.port)),
-      address: () => file(() => a.address),
-      port: () => file(() => String(a.port)),
-      state: () => file(() => (s.state === "LOGGED_IN" ? "up" : "failed")),
-      device: () => link(`${sessionDir(s)}/connection${s.sid}:0`)
+      persistent_address: file(() => a.address),
+      persistent_port: file(() => String(a.port)),
+      address: file(() => a.address),
+      port: file(() => String(a.port)),
+      state: file(() => (s.state === "LOGGED_IN" ? "up" : "failed")),
+      device: link(`${sessionDir(s)}/connection${s.sid}:0`)
     })
-  }
+  })
 
-  const block = (d: SimScsiDevice): VNode =>
+  const block = memo((d: SimScsiDevice): VNode =>
     fixed({
-      size: () => file(() => sectors(d.sizeBytes)),
-      ro: () => file(() => "0"),
-      removable: () => file(() => "0"),
-      device: () => link(deviceDir(d)),
+      size: file(() => sectors(d.sizeBytes)),
+      ro: file(() => "0"),
+      removable: file(() => "0"),
+      device: link(deviceDir(d)),
       holders: () =>
         dynamic(
           () => (d.map ? [`dm-${d.map.minor}`] : []),
-          (n) => (d.map && n === `dm-${d.map.minor}` ? link(dmDir(d.map)) : undefined)
+          (n) => (d.map && n === `dm-${d.map.minor}` ? dmLink(d.map) : undefined)
         ),
       slaves: () => empty
-    })
+    }))
 
-  const scsiDevice = (d: SimScsiDevice): VNode =>
+  const scsiDevice = memo((d: SimScsiDevice): VNode =>
     fixed({
-      wwid: () => file(() => d.wwid),
-      vendor: () => file(() => pad("LIO-ORG", 8)),
-      model: () => file(() => pad(d.model, 16)),
-      rev: () => file(() => pad("4.0", 4)),
-      type: () => file(() => "0"),
-      state: () => file(() => st.deviceState(d)),
-      delete: () =>
+      wwid: file(() => d.wwid),
+      vendor: file(() => pad("LIO-ORG", 8)),
+      model: file(() => pad(d.model, 16)),
+      rev: file(() => pad("4.0", 4)),
+      type: file(() => "0"),
+      state: file(() => st.deviceState(d)),
+      delete:
         writeOnly(() => {
           st.removeDevice(d)
           return undefined
         }),
-      rescan: () =>
+      rescan:
         writeOnly(() => {
           st.rescanDevice(d)
           return undefined
         }),
-      block: () => fixed({ [d.name]: () => block(d) }),
-      scsi_device: () => fixed({ [d.hctl]: () => fixed({ device: () => link(deviceDir(d)) }) })
-    })
+      block: () => single(d.name, () => block(d)),
+      scsi_device: () => single(d.hctl, () => single("device", () => link(deviceDir(d))))
+    }))
 
-  const session = (s: SimSession): VNode => {
+  const session = memo((s: SimSession): VNode => {
     const conn = `connection${s.sid}:0`
     const target = `target${s.host.no}:0:${s.targetId}`
+    const connDir = single("iscsi_connection", () => single(conn, () => iscsiConnection(s)))
+    const sessDir = single(`session${s.sid}`, () => iscsiSession(s))
+    const targetNode = dynamic(
+      () => Array.from(s.devices.values(), (d) => d.hctl),
+      (hctl) => {
+        const d = st.scsi.get(hctl)
+        return d && d.session === s ? scsiDevice(d) : undefined
+      }
+    )
     return dynamic(
       () => [conn, "iscsi_session", ...(s.devices.size > 0 ? [target] : [])],
       (name) => {
-        if (name === conn) return fixed({ iscsi_connection: () => fixed({ [conn]: () => iscsiConnection(s) }) })
-        if (name === "iscsi_session") return fixed({ [`session${s.sid}`]: () => iscsiSession(s) })
-        if (name === target && s.devices.size > 0) {
-          return dynamic(
-            () => Array.from(s.devices.values(), (d) => d.hctl),
-            (hctl) => {
-              for (const d of s.devices.values()) if (d.hctl === hctl) return scsiDevice(d)
-              return undefined
-            }
-          )
-        }
+        if (name === conn) return connDir
+        if (name === "iscsi_session") return sessDir
+        if (name === target && s.devices.size > 0) return targetNode
         return undefined
       }
     )
-  }
+  })
 
-  const host = (h: SimScsiHost): VNode =>
-    dynamic(
+  const host = memo((h: SimScsiHost): VNode => {
+    const iscsiHostDir = single(`host${h.no}`, () => iscsiHost(h))
+    const scsiHostDir = single(`host${h.no}`, () => scsiHost(h))
+    return dynamic(
       () => ["iscsi_host", "scsi_host", ...Array.from(h.sessions.keys(), (sid) => `session${sid}`)],
       (name) => {
-        if (name === "iscsi_host") return fixed({ [`host${h.no}`]: () => iscsiHost(h) })
-        if (name === "scsi_host") return fixed({ [`host${h.no}`]: () => scsiHost(h) })
+        if (name === "iscsi_host") return iscsiHostDir
+        if (name === "scsi_host") return scsiHostDir
         const s = sessionOf(name, "session")
         return s && s.host === h ? session(s) : undefined
       }
     )
+  })
 
-  const dm = (m: SimMap): VNode =>
+  const dm = memo((m: SimMap): VNode =>
     fixed({
-      size: () => file(() => sectors(m.sizeBytes)),
-      ro: () => file(() => "0"),
+      size: file(() => sectors(m.sizeBytes)),
+      ro: file(() => "0"),
       dm: () =>
         fixed({
-          name: () => file(() => m.name),
-          uuid: () => file(() => m.uuid),
-          suspended: () => file(() => "0")
+          name: file(() => m.name),
+          uuid: file(() => m.uuid),
+          suspended: file(() => "0")
         }),
       slaves: () =>
         dynamic(
           () => Array.from(m.paths, (p) => p.name),
           (n) => {
             const d = st.disks.get(n)
-            return d && d.map === m ? link(blockDir(d)) : undefined
+            return d && d.map === m ? diskLink(d) : undefined
           }
         ),
       holders: () => empty
-    })
+    }))
 
-  const devices = fixed({
-    platform: () =>
-      dynamic(
-        () => Array.from(st.hosts.values()).filter((h) => !h.hba).map((h) => `host${h.no}`),
-        (name) => {
-          const h = hostOf(name)
-          return h && !h.hba ? host(h) : undefined
-        }
-      ),
-    "pci0000:00": () =>
-      dynamic(
-        () => st.hbas.map((h) => h.pciAddress),
-        (pci) => {
-          const hba = st.hbas.find((h) => h.pciAddress === pci)
-          if (!hba) return undefined
-          const h = hba.host
-          return h ? fixed({ [`host${h.no}`]: () => host(h) }) : empty
-        }
-      ),
-    virtual: () =>
-      fixed({
-        block: () =>
-          dynamic(() => Array.from(st.mapsByMinor.keys(), (m) => `dm-${m}`), (n) => {
-            const m = mapOf(n)
-            return m ? dm(m) : undefined
-          }),
-        iscsi_transport: () => dynamic(() => Array.from(st.transports), (t) => (st.transports.has(t) ? empty : undefined))
-      })
+  const platform = dynamic(
+    () => Array.from(st.hosts.values()).filter((h) => !h.hba).map((h) => `host${h.no}`),
+    (name) => {
+      const h = hostOf(name)
+      return h && !h.hba ? host(h) : undefined
+    }
+  )
+  const pci = dynamic(
+    () => st.hbas.map((h) => h.pciAddress),
+    (addr) => {
+      const hba = st.hbas.find((h) => h.pciAddress === addr)
+      if (!hba) return undefined
+      const h = hba.host
+      return h ? single(`host${h.no}`, () => host(h)) : empty
+    }
+  )
+  const virtualBlock = dynamic(() => Array.from(st.mapsByMinor.keys(), (m) => `dm-${m}`), (n) => {
+    const m = mapOf(n)
+    return m ? dm(m) : undefined
   })
+  const transportsDir = dynamic(() => Array.from(st.transports), (t) => (st.transports.has(t) ? empty : undefined))
+  const virtual = fixed({ block: () => virtualBlock, iscsi_transport: () => transportsDir })
+  const devices: VNode = fixed({ platform: () => platform, "pci0000:00": () => pci, virtual: () => virtual })
 
   // ---------------------------------------------------------------- classes
-  const classes = fixed({
-    iscsi_session: () =>
-      dynamic(sessionNames, (name) => {
+  const sessionClassLink = memo((s: SimSession) => link(`${sessionDir(s)}/iscsi_session/session${s.sid}`))
+  const connectionClassLink = memo((s: SimSession) => link(`${sessionDir(s)}/connection${s.sid}:0/iscsi_connection/connection${s.sid}:0`))
+  const iscsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/iscsi_host/host${h.no}`))
+  const scsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/scsi_host/host${h.no}`))
+  const scsiDeviceClassLink = memo((d: SimScsiDevice) => link(`${deviceDir(d)}/scsi_device/${d.hctl}`))
+  const classDirs: Record<string, VNode> = {
+    iscsi_session: dynamic(sessionNames, (name) => {
         const s = sessionOf(name, "session")
-        return s ? link(`${sessionDir(s)}/iscsi_session/session${s.sid}`) : undefined
+        return s ? sessionClassLink(s) : undefined
       }),
-    iscsi_connection: () =>
-      dynamic(() => Array.from(st.sessions.keys(), (sid) => `connection${sid}:0`), (name) => {
+    iscsi_connection: dynamic(() => Array.from(st.sessions.keys(), (sid) => `connection${sid}:0`), (name) => {
         const s = sessionOf(name, "connection", ":0")
-        return s ? link(`${sessionDir(s)}/connection${s.sid}:0/iscsi_connection/connection${s.sid}:0`) : undefined
+        return s ? connectionClassLink(s) : undefined
       }),
-    iscsi_host: () =>
-      dynamic(hostNames, (name) => {
+    iscsi_host: dynamic(hostNames, (name) => {
         const h = hostOf(name)
-        return h ? link(`${hostDir(h)}/iscsi_host/host${h.no}`) : undefined
+        return h ? iscsiHostClassLink(h) : undefined
       }),
-    scsi_host: () =>
-      dynamic(hostNames, (name) => {
+    scsi_host: dynamic(hostNames, (name) => {
         const h = hostOf(name)
-        return h ? link(`${hostDir(h)}/scsi_host/host${h.no}`) : undefined
+        return h ? scsiHostClassLink(h) : undefined
       }),
-    scsi_device: () =>
-      dynamic(() => Array.from(st.scsi.keys()), (hctl) => {
+    scsi_device: dynamic(() => Array.from(st.scsi.keys()), (hctl) => {
         const d = st.scsi.get(hctl)
-        return d ? link(`${deviceDir(d)}/scsi_device/${d.hctl}`) : undefined
+        return d ? scsiDeviceClassLink(d) : undefined
       }),
-    iscsi_transport: () =>
-      dynamic(() => Array.from(st.transports), (t) => (st.transports.has(t) ? link(`/sys/devices/virtual/iscsi_transport/${t}`) : undefined)),
-    block: () => dynamic(blockNames, blockLink)
-  })
+    iscsi_transport: dynamic(() => Array.from(st.transports), (t) => (st.transports.has(t) ? link(`/sys/devices/virtual/iscsi_transport/${t}`) : undefined)),
+    block: dynamic(blockNames, blockLink)
+  }
+  const classes = fixed(Object.fromEntries(Object.entries(classDirs).map(([k, v]) => [k, () => v])))
+  const sysBlock = dynamic(blockNames, blockLink)
 
   const sys = fixed({
-    block: () => dynamic(blockNames, blockLink),
+    block: () => sysBlock,
     class: () => classes,
     devices: () => devices
   })
@@ -279,13 +290,26 @@ export const make = (st: SimState): VNode => {
     const m = /^dm-(?:name|uuid-mpath)-(.+)$/.exec(name)
     if (m) {
       const map = st.maps.get(m[1]!)
-      return map ? link(`/dev/dm-${map.minor}`) : undefined
+      return map ? devDmLink(map) : undefined
     }
     const wwid = SimNames.wwidOfByIdName(name)
     const t = wwid === undefined ? undefined : st.byIdTarget(wwid)
     if (t === undefined) return undefined
-    return "minor" in t ? link(`/dev/dm-${t.minor}`) : link(`/dev/${t.name}`)
+    return "minor" in t ? devDmLink(t) : devDiskLink(t)
   }
+  const devDiskLink = memo((d: SimScsiDevice) => link(`/dev/${d.name}`))
+  const devDmLink = memo((m: SimMap) => link(`/dev/dm-${m.minor}`))
+  const byPath = dynamic(() => Array.from(st.byPath.keys()), (n) => {
+    const d = st.byPathTarget(n)
+    return d ? devDiskLink(d) : undefined
+  })
+  const byId = dynamic(byIdNames, byIdChild)
+  const disk = fixed({ "by-path": () => byPath, "by-id": () => byId })
+  const mapper = dynamic(() => ["control", ...st.maps.keys()], (n) => {
+    if (n === "control") return devNode
+    const m = st.maps.get(n)
+    return m ? devDmLink(m) : undefined
+  })
   const dev = dynamic(
     () => [
       "disk",
@@ -294,23 +318,8 @@ export const make = (st: SimState): VNode => {
       ...Array.from(st.mapsByMinor.keys(), (m) => `dm-${m}`)
     ],
     (name) => {
-      if (name === "disk") {
-        return fixed({
-          "by-path": () =>
-            dynamic(() => Array.from(st.byPath.keys()), (n) => {
-              const d = st.byPathTarget(n)
-              return d ? link(`/dev/${d.name}`) : undefined
-            }),
-          "by-id": () => dynamic(byIdNames, byIdChild)
-        })
-      }
-      if (name === "mapper") {
-        return dynamic(() => ["control", ...st.maps.keys()], (n) => {
-          if (n === "control") return devNode
-          const m = st.maps.get(n)
-          return m ? link(`/dev/dm-${m.minor}`) : undefined
-        })
-      }
+      if (name === "disk") return disk
+      if (name === "mapper") return mapper
       if (st.disks.get(name)?.devNode) return devNode
       return mapOf(name) ? devNode : undefined
     }
