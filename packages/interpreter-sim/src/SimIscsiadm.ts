@@ -91,19 +91,24 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
   const newNode = (portal: string, iqn: string, iface: string): SimNode => st.makeNode(portal, iqn, iface)
   const toRecord = (n: SimNode): Iscsiadm.NodeRecord => ({ portal: n.portal as Portal.Portal, iqn: n.iqn as Iqn.Iqn, iface: n.iface as IfaceName.IfaceName })
 
-  /** The network part of a connection attempt: latency, then the portal's state decides. */
-  const connect = (portal: string, timeoutMs: number): Effect.Effect<Problem | undefined> => {
+  /**
+   * The network part of a connection attempt: latency, then the portal's
+   * state decides. As measured in the lab, open-iscsi reports a refused (or
+   * reset) connection like a timed-out one: login exits 8, sendtargets 11.
+   */
+  const connect = (portal: string, timeoutMs: number, exitCode: number): Effect.Effect<Problem | undefined> => {
     const net = st.net(portal)
+    const down = (detail: string): Problem => ({ reason: "Timeout", exitCode, detail: `${detail} (${portal})` })
     return Effect.flatMap(sleep(net.latencyMs), () => {
       switch (net.state) {
         case "up":
           return Effect.succeed(undefined)
         case "refusing":
-          return Effect.succeed<Problem>({ reason: "LoginFailed", detail: `cannot make connection to ${portal}: Connection refused` })
+          return Effect.succeed(down("connection refused"))
         case "blackholed":
-          return Effect.as(sleep(timeoutMs), { reason: "Timeout", detail: `connection to ${portal} timed out` } as Problem)
+          return Effect.as(sleep(timeoutMs), down("connection timed out"))
         case "flaky":
-          return Effect.succeed(st.rng.next() < net.p ? { reason: "LoginFailed", detail: `connection to ${portal} reset by peer` } as Problem : undefined)
+          return Effect.succeed(st.rng.next() < net.p ? down("connection reset by peer") : undefined)
       }
     })
   }
@@ -118,7 +123,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
       if (boundByIp(rec)) {
         return Effect.andThen(sleep(5000), fail({ reason: "LoginFailed", exitCode: 4, detail: `Cannot bind ${iface} to net/scsi interface. This is not supported with software iSCSI (iscsi_tcp)` }))
       }
-      return Effect.flatMap(connect(portal, st.discoveryTimeout * 1000), (p) =>
+      return Effect.flatMap(connect(portal, st.discoveryTimeout * 1000, 11), (p) =>
         Effect.flatMap(tick(rt), () => {
           if (p) return fail(p)
           const targets = Array.from(st.portalTargets.get(portal) ?? []).sort((a, b) => (a.iqn < b.iqn ? -1 : a.iqn > b.iqn ? 1 : 0))
@@ -154,7 +159,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         return fail({ reason: "LoginFailed", exitCode: 4, detail: `Cannot bind ${node.iface} to net/scsi interface. This is not supported with software iSCSI (iscsi_tcp)` })
       }
       const timeoutMs = rec.settings.loginTimeout * 1000 * Math.max(1, rec.settings.loginRetryMax)
-      return Effect.flatMap(connect(node.portal, timeoutMs), (p) =>
+      return Effect.flatMap(connect(node.portal, timeoutMs, 8), (p) =>
         Effect.flatMap(tick(rt), () => {
           if (p) return fail(p)
           const target = st.targets.get(node.iqn)
