@@ -108,7 +108,7 @@ describe("ConnectPlan.make properties", () => {
         // CHAP only when asked for
         expect(Option.isSome(p.nodeSettings.auth!)).toBe(data.auth_method === "CHAP")
       }),
-      { numRuns: 1500 }
+      { numRuns: 1000 }
     )
   })
 })

@@ -237,7 +237,7 @@ describe("ConnectionInfo.decode properties", () => {
         expect(new Set(fieldsOf(decodeInfo(bad)))).toEqual(new Set([c.field]))
         expect(new Set(fieldsOf(decodeInfo({ driver_volume_type: type, data: bad })))).toEqual(new Set([`data.${c.field}`]))
       }),
-      { numRuns: 2000 }
+      { numRuns: 1500 }
     )
   })
 
@@ -253,7 +253,7 @@ describe("ConnectionInfo.decode properties", () => {
         expect(decodeValid({ driver_volume_type: "iscsi", data: { ...extra, ...d } })).toEqual(decoded)
         return !Object.keys(extra).some((k) => k in decoded && !(k in d))
       }),
-      { numRuns: 1000 }
+      { numRuns: 800 }
     )
   })
 
@@ -279,7 +279,7 @@ describe("ConnectionInfo.decode properties", () => {
         }
         return true
       }),
-      { numRuns: 1000 }
+      { numRuns: 600 }
     )
   })
 

@@ -170,7 +170,7 @@ describe("IfaceChoice.choose properties", () => {
         expect(other._tag === "Use").toBe(choice._tag === "Use")
         expect(IfaceName.isIfaceName(wanted)).toBe(true)
       }),
-      { numRuns: 3000 }
+      { numRuns: 2000 }
     )
   })
 })

@@ -40,7 +40,7 @@ describe("SysfsLayout path builders", () => {
           expect(p.startsWith("/sys/")).toBe(true)
         }
       }),
-      { numRuns: 2000 }
+      { numRuns: 1000 }
     )
   })
 
