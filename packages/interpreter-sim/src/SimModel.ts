@@ -11,6 +11,7 @@ export interface SimLun {
   readonly number: number
   /** The number the kernel uses in H:C:T:L (after the target's addressing mode). */
   readonly kernel: number
+  readonly serial: string
   wwid: string
   sizeBytes: number
   exported: boolean
@@ -123,6 +124,7 @@ export interface SimScsiDevice {
   readonly lun: number
   readonly session: SimSession
   wwid: string
+  serial: string
   sizeBytes: number
   readonly model: string
   readonly diskIndex: number

@@ -35,6 +35,19 @@ export const byIdNames = (wwid: string): ReadonlyArray<string> => {
   return m ? [`scsi-3${m[1]}`, `wwn-0x${m[1]}`] : [`scsi-${mpathName(wwid)}`]
 }
 
+/** The by-id links udev makes from a LIO disk's vendor, model and unit serial (they stay on the disk under multipath). */
+export const bySerialNames = (model: string, serial: string): ReadonlyArray<string> => [
+  `scsi-1LIO-ORG_${model.trim()}:${serial}`,
+  `scsi-SLIO-ORG_${model.trim()}_${serial}`
+]
+
+/** The LIO unit serial a serial-based by-id link name carries. */
+export const serialOfByIdName = (name: string): string | undefined =>
+  /^scsi-1LIO-ORG_.*:([0-9a-f-]{36})$/.exec(name)?.[1] ?? /^scsi-SLIO-ORG_.*_([0-9a-f-]{36})$/.exec(name)?.[1]
+
+/** The wwid LIO derives from a unit serial: `naa.6001405` + its first 25 hex digits. */
+export const wwidOfSerial = (serial: string): string => `naa.6001405${serial.replaceAll("-", "").slice(0, 25)}`
+
 /** The kernel wwid a by-id link name refers to, if it is one of `byIdNames`. */
 export const wwidOfByIdName = (name: string): string | undefined => {
   const m = /^(?:scsi-3|wwn-0x)([0-9a-f]+)$/.exec(name)

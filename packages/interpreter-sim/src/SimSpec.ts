@@ -18,7 +18,9 @@ export interface SimLunSpec {
   readonly lun: number
   /** Bytes; default 1 GiB. */
   readonly sizeBytes?: number
-  /** Kernel form `naa.6001405` + 25 hex digits; default derived from the seed, IQN and LUN. */
+  /** LIO's unit serial (a UUID); default derived from the seed, IQN, LUN and its generation. */
+  readonly serial?: string
+  /** Kernel form `naa.6001405` + 25 hex digits; default, as LIO does, from the serial's first 25 hex digits. */
   readonly wwid?: string
   /** Default true. */
   readonly exported?: boolean

@@ -129,9 +129,13 @@ export class SimState {
   }
 
   // ------------------------------------------------------------------ targets
-  /** The kernel form of a LUN's WWN: from the spec, else derived from seed, IQN, LUN and generation. */
-  private lunWwid(iqn: string, lun: number, generation: number): string {
-    return `naa.6001405${SimRandom.derivedHex(25, "wwn", this.seed, iqn, lun, generation)}`
+  /** A LUN's unit serial as LIO makes it (a version-4 UUID), derived from seed, IQN, LUN and generation. */
+  private lunSerial(iqn: string, lun: number, generation: number): string {
+    const h = SimRandom.derivedHex(32, "serial", this.seed, iqn, lun, generation).split("")
+    h[12] = "4"
+    h[16] = "89ab"[parseInt(h[16]!, 16) & 3]!
+    const x = h.join("")
+    return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`
   }
 
   /** Adds a target (replacing one with the same IQN). */
@@ -169,10 +173,12 @@ export class SimState {
     if (old) target.byKernelLun.delete(old.kernel)
     const generation = (target.generations.get(l.lun) ?? 0) + 1
     target.generations.set(l.lun, generation)
+    const serial = l.serial ?? this.lunSerial(iqn, l.lun, generation)
     const lun: SimLun = {
       number: l.lun,
       kernel: Lun.kernelLun(Lun.unsafeMake(l.lun), target.addressingMode),
-      wwid: l.wwid ?? this.lunWwid(iqn, l.lun, generation),
+      serial,
+      wwid: l.wwid ?? `naa.6001405${serial.replaceAll("-", "").slice(0, 25)}`,
       sizeBytes: l.sizeBytes ?? 1024 ** 3,
       exported: l.exported ?? true,
       model: l.model ?? "FILEIO"
@@ -413,6 +419,7 @@ export class SimState {
       lun: lun.kernel,
       session: s,
       wwid: lun.wwid,
+      serial: lun.serial,
       sizeBytes: lun.sizeBytes,
       model: lun.model,
       diskIndex,
@@ -484,6 +491,7 @@ export class SimState {
     const lun = this.targets.get(dev.session.iqn)?.byKernelLun.get(dev.lun)
     if (!lun || !lun.exported || dev.session.state !== "LOGGED_IN") return
     dev.sizeBytes = lun.sizeBytes
+    dev.serial = lun.serial
     if (lun.wwid !== dev.wwid) {
       this.unindexWwid(dev)
       dev.wwid = lun.wwid
@@ -495,6 +503,13 @@ export class SimState {
   byPathTarget(name: string): SimScsiDevice | undefined {
     const claims = this.byPath.get(name)
     return claims?.[claims.length - 1]
+  }
+
+  /** The disk a serial-based by-id link (`scsi-1LIO-ORG_…`, `scsi-SLIO-ORG_…`) points to now: the last one udev linked. */
+  bySerialTarget(wwid: string, serial: string): SimScsiDevice | undefined {
+    let last: SimScsiDevice | undefined
+    for (const d of this.pathsByWwid.get(wwid) ?? []) if (d.udevDone && d.serial === serial) last = d
+    return last
   }
 
   /** The device or map a by-id wwn/scsi link of `wwid` points to now. */

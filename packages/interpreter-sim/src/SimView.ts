@@ -284,6 +284,12 @@ export const make = (st: SimState): VNode => {
     const wwids = new Set([...st.pathsByWwid.keys(), ...Array.from(st.maps.values(), (m) => m.wwid)])
     for (const w of wwids) if (st.byIdTarget(w)) names.push(...SimNames.byIdNames(w))
     for (const m of st.maps.values()) names.push(`dm-name-${m.name}`, `dm-uuid-${m.uuid}`)
+    const serials = new Set<string>()
+    for (const d of st.disks.values()) {
+      if (!d.udevDone || serials.has(d.serial)) continue
+      serials.add(d.serial)
+      names.push(...SimNames.bySerialNames(d.model, d.serial))
+    }
     return names
   }
   const byIdChild = (name: string): VNode | undefined => {
@@ -291,6 +297,11 @@ export const make = (st: SimState): VNode => {
     if (m) {
       const map = st.maps.get(m[1]!)
       return map ? devDmLink(map) : undefined
+    }
+    const serial = SimNames.serialOfByIdName(name)
+    if (serial !== undefined) {
+      const d = st.bySerialTarget(SimNames.wwidOfSerial(serial), serial)
+      return d && SimNames.bySerialNames(d.model, serial).includes(name) ? devDiskLink(d) : undefined
     }
     const wwid = SimNames.wwidOfByIdName(name)
     const t = wwid === undefined ? undefined : st.byIdTarget(wwid)
