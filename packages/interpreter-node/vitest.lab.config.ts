@@ -9,6 +9,8 @@ export default defineConfig({
     include: ["test/**/*.lab.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 60_000,
-    fileParallelism: false
+    fileParallelism: false,
+    // a forks worker can take over vitest's fixed 60 s start limit in a loaded TCG guest
+    pool: "threads"
   }
 })
