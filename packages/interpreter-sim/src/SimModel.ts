@@ -113,7 +113,13 @@ export interface SimSession {
   failedAt: number
   recoveryTmo: number
   readonly initiatorName: string
+  /** CHAP settings the session logged in with (the kernel shows them in sysfs, secrets included). */
   readonly username: string | undefined
+  readonly password: string | undefined
+  readonly usernameIn: string | undefined
+  readonly passwordIn: string | undefined
+  /** A scan ran on the session (sysfs target_state SCANNED, else ALLOCATED). */
+  scanned: boolean
   /** By kernel LUN. */
   readonly devices: Map<number, SimScsiDevice>
 }

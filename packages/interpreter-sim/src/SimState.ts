@@ -5,6 +5,7 @@
  * is a hash map so each operation costs the same on a host with 10 or 10,000
  * other volumes.
  */
+import { Option, Redacted } from "effect"
 import type { SimHba, SimIface, SimLun, SimMap, SimNet, SimNode, SimScsiDevice, SimScsiHost, SimSession, SimTarget } from "./SimModel.ts"
 import { Lun, Transport } from "@brick/core"
 import { SimAlloc } from "./SimAlloc.ts"
@@ -60,6 +61,8 @@ export class SimState {
   readonly discoveryTimeout: number
   readonly localAddress: { readonly ipv4: string; readonly ipv6: string }
   iscsidRunning = true
+  /** iscsid's pid (sysfs `creator` of each session). */
+  readonly iscsidPid: number
   /** Block device flush faults by kernel name (`sdb`, `dm-0`) or `*`. */
   readonly flushFaults = new Map<string, "busy" | "fail">()
   private nextSid = 1
@@ -94,6 +97,7 @@ export class SimState {
       recoveryTmo: d?.recoveryTmo ?? 120
     }
     this.discoveryTimeout = spec.discoveryTimeout ?? 15
+    this.iscsidPid = 100 + SimRandom.make(SimRandom.hash("pid", seed)).int(900)
     this.localAddress = { ipv4: spec.localAddress?.ipv4 ?? "10.99.0.100", ipv6: spec.localAddress?.ipv6 ?? "fd00::100" }
     for (const t of spec.targets) this.addTarget(t)
     for (const [p, n] of Object.entries(spec.network ?? {})) this.network.set(SimNames.portal(p), toNet(n))
@@ -343,6 +347,7 @@ export class SimState {
       }
       this.hosts.set(no, host)
     }
+    const auth = node.settings.auth
     const session: SimSession = {
       sid: this.nextSid++,
       key: node.key,
@@ -356,7 +361,11 @@ export class SimState {
       failedAt: 0,
       recoveryTmo: this.nodeDefaults.recoveryTmo,
       initiatorName: host.initiatorName,
-      username: node.settings.auth?.username,
+      username: auth?.username,
+      password: auth ? Redacted.value(auth.password) : undefined,
+      usernameIn: auth ? Option.getOrUndefined(auth.usernameIn) : undefined,
+      passwordIn: auth ? Option.match(auth.passwordIn, { onNone: () => undefined, onSome: Redacted.value }) : undefined,
+      scanned: false,
       devices: new Map()
     }
     host.sessions.set(session.sid, session)
@@ -397,6 +406,7 @@ export class SimState {
   /** Scans one session for a kernel LUN, or every exported LUN. */
   scanSession(s: SimSession, lun: number | undefined): void {
     if (s.state !== "LOGGED_IN") return
+    s.scanned = true
     const target = this.targets.get(s.iqn)
     if (!target || !target.portals.has(s.portal)) return
     if (lun !== undefined) {

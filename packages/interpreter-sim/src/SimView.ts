@@ -90,23 +90,45 @@ export const make = (st: SimState): VNode => {
       device: link(hostDir(h))
     }))
 
-  const iscsiSession = memo((s: SimSession): VNode =>
-    fixed({
-      targetname: file(() => s.iqn),
-      tpgt: file(() => String(s.tpgt)),
-      state: file(() => s.state),
+  /** Every attribute the lab's kernel (6.1) shows in an iscsi_session, with its values there. */
+  const iscsiSession = memo((s: SimSession): VNode => {
+    const nullable = (v: string | undefined) => file(() => v ?? "(null)")
+    return fixed({
+      abort_tmo: file(() => "15"),
+      creator: file(() => String(st.iscsidPid)),
+      data_pdu_in_order: file(() => "0"),
+      data_seq_in_order: file(() => "0"),
+      device: link(sessionDir(s)),
+      erl: file(() => "0"),
+      fast_abort: file(() => "1"),
+      first_burst_len: file(() => "65536"),
       ifacename: file(() => s.iface),
-      recovery_tmo:
-        readWrite(() => String(s.recoveryTmo), (v) => {
-          if (!/^\d+$/.test(v.trim())) return { errno: "EINVAL" }
-          s.recoveryTmo = Number(v.trim())
-          return undefined
-        }),
+      immediate_data: file(() => "1"),
+      initial_r2t: file(() => "1"),
       initiatorname: file(() => s.initiatorName),
-      username: file(() => s.username ?? "(null)"),
+      lu_reset_tmo: file(() => "30"),
+      max_burst_len: file(() => "262144"),
+      max_outstanding_r2t: file(() => "1"),
+      password: nullable(s.password),
+      password_in: nullable(s.passwordIn),
+      power: empty,
+      recovery_tmo: readWrite(() => String(s.recoveryTmo), (v) => {
+        if (!/^\d+$/.test(v.trim())) return { errno: "EINVAL" }
+        s.recoveryTmo = Number(v.trim())
+        return undefined
+      }),
+      state: file(() => s.state),
+      subsystem: link("/sys/class/iscsi_session"),
       target_id: file(() => String(s.targetId)),
-      device: link(sessionDir(s))
-    }))
+      target_state: file(() => (s.scanned ? "SCANNED" : "ALLOCATED")),
+      targetname: file(() => s.iqn),
+      tgt_reset_tmo: file(() => "30"),
+      tpgt: file(() => String(s.tpgt)),
+      uevent: file(() => ""),
+      username: nullable(s.username),
+      username_in: nullable(s.usernameIn)
+    })
+  })
 
   const iscsiConnection = memo((s: SimSession): VNode => {
     const a = SimNames.portalAddress(s.portal)

@@ -3,12 +3,15 @@
  * kernel 6.1, open-iscsi 2.1.8, LIO target, multipath-tools with
  * find_multipaths no): same target, same LUN serials, same names.
  */
+import { readFileSync } from "node:fs"
 import { Effect, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Iscsiadm, Sysfs } from "@brick/core"
 import { SimHost } from "../src/index.ts"
 import { node, path, runTest } from "./helpers.ts"
+
+const fixture = (name: string): string => readFileSync(new URL(`../../../lab/fixtures/${name}`, import.meta.url), "utf8")
 
 const iqn = "iqn.2003-01.org.brick:fixtures"
 const p1 = "10.99.0.1:3260"
@@ -22,7 +25,8 @@ const labHost = () =>
     targets: [{ iqn, portals: [p2, p1], luns: [{ lun: 0, sizeBytes: 67108864, serial: serial0 }, { lun: 1, sizeBytes: 33554432, serial: serial1 }] }],
     latency: "zero",
     udev: { delayMs: 500 },
-    multipathd: { mapDelayMs: 200 }
+    multipathd: { mapDelayMs: 200 },
+    initiatorName: "iqn.2004-10.com.brick:lab-initiator"
   })
 
 const loginBoth = Effect.gen(function*() {
@@ -96,5 +100,31 @@ describe("the sim matches the lab guest", () => {
     expect(out.devices).toEqual(["0:0:0:0", "0:0:0:1", "1:0:0:0", "1:0:0:1"])
     expect(out.blocks).toEqual(["sdd"])
     expect(out.recovery).toEqual(Option.some("5"))
+  })
+
+  it("shows a session's entries and attribute values as the kernel does (sysfs-find-session1, sysfs-session-attrs)", async () => {
+    const host = labHost()
+    const out = await runTest(host, Effect.gen(function*() {
+      yield* loginBoth
+      const fs = yield* Sysfs.Sysfs
+      const entries = yield* fs.list(path("/sys/class/iscsi_session/session1"))
+      const values: Record<string, string> = {}
+      for (const e of entries) {
+        const v = yield* Effect.option(fs.read(path(`/sys/class/iscsi_session/session1/${e}`)))
+        if (Option.isSome(v) && Option.isSome(v.value)) values[e] = v.value.value
+      }
+      return { entries, values }
+    }))
+    const real = fixture("sysfs-find-session1.txt").trim().split("\n").slice(1).map((l) => l.slice(l.lastIndexOf("/") + 1))
+    expect(out.entries).toEqual([...real].sort())
+    const realValues = Object.fromEntries(
+      fixture("sysfs-session-attrs.txt").trim().split("\n")
+        .filter((l) => l.startsWith("/sys/class/iscsi_session/session1/"))
+        .map((l) => {
+          const [k, ...v] = l.slice("/sys/class/iscsi_session/session1/".length).split(": ")
+          return [k!, v.join(": ").trimEnd()]
+        })
+    )
+    expect({ ...out.values, creator: "(pid)" }).toEqual({ ...realValues, creator: "(pid)" })
   })
 })
