@@ -121,6 +121,11 @@ describe("ConnectorOptions iface", () => {
     [{ iface: { transport: "bnx2i", hwaddress: "00:11:22:33:44" } }, ["iface.hwaddress"]],
     [{ iface: { transport: "bnx2i", hwaddress: "-00:11:22:33:44:55" } }, ["iface.hwaddress"]],
     [{ iface: { transport: "bnx2i", ipaddress: "10.0.0.1 -x" } }, ["iface.ipaddress"]],
+    [{ iface: { transport: "bnx2i", ipaddress: "::::" } }, ["iface.ipaddress"]],
+    [{ iface: { transport: "bnx2i", ipaddress: "10.0.0" } }, ["iface.ipaddress"]],
+    [{ iface: { transport: "bnx2i", ipaddress: "10.0.0.1:3260" } }, ["iface.ipaddress"]],
+    [{ iface: { transport: "bnx2i", ipaddress: "[fe80::1]" } }, ["iface.ipaddress"]],
+    [{ iface: { transport: "bnx2i", ipaddress: "storage.example" } }, ["iface.ipaddress"]],
     [{ iface: { transport: "tcp", netIfacename: "-eth0" } }, ["iface.netIfacename"]],
     [{ iface: { transport: "tcp", netIfacename: "eth0 eth1" } }, ["iface.netIfacename"]],
     [{ iface: { transport: "tcp", netIfacename: "a".repeat(16) } }, ["iface.netIfacename"]],
@@ -130,6 +135,15 @@ describe("ConnectorOptions iface", () => {
     expect([...fields(input)].sort()).toEqual([...expected].sort())
     const r = decode(input)
     if (Result.isFailure(r)) for (const f of expected) expect(r.failure.message).toContain(`${f}: `)
+  })
+
+  it("takes a literal IPv4 or IPv6 address as iface.ipaddress", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), (ip) => {
+        expect(ok({ iface: { transport: "qla4xxx", ipaddress: ip } }).iface).toEqual({ transport: "qla4xxx", ipaddress: ip })
+      }),
+      { numRuns: 1000 }
+    )
   })
 
   it("names iface.transport for any unknown transport", () => {
