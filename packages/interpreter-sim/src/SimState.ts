@@ -343,7 +343,7 @@ export class SimState {
         ipaddress: v6 ? this.localAddress.ipv6 : this.localAddress.ipv4,
         hwaddress: iface.hwaddress ?? "(null)",
         netdev: iface.netIfacename ?? "(null)",
-        initiatorName: iface.initiatorName ?? this.initiatorName
+        initiatorName: iface.initiatorName ?? "(null)"
       }
       this.hosts.set(no, host)
     }
@@ -360,7 +360,7 @@ export class SimState {
       state: "LOGGED_IN",
       failedAt: 0,
       recoveryTmo: this.nodeDefaults.recoveryTmo,
-      initiatorName: host.initiatorName,
+      initiatorName: iface.initiatorName ?? this.initiatorName,
       username: auth?.username,
       password: auth ? Redacted.value(auth.password) : undefined,
       usernameIn: auth ? Option.getOrUndefined(auth.usernameIn) : undefined,

@@ -6,6 +6,7 @@
  */
 import type { SimMap, SimScsiDevice, SimScsiHost, SimSession } from "./SimModel.ts"
 import * as SimNames from "./SimNames.ts"
+import * as SimRandom from "./SimRandom.ts"
 import type { SimState } from "./SimState.ts"
 import { type VNode, dynamic, empty, file, fixed, link, readWrite, single, writeOnly } from "./SimTree.ts"
 
@@ -65,29 +66,50 @@ export const make = (st: SimState): VNode => {
   }
 
   // ---------------------------------------------------------------- device tree
+  /** iscsi_host attributes: iscsid leaves netdev/hwaddress/initiatorname unset ("(null)") unless the iface binds them. */
   const iscsiHost = memo((h: SimScsiHost): VNode =>
     fixed({
-      ipaddress: file(() => h.ipaddress),
+      device: link(hostDir(h)),
       hwaddress: file(() => h.hwaddress),
-      netdev: file(() => h.netdev),
       initiatorname: file(() => h.initiatorName),
-      device: link(hostDir(h))
+      ipaddress: file(() => h.ipaddress),
+      netdev: file(() => h.netdev),
+      power: empty,
+      subsystem: link("/sys/class/iscsi_host"),
+      uevent: file(() => "")
     }))
 
+  /** scsi_host attributes as the lab's iscsi_tcp host shows them; `scan` and `host_reset` are write-only. */
   const scsiHost = memo((h: SimScsiHost): VNode =>
     fixed({
-      scan:
-        writeOnly((value) => {
-          const parts = value.trim().split(/\s+/)
-          if (parts.length !== 3) return { errno: "EINVAL" }
-          const nums = parts.map((p) => (p === "-" ? undefined : /^\d{1,10}$/.test(p) ? Number(p) : Number.NaN))
-          if (nums.some((n) => n !== undefined && Number.isNaN(n))) return { errno: "EINVAL" }
-          st.scanHost(h, nums[0], nums[1], nums[2])
-          return undefined
-        }),
+      active_mode: file(() => "Initiator"),
+      can_queue: file(() => "113"),
+      cmd_per_lun: file(() => "32"),
+      device: link(hostDir(h)),
+      eh_deadline: file(() => "off"),
+      host_busy: file(() => "0"),
+      host_reset: writeOnly(() => undefined),
+      nr_hw_queues: file(() => "1"),
+      power: empty,
       proc_name: file(() => procName(h.transport)),
+      prot_capabilities: file(() => "0"),
+      prot_guard_type: file(() => "0"),
+      scan: writeOnly((value) => {
+        const parts = value.trim().split(/\s+/)
+        if (parts.length !== 3) return { errno: "EINVAL" }
+        const nums = parts.map((p) => (p === "-" ? undefined : /^\d{1,10}$/.test(p) ? Number(p) : Number.NaN))
+        if (nums.some((n) => n !== undefined && Number.isNaN(n))) return { errno: "EINVAL" }
+        st.scanHost(h, nums[0], nums[1], nums[2])
+        return undefined
+      }),
+      sg_prot_tablesize: file(() => "0"),
+      sg_tablesize: file(() => "4096"),
       state: file(() => "running"),
-      device: link(hostDir(h))
+      subsystem: link("/sys/class/scsi_host"),
+      supported_mode: file(() => "Initiator"),
+      uevent: file(() => ""),
+      unique_id: file(() => "0"),
+      use_blk_mq: file(() => "1")
     }))
 
   /** Every attribute the lab's kernel (6.1) shows in an iscsi_session, with its values there. */
@@ -130,15 +152,30 @@ export const make = (st: SimState): VNode => {
     })
   })
 
+  /** iscsi_connection attributes as the lab kernel shows them (exp_statsn and local_port drawn per session from the seed). */
   const iscsiConnection = memo((s: SimSession): VNode => {
     const a = SimNames.portalAddress(s.portal)
+    const r = SimRandom.make(SimRandom.hash("connection", st.seed, s.sid))
+    const expStatsn = String(r.int(4294967296))
+    const localPort = String(32768 + r.int(28232))
     return fixed({
+      address: file(() => a.address),
+      data_digest: file(() => "0"),
+      device: link(`${sessionDir(s)}/connection${s.sid}:0`),
+      exp_statsn: file(() => expStatsn),
+      header_digest: file(() => "0"),
+      local_port: file(() => localPort),
+      max_recv_dlength: file(() => "262144"),
+      max_xmit_dlength: file(() => "262144"),
       persistent_address: file(() => a.address),
       persistent_port: file(() => String(a.port)),
-      address: file(() => a.address),
+      ping_tmo: file(() => "5"),
       port: file(() => String(a.port)),
+      power: empty,
+      recv_tmo: file(() => "5"),
       state: file(() => (s.state === "LOGGED_IN" ? "up" : "failed")),
-      device: link(`${sessionDir(s)}/connection${s.sid}:0`)
+      subsystem: link("/sys/class/iscsi_connection"),
+      uevent: file(() => "")
     })
   })
 
@@ -156,27 +193,62 @@ export const make = (st: SimState): VNode => {
       slaves: () => empty
     }))
 
-  const scsiDevice = memo((d: SimScsiDevice): VNode =>
-    fixed({
-      wwid: file(() => d.wwid),
-      vendor: file(() => pad("LIO-ORG", 8)),
+  /** A SCSI disk's attributes as the lab's LIO disks show them; binary pages are approximations of the right length. */
+  const scsiDevice = memo((d: SimScsiDevice): VNode => {
+    const zero = (n: number) => file(() => "\0".repeat(n))
+    return fixed({
+      access_state: file(() => "active/optimized"),
+      blacklist: file(() => ""),
+      block: single(d.name, () => block(d)),
+      delete: writeOnly(() => {
+        st.removeDevice(d)
+        return undefined
+      }),
+      device_blocked: file(() => "0"),
+      device_busy: file(() => "0"),
+      dh_state: file(() => "alua"),
+      eh_timeout: file(() => "10"),
+      evt_capacity_change_reported: file(() => "0"),
+      evt_inquiry_change_reported: file(() => "0"),
+      evt_lun_change_reported: file(() => "0"),
+      evt_media_change: file(() => "0"),
+      evt_mode_parameter_change_reported: file(() => "0"),
+      evt_soft_threshold_reached: file(() => "0"),
+      inquiry: file(() => ("\0".repeat(8) + pad("LIO-ORG", 8) + pad(d.model, 16) + pad("4.0", 4)).padEnd(96, "\0")),
+      iocounterbits: file(() => "32"),
+      iodone_cnt: file(() => "0x0"),
+      ioerr_cnt: file(() => "0x0"),
+      iorequest_cnt: file(() => "0x0"),
+      iotmo_cnt: file(() => "0x0"),
+      modalias: file(() => "scsi:t-0x00"),
       model: file(() => pad(d.model, 16)),
+      power: empty,
+      preferred_path: file(() => "0"),
+      queue_depth: file(() => "32"),
+      queue_ramp_up_period: file(() => "120000"),
+      queue_type: file(() => "simple"),
+      rescan: writeOnly(() => {
+        st.rescanDevice(d)
+        return undefined
+      }),
       rev: file(() => pad("4.0", 4)),
-      type: file(() => "0"),
+      scsi_device: single(d.hctl, () => single("device", () => link(deviceDir(d)))),
+      scsi_level: file(() => "7"),
       state: file(() => st.deviceState(d)),
-      delete:
-        writeOnly(() => {
-          st.removeDevice(d)
-          return undefined
-        }),
-      rescan:
-        writeOnly(() => {
-          st.rescanDevice(d)
-          return undefined
-        }),
-      block: () => single(d.name, () => block(d)),
-      scsi_device: () => single(d.hctl, () => single("device", () => link(deviceDir(d))))
-    }))
+      subsystem: link("/sys/bus/scsi"),
+      timeout: file(() => "30"),
+      type: file(() => "0"),
+      uevent: file(() => "DEVTYPE=scsi_device\nDRIVER=sd\nMODALIAS=scsi:t-0x00"),
+      vendor: file(() => pad("LIO-ORG", 8)),
+      vpd_pg0: zero(12),
+      vpd_pg80: file(() => `\0\x80\0${String.fromCharCode(d.serial.length + 1)}${d.serial}\0`),
+      vpd_pg83: zero(184),
+      vpd_pgb0: zero(20),
+      vpd_pgb1: zero(64),
+      vpd_pgb2: zero(8),
+      wwid: file(() => d.wwid)
+    })
+  })
 
   const session = memo((s: SimSession): VNode => {
     const conn = `connection${s.sid}:0`

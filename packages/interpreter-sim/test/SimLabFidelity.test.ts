@@ -127,4 +127,49 @@ describe("the sim matches the lab guest", () => {
     )
     expect({ ...out.values, creator: "(pid)" }).toEqual({ ...realValues, creator: "(pid)" })
   })
+
+  it("shows connection, iscsi_host, scsi_host and SCSI device attributes as the kernel does", async () => {
+    const host = labHost()
+    const attrs = (dir: string) =>
+      Effect.gen(function*() {
+        const fs = yield* Sysfs.Sysfs
+        const values: Record<string, string> = {}
+        for (const e of yield* fs.list(path(dir))) {
+          const v = yield* Effect.exit(fs.read(path(`${dir}/${e}`)))
+          if (v._tag === "Failure") {
+            if (String(v.cause).includes("PermissionDenied")) values[e] = "<write-only>"
+          } else if (Option.isSome(v.value)) values[e] = v.value.value
+        }
+        return values
+      })
+    const out = await runTest(host, Effect.gen(function*() {
+      yield* loginBoth
+      return {
+        connection: yield* attrs("/sys/class/iscsi_connection/connection1:0"),
+        iscsiHost: yield* attrs("/sys/class/iscsi_host/host0"),
+        scsiHost: yield* attrs("/sys/class/scsi_host/host0"),
+        device: yield* attrs("/sys/class/scsi_device/0:0:0:0/device")
+      }
+    }))
+    const real = (name: string, prefix: string) =>
+      Object.fromEntries(
+        fixture(name).split("\n").filter((l) => l.startsWith(prefix)).map((l) => {
+          const [k, ...v] = l.slice(prefix.length).split(": ")
+          const value = v.join(": ")
+          // the capture prints each value with its newlines as spaces; unreadable files as cat's error
+          return [k!, value.includes("Permission denied") ? "<write-only>" : value.startsWith("<binary") ? value : value.slice(0, -1)]
+        })
+      )
+    const binary = (o: Record<string, string>) =>
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, /^(inquiry|vpd_pg)/.test(k) ? `<binary ${v.length} bytes>` : v.replaceAll("\n", " ")]))
+    const volatile = { exp_statsn: "", local_port: "", iodone_cnt: "", ioerr_cnt: "", iorequest_cnt: "" }
+    expect({ ...out.connection, ...pick(volatile, out.connection) }).toEqual({ ...real("sysfs-connection-attrs.txt", "/sys/class/iscsi_connection/connection1:0/"), ...pick(volatile, out.connection) })
+    expect({ ...out.iscsiHost, ipaddress: "" }).toEqual({ ...real("sysfs-iscsi-host-attrs.txt", "/sys/class/iscsi_host/host0/"), ipaddress: "" })
+    expect(out.scsiHost).toEqual(real("sysfs-scsi-host-attrs.txt", "/sys/class/scsi_host/host0/"))
+    expect({ ...binary(out.device), ...pick(volatile, out.device) }).toEqual({ ...real("sysfs-scsi-device-attrs.txt", "/sys/class/scsi_device/0:0:0:0/device/"), ...pick(volatile, out.device) })
+  })
 })
+
+/** The keys of `keys` that `o` has, with `o`'s values. */
+const pick = (keys: Record<string, string>, o: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.keys(keys).filter((k) => k in o).map((k) => [k, o[k]!]))
