@@ -6,8 +6,9 @@ import { Schema } from "effect"
 
 const pattern = /^\/dev\/(?:sd[a-z]+|dm-\d+|mapper\/[A-Za-z0-9._:-]+|disk\/by-[a-z]+\/[A-Za-z0-9._:@+\[\]-]+)$/
 
-/** True when `s` is a device path brick may act on. */
-export const isDevicePath = (s: string): boolean => pattern.test(s) && !s.includes("..")
+/** True when `s` is a device path brick may act on (no `.`/`..` segment; `a..b` in a name is fine). */
+export const isDevicePath = (s: string): boolean =>
+  pattern.test(s) && !s.split("/").some((segment) => segment === "." || segment === "..")
 
 /** A block device path under /dev. */
 export const DevicePath = Schema.String.check(
