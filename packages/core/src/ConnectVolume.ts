@@ -35,6 +35,7 @@ import { Iscsiadm, type IscsiadmError, type NodeRecord } from "./Iscsiadm.ts"
 import * as Ledger from "./Ledger.ts"
 import { Multipath } from "./Multipath.ts"
 import { type AttachedPath, attachPath, type PathContext } from "./PathAttach.ts"
+import * as Poll from "./Poll.ts"
 import type { SysfsError } from "./Sysfs.ts"
 import * as TargetLock from "./TargetLock.ts"
 import * as TargetPath from "./TargetPath.ts"
@@ -177,6 +178,7 @@ const assemble = (
       const addAt = first + ctx.options.multipathAddDelay
       const deadline = first + ctx.options.multipathWaitTimeout * 1000
       let asked = false
+      let polls = 0
       for (;;) {
         yield* drain
         map = yield* findMap(ok)
@@ -187,20 +189,33 @@ const assemble = (
           asked = true
           const wwn = ok[0]!.wwn
           yield* Ref.update(ctx.ledger, (l) => [...l, { _tag: "Map", wwn } as const])
-          yield* Effect.logInfo(`multipathd has not formed the map of ${wwn}: asking it`)
-          yield* Multipath.use((m) => m.addMap(wwn)).pipe(
+          yield* Effect.logInfo(`multipathd has not formed the map of ${wwn}: adding the paths and the map`)
+          const multipath = yield* Multipath
+          for (const p of ok) {
+            yield* multipath.addPath(p.block).pipe(
+              Effect.catch((e) => Effect.logWarning(`multipathd add path ${p.block} failed: ${e.message}`))
+            )
+          }
+          polls = 0
+          map = yield* findMap(ok)
+          if (Option.isSome(map)) break
+          yield* multipath.addMap(wwn).pipe(
             Effect.catch((e) => Effect.logWarning(`multipathd add map failed: ${e.message}`))
           )
           continue
         }
-        yield* next(Math.min(now + ctx.options.pollInterval, deadline, asked ? deadline : addAt))
+        const wait = Poll.delay(polls++, ctx.options.pollInterval)
+        if (wait === 0) yield* Effect.yieldNow
+        else yield* next(Math.min(now + wait, deadline, asked ? deadline : addAt))
       }
     }
 
     // 3. The other paths get half as long again as the connect took so far.
     if (multipath) {
       const now = yield* Clock.currentTimeMillis
-      const until = now + Math.max(Math.floor((now - start) / 2), ctx.options.pollInterval)
+      const until = now + Math.floor((now - start) / 2)
+      yield* Effect.yieldNow
+      yield* drain
       while (!settled() && (yield* next(until))) {
         // keep collecting
       }

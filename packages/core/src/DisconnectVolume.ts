@@ -175,6 +175,19 @@ export const disconnect = Effect.fn("brick.disconnect")(function*(
       yield* step("deleteDevice", name, sysfs.write(Layout.scsiDeviceFile(d.hctl, "delete"), "1"))
     }
 
+    // multipathd may have formed a map around a device after we looked: a
+    // map of the volume's WWN left without paths goes too.
+    const wwns = new Set(devices.flatMap((d) => (Option.isSome(d.wwn) ? [d.wwn.value] : [])))
+    for (const w of wwns) {
+      const dm = yield* step("inspect", w, HostState.mapByName(w))
+      if (Option.isNone(dm) || Option.isNone(dm.value) || maps.has(dm.value.value)) continue
+      const slaves = yield* step("inspect", dm.value.value, HostState.slavesOf(dm.value.value))
+      if (Option.isNone(slaves) || slaves.value.length > 0) continue
+      yield* step("flushMap", w, multipath.flushMap(w).pipe(
+        Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+      ))
+    }
+
     // 3. Sessions no LUN device uses any more: log out, delete the node record.
     for (const s of sessions) {
       if (Option.isNone(s.portal)) continue

@@ -216,6 +216,16 @@ export const mapOf = (dm: string): Q<{ readonly name: Option.Option<string>; rea
     ([name, uuid]) => ({ name, uuid })
   )
 
+/** The dm device (`dm-3`) of the map named `name` (/dev/mapper/NAME), if it exists. */
+export const mapByName = (name: string): Q<Option.Option<string>> =>
+  /^[A-Za-z0-9._:-]{1,128}$/.test(name)
+    ? Effect.map(readlink(HostPath.make(`/dev/mapper/${name}`)), (link) =>
+      Option.filter(Option.map(link, Layout.linkBaseName), Layout.isDmName))
+    : Effect.succeed(Option.none())
+
+/** The path devices (`sdb`) under a dm map. */
+export const slavesOf = (dm: string): Q<ReadonlyArray<string>> => list(Layout.blockFile(dm, "slaves"))
+
 /** Whether a dm map is the multipath map of `wwn`. */
 export const isMultipathMapOf = (uuid: Option.Option<string>, wwn: Wwn): boolean =>
   Option.isSome(uuid) && uuid.value === `mpath-${wwn}`

@@ -6,8 +6,8 @@
  * it scanned, then sessions it logged in that no LUN device uses any more,
  * then node records it created (whose session is gone), then the iface it
  * created. Pre-existing things are never in the ledger, so never undone.
- * Undo is best effort: every failure is logged (never raised) and the rest
- * continues. It must run while the connect still holds its target locks.
+ * Undo is best effort: each step is retried twice, then its failure is logged
+ * (never raised) and the rest continues. It must run while the connect still holds its target locks.
  */
 import { Effect, Option } from "effect"
 import * as BlockDevice from "./BlockDevice.ts"
@@ -47,9 +47,13 @@ const attempt = <A, E extends { readonly message: string }>(
   effect: Effect.Effect<A, E, Services>
 ): Effect.Effect<Option.Option<A>, never, Services> =>
   effect.pipe(
+    Effect.retry({ times: retries }),
     Effect.map(Option.some),
     Effect.catch((e: E) => Effect.as(Effect.logError(`undo: ${what} failed: ${e.message}`), Option.none<A>()))
   )
+
+/** Each undo step is retried this often before it is given up (transient failures must not leave leftovers). */
+const retries = 2
 
 /**
  * Undoes `entries` (in the order they were created). Never fails; logs each
@@ -63,14 +67,15 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
     const multipath = yield* Multipath
 
     // Devices this connect scanned into existence.
-    const ours: Array<{ hctl: Hctl.Hctl; block: Option.Option<string> }> = []
+    const ours: Array<{ hctl: Hctl.Hctl; block: Option.Option<string>; wwn: Option.Option<string> }> = []
     for (const e of entries) {
       if (e._tag !== "Scan") continue
       const found = yield* attempt("listing scanned devices", HostState.lunDevicesOf(e.sid, e.kernelLun))
       for (const hctl of Option.getOrElse(found, () => [])) {
         if (e.existing.includes(Hctl.format(hctl))) continue
         const block = yield* attempt("reading a device's block name", HostState.blockOf(hctl))
-        ours.push({ hctl, block: Option.flatten(block) })
+        const wwn = yield* attempt("reading a device's WWN", HostState.wwnOf(hctl))
+        ours.push({ hctl, block: Option.flatten(block), wwn: Option.flatten(wwn) })
       }
     }
     const ourBlocks = new Set(ours.flatMap((d) => (Option.isSome(d.block) ? [d.block.value] : [])))
@@ -99,6 +104,24 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
       )
     }
 
+    // multipathd may have formed a map around our devices after we looked:
+    // a map of their WWN left without paths is ours too.
+    const wwns = new Set<string>()
+    for (const d of ours) {
+      const w = d.wwn
+      if (Option.isSome(w)) wwns.add(w.value)
+    }
+    for (const e of entries) if (e._tag === "Map") wwns.add(e.wwn)
+    for (const wwn of wwns) {
+      const dm = Option.flatten(yield* attempt("looking up a map", HostState.mapByName(wwn)))
+      if (Option.isNone(dm) || flushed.has(dm.value)) continue
+      const slaves = yield* attempt("listing map slaves", HostState.slavesOf(dm.value))
+      if (Option.isNone(slaves) || slaves.value.length > 0) continue
+      flushed.add(dm.value)
+      yield* Effect.logInfo(`undo: flushing the pathless map ${wwn}`)
+      yield* attempt(`flushing map ${wwn}`, multipath.flushMap(wwn))
+    }
+
     // Sessions we logged in, when no LUN device uses them any more.
     const kept = new Set<string>()
     const handled = new Set<string>()
@@ -119,6 +142,7 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
       }
       yield* Effect.logInfo(`undo: logging out session ${sid.value}`)
       const out = yield* iscsiadm.logout(e.node).pipe(
+        Effect.retry({ times: retries, while: (err) => err.reason._tag !== "NotFound" }),
         Effect.as(true),
         Effect.catch((err) =>
           err.reason._tag === "NotFound"
@@ -133,6 +157,7 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
     for (const e of [...entries].reverse()) {
       if (e._tag !== "Node" || kept.has(nodeKey(e.node))) continue
       yield* iscsiadm.deleteNode(e.node).pipe(
+        Effect.retry({ times: retries, while: (err) => err.reason._tag !== "NotFound" }),
         Effect.catch((err) =>
           err.reason._tag === "NotFound" ? Effect.void : Effect.logError(`undo: deleting node record failed: ${err.message}`)
         )

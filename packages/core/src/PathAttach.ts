@@ -15,6 +15,7 @@ import * as HostState from "./HostState.ts"
 import { defaultIface, type IfaceName } from "./IfaceName.ts"
 import { Iscsiadm, type IscsiadmError, type NodeRecord, type NodeSettings } from "./Iscsiadm.ts"
 import * as Ledger from "./Ledger.ts"
+import * as Poll from "./Poll.ts"
 import type { Multipath } from "./Multipath.ts"
 import { Sysfs, type SysfsError } from "./Sysfs.ts"
 import * as Layout from "./SysfsLayout.ts"
@@ -115,7 +116,7 @@ const sessionThrough = (
           yield* Effect.logInfo(`logged in: session ${found.value.sid}`)
           return found.value
         }
-        yield* Effect.sleep(ctx.options.pollInterval)
+        yield* Poll.wait(i, ctx.options.pollInterval)
       }
       return yield* Effect.fail(failure(path, iface, "HostError", "login succeeded but no session appeared in sysfs"))
     }
@@ -188,6 +189,7 @@ const deviceFor = (
     yield* push(local, { _tag: "Scan", sid, kernelLun: lun, existing: before })
     let scans = 0
     let lastScan = 0
+    let polls = 0
     for (;;) {
       const now = yield* Clock.currentTimeMillis
       if (scans < attempts && (scans === 0 || now - lastScan >= interval)) {
@@ -200,13 +202,14 @@ const deviceFor = (
         }
         scans++
         lastScan = now
+        polls = 0
       }
       const found = yield* look
       if (Option.isSome(found)) return found.value
       if (scans >= attempts && now - lastScan >= interval) {
         return yield* Effect.fail(failure(path, iface, "DeviceNotFound", `LUN ${lun} did not appear after ${scans} scans`))
       }
-      yield* Effect.sleep(pollInterval)
+      yield* Poll.wait(polls++, pollInterval)
     }
   }).pipe(Effect.withSpan("brick.findDevice", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } }))
 

@@ -82,6 +82,7 @@ describe("connect/disconnect scenarios", () => {
     const noMap = () => {
       const h = makeHost(spec({ multipathd: { mode: "never" } }))
       h.faults.fail("multipath.addMap", { reason: "Failed", detail: "map refused" }, { times: 1000 })
+      h.faults.fail("multipath.addPath", { reason: "Failed", detail: "path refused" }, { times: 1000 })
       return h
     }
     const options = { useMultipath: true, multipathWaitTimeout: 2, multipathAddDelay: 100 }

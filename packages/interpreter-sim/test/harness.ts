@@ -3,31 +3,22 @@
  * a spec and a seed, layers per "process", a snapshot, op counters, a log
  * capture, and a runner that drives a TestClock until the program ends.
  */
-import { Cause, Effect, Exit, Fiber, Layer, Logger, References, Semaphore } from "effect"
+import { Cause, Clock, Effect, Exit, Fiber, type Layer, Logger, References } from "effect"
 import { TestClock } from "effect/testing"
-import type { BlockDevice, Iscsiadm, Lock, Multipath, Sysfs } from "@brick/core"
-import * as SimBlockDevice from "../src/SimBlockDevice.ts"
-import { SimFaults } from "../src/SimFaults.ts"
-import * as SimIscsiadm from "../src/SimIscsiadm.ts"
-import * as SimLock from "../src/SimLock.ts"
-import * as SimMultipath from "../src/SimMultipath.ts"
-import type { SimRuntime } from "../src/SimOps.ts"
-import * as SimSnapshot from "../src/SimSnapshot.ts"
-import { latencyTable, type SimSpec } from "../src/SimSpec.ts"
-import { SimState } from "../src/SimState.ts"
-import * as SimSysfs from "../src/SimSysfs.ts"
-import * as SimView from "../src/SimView.ts"
+import * as SimHost from "../src/SimHost.ts"
+import type * as SimSnapshot from "../src/SimSnapshot.ts"
+import type { OpName, SimSpec } from "../src/SimSpec.ts"
 
 /** The services brick's programs need. */
-export type Services = Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | Lock.Lock
+export type Services = SimHost.SimServices
 
-/** A simulated host for tests. */
+/** A simulated host for tests: the sim's `SimHost`, with a few conveniences. */
 export interface TestHost {
-  readonly state: SimState
-  readonly faults: SimFaults
-  readonly rt: SimRuntime
-  /** Operations counted per process. */
-  readonly ops: Map<string, number>
+  readonly host: SimHost.SimHost
+  readonly state: SimHost.SimHost["state"]
+  readonly faults: SimHost.SimHost["faults"]
+  /** Operations counted (all processes). */
+  readonly ops: { readonly get: (op: OpName) => number | undefined }
   readonly totalOps: () => number
   readonly layer: (process?: string) => Layer.Layer<Services>
   readonly snapshot: () => SimSnapshot.SimSnapshot
@@ -35,42 +26,15 @@ export interface TestHost {
 
 /** Builds a host. */
 export const makeHost = (spec: SimSpec, seed = 1): TestHost => {
-  const state = new SimState(spec, seed)
-  const faults = new SimFaults()
-  const locks = new Map<string, Semaphore.Semaphore>()
-  const ops = new Map<string, number>()
-  const rt: SimRuntime = {
-    state,
-    faults,
-    latency: latencyTable(spec.latency ?? "zero"),
-    count: (_process, op) => {
-      ops.set(op, (ops.get(op) ?? 0) + 1)
-    },
-    view: SimView.make(state),
-    lock: (name) => {
-      let s = locks.get(name)
-      if (s === undefined) {
-        s = Semaphore.makeUnsafe(1)
-        locks.set(name, s)
-      }
-      return s
-    }
-  }
+  const host = SimHost.make({ latency: "zero", ...spec }, { seed })
   return {
-    state,
-    faults,
-    rt,
-    ops,
-    totalOps: () => [...ops.values()].reduce((a, b) => a + b, 0),
-    layer: (process = "main") =>
-      Layer.mergeAll(
-        SimSysfs.layer(rt, process),
-        SimIscsiadm.layer(rt, process),
-        SimMultipath.layer(rt, process),
-        SimBlockDevice.layer(rt, process),
-        SimLock.layer(rt, process)
-      ),
-    snapshot: () => SimSnapshot.take(state)
+    host,
+    state: host.state,
+    faults: host.faults,
+    ops: { get: (op) => host.counts()[op] },
+    totalOps: () => host.totalOps(),
+    layer: (process = "main") => host.process(process),
+    snapshot: () => host.snapshot()
   }
 }
 
@@ -82,6 +46,12 @@ export const captureLogs = () => {
   })
   return { lines, layer: Logger.layer([logger]) }
 }
+
+let epoch = 0
+
+/** Lets `ms` of virtual time pass on a host (its udev/multipathd events run). */
+export const settle = (host: { readonly settle: Effect.Effect<void> }, ms = 30_000) =>
+  runVirtual(Effect.andThen(Effect.sleep(ms), host.settle), { stepMs: ms })
 
 /**
  * Runs `effect` under a TestClock, advancing it in `stepMs` steps until the
@@ -95,12 +65,18 @@ export const runVirtual = <A, E>(
   const max = options.maxMs ?? 10 * 60_000
   return Effect.runPromise(
     Effect.gen(function*() {
+      // every run continues the virtual time of the previous one, so a
+      // host's pending events (udev, multipathd) keep their meaning
+      yield* TestClock.setTime(epoch)
       const fiber = yield* Effect.forkChild(options.logs === true ? effect : Effect.provide(effect, Logger.layer([])))
       let elapsed = 0
       for (;;) {
         yield* Effect.yieldNow
         const done = fiber.pollUnsafe()
-        if (done !== undefined) return done
+        if (done !== undefined) {
+          epoch = yield* Clock.currentTimeMillis
+          return done
+        }
         if (elapsed >= max) {
           yield* Fiber.interrupt(fiber)
           return Exit.failCause(Cause.die(new Error(`still running after ${max} ms of virtual time`))) as Exit.Exit<A, E>
