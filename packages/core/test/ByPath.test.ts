@@ -69,7 +69,7 @@ describe("ByPath.parse", () => {
         const x = { pci, portal: P(portal), iqn: I(name), kernelLun: lun }
         expect(ByPath.parse(ByPath.name(x))).toEqual(x)
       }),
-      { numRuns: 3000 }
+      { numRuns: 2000 }
     )
   })
 
@@ -80,7 +80,7 @@ describe("ByPath.parse", () => {
         const p = HostPath.make(ByPath.path({ pci, portal: P(portal), iqn: I(name), kernelLun: lun }))
         return !n.includes("/") && n !== "." && n !== ".." && p === `${ByPath.directory}/${n}` && !/[\s\0]/.test(n)
       }),
-      { numRuns: 3000 }
+      { numRuns: 1500 }
     )
   })
 })
@@ -112,7 +112,7 @@ describe("ByPath.matches", () => {
             ByPath.matches(ByPath.name({ pci: undefined, ...b }), a, false) === same &&
             ByPath.matches(ByPath.name({ pci, ...a }), a, true)
         }),
-      { numRuns: 3000 }
+      { numRuns: 1500 }
     )
   })
 })
@@ -139,7 +139,7 @@ describe("ByPath.pciAddressOfHost", () => {
       fc.property(fc.array(pciAddress, { maxLength: 3 }), pciAddress, fc.integer({ min: 0, max: 999 }), (bridges, hba, h) =>
         ByPath.pciAddressOfHost(`../../devices/pci0000:00/${[...bridges, hba].join("/")}/host${h}/iscsi_host/host${h}`) === hba
       ),
-      { numRuns: 2000 }
+      { numRuns: 1000 }
     )
   })
   it("isPciAddress", () => {

@@ -237,7 +237,7 @@ describe("ConnectionInfo.decode properties", () => {
         expect(new Set(fieldsOf(decodeInfo(bad)))).toEqual(new Set([c.field]))
         expect(new Set(fieldsOf(decodeInfo({ driver_volume_type: type, data: bad })))).toEqual(new Set([`data.${c.field}`]))
       }),
-      { numRuns: 1500 }
+      { numRuns: 1000 }
     )
   })
 
@@ -253,7 +253,7 @@ describe("ConnectionInfo.decode properties", () => {
         expect(decodeValid({ driver_volume_type: "iscsi", data: { ...extra, ...d } })).toEqual(decoded)
         return !Object.keys(extra).some((k) => k in decoded && !(k in d))
       }),
-      { numRuns: 800 }
+      { numRuns: 500 }
     )
   })
 
@@ -279,7 +279,7 @@ describe("ConnectionInfo.decode properties", () => {
         }
         return true
       }),
-      { numRuns: 600 }
+      { numRuns: 400 }
     )
   })
 
@@ -290,7 +290,7 @@ describe("ConnectionInfo.decode properties", () => {
         expect(Redacted.value(decoded.auth_password!)).toBe(password)
         return !JSON.stringify(decoded).includes(password) && !String(decoded.auth_password).includes(password)
       }),
-      { numRuns: 1000 }
+      { numRuns: 500 }
     )
   })
 
@@ -299,7 +299,7 @@ describe("ConnectionInfo.decode properties", () => {
       fc.property(fc.oneof(fc.string(), wrongType).filter((t) => t !== "iscsi" && t !== "ISCSI"), validSingular, (t, d) => {
         expect(fieldsOf(decodeInfo({ driver_volume_type: t, data: d }))).toEqual(["driver_volume_type"])
       }),
-      { numRuns: 1000 }
+      { numRuns: 500 }
     )
   })
 })

@@ -71,7 +71,7 @@ describe("input security", () => {
         ].filter((v) => v !== undefined)
         for (const v of args) expect(safeArgument(v), JSON.stringify(v)).toBe(true)
       }),
-      { numRuns: 1500 }
+      { numRuns: 1000 }
     )
     // the generator must also reach the accepting side
     expect(accepted).toBeGreaterThan(50)
@@ -86,7 +86,7 @@ describe("input security", () => {
         const values = typeof value === "string" ? [value] : Object.values(value ?? {})
         for (const v of values) expect(safeArgument(v), JSON.stringify(v)).toBe(true)
       }),
-      { numRuns: 1500 }
+      { numRuns: 1000 }
     )
   })
 
@@ -104,7 +104,7 @@ describe("input security", () => {
           expect([".", ".."]).not.toContain(p.byPathName)
         }
       }),
-      { numRuns: 1000 }
+      { numRuns: 600 }
     )
   })
 })

@@ -103,7 +103,7 @@ describe("Portal properties", () => {
         const twice = Portal.parse(text)
         return twice !== undefined && Portal.format(twice) === text && twice.family === once.family && twice.port === once.port
       }),
-      { numRuns: 5000 }
+      { numRuns: 3000 }
     )
   })
 
@@ -116,7 +116,7 @@ describe("Portal properties", () => {
         expect(decode(text)).toBe(text)
         expect(decode(text.toUpperCase())).toBe(text)
       }),
-      { numRuns: 3000 }
+      { numRuns: 2000 }
     )
   })
 
@@ -138,7 +138,7 @@ describe("Portal properties", () => {
         expect(Portal.parse(v6) === undefined).toBe(ambiguous)
         if (!ambiguous) expect(decode(v6)).toBe(`[${v6}]:3260`)
       }),
-      { numRuns: 3000 }
+      { numRuns: 2000 }
     )
   })
 
@@ -165,7 +165,7 @@ describe("Portal properties", () => {
           }
         }
       }),
-      { numRuns: 3000 }
+      { numRuns: 2000 }
     )
   })
 })

@@ -102,7 +102,7 @@ describe("TargetPath.fromConnectionData properties", () => {
           expect(result).toEqual([single ?? listed[0]])
         }
       }),
-      { numRuns: 1500 }
+      { numRuns: 1000 }
     )
   })
 
@@ -113,7 +113,7 @@ describe("TargetPath.fromConnectionData properties", () => {
         const { listed, single } = statedCombos(d)
         return TargetPath.fromConnectionData(d, true).length === new Set([...(single ? [single] : []), ...listed]).size
       }),
-      { numRuns: 600 }
+      { numRuns: 400 }
     )
   })
 })
