@@ -1,20 +1,13 @@
 /**
  * Sysfs on a simulated host: reads, listings, readlinks and writes resolved
- * in the /sys + /dev tree `SimView` derives from the host's state.
+ * in the /sys + /dev tree `SimView` derives from the host's state. Errors
+ * follow the node interpreter: absence (ENOENT, ENOTDIR) is a value, EACCES
+ * is PermissionDenied, any other errno is Failed with the errno as detail.
  */
 import { type Context, Effect, Layer, Option } from "effect"
 import { Sysfs } from "@brick/core"
 import { run, type SimRuntime } from "./SimOps.ts"
 import { relativeLink, resolve } from "./SimTree.ts"
-
-const errnoText: Readonly<Record<string, string>> = {
-  EINVAL: "Invalid argument",
-  EISDIR: "Is a directory",
-  ENOTDIR: "Not a directory",
-  ENOENT: "No such file or directory",
-  EIO: "Input/output error",
-  EBUSY: "Device or resource busy"
-}
 
 type Operation = "read" | "list" | "readlink" | "write"
 
@@ -24,7 +17,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
   const error = (operation: Operation, path: string, reason: Sysfs.SysfsError["reason"]) =>
     new Sysfs.SysfsError({ operation, path, reason })
   const failed = (operation: Operation, path: string, errno: string) =>
-    Effect.fail(error(operation, path, { _tag: "Failed", detail: `${errno} (${errnoText[errno] ?? errno})` }))
+    Effect.fail(error(operation, path, { _tag: "Failed", detail: errno }))
   const toError = (operation: Operation, path: string) => (f: { readonly reason: string; readonly detail?: string }) =>
     error(operation, path, f.reason === "PermissionDenied" ? { _tag: "PermissionDenied" } : { _tag: "Failed", detail: f.detail ?? f.reason })
 
@@ -41,8 +34,8 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
     list: (path) =>
       run(rt, process, "sysfs.list", [path], toError("list", path), () => {
         const r = resolve(root, path, true)
-        if (!r) return Effect.succeed([])
-        if (r.node.kind !== "dir") return failed("list", path, "ENOTDIR")
+        // ENOTDIR is absence, as for the node interpreter
+        if (!r || r.node.kind !== "dir") return Effect.succeed([])
         return Effect.succeed(Array.from(r.node.entries()).sort())
       }),
     readlink: (path) =>

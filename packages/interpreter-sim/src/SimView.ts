@@ -37,6 +37,19 @@ export const dmDir = (m: SimMap): string => `/sys/devices/virtual/block/dm-${m.m
 const sectors = (bytes: number): string => String(Math.floor(bytes / 512))
 const pad = (s: string, n: number): string => s.slice(0, n).padEnd(n, " ")
 const procName = (transport: string): string => (transport === "tcp" ? "iscsi_tcp" : transport)
+const uevent = file(() => "")
+/** A device's runtime-PM directory (entries as the lab kernel lists them). */
+const power = fixed({
+  async: file(() => "disabled"),
+  autosuspend_delay_ms: file(() => ""),
+  control: file(() => "auto"),
+  runtime_active_kids: file(() => "0"),
+  runtime_active_time: file(() => "0"),
+  runtime_enabled: file(() => "disabled"),
+  runtime_status: file(() => "unsupported"),
+  runtime_suspended_time: file(() => "0"),
+  runtime_usage: file(() => "0")
+})
 
 /** Builds the root of a host's /sys + /dev tree. */
 export const make = (st: SimState): VNode => {
@@ -74,7 +87,7 @@ export const make = (st: SimState): VNode => {
       initiatorname: file(() => h.initiatorName),
       ipaddress: file(() => h.ipaddress),
       netdev: file(() => h.netdev),
-      power: empty,
+      power: power,
       subsystem: link("/sys/class/iscsi_host"),
       uevent: file(() => "")
     }))
@@ -90,7 +103,7 @@ export const make = (st: SimState): VNode => {
       host_busy: file(() => "0"),
       host_reset: writeOnly(() => undefined),
       nr_hw_queues: file(() => "1"),
-      power: empty,
+      power: power,
       proc_name: file(() => procName(h.transport)),
       prot_capabilities: file(() => "0"),
       prot_guard_type: file(() => "0"),
@@ -133,7 +146,7 @@ export const make = (st: SimState): VNode => {
       max_outstanding_r2t: file(() => "1"),
       password: nullable(s.password),
       password_in: nullable(s.passwordIn),
-      power: empty,
+      power: power,
       recovery_tmo: readWrite(() => String(s.recoveryTmo), (v) => {
         if (!/^\d+$/.test(v.trim())) return { errno: "EINVAL" }
         s.recoveryTmo = Number(v.trim())
@@ -171,7 +184,7 @@ export const make = (st: SimState): VNode => {
       persistent_port: file(() => String(a.port)),
       ping_tmo: file(() => "5"),
       port: file(() => String(a.port)),
-      power: empty,
+      power: power,
       recv_tmo: file(() => "5"),
       state: file(() => (s.state === "LOGGED_IN" ? "up" : "failed")),
       subsystem: link("/sys/class/iscsi_connection"),
@@ -179,18 +192,47 @@ export const make = (st: SimState): VNode => {
     })
   })
 
+  /** Attributes every block device shows (lab kernel 6.1); `dev` numbers follow sd's and dm's majors. */
+  const blockCommon = (size: () => number, dev: string, bdi: string): Record<string, VNode> => ({
+    alignment_offset: file(() => "0"),
+    bdi: link(`/sys/devices/virtual/bdi/${bdi}`),
+    capability: file(() => "0"),
+    dev: file(() => dev),
+    discard_alignment: file(() => "0"),
+    diskseq: file(() => "0"),
+    events: file(() => ""),
+    events_async: file(() => ""),
+    events_poll_msecs: file(() => "-1"),
+    ext_range: file(() => "256"),
+    hidden: file(() => "0"),
+    inflight: file(() => "       0        0"),
+    integrity: empty,
+    mq: empty,
+    power,
+    queue: fixed({ logical_block_size: file(() => "512"), physical_block_size: file(() => "512") }),
+    range: file(() => "0"),
+    removable: file(() => "0"),
+    ro: file(() => "0"),
+    size: file(() => sectors(size())),
+    stat: file(() => "       0        0        0        0"),
+    subsystem: link("/sys/class/block"),
+    trace: empty,
+    uevent: file(() => `MAJOR=${dev.split(":")[0]}\nMINOR=${dev.split(":")[1]}\nDEVTYPE=disk`)
+  })
+  const sdDev = (index: number): string => {
+    const majors = [8, 65, 66, 67, 68, 69, 70, 71, 128, 129, 130, 131, 132, 133, 134, 135]
+    return index < 256 ? `${majors[index >> 4]}:${(index & 15) * 16}` : `259:${index}`
+  }
+
   const block = memo((d: SimScsiDevice): VNode =>
     fixed({
-      size: file(() => sectors(d.sizeBytes)),
-      ro: file(() => "0"),
-      removable: file(() => "0"),
+      ...blockCommon(() => d.sizeBytes, sdDev(d.diskIndex), sdDev(d.diskIndex)),
       device: link(deviceDir(d)),
-      holders: () =>
-        dynamic(
-          () => (d.map ? [`dm-${d.map.minor}`] : []),
-          (n) => (d.map && n === `dm-${d.map.minor}` ? dmLink(d.map) : undefined)
-        ),
-      slaves: () => empty
+      holders: dynamic(
+        () => (d.map ? [`dm-${d.map.minor}`] : []),
+        (n) => (d.map && n === `dm-${d.map.minor}` ? dmLink(d.map) : undefined)
+      ),
+      slaves: empty
     }))
 
   /** A SCSI disk's attributes as the lab's LIO disks show them; binary pages are approximations of the right length. */
@@ -200,6 +242,9 @@ export const make = (st: SimState): VNode => {
       access_state: file(() => "active/optimized"),
       blacklist: file(() => ""),
       block: single(d.name, () => block(d)),
+      bsg: single(d.hctl, () => empty),
+      driver: link("/sys/bus/scsi/drivers/sd"),
+      generic: link(`${deviceDir(d)}/scsi_generic/sg${d.diskIndex}`),
       delete: writeOnly(() => {
         st.removeDevice(d)
         return undefined
@@ -222,7 +267,7 @@ export const make = (st: SimState): VNode => {
       iotmo_cnt: file(() => "0x0"),
       modalias: file(() => "scsi:t-0x00"),
       model: file(() => pad(d.model, 16)),
-      power: empty,
+      power: power,
       preferred_path: file(() => "0"),
       queue_depth: file(() => "32"),
       queue_ramp_up_period: file(() => "120000"),
@@ -233,6 +278,8 @@ export const make = (st: SimState): VNode => {
       }),
       rev: file(() => pad("4.0", 4)),
       scsi_device: single(d.hctl, () => single("device", () => link(deviceDir(d)))),
+      scsi_disk: single(d.hctl, () => single("device", () => link(deviceDir(d)))),
+      scsi_generic: single(`sg${d.diskIndex}`, () => single("device", () => link(deviceDir(d)))),
       scsi_level: file(() => "7"),
       state: file(() => st.deviceState(d)),
       subsystem: link("/sys/bus/scsi"),
@@ -253,34 +300,41 @@ export const make = (st: SimState): VNode => {
   const session = memo((s: SimSession): VNode => {
     const conn = `connection${s.sid}:0`
     const target = `target${s.host.no}:0:${s.targetId}`
-    const connDir = single("iscsi_connection", () => single(conn, () => iscsiConnection(s)))
+    const connDir = fixed({ iscsi_connection: single(conn, () => iscsiConnection(s)), power: power, uevent: uevent })
     const sessDir = single(`session${s.sid}`, () => iscsiSession(s))
+    const targetExtras: Record<string, VNode> = { power: power, subsystem: link("/sys/bus/scsi"), uevent }
     const targetNode = dynamic(
-      () => Array.from(s.devices.values(), (d) => d.hctl),
-      (hctl) => {
-        const d = st.scsi.get(hctl)
-        return d && d.session === s ? scsiDevice(d) : undefined
+      () => [...Array.from(s.devices.values(), (d) => d.hctl), ...Object.keys(targetExtras)],
+      (name) => {
+        const d = st.scsi.get(name)
+        return d && d.session === s ? scsiDevice(d) : targetExtras[name]
       }
     )
     return dynamic(
-      () => [conn, "iscsi_session", ...(s.devices.size > 0 ? [target] : [])],
+      () => [conn, "iscsi_session", "power", "uevent", ...(s.devices.size > 0 ? [target] : [])],
       (name) => {
         if (name === conn) return connDir
         if (name === "iscsi_session") return sessDir
+        if (name === "power") return power
+        if (name === "uevent") return uevent
         if (name === target && s.devices.size > 0) return targetNode
         return undefined
       }
     )
   })
 
+  const hostSubsystem = link("/sys/bus/scsi")
   const host = memo((h: SimScsiHost): VNode => {
     const iscsiHostDir = single(`host${h.no}`, () => iscsiHost(h))
     const scsiHostDir = single(`host${h.no}`, () => scsiHost(h))
     return dynamic(
-      () => ["iscsi_host", "scsi_host", ...Array.from(h.sessions.keys(), (sid) => `session${sid}`)],
+      () => ["iscsi_host", "power", "scsi_host", "subsystem", "uevent", ...Array.from(h.sessions.keys(), (sid) => `session${sid}`)],
       (name) => {
+        if (name === "subsystem") return hostSubsystem
+        if (name === "uevent") return uevent
         if (name === "iscsi_host") return iscsiHostDir
         if (name === "scsi_host") return scsiHostDir
+        if (name === "power") return power
         const s = sessionOf(name, "session")
         return s && s.host === h ? session(s) : undefined
       }
@@ -289,23 +343,22 @@ export const make = (st: SimState): VNode => {
 
   const dm = memo((m: SimMap): VNode =>
     fixed({
-      size: file(() => sectors(m.sizeBytes)),
-      ro: file(() => "0"),
-      dm: () =>
-        fixed({
-          name: file(() => m.name),
-          uuid: file(() => m.uuid),
-          suspended: file(() => "0")
-        }),
-      slaves: () =>
-        dynamic(
-          () => Array.from(m.paths, (p) => p.name),
-          (n) => {
-            const d = st.disks.get(n)
-            return d && d.map === m ? diskLink(d) : undefined
-          }
-        ),
-      holders: () => empty
+      ...blockCommon(() => m.sizeBytes, `253:${m.minor}`, `253:${m.minor}`),
+      dm: fixed({
+        name: file(() => m.name),
+        rq_based_seq_io_merge_deadline: file(() => "0"),
+        suspended: file(() => "0"),
+        use_blk_mq: file(() => "1"),
+        uuid: file(() => m.uuid)
+      }),
+      holders: empty,
+      slaves: dynamic(
+        () => Array.from(m.paths, (p) => p.name),
+        (n) => {
+          const d = st.disks.get(n)
+          return d && d.map === m ? diskLink(d) : undefined
+        }
+      )
     }))
 
   const platform = dynamic(

@@ -3,15 +3,13 @@
  * kernel 6.1, open-iscsi 2.1.8, LIO target, multipath-tools with
  * find_multipaths no): same target, same LUN serials, same names.
  */
-import { readFileSync } from "node:fs"
 import { Effect, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { Iscsiadm, Sysfs } from "@brick/core"
-import { SimHost } from "../src/index.ts"
+import { SimHost, SimTree } from "../src/index.ts"
 import { node, path, runTest } from "./helpers.ts"
-
-const fixture = (name: string): string => readFileSync(new URL(`../../../lab/fixtures/${name}`, import.meta.url), "utf8")
+import { fixture, grepValues, lines, lsListing } from "./LabFixtures.ts"
 
 const iqn = "iqn.2003-01.org.brick:fixtures"
 const p1 = "10.99.0.1:3260"
@@ -26,7 +24,9 @@ const labHost = () =>
     latency: "zero",
     udev: { delayMs: 500 },
     multipathd: { mapDelayMs: 200 },
-    initiatorName: "iqn.2004-10.com.brick:lab-initiator"
+    initiatorName: "iqn.2004-10.com.brick:lab-initiator",
+    // the lab's target runs on the initiator's own dummy0, so sessions come from 10.99.0.1
+    localAddress: { ipv4: "10.99.0.1" }
   })
 
 const loginBoth = Effect.gen(function*() {
@@ -102,74 +102,94 @@ describe("the sim matches the lab guest", () => {
     expect(out.recovery).toEqual(Option.some("5"))
   })
 
-  it("shows a session's entries and attribute values as the kernel does (sysfs-find-session1, sysfs-session-attrs)", async () => {
+  it("has the same /sys/devices/platform/host0 tree (find -maxdepth 4, links not followed)", async () => {
     const host = labHost()
-    const out = await runTest(host, Effect.gen(function*() {
+    const found = await runTest(host, Effect.gen(function*() {
       yield* loginBoth
       const fs = yield* Sysfs.Sysfs
-      const entries = yield* fs.list(path("/sys/class/iscsi_session/session1"))
-      const values: Record<string, string> = {}
-      for (const e of entries) {
-        const v = yield* Effect.option(fs.read(path(`/sys/class/iscsi_session/session1/${e}`)))
-        if (Option.isSome(v) && Option.isSome(v.value)) values[e] = v.value.value
-      }
-      return { entries, values }
-    }))
-    const real = fixture("sysfs-find-session1.txt").trim().split("\n").slice(1).map((l) => l.slice(l.lastIndexOf("/") + 1))
-    expect(out.entries).toEqual([...real].sort())
-    const realValues = Object.fromEntries(
-      fixture("sysfs-session-attrs.txt").trim().split("\n")
-        .filter((l) => l.startsWith("/sys/class/iscsi_session/session1/"))
-        .map((l) => {
-          const [k, ...v] = l.slice("/sys/class/iscsi_session/session1/".length).split(": ")
-          return [k!, v.join(": ").trimEnd()]
+      const out: Array<string> = []
+      const walk = (dir: string, depth: number): Effect.Effect<void, Sysfs.SysfsError, Sysfs.Sysfs> =>
+        Effect.gen(function*() {
+          out.push(dir)
+          const isLink = Option.isSome(yield* Effect.orElseSucceed(fs.readlink(path(dir)), () => Option.none<string>()))
+          if (depth === 0 || isLink) return
+          const entries = yield* Effect.orElseSucceed(fs.list(path(dir)), () => [] as ReadonlyArray<string>)
+          for (const e of entries) yield* walk(`${dir}/${e}`, depth - 1)
         })
-    )
-    expect({ ...out.values, creator: "(pid)" }).toEqual({ ...realValues, creator: "(pid)" })
+      yield* walk("/sys/devices/platform/host0", 4)
+      return out
+    }))
+    const real = lines("find-sys-devices-platform-host0.txt")
+    expect([...found].sort()).toEqual([...real].sort())
   })
 
-  it("shows connection, iscsi_host, scsi_host and SCSI device attributes as the kernel does", async () => {
-    const host = labHost()
-    const attrs = (dir: string) =>
-      Effect.gen(function*() {
+
+  /** Attribute values the sim cannot (and need not) reproduce: pids, counters, random TCP state. */
+  const volatile = /\/(creator|exp_statsn|local_port|iodone_cnt|ioerr_cnt|iorequest_cnt|iotmo_cnt|diskseq|stat|inflight)$/
+
+  for (const name of [
+    "sysfs-session-attrs.txt",
+    "sysfs-connection-attrs.txt",
+    "sysfs-iscsi-host-attrs.txt",
+    "sysfs-scsi-host-attrs.txt",
+    "sysfs-scsi-device-attrs.txt",
+    "sysfs-wwids.txt",
+    "sysfs-dm0-dm.txt",
+    "sysfs-block-sizes.txt"
+  ]) {
+    it(`reads the same attribute values (${name})`, async () => {
+      const host = labHost()
+      const real = [...grepValues(name)].filter(([p]) => !volatile.test(p))
+      expect(real.length).toBeGreaterThan(0)
+      const sim = await runTest(host, Effect.gen(function*() {
+        yield* loginBoth
         const fs = yield* Sysfs.Sysfs
-        const values: Record<string, string> = {}
-        for (const e of yield* fs.list(path(dir))) {
-          const v = yield* Effect.exit(fs.read(path(`${dir}/${e}`)))
-          if (v._tag === "Failure") {
-            if (String(v.cause).includes("PermissionDenied")) values[e] = "<write-only>"
-          } else if (Option.isSome(v.value)) values[e] = v.value.value
+        const out: Array<[string, string | undefined]> = []
+        for (const [p] of real) out.push([p, Option.getOrUndefined(yield* fs.read(path(p)))])
+        return out
+      }))
+      expect(sim).toEqual(real)
+    })
+  }
+
+  for (const name of [
+    "sysfs-ls-session1.txt",
+    "sysfs-ls-session1-target.txt",
+    "sysfs-ls-block-sda-dm0.txt",
+    "sysfs-ls-block-sda-device.txt",
+    "sysfs-ls-class-iscsi_session.txt",
+    "sysfs-block-holders-slaves.txt"
+  ]) {
+    it(`lists the same entries and link texts (${name})`, async () => {
+      const host = labHost()
+      const real = lsListing(name)
+      expect(real.size).toBeGreaterThan(0)
+      const sim = await runTest(host, Effect.gen(function*() {
+        yield* loginBoth
+        const fs = yield* Sysfs.Sysfs
+        const out = new Map<string, Array<{ name: string; target?: string }>>()
+        for (const dir of real.keys()) {
+          const entries: Array<{ name: string; target?: string }> = []
+          for (const e of yield* fs.list(path(dir))) {
+            const target = yield* Effect.orElseSucceed(fs.readlink(path(`${dir}/${e}`)), () => Option.none<string>())
+            entries.push({ name: e, ...(Option.isSome(target) ? { target: target.value } : {}) })
+          }
+          out.set(dir, entries)
         }
-        return values
-      })
-    const out = await runTest(host, Effect.gen(function*() {
-      yield* loginBoth
-      return {
-        connection: yield* attrs("/sys/class/iscsi_connection/connection1:0"),
-        iscsiHost: yield* attrs("/sys/class/iscsi_host/host0"),
-        scsiHost: yield* attrs("/sys/class/scsi_host/host0"),
-        device: yield* attrs("/sys/class/scsi_device/0:0:0:0/device")
-      }
-    }))
-    const real = (name: string, prefix: string) =>
-      Object.fromEntries(
-        fixture(name).split("\n").filter((l) => l.startsWith(prefix)).map((l) => {
-          const [k, ...v] = l.slice(prefix.length).split(": ")
-          const value = v.join(": ")
-          // the capture prints each value with its newlines as spaces; unreadable files as cat's error
-          return [k!, value.includes("Permission denied") ? "<write-only>" : value.startsWith("<binary") ? value : value.slice(0, -1)]
-        })
-      )
-    const binary = (o: Record<string, string>) =>
-      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, /^(inquiry|vpd_pg)/.test(k) ? `<binary ${v.length} bytes>` : v.replaceAll("\n", " ")]))
-    const volatile = { exp_statsn: "", local_port: "", iodone_cnt: "", ioerr_cnt: "", iorequest_cnt: "" }
-    expect({ ...out.connection, ...pick(volatile, out.connection) }).toEqual({ ...real("sysfs-connection-attrs.txt", "/sys/class/iscsi_connection/connection1:0/"), ...pick(volatile, out.connection) })
-    expect({ ...out.iscsiHost, ipaddress: "" }).toEqual({ ...real("sysfs-iscsi-host-attrs.txt", "/sys/class/iscsi_host/host0/"), ipaddress: "" })
-    expect(out.scsiHost).toEqual(real("sysfs-scsi-host-attrs.txt", "/sys/class/scsi_host/host0/"))
-    expect({ ...binary(out.device), ...pick(volatile, out.device) }).toEqual({ ...real("sysfs-scsi-device-attrs.txt", "/sys/class/scsi_device/0:0:0:0/device/"), ...pick(volatile, out.device) })
+        return out
+      }))
+      const strip = (m: Map<string, ReadonlyArray<{ name: string; target?: string }>>) =>
+        new Map([...m].map(([d, es]) => [d, [...es].map((e) => ({ name: e.name, ...(e.target === undefined ? {} : { target: e.target }) })).sort((a, b) => (a.name < b.name ? -1 : 1))]))
+      expect(strip(sim)).toEqual(strip(real))
+    })
+  }
+
+  it("resolves class links to the same device paths (sysfs-readlink-session1, readlink -f)", async () => {
+    const host = labHost()
+    const cmd = fixture("sysfs-readlink-session1.cmd").split("\n").find((l) => l.startsWith("$ readlink -f "))!
+    const paths = cmd.slice("$ readlink -f ".length).split(" ")
+    await runTest(host, Effect.andThen(loginBoth, host.settle))
+    const resolved = paths.map((p) => SimTree.resolve(host.view, p, true)?.path)
+    expect(resolved).toEqual(lines("sysfs-readlink-session1.txt"))
   })
 })
-
-/** The keys of `keys` that `o` has, with `o`'s values. */
-const pick = (keys: Record<string, string>, o: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.keys(keys).filter((k) => k in o).map((k) => [k, o[k]!]))
