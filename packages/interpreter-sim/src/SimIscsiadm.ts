@@ -94,9 +94,11 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
   /**
    * The network part of a connection attempt: latency, then the portal's
    * state decides. As measured in the lab, open-iscsi reports a refused (or
-   * reset) connection like a timed-out one: login exits 8, sendtargets 11.
+   * reset) connection like a timed-out one (login exits 8, sendtargets 11),
+   * and only after retrying: a login for its whole login timeout × retries,
+   * a discovery for its 5 reopens (~5 s).
    */
-  const connect = (portal: string, timeoutMs: number, exitCode: number): Effect.Effect<Problem | undefined> => {
+  const connect = (portal: string, exitCode: number, timeoutMs: number, refusedMs: number): Effect.Effect<Problem | undefined> => {
     const net = st.net(portal)
     const down = (detail: string): Problem => ({ reason: "Timeout", exitCode, detail: `${detail} (${portal})` })
     return Effect.flatMap(sleep(net.latencyMs), () => {
@@ -104,7 +106,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         case "up":
           return Effect.succeed(undefined)
         case "refusing":
-          return Effect.succeed(down("connection refused"))
+          return Effect.as(sleep(net.fast ? 0 : refusedMs), down("connection refused"))
         case "blackholed":
           return Effect.as(sleep(timeoutMs), down("connection timed out"))
         case "flaky":
@@ -123,10 +125,12 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
       if (boundByIp(rec)) {
         return Effect.andThen(sleep(5000), fail({ reason: "LoginFailed", exitCode: 4, detail: `Cannot bind ${iface} to net/scsi interface. This is not supported with software iSCSI (iscsi_tcp)` }))
       }
-      return Effect.flatMap(connect(portal, st.discoveryTimeout * 1000, 11), (p) =>
+      return Effect.flatMap(connect(portal, 11, st.discoveryTimeout * 1000, 5000), (p) =>
         Effect.flatMap(tick(rt), () => {
           if (p) return fail(p)
-          const targets = Array.from(st.portalTargets.get(portal) ?? []).sort((a, b) => (a.iqn < b.iqn ? -1 : a.iqn > b.iqn ? 1 : 0))
+          // like LIO, every target of the storage systems serving this portal, in configuration order
+          const systems = new Set(Array.from(st.portalTargets.get(portal) ?? [], (t) => t.system))
+          const targets = Array.from(st.targets.values()).filter((t) => systems.has(t.system))
           const creds = Option.getOrUndefined(auth)
           for (const t of targets) {
             if (t.discoveryChap && !chapMatches(creds, t.discoveryChap.username, t.discoveryChap.password)) {
@@ -135,7 +139,8 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
           }
           const found: Array<Iscsiadm.DiscoveredTarget> = []
           for (const t of targets) {
-            const portals = t.reportAllPortals ? Array.from(t.portals.entries()) : [[portal, t.portals.get(portal)!] as const]
+            const asked = t.portals.get(portal)
+            const portals = t.reportAllPortals ? Array.from(t.portals.entries()) : asked ? [[portal, asked] as const] : []
             for (const [p2, { tpgt }] of portals) found.push({ portal: p2 as Portal.Portal, tpgt, iqn: t.iqn as Iqn.Iqn })
           }
           st.recordDiscovery(`${portal}|${iface}`, found.map((f) => newNode(f.portal, f.iqn, iface)))
@@ -159,7 +164,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         return fail({ reason: "LoginFailed", exitCode: 4, detail: `Cannot bind ${node.iface} to net/scsi interface. This is not supported with software iSCSI (iscsi_tcp)` })
       }
       const timeoutMs = rec.settings.loginTimeout * 1000 * Math.max(1, rec.settings.loginRetryMax)
-      return Effect.flatMap(connect(node.portal, timeoutMs, 8), (p) =>
+      return Effect.flatMap(connect(node.portal, 8, timeoutMs, timeoutMs), (p) =>
         Effect.flatMap(tick(rt), () => {
           if (p) return fail(p)
           const target = st.targets.get(node.iqn)

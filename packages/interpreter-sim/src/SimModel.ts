@@ -30,6 +30,7 @@ export interface SimTarget {
   chap: SimChap | undefined
   discoveryChap: { readonly username: string; readonly password: string } | undefined
   reportAllPortals: boolean
+  readonly system: string
 }
 
 /** A portal's network behaviour. */
@@ -37,6 +38,7 @@ export interface SimNet {
   readonly state: SimNetworkState
   readonly p: number
   readonly latencyMs: number
+  readonly fast: boolean
 }
 
 /** An iface record (built-in `default`/`iser`, offload ones per HBA, or custom). */

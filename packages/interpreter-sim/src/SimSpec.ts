@@ -44,6 +44,12 @@ export interface SimTargetSpec {
   readonly discoveryChap?: { readonly username: string; readonly password: string }
   /** Sendtargets reports every portal of the target (default) or only the one asked. */
   readonly reportAllPortals?: boolean
+  /**
+   * The storage system serving the target (default `lio`). Like LIO, a
+   * SendTargets discovery on any portal of a system reports every target of
+   * that system (the lab: discovery on 10.99.0.3 listed the targets of 10.99.0.1/2 too).
+   */
+  readonly system?: string
   /** How the target encodes LUN numbers (default `SAM`: the kernel sees them as given). */
   readonly addressingMode?: Lun.AddressingMode
 }
@@ -51,7 +57,11 @@ export interface SimTargetSpec {
 /** How a portal's network behaves. */
 export type SimNetworkState =
   | "up"
-  /** Connection refused: logins and discovery fail at once. */
+  /**
+   * Connection refused. As measured in the lab, iscsid keeps retrying: a login
+   * fails after login timeout × retries (exit 8), a discovery after its 5
+   * reopens (~5 s, exit 11); with `fast: true` both fail at once.
+   */
   | "refusing"
   /** Packets dropped: logins hang until login timeout × retries, then time out. */
   | "blackholed"
@@ -65,6 +75,8 @@ export interface SimNetwork {
   readonly p?: number
   /** Milliseconds added to every login and discovery through this portal. */
   readonly latencyMs?: number
+  /** `refusing` fails at once instead of after iscsid's retries. */
+  readonly fast?: boolean
 }
 
 /** An offload iSCSI HBA (its driver module must also be in `transports`). */

@@ -14,12 +14,14 @@ import * as SimRandom from "./SimRandom.ts"
 import { SimSchedule } from "./SimSchedule.ts"
 import { type SimLunSpec, type SimNetwork, type SimNetworkState, type SimSpec, type SimTargetSpec, profileDelays } from "./SimSpec.ts"
 
-const up: SimNet = { state: "up", p: 0, latencyMs: 0 }
-const refusing: SimNet = { state: "refusing", p: 0, latencyMs: 0 }
+const up: SimNet = { state: "up", p: 0, latencyMs: 0, fast: false }
+const refusing: SimNet = { state: "refusing", p: 0, latencyMs: 0, fast: false }
 
 /** Normalises a network setting. */
 export const toNet = (n: SimNetworkState | SimNetwork): SimNet =>
-  typeof n === "string" ? { state: n, p: 0.5, latencyMs: 0 } : { state: n.state, p: n.p ?? 0.5, latencyMs: n.latencyMs ?? 0 }
+  typeof n === "string"
+    ? { state: n, p: 0.5, latencyMs: 0, fast: false }
+    : { state: n.state, p: n.p ?? 0.5, latencyMs: n.latencyMs ?? 0, fast: n.fast ?? false }
 
 /** Whether a transport name is an offload (HBA) one. */
 export const isOffload = (transport: string): boolean => Transport.isTransport(transport) && Transport.isOffload(transport)
@@ -155,7 +157,8 @@ export class SimState {
       addressingMode: t.addressingMode ?? "SAM",
       chap: t.chap,
       discoveryChap: t.discoveryChap,
-      reportAllPortals: t.reportAllPortals ?? true
+      reportAllPortals: t.reportAllPortals ?? true,
+      system: t.system ?? "lio"
     }
     for (const p of t.portals) {
       const spec = typeof p === "string" ? { portal: p } : p

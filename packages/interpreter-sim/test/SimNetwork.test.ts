@@ -30,6 +30,25 @@ describe("discovery", () => {
     expect(host.snapshot().nodes.map((n) => n.portal)).toEqual([p1, p2])
   })
 
+  it("reports every target of the storage system, as LIO does, and refused discovery exits 11", async () => {
+    const other = "10.99.0.3:3260"
+    const host = SimHost.make(spec({
+      targets: [
+        { iqn, portals: [p1, p2], luns: [{ lun: 1 }] },
+        { iqn: `${iqn}-chap`, portals: [other], luns: [{ lun: 1 }] },
+        { iqn: `${iqn}-elsewhere`, portals: ["10.77.0.1:3260"], luns: [{ lun: 1 }], system: "other-array" }
+      ],
+      network: { "10.99.0.9:3260": { state: "refusing", fast: true } }
+    }))
+    const discover = (portal: string) =>
+      Iscsiadm.Iscsiadm.use((adm) => adm.discover({ portal: Portal.unsafeMake(portal), iface: IfaceName.defaultIface, auth: Option.none() }))
+    const found = await runTest(host, discover(other))
+    expect(found.map((f) => `${f.portal} ${f.iqn}`)).toEqual([`${p1} ${iqn}`, `${p2} ${iqn}`, `${other} ${iqn}-chap`])
+    const refused = await runExit(host, discover("10.99.0.9:3260"))
+    expect(reasonOf(refused)).toBe("Timeout")
+    expect(String(refused)).toContain("exit 11")
+  })
+
   it("reports only the asked portal when the target is configured so", async () => {
     const host = SimHost.make(spec({ targets: [{ iqn, portals: [p1, p2], luns: [{ lun: 1 }], reportAllPortals: false }] }))
     const found = await runTest(host, Effect.gen(function*() {
@@ -90,12 +109,26 @@ describe("login", () => {
     expect(host.snapshot().sessions).toEqual([])
   })
 
-  it("refusing portals fail at once (rc 8, as the lab measured); blackholed ones after login timeout × retries", async () => {
-    const host = SimHost.make(spec({ network: { [p1]: "refusing", [p2]: "blackholed" } }))
-    const refused = await runExit(host, loginWith())
-    expect(reasonOf(refused)).toBe("Timeout")
-    expect(String(refused)).toContain("exit 8")
-    expect(String(refused)).toContain("connection refused")
+  it("refused logins fail like the lab measured: exit 8 after login timeout × retries; `fast` at once", async () => {
+    const host = SimHost.make(spec({ network: { [p1]: "refusing", [p2]: { state: "refusing", fast: true } } }))
+    const fast = await runExit(host, loginWith({}, node(p2)))
+    expect(reasonOf(fast)).toBe("Timeout")
+    expect(String(fast)).toContain("exit 8")
+    expect(String(fast)).toContain("connection refused")
+    expect(host.now).toBe(0)
+    const slow = await Effect.runPromise(Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(Effect.exit(loginWith({ loginTimeout: 15, loginRetryMax: 1 })))
+      yield* TestClock.adjust("14999 millis")
+      const early = fiber.pollUnsafe()
+      yield* TestClock.adjust("1 millis")
+      return { early, exit: yield* Fiber.join(fiber) }
+    }).pipe(Effect.provide(host.layer), Effect.provide(TestClock.layer())))
+    expect(slow.early).toBeUndefined()
+    expect(reasonOf(slow.exit)).toBe("Timeout")
+  })
+
+  it("blackholed portals time out after login timeout × retries", async () => {
+    const host = SimHost.make(spec({ network: { [p2]: "blackholed" } }))
     const exit = await Effect.runPromise(Effect.gen(function*() {
       const fiber = yield* Effect.forkChild(Effect.exit(loginWith({ loginTimeout: 2, loginRetryMax: 3 }, node(p2))))
       yield* TestClock.adjust("5999 millis")
@@ -110,6 +143,7 @@ describe("login", () => {
 
   it("flaky portals fail some logins, the same ones for the same seed", async () => {
     const outcomes = async (seed: number) => {
+      // flaky failures are immediate
       const host = SimHost.make(spec({ network: { [p1]: { state: "flaky", p: 0.5 } } }), { seed })
       const results: Array<string> = []
       for (let i = 0; i < 24; i++) {
