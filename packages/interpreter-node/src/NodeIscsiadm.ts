@@ -3,10 +3,16 @@
  * a few `iscsiadm` commands (argv from IscsiadmArgs, spawned through the
  * CommandRunner), exit codes become IscsiadmReasons (IscsiadmExit), output is
  * parsed by IscsiadmOutput. A new path costs 3 calls: node new, one update
- * carrying every setting, login.
+ * carrying every setting, login; a path whose record exists (after discovery)
+ * costs 2: createNode sees the record in open-iscsi's database
+ * (`<root>/etc/iscsi/nodes/<iqn>/<address>,<port>[,<tpgt>]`) and only updates
+ * it. It must not run `-o new` then: in open-iscsi 2.1.8, `-o new` beside a
+ * discovered record (`…,<tpgt>/<iface>`) leaves a database that `-o update`
+ * fails on (exit 6, "iface iter could not stat"), measured in the lab.
  */
-import { Iscsiadm } from "@brick/core"
+import { Iscsiadm, Portal } from "@brick/core"
 import { Effect, Layer, Option } from "effect"
+import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import { type CommandResult, CommandRunner, type RunOptions } from "./CommandRunner.ts"
 import * as Args from "./IscsiadmArgs.ts"
@@ -25,6 +31,30 @@ export const detailOf = (result: Pick<CommandResult, "stdout" | "stderr">): stri
 }
 
 const nodeTarget = (node: Iscsiadm.NodeRecord): string => `${node.iqn} ${node.portal} iface ${node.iface}`
+
+/**
+ * Whether open-iscsi's database under `root` holds a record of `node`: a
+ * directory `<address>,<port>,<tpgt>` with a file named after the iface
+ * (discovered records), or a file `<address>,<port>` naming the iface
+ * (records made by `-o new`). False when the database cannot be read.
+ */
+export const recordExists = (root: string, node: Iscsiadm.NodeRecord): boolean => {
+  const { host, port } = Portal.parts(node.portal)
+  const dir = RootPath.resolve(root, `/etc/iscsi/nodes/${node.iqn}`)
+  try {
+    for (const entry of NodeFsSync.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory() && entry.name.startsWith(`${host},${port},`)) {
+        if (NodeFsSync.existsSync(`${dir}/${entry.name}/${node.iface}`)) return true
+      } else if (entry.isFile() && entry.name === `${host},${port}`) {
+        const text = NodeFsSync.readFileSync(`${dir}/${entry.name}`, "utf8")
+        if (new RegExp(`^iface\\.iscsi_ifacename = ${node.iface.replace(/[.]/g, "\\.")}$`, "m").test(text)) return true
+      }
+    }
+  } catch {
+    return false
+  }
+  return false
+}
 
 /** Builds the service from a CommandRunner and the host configuration. */
 export const make = Effect.gen(function*() {
@@ -101,10 +131,11 @@ export const make = Effect.gen(function*() {
       }).pipe(traced("discover", target))
     },
     createNode: (node, settings) =>
-      run("new", nodeTarget(node), () => Args.nodeNew(node)).pipe(
-        Effect.andThen(updateNode(node, settings)),
-        traced("createNode", nodeTarget(node))
-      ),
+      Effect.suspend(() =>
+        recordExists(config.root, node)
+          ? updateNode(node, settings)
+          : run("new", nodeTarget(node), () => Args.nodeNew(node)).pipe(Effect.andThen(updateNode(node, settings)))
+      ).pipe(traced("createNode", nodeTarget(node))),
     updateNode: (node, settings) => updateNode(node, settings).pipe(traced("updateNode", nodeTarget(node))),
     deleteNode: (node) =>
       run("delete", nodeTarget(node), () => Args.nodeDelete(node)).pipe(

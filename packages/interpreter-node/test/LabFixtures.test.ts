@@ -21,7 +21,7 @@ const has = (name: string) => NodeFs.existsSync(NodePath.join(fixtures, `${name}
 const stdout = (name: string) => NodeFs.readFileSync(NodePath.join(fixtures, `${name}.txt`), "utf8")
 const stderrPath = (name: string) => NodePath.join(fixtures, `${name}.stderr.txt`)
 const exitStatus = (name: string): number => {
-  const m = /^# exit status: (\d+)$/m.exec(NodeFs.readFileSync(NodePath.join(fixtures, `${name}.cmd`), "utf8"))
+  const m = /^# exit status: (\d+)/m.exec(NodeFs.readFileSync(NodePath.join(fixtures, `${name}.cmd`), "utf8"))
   if (!m) throw new Error(`${name}.cmd has no exit status`)
   return Number(m[1])
 }

@@ -39,6 +39,27 @@ describe("NodeIscsiadm", () => {
     expect(made[1]).toContain("T0pS3cretChap")
   })
 
+  it("only updates a record open-iscsi's database already holds (discovered or made by -o new)", async () => {
+    const root = NodePath.join(dir, "root")
+    const nodes = NodePath.join(root, "etc", "iscsi", "nodes", node.iqn)
+    NodeFs.mkdirSync(NodePath.join(nodes, "10.0.0.1,3260,1"), { recursive: true })
+    NodeFs.writeFileSync(NodePath.join(nodes, "10.0.0.1,3260,1", "default"), "# BEGIN RECORD 2.1.8\nnode.name = x\n# END RECORD\n")
+    NodeFs.writeFileSync(NodePath.join(nodes, "10.0.0.2,3260"), "# BEGIN RECORD 2.1.8\niface.iscsi_ifacename = default\n# END RECORD\n")
+    NodeFs.writeFileSync(NodePath.join(nodes, "10.0.0.3,3260"), "# BEGIN RECORD 2.1.8\niface.iscsi_ifacename = iser\n# END RECORD\n")
+    const config = { ...iscsiadm("exit 0"), root }
+    for (const portal of ["10.0.0.1:3260", "10.0.0.2:3260", "10.0.0.3:3260", "10.0.0.4:3260"]) {
+      await runWith(config, use((i) => i.createNode({ ...node, portal: Portal.unsafeMake(portal) }, { startup: "manual" })))
+    }
+    expect(calls(dir, "iscsiadm").map((argv) => `${argv[5]} ${argv[9]}`)).toEqual([
+      "10.0.0.1:3260 update",
+      "10.0.0.2:3260 update",
+      "10.0.0.3:3260 new",
+      "10.0.0.3:3260 update",
+      "10.0.0.4:3260 new",
+      "10.0.0.4:3260 update"
+    ])
+  })
+
   it("a new path is three calls: new, update, login", async () => {
     const counts = await runWith(
       iscsiadm("exit 0"),
