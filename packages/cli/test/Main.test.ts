@@ -41,6 +41,21 @@ describe("brick: command line", () => {
     expect(String(r.stderrJson[0]!["message"])).toContain(mention)
   })
 
+  it("only one document can come from stdin", async () => {
+    const r = await runCli(["disconnect", "--info", "-", "--device", "-"], { hostFactory: forbiddenHost })
+    expect(r.code).toBe(64)
+    expect(r.stderrJson[0]!["message"]).toContain("stdin")
+  })
+
+  it("bad device info names its field, before any host", async () => {
+    const r = await runCli(["disconnect", "--info", "vol.json", "--device", "dev.json"], {
+      files: { ...files, "dev.json": JSON.stringify({ type: "block", path: "/etc/passwd", scsi_wwn: "3600" }) },
+      hostFactory: forbiddenHost
+    })
+    expect(r.code).toBe(2)
+    expect(r.stderrJson[0]).toMatchObject({ error: "InvalidInput", fields: ["path"], reason: { source: "device_info" } })
+  })
+
   it("global flags go before or after the command", async () => {
     const a = await runCli(["--multipath", "plan", "--info", "vol.json"], { files })
     const b = await runCli(["plan", "--info", "vol.json", "--multipath"], { files })
