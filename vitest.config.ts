@@ -1,7 +1,9 @@
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
+  // Tests run the workspace packages from source, not from a stale dist/.
   resolve: { conditions: ["source"] },
+  ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/*.lab.test.ts"],
