@@ -36,7 +36,8 @@ import * as Ledger from "./Ledger.ts"
 import { Multipath } from "./Multipath.ts"
 import { type AttachedPath, attachPath, type PathContext } from "./PathAttach.ts"
 import * as Poll from "./Poll.ts"
-import type { SysfsError } from "./Sysfs.ts"
+import type { Sysfs, SysfsError } from "./Sysfs.ts"
+import type { BlockDevice } from "./BlockDevice.ts"
 import * as TargetLock from "./TargetLock.ts"
 import * as TargetPath from "./TargetPath.ts"
 import { isOffload, isTransport } from "./Transport.ts"
@@ -125,6 +126,20 @@ const findMap = (ok: ReadonlyArray<AttachedPath>) =>
  * then (with multipath) the map, then a grace period for the other paths.
  */
 const assemble = (
+  ctx: PathContext,
+  paths: ReadonlyArray<ConnectPlan.PlannedPath>,
+  multipath: boolean,
+  multipathd: boolean
+): Effect.Effect<Assembly, never, Iscsiadm | Sysfs | Multipath | BlockDevice> =>
+  paths.length === 1 && !multipath
+    ? // one path, no map to wait for: no fibers needed
+      Effect.match(attachPath(ctx, paths[0]!), {
+        onFailure: (failure): Assembly => ({ ok: [], failed: [failure], map: Option.none() }),
+        onSuccess: (path): Assembly => ({ ok: [path], failed: [], map: Option.none() })
+      })
+    : assembleMany(ctx, paths, multipath, multipathd)
+
+const assembleMany = (
   ctx: PathContext,
   paths: ReadonlyArray<ConnectPlan.PlannedPath>,
   multipath: boolean,
@@ -226,6 +241,27 @@ const assemble = (
     return { ok, failed, map } satisfies Assembly
   }))
 
+/**
+ * After a successful connect: node records it created (by discovery, or for
+ * paths that failed or were stopped before their own undo could see them)
+ * that no session of the volume uses are deleted, so nothing is left behind.
+ */
+const dropUnusedNodes = (ledger: Ref.Ref<ReadonlyArray<Ledger.Created>>, ok: ReadonlyArray<AttachedPath>) =>
+  Effect.gen(function*() {
+    const used = new Set(ok.map((p) => Ledger.nodeKey({ portal: p.path.portal, iqn: p.path.iqn, iface: p.iface })))
+    const iscsiadm = yield* Iscsiadm
+    const done = new Set<string>()
+    for (const e of yield* Ref.get(ledger)) {
+      if (e._tag !== "Node") continue
+      const key = Ledger.nodeKey(e.node)
+      if (used.has(key) || done.has(key)) continue
+      done.add(key)
+      yield* iscsiadm.deleteNode(e.node).pipe(
+        Effect.catch((err) => err.reason._tag === "NotFound" ? Effect.void : Effect.logWarning(`could not remove an unused node record: ${err.message}`))
+      )
+    }
+  })
+
 const resultOf = (
   plan: ConnectPlan.ConnectPlan,
   assembly: Assembly,
@@ -311,7 +347,9 @@ export const connect = Effect.fn("brick.connect")(function*(
         ledger
       }
       const assembly = yield* assemble(ctx, paths, plan.multipath, multipathd)
-      return yield* resultOf(plan, assembly, multipathd)
+      const result = yield* resultOf(plan, assembly, multipathd)
+      yield* dropUnusedNodes(ledger, assembly.ok)
+      return result
     })
     return yield* body.pipe(
       Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Effect.flatMap(Ref.get(ledger), Ledger.undo)))

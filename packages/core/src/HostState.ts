@@ -137,7 +137,9 @@ export const findSessionByPath = (node: NodeRecord): Q<Option.Option<Session>> =
   Effect.gen(function*() {
     const names = yield* list(Layout.byPathDir)
     const seen = new Set<number>()
+    const marker = `-iscsi-${node.iqn}-lun-`
     for (const name of names) {
+      if (!name.includes(marker)) continue // cheap filter before parsing
       const parsed = ByPath.parse(name)
       if (parsed === undefined || parsed.portal !== node.portal || parsed.iqn !== node.iqn) continue
       const target = yield* readlink(HostPath.join(Layout.byPathDir, name))

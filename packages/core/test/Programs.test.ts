@@ -49,3 +49,12 @@ describe("errors", () => {
     expect(d.message).toContain("flushMap 3600: InUse")
   })
 })
+
+import { Poll } from "@brick/core"
+
+describe("Poll.delay", () => {
+  it("re-checks at once, then backs off exponentially up to the poll interval", () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map((a) => Poll.delay(a, 25))).toEqual([0, 1, 2, 4, 8, 16, 25, 25, 25])
+    expect(Poll.delay(1000, 25)).toBe(25)
+  })
+})

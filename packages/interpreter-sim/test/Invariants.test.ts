@@ -10,7 +10,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { connectVolume, disconnectVolume } from "@brick/core"
 import type { OpName, SimNetworkState, SimSpec } from "../src/SimSpec.ts"
-import { makeHost, runVirtual, type Services, settle, type TestHost } from "./harness.ts"
+import { makeHost, runVirtual, type Services, type TestHost } from "./harness.ts"
 
 const iqnA = "iqn.2010-10.org.openstack:volume-a"
 const iqnB = "iqn.2010-10.org.openstack:volume-b"
@@ -123,8 +123,6 @@ const wwidOfPath = (h: TestHost, path: string): string | undefined => {
   return map ? h.state.maps.get(map.name)?.wwid : undefined
 }
 
-const connect = (h: TestHost, info: unknown, options: unknown, process = "main") =>
-  runVirtual(connectVolume(info, options).pipe(Effect.provide(h.layer(process))), step)
 const disconnect = (h: TestHost, info: unknown, device?: unknown, process = "main") =>
   runVirtual(disconnectVolume(info, device).pipe(Effect.provide(h.layer(process))), step)
 
@@ -138,33 +136,46 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
       fc.asyncProperty(arbScenario, async (s) => {
         const h = makeHost(specOf(s), s.seed)
         if (s.others > 0) h.host.preattach(s.others)
-        if (s.neighbour) {
-          const ok = await connect(h, infoOf({ ...s, chap: false, exported: true }, 3), { ...optionsOf(s), enforceMultipath: false })
-          if (Exit.isFailure(ok)) return // the network may leave no path at all: nothing to test then
-          await settle(h.host)
-        }
-        const before = h.snapshot()
-        arm(h, s)
-        const exit = await connect(h, infoOf(s), optionsOf(s))
-        h.faults.clear()
+        // one virtual-time run per case: neighbour, connect, disconnect
+        const run = await runVirtual(
+          Effect.gen(function*() {
+            if (s.neighbour) {
+              const ok = yield* Effect.exit(connectVolume(infoOf({ ...s, chap: false, exported: true }, 3), { ...optionsOf(s), enforceMultipath: false }))
+              if (Exit.isFailure(ok)) return undefined // the network may leave no path at all: nothing to test then
+              yield* Effect.sleep(30_000)
+              yield* h.host.settle
+            }
+            const before = h.snapshot()
+            arm(h, s)
+            const exit = yield* Effect.exit(connectVolume(infoOf(s), optionsOf(s)))
+            h.faults.clear()
+            const afterConnect = h.snapshot()
+            const device = Exit.isSuccess(exit) ? exit.value : undefined
+            const wwidOfResult = device === undefined ? undefined : wwidOfPath(h, device.path)
+            const d = device === undefined ? undefined : yield* Effect.exit(disconnectVolume(infoOf(s), device))
+            return { before, exit, afterConnect, wwidOfResult, d, afterDisconnect: h.snapshot() }
+          }).pipe(Effect.provide(h.layer())),
+          step
+        )
+        if (Exit.isFailure(run)) throw new Error(Cause.pretty(run.cause))
+        if (run.value === undefined) return
+        const { before, exit, afterConnect, wwidOfResult, d, afterDisconnect } = run.value
         if (Exit.isFailure(exit)) {
           expect(Cause.hasDies(exit.cause), show(exit)).toBe(false)
-          expect(h.snapshot(), show(exit)).toEqual(before)
+          expect(afterConnect, show(exit)).toEqual(before)
           return
         }
         const device = exit.value
-        const wwid = h.state.lun(iqnA, s.lun).wwid
-        expect(wwidOfPath(h, device.path)).toBe(wwid)
+        expect(wwidOfResult).toBe(h.state.lun(iqnA, s.lun).wwid)
         expect(device.scsi_wwn).toBe(h.host.wwn(iqnA, s.lun))
         // multipathd forms it, or brick makes it form (add path + add map) unless those are made to fail
         const mapCanForm = s.multipathd === "normal" && s.udev === "normal" ||
           (s.multipathd !== "off" && !s.faults.some((f) => f.fault[0].startsWith("multipath.")))
         if (s.multipath && mapCanForm) expect(device.path).toMatch(/^\/dev\/dm-\d+$/)
-        const d = await disconnect(h, infoOf(s), device)
-        expect(Exit.isSuccess(d), show(d)).toBe(true)
-        expect(h.snapshot()).toEqual(before)
+        expect(d !== undefined && Exit.isSuccess(d), d === undefined ? "" : show(d)).toBe(true)
+        expect(afterDisconnect).toEqual(before)
       }),
-      runs(3500)
+      runs(3000)
     )
   })
 
@@ -230,7 +241,7 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
         }
         expect(h.snapshot()).toEqual(before)
       }),
-      runs(800)
+      runs(400)
     )
   })
 
@@ -248,6 +259,8 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
       ["iface", { transport: "tcp", netIfacename: "eth0; rm -rf /" }], ["deviceScanAttempts", 0],
       ["deviceScanAttempts", "3"], ["loginTimeout", 1e9], ["useMultipath", "yes"], ["pollInterval", -5]
     ]
+    const badInputHost = makeHost({ targets: [{ iqn: iqnA, portals: allPortals, luns: [{ lun: 1 }] }] })
+    const badInputLayer = badInputHost.layer()
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
@@ -257,7 +270,7 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
         fc.boolean(),
         fc.constantFrom("connect", "disconnect"),
         async (m, wrapped, program) => {
-          const h = makeHost({ targets: [{ iqn: iqnA, portals: allPortals, luns: [{ lun: 1 }] }] })
+          const h = badInputHost
           const data: Record<string, unknown> = {
             target_portal: allPortals[0], target_iqn: iqnA, target_lun: 1, auth_method: "CHAP", auth_username: "u", auth_password: "pw12345678",
             target_portals: allPortals.slice(0, 2), target_iqns: [iqnA, iqnA], target_luns: [1, 1]
@@ -269,7 +282,7 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
           const eff: Effect.Effect<unknown, unknown, Services> = program === "connect"
             ? connectVolume(info, options)
             : disconnectVolume(info, undefined, {}, options)
-          const exit = await runVirtual(eff.pipe(Effect.provide(h.layer())))
+          const exit = await Effect.runPromiseExit(eff.pipe(Effect.provide(badInputLayer)))
           const error = Exit.isFailure(exit) ? Exit.findErrorOption(exit) : Option.none()
           expect(Option.isSome(error)).toBe(true)
           if (Option.isSome(error)) {
@@ -279,7 +292,7 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
           expect(h.totalOps()).toBe(0)
         }
       ),
-      runs(4000)
+      runs(5200)
     )
   })
 
@@ -330,7 +343,7 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
         expect(text).not.toContain(secret)
         expect(text).not.toContain(given)
       }),
-      runs(1700)
+      runs(1400)
     )
   })
 })
