@@ -42,6 +42,10 @@ done
 node_bin=$(readlink -f "$(command -v node 2>/dev/null || true)" 2>/dev/null || true)
 [ -n "$node_bin" ] && [ -x "$node_bin" ] || die "node not found on the host (it is copied into the guest)"
 
+npm_dir=""
+for d in "$(dirname "$node_bin")/../lib/node_modules/npm" /usr/lib/node_modules/npm /usr/local/lib/node_modules/npm; do
+    [ -f "$d/package.json" ] && { npm_dir=$(cd "$d" && pwd -P); break; }
+done
 sha() { sha256sum | cut -c1-16; }
 base_hash=$(
     {
@@ -54,6 +58,7 @@ hash=$(
         echo "base=$base_hash size=$IMAGE_SIZE"
         for f in "${IMAGE_RECIPE[@]}"; do echo "== $f"; cat "$LAB_DIR/$f"; done
         echo "== node $node_bin $(stat -c '%s %Y' "$node_bin")"
+        [ -z "$npm_dir" ] || echo "== npm $npm_dir $(stat -c '%s %Y' "$npm_dir/package.json")"
     } | sha
 )
 BASE="$CACHE_ROOT/base-$base_hash"
@@ -209,6 +214,13 @@ install -m 0755 "$LAB_DIR/guest/init" "$R/sbin/brick-init"
 install -m 0755 "$LAB_DIR/guest/lab-target" "$R/usr/local/bin/lab-target"
 install -m 0644 "$LAB_DIR/guest/multipath.conf" "$R/etc/multipath.conf"
 install -m 0755 "$node_bin" "$R/usr/local/bin/node"
+# npm/npx from the host's node installation, when it has them (handy for `npx vitest`)
+if [ -n "$npm_dir" ]; then
+    mkdir -p "$R/usr/local/lib/node_modules"
+    cp -a "$npm_dir" "$R/usr/local/lib/node_modules/npm"
+    ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$R/usr/local/bin/npm"
+    ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$R/usr/local/bin/npx"
+fi
 cp "$BASE/kernel-version" "$BASE/kernel-package" "$BASE/packages.lock" "$BASE/vmlinuz" "$TMP/"
 
 # initramfs: busybox + virtio/ext4 modules in dependency order
@@ -239,6 +251,7 @@ rm -rf --one-file-system "$R"
     echo "base=$base_hash"
     echo "kernel=$kver ($(cat "$TMP/kernel-package"))"
     echo "node=$node_bin $("$node_bin" --version)"
+    echo "npm=${npm_dir:-none}"
     echo "mirror=$mirror"
     echo "built=$(date -u +%FT%TZ)"
 } >"$TMP/manifest.txt"

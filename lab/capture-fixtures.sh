@@ -201,6 +201,14 @@ cap node-show-chap "iscsiadm -m node -T $IQN_CHAP -p $P3" 'CHAP set on the recor
 cap login-chap-wrong "iscsiadm -m node -T $IQN_CHAP -p $P3 --login" 'wrong CHAP password: authorization failure, rc 24'
 cap login-no-chap-on-chap-target "iscsiadm -m node -T $IQN_CHAP -p $P3 -o update -n node.session.auth.authmethod -v None && iscsiadm -m node -T $IQN_CHAP -p $P3 --login" 'target requires CHAP, initiator offers none'
 iscsiadm -m node -T "$IQN_CHAP" -p "$P3" -o delete
+lab-target delete --iqn "$IQN_CHAP" >/dev/null
+lab-target create --iqn "$IQN_CHAP" --portal "$P3" --lun 0:16M --serial "0:$SER2" \
+    --chap-user brickuser --chap-password brickpass1234 --mutual-user bricktarget --mutual-password brickmutual12 >/dev/null
+iscsiadm -m discovery -t sendtargets -p "$P3" >/dev/null
+STATE="target $IQN_CHAP on $P3 with mutual CHAP (brickuser/brickpass1234, target bricktarget/brickmutual12)"
+cap node-update-mutual-wrong "iscsiadm -m node -T $IQN_CHAP -p $P3 -o update -n node.session.auth.authmethod -v CHAP && iscsiadm -m node -T $IQN_CHAP -p $P3 -o update -n node.session.auth.username -v brickuser && iscsiadm -m node -T $IQN_CHAP -p $P3 -o update -n node.session.auth.password -v brickpass1234 && iscsiadm -m node -T $IQN_CHAP -p $P3 -o update -n node.session.auth.username_in -v bricktarget && iscsiadm -m node -T $IQN_CHAP -p $P3 -o update -n node.session.auth.password_in -v wrongmutual12"
+cap login-mutual-chap-wrong "iscsiadm -m node -T $IQN_CHAP -p $P3 --login" 'the target proves a different secret than the initiator expects: rc 19 (non-retryable), not 24'
+iscsiadm -m node -T "$IQN_CHAP" -p "$P3" -o delete
 
 STATE="no sessions, no records; nothing listens on $PDEAD"
 cap discovery-refused "iscsiadm -m discovery -t sendtargets -p $PDEAD" 'no listener on the portal (connection refused)'
