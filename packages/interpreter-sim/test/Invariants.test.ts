@@ -5,7 +5,7 @@
  * checks one or more invariants; fast-check shrinks a failure to a small,
  * printed scenario. Together they run well over 10,000 cases.
  */
-import { Cause, Effect, Exit, Layer, Logger, Option, References, Tracer } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Logger, Option, References, Tracer } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { connectVolume, disconnectVolume } from "@brick/core"
@@ -179,6 +179,36 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
     )
   })
 
+  it("2 (interruption): a connect interrupted at any moment leaves the host as it was", async () => {
+    await fc.assert(
+      fc.asyncProperty(arbScenario, fc.integer({ min: 0, max: 400 }), async (s0, afterMs) => {
+        const s = { ...s0, faults: [], neighbour: false }
+        // latency on the slow steps, so that the interruption lands inside them
+        const latency = { profile: "zero" as const, ops: { "iscsiadm.login": 60, "iscsiadm.discover": 20, "iscsiadm.createNode": 3, "sysfs.write": 4, "multipath.addMap": 5 } }
+        const h = makeHost({ ...specOf(s), latency }, s.seed)
+        if (s.others > 0) h.host.preattach(s.others)
+        const run = await runVirtual(
+          Effect.gen(function*() {
+            const before = h.snapshot()
+            const fiber = yield* Effect.forkChild(connectVolume(infoOf(s), optionsOf(s)))
+            yield* Effect.sleep(afterMs)
+            const finished = fiber.pollUnsafe()
+            yield* Fiber.interrupt(fiber)
+            if (finished !== undefined && Exit.isSuccess(finished)) {
+              // it had finished: detach, which must restore the host just the same
+              yield* Effect.orDie(disconnectVolume(infoOf(s), finished.value))
+            }
+            return { before, after: h.snapshot() }
+          }).pipe(Effect.provide(h.layer())),
+          step
+        )
+        if (Exit.isFailure(run)) throw new Error(Cause.pretty(run.cause))
+        expect(run.value.after).toEqual(run.value.before)
+      }),
+      runs(400)
+    )
+  })
+
   it("4: connect and disconnect are idempotent and safe under concurrency (several processes, shared targets)", async () => {
     const arbConcurrent = fc.record({
       seed: fc.integer({ min: 0, max: 1_000_000 }),
@@ -292,7 +322,7 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
           expect(h.totalOps()).toBe(0)
         }
       ),
-      runs(5200)
+      runs(4800)
     )
   })
 
