@@ -80,15 +80,17 @@ const discoverPaths = (
     const found = yield* iscsiadm.discover({ portal, iface, auth }).pipe(
       Effect.catch((e) => Effect.as(Effect.logWarning(`discovery through ${portal} failed, using it alone: ${e.message}`), []))
     )
-    // Discovery writes node records for everything it found: ours are in the
-    // ledger, other targets' are removed at once.
-    const after = yield* iscsiadm.listNodes.pipe(Effect.mapError(hostError("listing node records")))
-    for (const node of after) {
+    // Discovery writes a node record (on `iface`) for everything it found:
+    // those of our target go in the ledger, other targets' are removed at once.
+    for (const t of found) {
+      const node: NodeRecord = { portal: t.portal, iqn: t.iqn, iface }
       if (nodesBefore.has(Ledger.nodeKey(node))) continue
-      if (node.iqn === primary.iqn) {
+      if (t.iqn === primary.iqn) {
         yield* Ref.update(ledger, (l) => [...l, { _tag: "Node", node } as const])
       } else {
-        yield* iscsiadm.deleteNode(node).pipe(Effect.catch((e) => Effect.logWarning(`could not remove a discovered record: ${e.message}`)))
+        yield* iscsiadm.deleteNode(node).pipe(
+          Effect.catch((e) => e.reason._tag === "NotFound" ? Effect.void : Effect.logWarning(`could not remove a discovered record: ${e.message}`))
+        )
       }
     }
     const discovered = found.filter((t) => t.iqn === primary.iqn)

@@ -82,7 +82,8 @@ export const volumeLuns = (data: ConnectionInfo.ConnectionData): ReadonlyMap<str
  */
 export const findVolume = (luns: ReadonlyMap<string, ReadonlySet<number>>, wwn: Option.Option<string>) =>
   Effect.gen(function*() {
-    const sessions = yield* HostState.sessionsOfTargets(new Set(luns.keys()))
+    const records = yield* Iscsiadm.use((i) => i.listNodes)
+    const sessions = yield* HostState.sessionsOfTargetsCheap(new Set(luns.keys()), records)
     const devices: Array<VolumeDevice> = []
     for (const session of sessions) {
       const wanted = luns.get(session.iqn) ?? new Set<number>()

@@ -7,9 +7,10 @@
  * Cost: per-attach work must not grow with unrelated sessions, so the
  * by-path listing (one op) is the filter that finds an existing session
  * (`findSessionByPath`), and a login's new session is found by the difference
- * of two listings of /sys/class/iscsi_session (`findNewSession`). Only
- * `sessionsOfTargets` (disconnect, extend, and the rare "session exists but
- * has no device" case) reads every session's target name.
+ * of two listings of /sys/class/iscsi_session (`findNewSession`); disconnect
+ * finds a volume's sessions the same way (`sessionsOfTargetsCheap`). Only
+ * `sessionsOfTargets` (the fallback when those cannot be sure, and the rare
+ * "login says the session exists" case) reads every session's target name.
  */
 import { Effect, Option } from "effect"
 import * as ByPath from "./ByPath.ts"
@@ -114,6 +115,45 @@ export const sessionsOfTargets = (iqns: ReadonlySet<string>): Q<ReadonlyArray<Se
       Effect.flatMap(targetName(sid), (iqn) =>
         Option.isSome(iqn) && iqns.has(iqn.value) ? Effect.map(completeSession(sid, iqn.value), Option.some) : Effect.succeed(Option.none<Session>())))
     return found.flatMap((o) => (Option.isSome(o) ? [o.value] : []))
+  })
+
+/**
+ * All sessions to any of `iqns`, cheaply when the host allows it: the
+ * sessions behind the targets' /dev/disk/by-path links (one listing, then
+ * only those links) are complete when every node record of the targets
+ * (`records`, from one `iscsiadm -m node` listing) has one of them. Otherwise
+ * — a session without a linked device (udev late, or a LUN-less session a
+ * connect left), or a record without a session — it falls back to the full
+ * scan. (A session whose node record was deleted behind brick's back and
+ * that has no linked device is the one case only the full scan would see.)
+ */
+export const sessionsOfTargetsCheap = (
+  iqns: ReadonlySet<string>,
+  records: ReadonlyArray<NodeRecord>
+): Q<ReadonlyArray<Session>> =>
+  Effect.gen(function*() {
+    const names = yield* list(Layout.byPathDir)
+    const markers = [...iqns].map((iqn) => `-iscsi-${iqn}-lun-`)
+    const sids = new Set<number>()
+    for (const name of names) {
+      if (!markers.some((m) => name.includes(m))) continue
+      const parsed = ByPath.parse(name)
+      if (parsed === undefined || !iqns.has(parsed.iqn)) continue
+      const target = yield* readlink(HostPath.join(Layout.byPathDir, name))
+      if (Option.isNone(target)) continue
+      const sd = Layout.linkBaseName(target.value)
+      if (!Layout.isSdName(sd)) continue
+      const blockLink = yield* readlink(Layout.blockDir(sd))
+      const where = Option.isSome(blockLink) ? parseBlockLink(blockLink.value) : undefined
+      if (where !== undefined) sids.add(where.sid)
+    }
+    const sessions: Array<Session> = []
+    for (const sid of sids) {
+      const session = yield* readSession(sid)
+      if (Option.isSome(session) && iqns.has(session.value.iqn)) sessions.push(session.value)
+    }
+    const covered = records.filter((r) => iqns.has(r.iqn)).every((r) => sessions.some((s) => isSessionOf(s, r)))
+    return covered ? sessions : yield* sessionsOfTargets(iqns)
   })
 
 /** The session of a node record, by a full scan (the thorough fallback). */
