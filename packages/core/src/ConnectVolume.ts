@@ -369,9 +369,10 @@ export const connect = Effect.fn("brick.connect")(function*(
 
 /**
  * Attaches a volume: decodes `info` (Cinder's connection_info or its data)
- * and `options` before anything else, then connects. Returns the device info.
+ * and `options` before anything else, then connects (span `brick.connect`).
+ * Returns the device info.
  */
-export const connectVolume = Effect.fn("brick.connectVolume")(function*(info: unknown, options?: unknown) {
+export const connectVolume = Effect.fnUntraced(function*(info: unknown, options?: unknown) {
   const data = yield* ConnectionInfo.decode(info)
   const decoded = yield* ConnectorOptions.decode(options)
   return yield* connect(data, decoded)

@@ -227,7 +227,7 @@ const finish = (failures: Ref.Ref<ReadonlyArray<StepFailure>>, flags: Disconnect
  * Detaches a volume: decodes `info`, `deviceInfo` (what connect returned;
  * optional) and `options` before anything else, then disconnects.
  */
-export const disconnectVolume = Effect.fn("brick.disconnectVolume")(function*(
+export const disconnectVolume = Effect.fnUntraced(function*(
   info: unknown,
   deviceInfo?: unknown,
   flags: DisconnectFlags = {},

@@ -2,8 +2,9 @@
  * What a connect created on the host, in order, and how to undo it. A
  * connect appends an entry *before* each creating step (so an interruption in
  * the middle of the step is undone too) and, when it fails or is interrupted,
- * undoes its entries: maps formed only of its own devices, then the devices
- * it scanned, then sessions it logged in that no LUN device uses any more,
+ * undoes its entries: maps formed only of its own devices, then its devices
+ * (those it scanned, and any on sessions it logged in — an automatic scan at
+ * login makes some), then sessions it logged in that no device uses any more,
  * then node records it created (whose session is gone), then the iface it
  * created. Pre-existing things are never in the ledger, so never undone.
  * Undo is best effort: each step is retried twice, then its failure is logged
@@ -78,6 +79,32 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
         ours.push({ hctl, block: Option.flatten(block), wwn: Option.flatten(wwn) })
       }
     }
+    // Sessions this connect logged in (found again when the login was cut
+    // short): every device on them is this connect's too (an automatic scan
+    // at login may have made some), as the undo runs under the target locks.
+    const sessions: Array<{ key: string; node: NodeRecord; sid: number }> = []
+    const seenNodes = new Set<string>()
+    for (const e of [...entries].reverse()) {
+      if (e._tag !== "Session" && e._tag !== "Login") continue
+      const key = nodeKey(e.node)
+      if (seenNodes.has(key)) continue
+      seenNodes.add(key)
+      const sid = e._tag === "Session"
+        ? Option.some(e.sid)
+        : Option.map(Option.flatten(yield* attempt("finding a new session", HostState.findNewSession(e.node, e.before))), (s) => s.sid)
+      if (Option.isSome(sid)) sessions.push({ key, node: e.node, sid: sid.value })
+    }
+    const known = new Set(ours.map((d) => Hctl.format(d.hctl)))
+    for (const s of sessions) {
+      const found = yield* attempt("listing a session's devices", HostState.devicesOf(s.sid))
+      for (const hctl of Option.getOrElse(found, () => [])) {
+        if (known.has(Hctl.format(hctl))) continue
+        known.add(Hctl.format(hctl))
+        const block = yield* attempt("reading a device's block name", HostState.blockOf(hctl))
+        const wwn = yield* attempt("reading a device's WWN", HostState.wwnOf(hctl))
+        ours.push({ hctl, block: Option.flatten(block), wwn: Option.flatten(wwn) })
+      }
+    }
     const ourBlocks = new Set(ours.flatMap((d) => (Option.isSome(d.block) ? [d.block.value] : [])))
 
     // Maps made only of our devices are ours: flush them first.
@@ -124,24 +151,15 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
 
     // Sessions we logged in, when no LUN device uses them any more.
     const kept = new Set<string>()
-    const handled = new Set<string>()
-    for (const e of [...entries].reverse()) {
-      if (e._tag !== "Session" && e._tag !== "Login") continue
-      const key = nodeKey(e.node)
-      if (handled.has(key)) continue
-      handled.add(key)
-      const sid = e._tag === "Session"
-        ? Option.some(e.sid)
-        : Option.map(Option.flatten(yield* attempt("finding a new session", HostState.findNewSession(e.node, e.before))), (s) => s.sid)
-      if (Option.isNone(sid)) continue
-      const devices = yield* attempt("listing a session's devices", HostState.devicesOf(sid.value))
+    for (const { key, node, sid } of sessions) {
+      const devices = yield* attempt("listing a session's devices", HostState.devicesOf(sid))
       if (Option.isNone(devices) || devices.value.length > 0) {
         kept.add(key)
-        yield* Effect.logInfo(`undo: keeping session ${sid.value}: other LUNs use it`)
+        yield* Effect.logInfo(`undo: keeping session ${sid}: devices remain on it`)
         continue
       }
-      yield* Effect.logInfo(`undo: logging out session ${sid.value}`)
-      const out = yield* iscsiadm.logout(e.node).pipe(
+      yield* Effect.logInfo(`undo: logging out session ${sid}`)
+      const out = yield* iscsiadm.logout(node).pipe(
         Effect.retry({ times: retries, while: (err) => err.reason._tag !== "NotFound" }),
         Effect.as(true),
         Effect.catch((err) =>

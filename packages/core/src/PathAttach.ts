@@ -166,7 +166,9 @@ const deviceFor = (
     const toHost = hostError(path, iface)
     const sid = session.sid
     const lun = path.kernelLun
-    const before = (yield* Effect.mapError(HostState.lunDevicesOf(sid, lun), toHost)).map(Hctl.format)
+    // on a session this path just logged in, every device is this connect's
+    const loggedInHere = (yield* Ref.get(local)).some((e) => e._tag === "Session" && e.sid === sid)
+    const before = loggedInHere ? [] : (yield* Effect.mapError(HostState.lunDevicesOf(sid, lun), toHost)).map(Hctl.format)
     const look = Effect.gen(function*() {
       for (const hctl of yield* HostState.lunDevicesOf(sid, lun)) {
         const block = yield* HostState.blockOf(hctl)
@@ -177,7 +179,7 @@ const deviceFor = (
       }
       return Option.none()
     }).pipe(Effect.mapError(toHost))
-    if (before.length > 0) {
+    if (before.length > 0 || (loggedInHere && ctx.settings.scan === "auto")) {
       const found = yield* look
       if (Option.isSome(found)) return found.value
     }

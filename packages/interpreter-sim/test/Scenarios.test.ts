@@ -100,6 +100,17 @@ describe("connect/disconnect scenarios", () => {
     expect(h2.snapshot()).toEqual(before)
   })
 
+  it("automatic scan at login (manualScan: false): a failed connect removes every device its logins brought", async () => {
+    const h = makeHost(spec({ multipathd: { mode: "never" } }))
+    h.faults.fail("multipath.addMap", { reason: "Failed", detail: "map refused" }, { times: 1000 })
+    h.faults.fail("multipath.addPath", { reason: "Failed", detail: "path refused" }, { times: 1000 })
+    const before = h.snapshot()
+    const options = { useMultipath: true, enforceMultipath: true, manualScan: false, multipathWaitTimeout: 1, multipathAddDelay: 100 }
+    const error = errorOf(await connect(h, multipathInfo(), options)) as BrickError.ConnectError
+    expect(error.reason._tag).toBe("MultipathRequired")
+    expect(h.snapshot()).toEqual(before)
+  })
+
   it("enforceMultipath without multipathd fails before touching the host", async () => {
     const h = makeHost(spec({ multipathd: { running: false } }))
     const error = errorOf(await connect(h, multipathInfo(), { useMultipath: true, enforceMultipath: true })) as BrickError.ConnectError
