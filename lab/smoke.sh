@@ -31,7 +31,7 @@ iscsiadm -m session >/dev/null 2>&1 && fail "sessions exist before the test"
 
 step "create target (2 portals, 2 LUNs)"
 t0=$EPOCHREALTIME
-lab-target delete --iqn "$IQN" --if-exists >/dev/null
+[ -e "/sys/kernel/config/target/iscsi/$IQN" ] && lab-target delete --iqn "$IQN" >/dev/null
 TGT=$(lab-target create --iqn "$IQN" --portal "$P1" --portal "$P2" --lun 0:64M --lun 1:32M)
 echo "   lab-target create took $(elapsed "$t0")s"
 declare -A WWN
@@ -77,37 +77,38 @@ ls -l /dev/disk/by-path/ | sed 's/^/   /'
 multipath -ll | sed 's/^/   /'
 
 step "sysfs facts"
+# rd VAR FILE: read a sysfs attribute without forking (forks are slow under TCG)
+rd() { read -r "$1" <"$2" 2>/dev/null || printf -v "$1" '?'; }
 for s in /sys/class/iscsi_session/session*; do
     sid=${s##*session}
     real=$(readlink -f "$s")
-    host=$(grep -oE 'host[0-9]+' <<<"$real" | head -1)
+    [[ $real =~ (host[0-9]+) ]] && host=${BASH_REMATCH[1]}
     echo "   $s -> $real"
     for f in targetname state ifacename tpgt recovery_tmo initiatorname; do
-        printf '     %-14s %s\n' "$f" "$(cat "$s/$f" 2>/dev/null || echo '?')"
+        rd v "$s/$f"; printf '     %-14s %s\n' "$f" "$v"
     done
     for c in /sys/class/iscsi_connection/connection"$sid":*; do
-        printf '     %-14s persistent=%s:%s address=%s:%s\n' "connection" "$(cat "$c/persistent_address")" \
-            "$(cat "$c/persistent_port")" "$(cat "$c/address" 2>/dev/null || echo '?')" "$(cat "$c/port" 2>/dev/null || echo '?')"
+        rd pa "$c/persistent_address"; rd pp "$c/persistent_port"; rd a "$c/address"; rd p "$c/port"
+        printf '     %-14s %s persistent=%s:%s address=%s:%s\n' "connection" "${c##*/}" "$pa" "$pp" "$a" "$p"
     done
     hd=/sys/class/iscsi_host/$host
-    printf '     %-14s %s netdev=%s ipaddress=%s initiatorname=%s\n' "host" "$host" \
-        "$(cat "$hd/netdev")" "$(cat "$hd/ipaddress")" "$(cat "$hd/initiatorname" 2>/dev/null || echo '?')"
+    rd nd "$hd/netdev"; rd ip "$hd/ipaddress"; rd ini "$hd/initiatorname"
+    printf '     %-14s %s netdev=%s ipaddress=%s initiatorname=%s\n' "iscsi_host" "$host" "$nd" "$ip" "$ini"
     for t in "$s"/device/target*; do
-        printf '     %-14s %s\n' "scsi target" "$(basename "$t")"
+        printf '     %-14s %s\n' "scsi target" "${t##*/}"
     done
     hnum=${host#host}
     for d in /sys/class/scsi_device/"$hnum":*; do
-        hctl=$(basename "$d")
-        blk=$(ls "$d/device/block")
-        wwid=$(cat "$d/device/wwid")
-        holders=$(ls "/sys/block/$blk/holders" | xargs)
+        hctl=${d##*/}
+        blks=("$d"/device/block/*); blk=${blks[0]##*/}
+        rd wwid "$d/device/wwid"; rd vendor "$d/device/vendor"; rd model "$d/device/model"
+        rd size "/sys/block/$blk/size"
+        hs=("/sys/block/$blk/holders/"*); dm=${hs[0]##*/}
         lun=${hctl##*:}
-        printf '     %-14s %s /dev/%s wwid=%s vendor=%s model=%s holders=%s size=%s\n' "lun $lun" "$hctl" "$blk" \
-            "$wwid" "$(xargs <"$d/device/vendor")" "$(xargs <"$d/device/model")" "$holders" \
-            "$(($(cat "/sys/block/$blk/size") * 512))"
+        printf '     %-14s %s /dev/%s wwid=%s vendor=%s model=%s holders=%s bytes=%s\n' "lun $lun" "$hctl" \
+            "$blk" "$wwid" "$vendor" "$model" "$dm" "$((size * 512))"
         [ "$wwid" = "${WWN[$lun]}" ] || fail "$hctl wwid $wwid != lab-target's ${WWN[$lun]}"
-        dm=$holders
-        uuid=$(cat "/sys/block/$dm/dm/uuid")
+        rd uuid "/sys/block/$dm/dm/uuid"
         [ "$uuid" = "mpath-3${WWN[$lun]#naa.}" ] || fail "/sys/block/$dm/dm/uuid is $uuid, expected mpath-3${WWN[$lun]#naa.}"
     done
 done
