@@ -22,6 +22,7 @@
  * not from the result) logs it out.
  */
 import { Clock, Effect, Exit, Fiber, Option, Queue, Ref } from "effect"
+import { noStack } from "./Spans.ts"
 import { ConnectError, type PathFailure } from "./BrickError.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
@@ -63,7 +64,7 @@ export const ifaceFacts = (options: ConnectorOptions.ConnectorOptions) =>
       ? yield* HostState.hbaHwaddresses.pipe(Effect.mapError(hostError("reading HBAs")))
       : []
     return { ifaces, hbaHwaddresses }
-  }).pipe(Effect.withSpan("brick.ifaceFacts"))
+  }).pipe(Effect.withSpan("brick.ifaceFacts", undefined, noStack))
 
 /** The paths after sendtargets discovery: the given portal first, then every portal of the target found. */
 const discoverPaths = (
@@ -98,7 +99,7 @@ const discoverPaths = (
     yield* Effect.logInfo(`discovery found ${discovered.length} portal(s) of the target`)
     return TargetPath.dedupe([primary, ...discovered])
       .map((p) => ConnectPlan.plannedPath(p, plan.addressingMode, plan.offload))
-  }).pipe(Effect.withSpan("brick.discover"))
+  }).pipe(Effect.withSpan("brick.discover", undefined, noStack))
 
 /** How the paths ended up. */
 interface Assembly {

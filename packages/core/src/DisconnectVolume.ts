@@ -19,6 +19,7 @@
  * session while it is being logged out.
  */
 import { Effect, Option, Ref } from "effect"
+import { noStack } from "./Spans.ts"
 import { BlockDevice } from "./BlockDevice.ts"
 import { DisconnectError, type StepFailure } from "./BrickError.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
@@ -99,7 +100,7 @@ export const findVolume = (luns: ReadonlyMap<string, ReadonlySet<number>>, wwn: 
       }
     }
     return { sessions, devices } satisfies VolumeState
-  }).pipe(Effect.withSpan("brick.findVolume"))
+  }).pipe(Effect.withSpan("brick.findVolume", undefined, noStack))
 
 /** Disconnects a volume from decoded input. */
 export const disconnect = Effect.fn("brick.disconnect")(function*(
@@ -133,7 +134,7 @@ export const disconnect = Effect.fn("brick.disconnect")(function*(
             return Option.none<A>()
           })
         ),
-        Effect.withSpan(`brick.disconnect.${name}`, { attributes: { target } })
+        Effect.withSpan(`brick.disconnect.${name}`, { attributes: { target } }, noStack)
       )
 
     const wwn = Option.map(device, (d) => d.scsi_wwn as string)

@@ -11,6 +11,7 @@
  * (never raised) and the rest continues. It must run while the connect still holds its target locks.
  */
 import { Effect, Option } from "effect"
+import { noStack } from "./Spans.ts"
 import * as BlockDevice from "./BlockDevice.ts"
 import * as Hctl from "./Hctl.ts"
 import * as HostState from "./HostState.ts"
@@ -188,4 +189,4 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
       if ([...kept].some((k) => k.endsWith(`,${e.name}`))) continue
       yield* attempt(`deleting iface ${e.name}`, iscsiadm.deleteIface(e.name))
     }
-  }).pipe(Effect.withSpan("brick.undo"))
+  }).pipe(Effect.withSpan("brick.undo", undefined, noStack))

@@ -6,6 +6,7 @@
  * ledger. Must run while the connect holds the path's target lock.
  */
 import { Clock, Effect, Exit, Option, Ref, Result } from "effect"
+import { noStack } from "./Spans.ts"
 import type { BlockDevice } from "./BlockDevice.ts"
 import type { PathFailure } from "./BrickError.ts"
 import type { ConnectorOptions } from "./ConnectorOptions.ts"
@@ -106,7 +107,7 @@ const sessionThrough = (
       Effect.timeoutOption(timeoutMs),
       Effect.map((o) => (Option.isSome(o) ? "ok" as const : "timeout" as const)),
       Effect.catch((e: IscsiadmError) => Effect.succeed(e)),
-      Effect.withSpan("brick.login", { attributes: { portal: path.portal, iqn: path.iqn, iface } })
+      Effect.withSpan("brick.login", { attributes: { portal: path.portal, iqn: path.iqn, iface } }, noStack)
     )
     if (login === "ok") {
       for (let i = 0; i < 40; i++) {
@@ -213,7 +214,7 @@ const deviceFor = (
       }
       yield* Poll.wait(polls++, pollInterval)
     }
-  }).pipe(Effect.withSpan("brick.findDevice", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } }))
+  }).pipe(Effect.withSpan("brick.findDevice", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } }, noStack))
 
 /**
  * Attaches one path. Fails with a `PathFailure` (never anything else) after
@@ -246,5 +247,5 @@ export const attachPath = (ctx: PathContext, path: PlannedPath): Effect.Effect<A
     )
   }).pipe(
     Effect.annotateLogs({ portal: path.portal, iqn: path.iqn, lun: path.lun }),
-    Effect.withSpan("brick.attachPath", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } })
+    Effect.withSpan("brick.attachPath", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } }, noStack)
   )

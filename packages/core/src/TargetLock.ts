@@ -4,6 +4,7 @@
  * programs can never wait for each other in a cycle.
  */
 import { Effect } from "effect"
+import { noStack } from "./Spans.ts"
 import { Lock, type LockError } from "./Lock.ts"
 
 /** The lock name of a target. */
@@ -22,7 +23,7 @@ export const withTargets = (iqns: Iterable<string>, timeoutSeconds: number) =>
     Effect.gen(function*() {
       const lock = yield* Lock
       for (const n of names(iqns)) {
-        yield* lock.acquire(n, `${timeoutSeconds} seconds`).pipe(Effect.withSpan("brick.lock", { attributes: { lock: n } }))
+        yield* lock.acquire(n, `${timeoutSeconds} seconds`).pipe(Effect.withSpan("brick.lock", { attributes: { lock: n } }, noStack))
       }
       return yield* effect
     })
