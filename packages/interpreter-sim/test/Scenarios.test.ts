@@ -111,6 +111,20 @@ describe("connect/disconnect scenarios", () => {
     expect(h.snapshot()).toEqual(before)
   })
 
+  it("a path whose device has another WWN is not the volume's: it is excluded and removed", async () => {
+    const h = makeHost(spec())
+    const before = h.snapshot()
+    // a misconfigured connection info: the second portal's LUN is another volume
+    const info = { ...multipathInfo(1, portals.slice(0, 2)), target_luns: [1, 2] }
+    const device = valueOf(await connect(h, info, { useMultipath: true }))
+    const wwids = new Set(h.snapshot().scsiDevices.map((d) => d.wwid))
+    expect(wwids.size).toBe(1)
+    expect(device.scsi_wwn).toBe(wwnOf(h, [...wwids][0] === h.state.lun(iqn, 1).wwid ? 1 : 2))
+    expect(device.devices?.length).toBe(1)
+    expect(Exit.isSuccess(await disconnect(h, info, device))).toBe(true)
+    expect(h.snapshot()).toEqual(before)
+  })
+
   it("enforceMultipath without multipathd fails before touching the host", async () => {
     const h = makeHost(spec({ multipathd: { running: false } }))
     const error = errorOf(await connect(h, multipathInfo(), { useMultipath: true, enforceMultipath: true })) as BrickError.ConnectError
