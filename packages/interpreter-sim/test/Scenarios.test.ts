@@ -306,6 +306,28 @@ describe("connect/disconnect scenarios", () => {
     expect(holed.snapshot()).toEqual(before)
   })
 
+  it("a stopped straggler whose login the kernel completes anyway leaves no session behind", async () => {
+    const h = makeHost(spec({ network: { [portals[1]!]: "blackholed" } }))
+    const before = h.snapshot()
+    // iscsid finishes the blackholed login just as brick gives up on it
+    let completed = 0
+    h.host.on("iscsiadm.login", { at: "after", times: 10, match: (args) => (args[0] as Iscsiadm.NodeRecord).portal === portals[1] }, () => {
+      const node = [...h.state.nodes.values()].find((n) => n.portal === portals[1] && n.iqn === iqn)
+      if (node && !h.state.sessionByNode.has(node.key)) {
+        h.state.createSession(node, h.state.ifaces.get("default")!, 1)
+        completed++
+      }
+    })
+    const info = multipathInfo(1, portals.slice(0, 2))
+    const device = valueOf(await connect(h, info, { useMultipath: true }))
+    expect(device.path).toMatch(/^\/dev\/dm-/)
+    expect(completed).toBe(1)
+    expect(h.snapshot().sessions.map((x) => x.portal)).toEqual([portals[0]])
+    expect(h.snapshot().nodes.map((x) => x.portal)).toEqual([portals[0]])
+    expect(Exit.isSuccess(await disconnect(h, info, device))).toBe(true)
+    expect(h.snapshot()).toEqual(before)
+  })
+
   it("extend rescans every path and returns the new size", async () => {
     const h = makeHost(spec())
     valueOf(await connect(h, multipathInfo(), { useMultipath: true }))
