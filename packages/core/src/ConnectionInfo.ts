@@ -10,7 +10,17 @@ import { Iqn } from "./Iqn.ts"
 import { PortalFromString } from "./Portal.ts"
 import * as InvalidInput from "./InvalidInput.ts"
 
-const Secret = Schema.RedactedFromValue(Schema.String.check(Schema.isNonEmpty({ message: "a non-empty secret" })))
+/**
+ * A CHAP secret. iscsiadm writes `name = value` record lines, so a CR, LF or
+ * NUL in a secret would inject record lines (or cannot be an argv word): refused
+ * here, naming the field, before any command runs.
+ */
+const Secret = Schema.RedactedFromValue(
+  Schema.String.check(
+    Schema.isNonEmpty({ message: "a non-empty secret" }),
+    Schema.isPattern(/^[^\r\n\0]*$/, { message: "a secret without line breaks or NUL" })
+  )
+)
 /** A CHAP user name: it becomes an iscsiadm value, so no white space, NUL or leading '-'. */
 const Name = Schema.String.check(
   Schema.isPattern(/^(?!-)[^\s\0]{1,255}$/, {

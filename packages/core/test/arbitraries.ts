@@ -63,8 +63,8 @@ export const kernelLun = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.integer({
 export const pciAddress = fc.tuple(hex(4, 4), hex(2, 2), hex(2, 2), fc.integer({ min: 0, max: 7 }))
   .map(([d, b, s, f]) => `${d}:${b}:${s}.${f}`)
 
-/** A CHAP secret: random text with a marker no schema message can contain. */
-export const secret = fc.string({ minLength: 1, maxLength: 40 }).map((s) => `Pw#${s}#zQ9`)
+/** A CHAP secret: random text (no CR, LF or NUL: refused) with a marker no schema message can contain. */
+export const secret = fc.string({ minLength: 1, maxLength: 40 }).map((s) => `Pw#${s.replace(/[\r\n\0]/g, "_")}#zQ9`)
 
 /** A valid CHAP user name. */
 export const chapUser = fc.stringMatching(/^[A-Za-z0-9_.@][A-Za-z0-9_.@-]{0,20}$/)
