@@ -1,0 +1,394 @@
+// `pnpm bench:lab`, the guest side: brick vs os-brick vs the floor on a real kernel.
+// Runs inside the lab guest (lab/bench/bench.sh boots it once). For single path, 2-path and
+// 4-path multipath it attaches and detaches one LUN with brick (in this process: core
+// programs over NodeHost, compiled dist), with os-brick (osbrick-worker.py, in-process
+// Python API) and with the floor (iscsiadm --login on every portal at once, records made
+// beforehand, then waiting for the block device and the dm in sysfs), alternating, and
+// prints medians and ratios. Extra cases: one of 4 portals blackholed; 64 LUNs attached.
+// Env: BENCH_REPS (default 5), BENCH_EXTRA_REPS (3), BENCH_CASES (comma list:
+// single,mp2,mp4,blackhole,many), BENCH_JSON (raw results file), BENCH_POLL_MS (floor, 2).
+import { spawn, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import { createRequire } from "node:module"
+import * as path from "node:path"
+import { performance } from "node:perf_hooks"
+import { pathToFileURL } from "node:url"
+
+const ROOT = path.resolve(import.meta.dirname, "../..")
+const REPS = Number(process.env.BENCH_REPS ?? 5)
+const EXTRA_REPS = Number(process.env.BENCH_EXTRA_REPS ?? 3)
+const CASES = new Set((process.env.BENCH_CASES ?? "single,mp2,mp4,blackhole,many").split(","))
+const FLOOR_POLL = Number(process.env.BENCH_POLL_MS ?? 2)
+const IQN = "iqn.2024-01.org.brick.bench:vol"
+const MANY_IQN = "iqn.2024-01.org.brick.bench:many"
+const PORTALS = ["10.99.0.1:3260", "10.99.0.2:3260", "10.99.0.3:3260", "10.99.0.4:3260"]
+const log = (...a) => console.log(...a)
+const note = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a)
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const sh = (cmd, args, opts = {}) => spawnSync(cmd, args, { encoding: "utf8", ...opts })
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  if (s.length === 0) return NaN
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+const raw = { started: new Date().toISOString(), ops: [], info: {} }
+const record = (o) => {
+  raw.ops.push(o)
+  const { attachTrace, detachTrace, ...short } = o
+  note(JSON.stringify(short))
+}
+
+// ---------------------------------------------------------------- brick (in-process)
+const t0 = performance.now()
+const req = createRequire(path.join(ROOT, "packages/interpreter-node/package.json"))
+const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References } = await import(pathToFileURL(req.resolve("effect")).href)
+const core = await import(pathToFileURL(path.join(ROOT, "packages/core/dist/src/index.js")).href)
+const inode = await import(pathToFileURL(path.join(ROOT, "packages/interpreter-node/dist/src/index.js")).href)
+raw.info.brickImportMs = performance.now() - t0
+// brick's log records (debug: every command with its duration) go into the raw results, timed
+let trace = []
+let traceStart = 0
+const tracer = Logger.make((o) => {
+  const msg = Array.isArray(o.message) ? o.message.map(String).join(" ") : String(o.message)
+  const ann = o.fiber?.getRef?.(References.CurrentLogAnnotations) ?? {}
+  const extra = ann.durationMillis !== undefined ? ` (${ann.exitCode}, ${ann.durationMillis} ms)` : ""
+  trace.push(`${(performance.now() - traceStart).toFixed(0)} ${msg}${extra}`)
+})
+const runtime = ManagedRuntime.make(Layer.mergeAll(
+  inode.NodeHost.layerWithServices({}),
+  Logger.layer([tracer]),
+  Layer.succeed(References.MinimumLogLevel, "Debug")
+))
+
+const sysfsCounts = { read: 0, list: 0, readlink: 0, write: 0 }
+const countingSysfs = (inner) => ({
+  read: (p) => (sysfsCounts.read++, inner.read(p)),
+  list: (p) => (sysfsCounts.list++, inner.list(p)),
+  readlink: (p) => (sysfsCounts.readlink++, inner.readlink(p)),
+  write: (p, v) => (sysfsCounts.write++, inner.write(p, v))
+})
+/** Runs a core program with counted sysfs and spawns; returns {ok, ms, value|error, counts, sysfs}. */
+const brickRun = async (program) => {
+  for (const k of Object.keys(sysfsCounts)) sysfsCounts[k] = 0
+  const measured = Effect.gen(function*() {
+    const runner = yield* inode.CommandRunner.CommandRunner
+    const sysfs = yield* core.Sysfs.Sysfs
+    yield* runner.resetCounts
+    trace = []
+    const start = traceStart = performance.now()
+    const exit = yield* Effect.exit(Effect.provideService(program, core.Sysfs.Sysfs, countingSysfs(sysfs)))
+    const ms = performance.now() - start
+    return { exit, ms, counts: yield* runner.spawnCounts }
+  })
+  const { exit, ms, counts } = await runtime.runPromise(measured)
+  return Exit.isSuccess(exit)
+    ? { ok: true, ms, value: exit.value, counts, sysfs: { ...sysfsCounts }, trace }
+    : { ok: false, ms, error: Cause.pretty(exit.cause).split("\n").slice(0, 3).join(" | "), counts, sysfs: { ...sysfsCounts }, trace }
+}
+const brick = {
+  connect: (info, multipath) => brickRun(core.ConnectVolume.connectVolume(info, { useMultipath: multipath })),
+  disconnect: (info, device, multipath) =>
+    brickRun(core.DisconnectVolume.disconnectVolume(info, device, {}, { useMultipath: multipath }))
+}
+
+// ---------------------------------------------------------------- os-brick (python worker)
+const startOsBrick = () =>
+  new Promise((resolve, reject) => {
+    const t = performance.now()
+    const child = spawn("python3", [path.join(ROOT, "lab/bench/osbrick-worker.py")], { stdio: ["pipe", "pipe", "pipe"] })
+    let buf = ""
+    const waiting = []
+    let errTail = ""
+    child.stderr.on("data", (d) => (errTail = (errTail + d).slice(-4000)))
+    child.stdout.on("data", (d) => {
+      buf += d
+      let i
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, i)
+        buf = buf.slice(i + 1)
+        const msg = JSON.parse(line)
+        if (msg.ready) {
+          raw.info.osbrickProcessReadyMs = performance.now() - t
+          raw.info.osbrickImportMs = msg.import_ms
+          raw.info.osbrickFactoryMs = msg.factory_ms
+          resolve(api)
+        } else waiting.shift()?.(msg)
+      }
+    })
+    child.on("exit", (code) => reject(new Error(`os-brick worker exited ${code}: ${errTail}`)))
+    const call = (msg) => new Promise((r) => (waiting.push(r), child.stdin.write(JSON.stringify(msg) + "\n")))
+    const api = {
+      connect: async (info, multipath) => {
+        const m = await call({ op: "connect", info, multipath })
+        return { ok: m.ok, ms: m.ms, value: m.result, error: m.error, counts: m.counts, sleepMs: m.sleep_ms }
+      },
+      disconnect: async (info, device, multipath) => {
+        const m = await call({ op: "disconnect", info, device, multipath })
+        return { ok: m.ok, ms: m.ms, error: m.error, counts: m.counts, sleepMs: m.sleep_ms }
+      },
+      close: () => child.stdin.end(),
+      errTail: () => errTail
+    }
+  })
+
+// ---------------------------------------------------------------- host inspection (sysfs, plain fs)
+const readTrim = (p) => {
+  try {
+    return fs.readFileSync(p, "utf8").trim()
+  } catch {
+    return undefined
+  }
+}
+const ls = (p) => {
+  try {
+    return fs.readdirSync(p)
+  } catch {
+    return []
+  }
+}
+/** Sessions of a target: [{sid, portal, blocks: [sdX of `lun`]}]. */
+const sessionsOf = (iqn, lun) => {
+  const out = []
+  for (const s of ls("/sys/class/iscsi_session")) {
+    if (readTrim(`/sys/class/iscsi_session/${s}/targetname`) !== iqn) continue
+    const dev = `/sys/class/iscsi_session/${s}/device`
+    const blocks = []
+    for (const t of ls(dev)) {
+      if (!t.startsWith("target")) continue
+      for (const h of ls(`${dev}/${t}`)) if (lun === undefined ? /^\d+:\d+:\d+:\d+$/.test(h) : h.endsWith(`:${lun}`)) blocks.push(...ls(`${dev}/${t}/${h}/block`))
+    }
+    const conn = ls(dev).find((c) => c.startsWith("connection"))
+    const addr = conn ? readTrim(`${dev}/${conn}/iscsi_connection/${conn}/persistent_address`) : undefined
+    out.push({ sid: s, portal: addr, blocks })
+  }
+  return out
+}
+const holders = (sd) => ls(`/sys/block/${sd}/holders`)
+const dmMaps = () => ls("/sys/block").filter((b) => b.startsWith("dm-"))
+
+// ---------------------------------------------------------------- the floor
+const iscsiadm = (args) => new Promise((resolve) => {
+  const c = spawn("iscsiadm", args, { stdio: ["ignore", "ignore", "pipe"] })
+  let err = ""
+  c.stderr.on("data", (d) => (err += d))
+  c.on("exit", (code) => resolve({ code, err }))
+})
+const floor = {
+  /** Untimed: the node records the logins use (automatic scan, as iscsid.conf has it). */
+  prepare: (portals) => {
+    for (const p of portals) sh("iscsiadm", ["-m", "node", "-T", IQN, "-p", p, "-o", "new"])
+  },
+  connect: async (portals, multipath) => {
+    const start = performance.now()
+    let exited = 0
+    const logins = portals.map((p) => iscsiadm(["-m", "node", "-T", IQN, "-p", p, "--login"]).then((r) => (exited++, r)))
+    for (;;) {
+      const ss = sessionsOf(IQN, 0)
+      const withDev = ss.filter((s) => s.blocks.length > 0)
+      if (withDev.length >= (multipath ? 1 : portals.length)) {
+        if (!multipath) break
+        const dm = withDev.flatMap((s) => holders(s.blocks[0]))
+        if (dm.length > 0) {
+          const ms = performance.now() - start
+          await Promise.all(logins)
+          return { ok: true, ms, value: { path: `/dev/${dm[0]}` }, counts: { iscsiadm: portals.length } }
+        }
+      }
+      if (exited === portals.length && ss.length === 0) return { ok: false, ms: performance.now() - start, error: JSON.stringify(await Promise.all(logins)) }
+      if (performance.now() - start > 60_000) return { ok: false, ms: 60_000, error: "timeout" }
+      await sleep(FLOOR_POLL)
+    }
+    const ms = performance.now() - start
+    await Promise.all(logins)
+    return { ok: true, ms, value: { path: "sd" }, counts: { iscsiadm: portals.length } }
+  }
+}
+
+/** Removes every trace of the target's LUN 0 from the initiator (maps, devices, sessions, records). */
+const cleanTarget = async (iqn, wwid) => {
+  const ss = sessionsOf(iqn, 0)
+  if (wwid) sh("multipath", ["-f", wwid])
+  for (const s of ss) {
+    for (const b of s.blocks) {
+      for (const h of holders(b)) sh("dmsetup", ["remove", "--force", h])
+      sh("blockdev", ["--flushbufs", `/dev/${b}`])
+    }
+  }
+  await Promise.all(ss.length ? [iscsiadm(["-m", "node", "-T", iqn, "--logout"])] : [])
+  sh("iscsiadm", ["-m", "node", "-T", iqn, "-o", "delete"])
+  sh("udevadm", ["settle", "--timeout=10"])
+}
+const residue = (iqn) => {
+  const ss = sessionsOf(iqn, 0)
+  const nodes = ls(`/etc/iscsi/nodes/${iqn}`)
+  return ss.length || nodes.length ? { sessions: ss.length, nodeRecords: nodes.length } : undefined
+}
+
+// ---------------------------------------------------------------- cases
+const infoFor = (n) => {
+  const portals = PORTALS.slice(0, n)
+  const data = { target_portal: portals[0], target_iqn: IQN, target_lun: 0, volume_id: "bench-vol" }
+  if (n > 1) Object.assign(data, { target_portals: portals, target_iqns: portals.map(() => IQN), target_luns: portals.map(() => 0) })
+  return data
+}
+const pairs = [
+  { name: "single", paths: 1, multipath: false },
+  { name: "mp2", paths: 2, multipath: true },
+  { name: "mp4", paths: 4, multipath: true }
+]
+
+let wwid
+const settle = () => sh("udevadm", ["settle", "--timeout=10"])
+
+/** One attach+detach by `who`; checks the result; cleans up and records residue. */
+const cycle = async (who, impl, pair, tag) => {
+  const info = infoFor(pair.paths)
+  const portals = PORTALS.slice(0, pair.paths)
+  settle()
+  if (who === "floor") floor.prepare(portals)
+  const loadAt = readTrim("/proc/loadavg")
+  const a = who === "floor" ? await floor.connect(portals, pair.multipath) : await impl.connect(info, pair.multipath)
+  const path = a.value?.path
+  const okShape = a.ok && (pair.multipath ? /\/dev\/dm-\d+$/.test(path ?? "") : true)
+  settle()
+  let d
+  if (who === "floor") {
+    const t = performance.now()
+    await cleanTarget(IQN, wwid)
+    d = { ok: true, ms: performance.now() - t, counts: {} }
+  } else if (a.ok) {
+    d = await impl.disconnect(info, a.value, pair.multipath)
+  }
+  const left = residue(IQN)
+  if (left || dmMaps().some((m) => readTrim(`/sys/block/${m}/dm/name`) === wwid)) await cleanTarget(IQN, wwid)
+  record({
+    case: tag ?? pair.name, who, attachOk: okShape, attachMs: a.ms, path, attachError: a.error, attachCounts: a.counts, attachSysfs: a.sysfs, attachSleepMs: a.sleepMs,
+    detachOk: d?.ok, detachMs: d?.ms, detachError: d?.error, detachCounts: d?.counts, detachSysfs: d?.sysfs, detachSleepMs: d?.sleepMs,
+    residue: left, load: loadAt, attachTrace: a.trace, detachTrace: d?.trace
+  })
+}
+
+const main = async () => {
+  raw.info.guest = { nproc: sh("nproc", []).stdout.trim(), cpu: readTrim("/proc/cpuinfo")?.match(/model name\s*:\s*(.*)/)?.[1], kernel: sh("uname", ["-r"]).stdout.trim() }
+  sh("lab-target", ["delete-all"])
+  const created = JSON.parse(sh("lab-target", ["create", "--iqn", IQN, ...PORTALS.flatMap((p) => ["--portal", p]), "--lun", "0:64M", "--serial", "0:6b1c0e55-0000-4000-8000-00000000b001"]).stdout)
+  wwid = `3${created.luns[0].wwn.replace(/^naa\./, "")}`
+  note(`target ${IQN} lun0 wwid ${wwid}`)
+  const osb = await startOsBrick()
+  note(`brick import ${raw.info.brickImportMs.toFixed(0)} ms; os-brick import ${raw.info.osbrickImportMs.toFixed(0)} ms, ready ${raw.info.osbrickProcessReadyMs.toFixed(0)} ms`)
+  // warm-up (untimed): the first run of each builds layers, JIT, page cache
+  for (const who of ["brick", "osbrick", "floor"]) await cycle(who, who === "brick" ? brick : osb, pairs[0], "warmup")
+  raw.ops = raw.ops.filter((o) => o.case !== "warmup")
+
+  const tools = [["brick", brick], ["osbrick", osb], ["floor", null]]
+  for (let r = 0; r < REPS; r++) {
+    for (const pair of pairs) {
+      if (!CASES.has(pair.name)) continue
+      for (let k = 0; k < tools.length; k++) {
+        const [who, impl] = tools[(k + r) % tools.length]
+        await cycle(who, impl, pair)
+      }
+    }
+  }
+
+  if (CASES.has("blackhole")) {
+    // one of 4 portals blackholed: brick must return the dm in <= 2x the healthy 4-path time
+    sh("lab-target", ["portal-down", "--portal", PORTALS[3], "--mode", "drop"])
+    for (let r = 0; r < EXTRA_REPS; r++) {
+      await cycle("brick", brick, pairs[2], "mp4-blackhole")
+      // a blackholed login may linger in iscsid; let it die before the next run
+      await cleanTarget(IQN, wwid)
+    }
+    sh("lab-target", ["portal-up", "--portal", PORTALS[3]])
+    await cleanTarget(IQN, wwid)
+  }
+
+  if (CASES.has("many")) {
+    // 64 LUNs of another target attached (one session, automatic scan, multipathd maps)
+    const luns = Array.from({ length: 64 }, (_, i) => ["--lun", `${i}:1M`]).flat()
+    sh("lab-target", ["create", "--iqn", MANY_IQN, "--portal", PORTALS[0], ...luns])
+    sh("iscsiadm", ["-m", "node", "-T", MANY_IQN, "-p", PORTALS[0], "-o", "new"])
+    sh("iscsiadm", ["-m", "node", "-T", MANY_IQN, "-p", PORTALS[0], "--login"])
+    const t = performance.now()
+    for (;;) {
+      const n = sessionsOf(MANY_IQN, undefined).reduce((a, s) => a + s.blocks.length, 0)
+      if (n >= 64 || performance.now() - t > 120_000) break
+      await sleep(200)
+    }
+    settle()
+    await sleep(3000)
+    settle()
+    const nDev = sessionsOf(MANY_IQN, undefined).reduce((a, s) => a + s.blocks.length, 0)
+    note(`64-LUN host: ${nDev} devices, ${dmMaps().length} dm maps, ready after ${(performance.now() - t).toFixed(0)} ms`)
+    raw.info.many = { devices: nDev, maps: dmMaps().length }
+    for (let r = 0; r < EXTRA_REPS; r++) {
+      for (const pair of [pairs[0], pairs[2]]) {
+        for (let k = 0; k < 2; k++) {
+          const [who, impl] = [["brick", brick], ["osbrick", osb]][(k + r) % 2]
+          await cycle(who, impl, pair, `${pair.name}-64luns`)
+        }
+      }
+    }
+  }
+  osb.close()
+  await runtime.dispose()
+  raw.finished = new Date().toISOString()
+  if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(raw, null, 1))
+  report()
+}
+
+// ---------------------------------------------------------------- report
+const fmt = (x) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : "-")
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) : "-")
+const sumCounts = (c) => Object.values(c ?? {}).reduce((a, b) => a + b, 0)
+const countStr = (ops, key) => {
+  const c = ops[0]?.[key]
+  if (!c) return "-"
+  const names = Object.keys(c).sort()
+  return names.map((n) => `${n} ${median(ops.map((o) => o[key]?.[n] ?? 0))}`).join(", ")
+}
+const sel = (c, who) => raw.ops.filter((o) => o.case === c && o.who === who)
+const med = (c, who, k) => median(sel(c, who).filter((o) => (k === "attachMs" ? o.attachOk : o.detachOk)).map((o) => o[k]))
+const report = () => {
+  log("")
+  log(`brick-lab bench  ${raw.started}  guest: ${raw.info.guest.nproc} vCPU TCG (${raw.info.guest.cpu}), kernel ${raw.info.guest.kernel}`)
+  log(`import: brick ${fmt(raw.info.brickImportMs)} ms (in-process, effect+core+interpreter-node); os-brick ${fmt(raw.info.osbrickImportMs)} ms (import) + ${fmt(raw.info.osbrickFactoryMs)} ms (factory); not in the figures below`)
+  log(`medians of ${REPS} alternating runs (ms); failures excluded and counted`)
+  log("")
+  log("| case | brick attach | os-brick attach | brick/os-brick | floor attach | brick/floor | brick detach | os-brick detach | brick/os-brick |")
+  log("|---|---|---|---|---|---|---|---|---|")
+  const cases = [...new Set(raw.ops.map((o) => o.case))]
+  for (const c of cases) {
+    const ba = med(c, "brick", "attachMs"), oa = med(c, "osbrick", "attachMs"), fa = med(c, "floor", "attachMs")
+    const bd = med(c, "brick", "detachMs"), od = med(c, "osbrick", "detachMs")
+    log(`| ${c} | ${fmt(ba)} | ${fmt(oa)} | ${ratio(ba, oa)} | ${fmt(fa)} | ${ratio(ba, fa)} | ${fmt(bd)} | ${fmt(od)} | ${ratio(bd, od)} |`)
+  }
+  log("")
+  log("| case | who | runs ok/all | processes per attach (median) | per detach | sysfs ops attach (r/l/rl/w) | detach | time in sleep attach/detach |")
+  log("|---|---|---|---|---|---|---|---|")
+  for (const c of cases) {
+    for (const who of ["brick", "osbrick"]) {
+      const ops = sel(c, who)
+      if (ops.length === 0) continue
+      const ok = ops.filter((o) => o.attachOk && o.detachOk).length
+      const sys = (k) => ops[0][k] ? ["read", "list", "readlink", "write"].map((n) => median(ops.map((o) => o[k][n]))).join("/") : "-"
+      const sl = who === "osbrick" ? `${fmt(median(ops.map((o) => o.attachSleepMs)))} / ${fmt(median(ops.map((o) => o.detachSleepMs)))}` : "-"
+      log(`| ${c} | ${who} | ${ok}/${ops.length} | ${median(ops.map((o) => sumCounts(o.attachCounts)))}: ${countStr(ops, "attachCounts")} | ${median(ops.map((o) => sumCounts(o.detachCounts)))}: ${countStr(ops, "detachCounts")} | ${sys("attachSysfs")} | ${sys("detachSysfs")} | ${sl} |`)
+    }
+  }
+  const bad = raw.ops.filter((o) => !o.attachOk || (o.who !== "floor" && !o.detachOk) || o.residue)
+  if (bad.length) {
+    log("")
+    log("failures / residue:")
+    for (const o of bad) log(`  ${o.case} ${o.who}: attach ${o.attachOk ? "ok" : `FAIL ${o.path ?? ""} ${o.attachError ?? ""}`} detach ${o.detachOk ? "ok" : `FAIL ${o.detachError ?? ""}`} ${o.residue ? `residue ${JSON.stringify(o.residue)}` : ""}`)
+  }
+  log("")
+  log(`guest load: ${readTrim("/proc/loadavg")}`)
+}
+
+await main().catch((e) => {
+  console.error("bench failed:", e)
+  try { report() } catch {}
+  process.exit(1)
+})
