@@ -1,4 +1,7 @@
-// Prints one closing line, "tests: N passed, N failed, N skipped", from vitest JSON reports.
+// Prints one closing line, "tests: N passed, N failed, N skipped", from vitest-JSON-shaped
+// reports (vitest's own, and lab/test.sh's, written by lab/test/json-reporter.mjs).
+// Every report named must exist and show at least one executed test: a missing or
+// empty report (e.g. the lab guest ran no test) counts as a failure.
 import { readFileSync } from "node:fs"
 
 let passed = 0, failed = 0, skipped = 0
@@ -11,10 +14,15 @@ for (const file of process.argv.slice(2)) {
     failed += 1
     continue
   }
-  passed += report.numPassedTests ?? 0
+  const passedTests = report.numPassedTests ?? 0
   const failedTests = report.numFailedTests ?? 0
+  passed += passedTests
   failed += failedTests > 0 ? failedTests : (report.numFailedTestSuites ?? 0)
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
+  if (passedTests + failedTests === 0) {
+    console.error(`no test ran in ${file}`)
+    failed += 1
+  }
 }
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`)
 process.exit(failed > 0 || passed === 0 ? 1 : 0)

@@ -2,15 +2,18 @@
  * Runs examples/attach-detach on the real kernel (inside the lab guest, as
  * root): a LIO target with two portals, attach with multipath, check the
  * device belongs to the LUN, detach, and the host has no session left.
+ * Runs with node's test runner (lab/test.sh); skipped outside the guest.
  */
 import { execFileSync, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as assert from "node:assert/strict"
+import { after, before, describe, it } from "node:test"
 
-const example = fileURLToPath(new URL("../dist/attach-detach.js", import.meta.url))
+// this file runs compiled, as dist/test/attach-detach.lab.test.js: the example is dist/attach-detach.js
+const example = fileURLToPath(new URL("../attach-detach.js", import.meta.url))
 const iqn = "iqn.2003-01.org.brick:example-attach"
 const portals = ["10.99.0.1:3260", "10.99.0.2:3260"]
 let dir: string
@@ -21,7 +24,9 @@ const sessions = (): string => {
   return r.status === 0 ? r.stdout : ""
 }
 
-beforeAll(() => {
+const inGuest = fs.existsSync("/sys/kernel/config/target") && spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
+
+const setUp = () => {
   if (!fs.existsSync(example)) throw new Error(`${example} is missing: run \`npx tsc -b\` first`)
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "brick-example-"))
   execFileSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
@@ -36,33 +41,34 @@ beforeAll(() => {
       data: { target_portals: portals, target_iqns: [iqn, iqn], target_luns: [0, 0], volume_id: "example" }
     })
   )
-}, 60_000)
+}
 
-afterAll(() => {
-  spawnSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
-  if (dir) fs.rmSync(dir, { recursive: true, force: true })
-})
+describe("examples/attach-detach on the real kernel", { skip: !inGuest }, () => {
+  before(setUp)
+  after(() => {
+    spawnSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
+    if (dir) fs.rmSync(dir, { recursive: true, force: true })
+  })
 
-describe("examples/attach-detach on the real kernel", () => {
-  it("attaches the LUN's multipath device and detaches it, leaving no session", () => {
-    expect(sessions()).toBe("")
+  it("attaches the LUN's multipath device and detaches it, leaving no session", { timeout: 180_000 }, () => {
+    assert.equal(sessions(), "")
     const r = spawnSync(process.execPath, [example, path.join(dir, "volume.json"), "--multipath"], {
       encoding: "utf8",
       timeout: 120_000
     })
-    expect(r.status, r.stderr).toBe(0)
+    assert.equal(r.status, 0, r.stderr)
     const out = JSON.parse(r.stdout) as {
       attached: { path: string; scsi_wwn: string; multipath_id?: string }
       paths: ReadonlyArray<string>
       size: number
       detached: boolean
     }
-    expect(out.attached.path).toMatch(/^\/dev\/dm-\d+$/)
+    assert.match(out.attached.path, /^\/dev\/dm-\d+$/)
     // lab-target prints naa.6001405…; multipath's form is 36001405…
-    expect(out.attached.scsi_wwn.slice(1)).toBe(wwn.replace(/^naa\./, ""))
-    expect(out.paths).toHaveLength(2)
-    expect(out.size).toBe(64 * 1024 * 1024)
-    expect(out.detached).toBe(true)
-    expect(sessions()).toBe("")
-  }, 180_000)
+    assert.equal(out.attached.scsi_wwn.slice(1), wwn.replace(/^naa\./, ""))
+    assert.equal(out.paths.length, 2)
+    assert.equal(out.size, 64 * 1024 * 1024)
+    assert.equal(out.detached, true)
+    assert.equal(sessions(), "")
+  })
 })

@@ -3,15 +3,18 @@
  * root): connect with multipath and CHAP, paths, extend after the target
  * grew the LUN, disconnect, and a refused CHAP password — checking stdout
  * JSON, exit codes, and that the host is clean and no secret was printed.
+ * Runs with node's test runner (lab/test.sh); skipped outside the guest.
  */
 import { execFileSync, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as assert from "node:assert/strict"
+import { after, before, describe, it } from "node:test"
 
-const bin = fileURLToPath(new URL("../dist/src/bin.js", import.meta.url))
+// this file runs compiled, as dist/test/cli.lab.test.js: the CLI is dist/src/bin.js
+const bin = fileURLToPath(new URL("../src/bin.js", import.meta.url))
 const iqn = "iqn.2003-01.org.brick:cli-lab"
 const portals = ["10.99.0.1:3260", "10.99.0.2:3260"]
 const password = "Lab-Chap-S3cret-1"
@@ -20,7 +23,7 @@ let wwn: string
 
 const brick = (...args: ReadonlyArray<string>) => {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: "utf8", timeout: 180_000 })
-  expect(r.stdout + r.stderr).not.toContain(password)
+  assert.ok(!(r.stdout + r.stderr).includes(password), "the CHAP password was printed")
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 const sessions = (): string => {
@@ -40,7 +43,9 @@ const volume = (auth_password: string) => ({
   }
 })
 
-beforeAll(() => {
+const inGuest = fs.existsSync("/sys/kernel/config/target") && spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
+
+const setUp = () => {
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npx tsc -b\` first`)
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "brick-cli-lab-"))
   execFileSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
@@ -53,47 +58,49 @@ beforeAll(() => {
   wwn = created.luns[0]!.wwn
   fs.writeFileSync(path.join(dir, "vol.json"), JSON.stringify(volume(password)))
   fs.writeFileSync(path.join(dir, "wrong.json"), JSON.stringify(volume("Not-The-Password-9")))
-}, 60_000)
+}
 
-afterAll(() => {
-  spawnSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
-  if (dir) fs.rmSync(dir, { recursive: true, force: true })
-})
+describe("brick on the real kernel", { skip: !inGuest }, () => {
+  before(setUp)
+  after(() => {
+    spawnSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
+    if (dir) fs.rmSync(dir, { recursive: true, force: true })
+  })
 
-describe("brick on the real kernel", () => {
-  it("connect, paths, extend, disconnect", () => {
-    expect(sessions()).toBe("")
+  it("connect, paths, extend, disconnect", { timeout: 300_000 }, () => {
+    assert.equal(sessions(), "")
     const c = brick("connect", "--info", "vol.json", "--multipath")
-    expect(c.code, c.stderr).toBe(0)
+    assert.equal(c.code, 0, c.stderr)
     const device = JSON.parse(c.stdout) as { path: string; scsi_wwn: string; multipath_id?: string }
-    expect(device.path).toMatch(/^\/dev\/dm-\d+$/)
-    expect(device.scsi_wwn.slice(1)).toBe(wwn.replace(/^naa\./, ""))
+    assert.match(device.path, /^\/dev\/dm-\d+$/)
+    assert.equal(device.scsi_wwn.slice(1), wwn.replace(/^naa\./, ""))
     fs.writeFileSync(path.join(dir, "device.json"), c.stdout)
-    expect(sessions().trim().split("\n")).toHaveLength(2)
+    assert.equal(sessions().trim().split("\n").length, 2)
 
     const p = brick("paths", "--info", "vol.json", "--multipath")
-    expect(p.code, p.stderr).toBe(0)
-    for (const link of JSON.parse(p.stdout) as Array<string>) expect(fs.existsSync(link)).toBe(true)
+    assert.equal(p.code, 0, p.stderr)
+    for (const link of JSON.parse(p.stdout) as Array<string>) assert.ok(fs.existsSync(link), link)
 
     execFileSync("lab-target", ["resize", "--iqn", iqn, "--lun", "0", "--size", "128M"])
     const e = brick("extend", "--info", "vol.json")
-    expect(e.code, e.stderr).toBe(0)
-    expect(JSON.parse(e.stdout)).toEqual({ size: 128 * 1024 * 1024 })
+    assert.equal(e.code, 0, e.stderr)
+    assert.deepEqual(JSON.parse(e.stdout), { size: 128 * 1024 * 1024 })
 
     const d = brick("disconnect", "--info", "vol.json", "--device", "device.json", "--multipath")
-    expect(d.code, d.stderr).toBe(0)
-    expect(JSON.parse(d.stdout)).toEqual({ disconnected: true })
-    expect(sessions()).toBe("")
-    expect(fs.existsSync(device.path)).toBe(false)
-  }, 300_000)
+    assert.equal(d.code, 0, d.stderr)
+    assert.deepEqual(JSON.parse(d.stdout), { disconnected: true })
+    assert.equal(sessions(), "")
+    assert.equal(fs.existsSync(device.path), false)
+  })
 
-  it("a refused CHAP password exits 4 with one JSON error and leaves nothing", () => {
+  it("a refused CHAP password exits 4 with one JSON error and leaves nothing", { timeout: 300_000 }, () => {
     const c = brick("connect", "--info", "wrong.json", "--multipath", "--log-level", "none")
-    expect(c.code).toBe(4)
+    assert.equal(c.code, 4, c.stderr)
     const lines = c.stderr.trim().split("\n")
-    expect(lines).toHaveLength(1)
-    expect(JSON.parse(lines[0]!)).toMatchObject({ error: "ConnectError", kind: "AuthenticationFailed" })
-    expect(c.stderr).not.toContain("Not-The-Password-9")
-    expect(sessions()).toBe("")
-  }, 300_000)
+    assert.equal(lines.length, 1)
+    const report = JSON.parse(lines[0]!) as Record<string, unknown>
+    assert.deepEqual({ error: report["error"], kind: report["kind"] }, { error: "ConnectError", kind: "AuthenticationFailed" })
+    assert.ok(!c.stderr.includes("Not-The-Password-9"))
+    assert.equal(sessions(), "")
+  })
 })

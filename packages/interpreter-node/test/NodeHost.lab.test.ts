@@ -3,14 +3,16 @@
  * dummy0 portals, iscsid, multipathd): discovery, node records, login with
  * CHAP, the session and disk in sysfs, by-path links, block device size and
  * flush, multipathd, logout and record deletion. Uses only the node services,
- * not core's programs. Skipped outside the guest.
+ * not core's programs. Runs with node's test runner (lab/test.sh); skipped
+ * outside the guest.
  */
 import { DevicePath, HostPath, IfaceName, Iqn, Iscsiadm, Multipath, Portal, Sysfs, BlockDevice } from "@brick/core"
 import { Effect, Option, Redacted } from "effect"
 import * as NodeChild from "node:child_process"
 import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import * as assert from "node:assert/strict"
+import { after, before, describe, it } from "node:test"
 import { CommandRunner } from "../src/CommandRunner.ts"
 import { runWith } from "./support.ts"
 
@@ -62,13 +64,13 @@ const sessionOf = (portal: string) =>
     return Option.none<string>()
   })
 
-describe.skipIf(!inGuest)("NodeHost in the lab guest", () => {
+describe("NodeHost in the lab guest", { skip: !inGuest }, () => {
   let wwn = ""
-  beforeAll(() => {
+  before(() => {
     const created = JSON.parse(labTarget("create", "--iqn", IQN, "--portal", P1, "--portal", P2, "--lun", "0:16M", "--chap-user", "brickuser", "--chap-password", "brickpass1234"))
     wwn = created.luns[0].wwn
   })
-  afterAll(() => {
+  after(() => {
     for (const p of [P1, P2]) {
       NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", IQN, "-p", p, "--logout"])
       NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", IQN, "-p", p, "-o", "delete"])
@@ -78,9 +80,9 @@ describe.skipIf(!inGuest)("NodeHost in the lab guest", () => {
 
   it("discovers both portals through the default iface", async () => {
     const found = await run(Iscsiadm.Iscsiadm.use((i) => i.discover({ portal: P1, iface, auth: Option.none() })))
-    expect(found.filter((t) => t.iqn === IQN).map((t) => t.portal).sort()).toEqual([P1, P2])
+    assert.deepEqual(found.filter((t) => t.iqn === IQN).map((t) => t.portal).sort(), [P1, P2])
     const nodes = await run(Iscsiadm.Iscsiadm.use((i) => i.listNodes))
-    expect(nodes).toContainEqual({ iqn: IQN, portal: P1, iface })
+    assert.ok(nodes.some((n) => n.iqn === IQN && n.portal === P1 && n.iface === iface), JSON.stringify(nodes))
   })
 
   it("a wrong CHAP secret is AuthenticationFailed and leaves no session", async () => {
@@ -88,9 +90,9 @@ describe.skipIf(!inGuest)("NodeHost in the lab guest", () => {
     const e = await runWith({}, Effect.flip(Iscsiadm.Iscsiadm.use((i) =>
       Effect.andThen(i.createNode(node, { startup: "manual", auth: Option.some(chap("wrong-password-99")), loginRetryMax: 1 }), i.login(node))
     )))
-    expect(e.reason._tag).toBe("AuthenticationFailed")
-    expect(e.detail).not.toContain("wrong-password-99")
-    expect(await run(sessionOf(P1))).toEqual(Option.none())
+    assert.equal(e.reason._tag, "AuthenticationFailed")
+    assert.ok(!(e.detail ?? "").includes("wrong-password-99"))
+    assert.equal(Option.getOrNull(await run(sessionOf(P1))), null)
   })
 
   it("logs in with CHAP in two iscsiadm calls (discovered record: update, login); sysfs, by-path, size, flush, multipathd see the disk", async () => {
@@ -115,13 +117,13 @@ describe.skipIf(!inGuest)("NodeHost in the lab guest", () => {
       const again = yield* Effect.flip(i.login(node))
       return { counts, ifacename, link, size, wwid, running, again: again.reason._tag }
     }))
-    expect(result.counts).toEqual({ iscsiadm: 2 })
-    expect(result.ifacename).toEqual(Option.some("default"))
-    expect(result.link).toMatch(/^\.\.\/\.\.\/sd[a-z]+$/)
-    expect(result.size).toBe(16 * 1024 * 1024)
-    expect(Option.getOrNull(result.wwid)).toBe(wwn)
-    expect(result.running).toBe(true)
-    expect(result.again).toBe("SessionExists")
+    assert.deepEqual(result.counts, { iscsiadm: 2 })
+    assert.equal(Option.getOrNull(result.ifacename), "default")
+    assert.match(result.link, /^\.\.\/\.\.\/sd[a-z]+$/)
+    assert.equal(result.size, 16 * 1024 * 1024)
+    assert.equal(Option.getOrNull(result.wwid), wwn)
+    assert.equal(result.running, true)
+    assert.equal(result.again, "SessionExists")
   })
 
   it("logs out and deletes the record; a second logout is NotFound", async () => {
@@ -132,9 +134,9 @@ describe.skipIf(!inGuest)("NodeHost in the lab guest", () => {
       yield* i.deleteNode(node)
       return yield* Effect.flip(i.logout(node))
     }))
-    expect(second.reason._tag).toBe("NotFound")
-    expect(await run(sessionOf(P1))).toEqual(Option.none())
+    assert.equal(second.reason._tag, "NotFound")
+    assert.equal(Option.getOrNull(await run(sessionOf(P1))), null)
     const nodes = await run(Iscsiadm.Iscsiadm.use((i) => i.listNodes))
-    expect(nodes).not.toContainEqual({ iqn: IQN, portal: P1, iface })
+    assert.ok(!nodes.some((n) => n.iqn === IQN && n.portal === P1 && n.iface === iface), JSON.stringify(nodes))
   })
 })

@@ -1,0 +1,88 @@
+/**
+ * The lab scenarios (labScenarios.ts) on the simulator: SimHost shaped like
+ * the lab guest (initiator name, dummy0/dummy1, LIO's SendTargets, multipathd
+ * with find_multipaths no, the `lab` latency profile), one fresh host per
+ * scenario, virtual time. The same table runs on the real kernel in
+ * scenarios.lab.test.ts; both must produce the same outcome.
+ */
+import { Cause, Clock, Effect, Exit, Fiber, Layer, Logger } from "effect"
+import { TestClock } from "effect/testing"
+import { describe, it } from "vitest"
+import { SimHost } from "@brick/interpreter-sim"
+import { check, type HostPicture, type LabDriver, scenarios, type Services } from "./labScenarios.ts"
+
+const initiatorName = "iqn.2004-10.com.brick:lab-initiator"
+
+/** A driver over a fresh simulated host. */
+const simDriver = (): LabDriver => {
+  const host = SimHost.make({
+    targets: [],
+    latency: "lab",
+    initiatorName,
+    netdevs: ["lo", "dummy0", "dummy1"],
+    localAddress: { ipv4: "10.99.0.1" },
+    multipathd: { findMultipaths: "no" }
+  }, { seed: 7 })
+  let epoch = 0
+  /** Runs `effect` under a TestClock that continues the host's time, in `step` ms steps. */
+  const run = <A, E>(effect: Effect.Effect<A, E, Services>, step = 5): Promise<Exit.Exit<A, E>> =>
+    Effect.runPromise(Effect.gen(function*() {
+      yield* TestClock.setTime(epoch)
+      const fiber = yield* Effect.forkChild(effect.pipe(Effect.provide(Layer.merge(host.layer, Logger.layer([])))))
+      for (let elapsed = 0; ; elapsed += step) {
+        yield* Effect.yieldNow
+        const done = fiber.pollUnsafe()
+        if (done !== undefined) {
+          epoch = yield* Clock.currentTimeMillis
+          return done
+        }
+        if (elapsed > 30 * 60_000) {
+          yield* Fiber.interrupt(fiber)
+          return Exit.failCause(Cause.die(new Error("still running after 30 min of virtual time"))) as Exit.Exit<A, E>
+        }
+        yield* TestClock.adjust(step)
+      }
+    }).pipe(Effect.provide(TestClock.layer())))
+  /** The host once udev and multipathd are done (10 s of virtual time later), as on the lab host. */
+  const picture = async (): Promise<HostPicture> => {
+    await run(Effect.andThen(Effect.sleep(10_000), host.settle), 250)
+    const s = host.snapshot()
+    return {
+      sessions: s.sessions.map((x) => `${x.iqn} ${x.portal} ${x.iface}`).sort(),
+      nodes: s.nodes.map((n) => `${n.iqn} ${n.portal}`).sort(),
+      ifaces: s.ifaces.map((i) => i.name).filter((n) => n !== "default" && n !== "iser").sort(),
+      scsiDevices: s.scsiDevices.map((d) => `${d.name} ${d.wwid}`).sort(),
+      byPath: Object.keys(s.byPath).filter((l) => l.includes("-iscsi-")).sort(),
+      maps: s.maps.map((m) => `${m.name}: ${m.paths.join(" ")}`).sort()
+    }
+  }
+  return {
+    name: "sim",
+    initiatorName,
+    unique: "sim",
+    createTarget: async (t) => {
+      host.addTarget({
+        iqn: t.iqn,
+        portals: t.portals,
+        luns: t.luns.map((l) => ({ lun: l.lun, sizeBytes: l.sizeBytes })),
+        ...(t.chap ? { chap: { ...t.chap, ...(t.mutual ? { mutual: t.mutual } : {}) } } : {}),
+        ...(t.discoveryChap ? { discoveryChap: t.discoveryChap } : {})
+      })
+      return new Map(t.luns.map((l) => [l.lun, host.wwid(t.iqn, l.lun)]))
+    },
+    deleteTarget: async () => {},
+    resizeLun: async (iqn, lun, size) => host.resizeLun(iqn, lun, size),
+    picture,
+    run: (effect) => run(effect),
+    readBlock: async (device) => {
+      const name = device.replace(/^\/dev\//, "")
+      const s = host.snapshot()
+      const exists = s.scsiDevices.some((d) => d.name === name) || s.maps.some((m) => m.dm === name)
+      return exists ? 4096 : 0
+    }
+  }
+}
+
+describe("lab scenarios on the simulator", () => {
+  for (const s of scenarios) it(s.name, () => check(simDriver(), s))
+})

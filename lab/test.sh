@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# `pnpm test:lab`: the real-kernel tests, in ONE boot of the lab guest.
+#
+#   bash lab/test.sh                         build, boot once, run every *.lab.test.ts, report
+#   BRICK_LAB_TESTS=scenarios bash lab/test.sh   only lab test files whose path contains that
+#   BRICK_LAB_JSON=FILE bash lab/test.sh     also copy the JSON report to FILE (scripts/test-all.sh)
+#
+# 1. On the host: `tsc -b` (the guest runs the compiled JS of the tests; it has no
+#    network and no pnpm), then lab/build.sh (a no-op when the image is cached).
+# 2. Boots the guest once and runs node's own test runner there, in one process
+#    (lab/test/run-lab-tests.mjs imports every packages/*/dist/test/*.lab.test.js and
+#    examples/dist/test/*.lab.test.js): tests run one after the other; the modules load
+#    once (a cold import of effect + the packages over 9p takes ~40 s under TCG).
+# 3. Writes lab/.out/test-<stamp>/{report.json,run.log}: report.json is vitest-JSON
+#    shaped ({numPassedTests, numFailedTests, numPendingTests, testResults: ...}, see
+#    lab/test/json-reporter.mjs), run.log the whole captured output with the build and
+#    boot times and a per-test time table; prints run.log at the end.
+# Exit status: non-zero when a test failed, no test ran, the build failed or the guest
+# did not report (timeout 124, no result 125).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PROJECT=$(pwd -P)
+STAMP=$(date +%Y%m%d-%H%M%S)
+OUT="lab/.out/test-$STAMP-$$"
+mkdir -p "$OUT"
+LOG="$OUT/run.log"
+REPORT="$OUT/report.json"
+: >"$LOG"
+# keep the 10 newest test dirs
+ls -1d lab/.out/test-*/ 2>/dev/null | sort | head -n -10 | xargs -r rm -rf
+
+say() { printf '[lab/test %s] %s\n' "$(date +%T)" "$*" | tee -a "$LOG" >&2; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f", b - a}'; }
+finish() {
+    local rc=$1
+    if [ -n "${BRICK_LAB_JSON:-}" ]; then
+        if [ -s "$REPORT" ]; then cp "$REPORT" "$BRICK_LAB_JSON"; else rm -f "$BRICK_LAB_JSON"; fi
+    fi
+    say "exit $rc; log $LOG, report $REPORT"
+    exit "$rc"
+}
+
+say "lab tests: build on the host (tsc -b)"
+t0=$(now)
+if ! npx tsc -b >>"$LOG" 2>&1; then
+    cat "$LOG"
+    say "tsc -b failed"
+    finish 1
+fi
+t1=$(now)
+say "tsc -b: $(secs "$t0" "$t1")s"
+if ! bash lab/build.sh >>"$LOG" 2>&1; then
+    cat "$LOG"
+    say "lab/build.sh failed"
+    finish 1
+fi
+t2=$(now)
+say "lab/build.sh: $(secs "$t1" "$t2")s ($(tail -1 "$LOG"))"
+
+timeout=${BRICK_LAB_TIMEOUT:-1080}
+say "booting the guest (timeout ${timeout}s)"
+guest=(node
+    --test-reporter=spec --test-reporter-destination=stdout
+    --test-reporter="$PROJECT/lab/test/json-reporter.mjs" --test-reporter-destination="$PROJECT/$REPORT"
+    lab/test/run-lab-tests.mjs)
+bash lab/run.sh --timeout "$timeout" --merge --cwd . --env NO_COLOR=1 -- "${guest[@]}" >"$OUT/guest.log" 2>&1
+rc=$?
+t3=$(now)
+cat "$OUT/guest.log" >>"$LOG"
+rundir=$(grep -oE 'run dir lab/\.out/[^ ]+' "$OUT/guest.log" | head -1 | cut -d' ' -f3)
+ready=$(cat "$rundir/ready-seconds" 2>/dev/null || echo '?')
+{
+    echo
+    echo "== times"
+    echo "tsc -b $(secs "$t0" "$t1")s; lab/build.sh $(secs "$t1" "$t2")s; guest ready at ${ready}s ($(tr '\n' ' ' <"$rundir/boot-times" 2>/dev/null)); guest run total $(secs "$t2" "$t3")s; rc=$rc"
+    if [ -s "$REPORT" ]; then
+        node -e '
+            const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+            for (const f of r.testResults) {
+              console.log(f.name.replace(/^.*?\/(packages\/|examples\/)/, "$1"))
+              for (const a of f.assertionResults) console.log(`  ${a.status.padEnd(7)} ${(a.duration / 1000).toFixed(1).padStart(6)}s  ${a.fullName}`)
+            }
+            console.log(`lab: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)
+        ' "$REPORT"
+    else
+        echo "no report: the guest wrote none (rc=$rc)"
+    fi
+} >>"$LOG"
+cat "$LOG"
+if [ ! -s "$REPORT" ]; then
+    [ "$rc" = 0 ] && rc=1
+    finish "$rc"
+fi
+if ! node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); process.exit(r.numFailedTests === 0 && r.numPassedTests > 0 ? 0 : 1)' "$REPORT"; then
+    [ "$rc" = 0 ] && rc=1
+fi
+finish "$rc"

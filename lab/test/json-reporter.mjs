@@ -1,0 +1,49 @@
+// node:test reporter writing a vitest-JSON-shaped summary (what scripts/summarize.mjs reads):
+// {numTotalTests, numPassedTests, numFailedTests, numPendingTests, numTodoTests, success,
+//  testResults: [{name, assertionResults: [{fullName, status, duration, failureMessages}]}]}.
+// Suites (describe) are not counted; a failure outside any test (a hook, a file that throws
+// on import) counts as a failed test so it cannot go unnoticed.
+export default async function* jsonReporter(source) {
+  const files = new Map()
+  const counts = { passed: 0, failed: 0, pending: 0, todo: 0 }
+  const startTime = Date.now()
+  const names = []
+  for await (const event of source) {
+    const d = event.data
+    if (event.type === "test:start") {
+      names[d.nesting] = d.name
+      continue
+    }
+    if (event.type !== "test:pass" && event.type !== "test:fail") continue
+    names[d.nesting] = d.name
+    const isSuite = d.details?.type === "suite"
+    // a suite that failed by itself (hook) while its tests did not: count it
+    if (isSuite && !(event.type === "test:fail" && d.details?.error?.failureType !== "subtestsFailed")) continue
+    const status = d.skip !== undefined ? "pending" : d.todo !== undefined ? "todo" : event.type === "test:pass" ? "passed" : "failed"
+    counts[status] += 1
+    const file = d.file ?? "(unknown)"
+    if (!files.has(file)) files.set(file, [])
+    const err = d.details?.error
+    files.get(file).push({
+      fullName: names.slice(0, d.nesting + 1).join(" > "),
+      title: d.name,
+      status,
+      duration: Math.round(d.details?.duration_ms ?? 0),
+      failureMessages: err ? [String(err.cause?.stack ?? err.cause ?? err.message ?? err)] : []
+    })
+  }
+  yield JSON.stringify({
+    numTotalTests: counts.passed + counts.failed + counts.pending + counts.todo,
+    numPassedTests: counts.passed,
+    numFailedTests: counts.failed,
+    numPendingTests: counts.pending,
+    numTodoTests: counts.todo,
+    startTime,
+    success: counts.failed === 0,
+    testResults: Array.from(files, ([name, assertionResults]) => ({
+      name,
+      status: assertionResults.some((a) => a.status === "failed") ? "failed" : "passed",
+      assertionResults
+    }))
+  }, null, 2) + "\n"
+}
