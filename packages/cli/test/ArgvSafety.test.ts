@@ -181,7 +181,7 @@ describe("no input value becomes an option or a path outside /sys and /dev", () 
         for (const argv of recorded) {
           commands++
           const [program, ...args] = argv
-          expect(["iscsiadm", "multipathd", "multipath", "blockdev"]).toContain(program)
+          expect(["iscsiadm", "multipathd", "multipath", "blockdev"]).toContain(String(program))
           args.forEach((w, i) => {
             const prev = i > 0 ? plain(args[i - 1]!) : program
             const where = `${String(program)} ${args.map((a) => (Redacted.isRedacted(a) ? "<redacted>" : a)).join(" ")} [word ${i}]`
