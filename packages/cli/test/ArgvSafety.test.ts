@@ -183,7 +183,7 @@ describe("no input value becomes an option or a path outside /sys and /dev", () 
           const [program, ...args] = argv
           expect(["iscsiadm", "multipathd", "multipath", "blockdev"]).toContain(String(program))
           args.forEach((w, i) => {
-            const prev = i > 0 ? plain(args[i - 1]!) : program
+            const prev = i > 0 ? plain(args[i - 1]!) : String(program)
             const where = `${String(program)} ${args.map((a) => (Redacted.isRedacted(a) ? "<redacted>" : a)).join(" ")} [word ${i}]`
             if (Redacted.isRedacted(w)) {
               expect(prev, where).toBe("-v")
