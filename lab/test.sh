@@ -2,15 +2,19 @@
 # `pnpm test:lab`: the real-kernel tests, in ONE boot of the lab guest.
 #
 #   bash lab/test.sh                         build, boot once, run every *.lab.test.ts, report
-#   BRICK_LAB_TESTS=scenarios bash lab/test.sh   only lab test files whose path contains that
+#   BRICK_LAB_TESTS=a,b bash lab/test.sh    only lab test files whose path contains a or b
+#   BRICK_LAB_SKIP=c,d bash lab/test.sh     not those whose path contains c or d
+#   BRICK_LAB_BUNDLE=0 bash lab/test.sh     import the compiled files one by one (no bundle)
 #   BRICK_LAB_JSON=FILE bash lab/test.sh     also copy the JSON report to FILE (scripts/test-all.sh)
 #
 # 1. On the host: `tsc -b` (the guest runs the compiled JS of the tests; it has no
 #    network and no pnpm), then lab/build.sh (a no-op when the image is cached).
-# 2. Boots the guest once and runs node's own test runner there, in one process
-#    (lab/test/run-lab-tests.mjs imports every packages/*/dist/test/*.lab.test.js and
-#    examples/dist/test/*.lab.test.js): tests run one after the other; the modules load
-#    once (a cold import of effect + the packages over 9p takes ~40 s under TCG).
+#    Then bundles every compiled lab test (packages/*/dist/test/*.lab.test.js,
+#    examples/dist/test/*.lab.test.js) with what they import into one file
+#    (lab/test/bundle-lab-tests.mjs, rolldown): a cold import of effect + the packages,
+#    ~400 modules over 9p under TCG, took 37-188 s in the guest.
+# 2. Boots the guest once and runs node's own test runner there on that file, in one
+#    process: the tests run one after the other.
 # 3. Writes lab/.out/test-<stamp>/{report.json,run.log}: report.json is vitest-JSON
 #    shaped ({numPassedTests, numFailedTests, numPendingTests, testResults: ...}, see
 #    lab/test/json-reporter.mjs), run.log the whole captured output with the build and
@@ -57,13 +61,25 @@ if ! bash lab/build.sh >>"$LOG" 2>&1; then
 fi
 t2=$(now)
 say "lab/build.sh: $(secs "$t1" "$t2")s ($(tail -1 "$LOG"))"
+if [ "${BRICK_LAB_BUNDLE:-1}" = 1 ]; then
+    if ! node lab/test/bundle-lab-tests.mjs "$OUT/lab-tests.mjs" >>"$LOG" 2>&1; then
+        cat "$LOG"
+        say "bundling the lab tests failed"
+        finish 1
+    fi
+    entry="$OUT/lab-tests.mjs"
+else
+    entry=lab/test/run-lab-tests.mjs
+fi
+t2b=$(now)
+say "bundle: $(secs "$t2" "$t2b")s ($(tail -1 "$LOG"))"
 
 timeout=${BRICK_LAB_TIMEOUT:-1080}
 say "booting the guest (timeout ${timeout}s)"
 guest=(node
     --test-reporter=spec --test-reporter-destination=stdout
     --test-reporter="$PROJECT/lab/test/json-reporter.mjs" --test-reporter-destination="$PROJECT/$REPORT"
-    lab/test/run-lab-tests.mjs)
+    "$entry")
 bash lab/run.sh --timeout "$timeout" --merge --cwd . --env NO_COLOR=1 -- "${guest[@]}" >"$OUT/guest.log" 2>&1
 rc=$?
 t3=$(now)
@@ -73,7 +89,7 @@ ready=$(cat "$rundir/ready-seconds" 2>/dev/null || echo '?')
 {
     echo
     echo "== times"
-    echo "tsc -b $(secs "$t0" "$t1")s; lab/build.sh $(secs "$t1" "$t2")s; guest ready at ${ready}s ($(tr '\n' ' ' <"$rundir/boot-times" 2>/dev/null)); guest run total $(secs "$t2" "$t3")s; rc=$rc"
+    echo "tsc -b $(secs "$t0" "$t1")s; lab/build.sh $(secs "$t1" "$t2")s; bundle $(secs "$t2" "$t2b")s; guest ready at ${ready}s ($(tr '\n' ' ' <"$rundir/boot-times" 2>/dev/null)); guest run (boot + tests + poweroff) $(secs "$t2b" "$t3")s; rc=$rc"
     if [ -s "$REPORT" ]; then
         node -e '
             const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))

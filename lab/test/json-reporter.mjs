@@ -1,7 +1,7 @@
 // node:test reporter writing a vitest-JSON-shaped summary (what scripts/summarize.mjs reads):
 // {numTotalTests, numPassedTests, numFailedTests, numPendingTests, numTodoTests, success,
 //  testResults: [{name, assertionResults: [{fullName, status, duration, failureMessages}]}]}.
-// Suites (describe) are not counted; a failure outside any test (a hook, a file that throws
+// testResults are grouped by top-level suite. Suites (describe) are not counted; a failure outside any test (a hook, a file that throws
 // on import) counts as a failed test so it cannot go unnoticed.
 export default async function* jsonReporter(source) {
   const files = new Map()
@@ -21,7 +21,8 @@ export default async function* jsonReporter(source) {
     if (isSuite && !(event.type === "test:fail" && d.details?.error?.failureType !== "subtestsFailed")) continue
     const status = d.skip !== undefined ? "pending" : d.todo !== undefined ? "todo" : event.type === "test:pass" ? "passed" : "failed"
     counts[status] += 1
-    const file = d.file ?? "(unknown)"
+    // grouped by top-level suite (the tests may all come from one bundled file)
+    const file = d.nesting > 0 ? names[0] : (d.file ?? "(top level)")
     if (!files.has(file)) files.set(file, [])
     const err = d.details?.error
     files.get(file).push({
