@@ -6,7 +6,8 @@
 // beforehand, then waiting for the block device and the dm in sysfs), alternating, and
 // prints medians and ratios. Extra cases: one of 4 portals blackholed; 64 LUNs attached.
 // Env: BENCH_REPS (default 5), BENCH_EXTRA_REPS (3), BENCH_CASES (comma list:
-// single,mp2,mp4,blackhole,many), BENCH_JSON (raw results file), BENCH_POLL_MS (floor, 2).
+// single,mp2,mp4,blackhole,many), BENCH_JSON (raw results file, rewritten after every run),
+// BENCH_POLL_MS (floor's sysfs poll, 2), BENCH_BUDGET_S (no extra case starts after it, 2100).
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
@@ -19,6 +20,9 @@ const REPS = Number(process.env.BENCH_REPS ?? 5)
 const EXTRA_REPS = Number(process.env.BENCH_EXTRA_REPS ?? 3)
 const CASES = new Set((process.env.BENCH_CASES ?? "single,mp2,mp4,blackhole,many").split(","))
 const FLOOR_POLL = Number(process.env.BENCH_POLL_MS ?? 2)
+const BUDGET_MS = Number(process.env.BENCH_BUDGET_S ?? 2100) * 1000
+const overBudget = () => performance.now() > BUDGET_MS
+
 const IQN = "iqn.2024-01.org.brick.bench:vol"
 const MANY_IQN = "iqn.2024-01.org.brick.bench:many"
 const PORTALS = ["10.99.0.1:3260", "10.99.0.2:3260", "10.99.0.3:3260", "10.99.0.4:3260"]
@@ -35,27 +39,32 @@ const median = (xs) => {
 const raw = { started: new Date().toISOString(), ops: [], info: {} }
 const record = (o) => {
   raw.ops.push(o)
+  if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(raw, null, 1))
   const { attachTrace, detachTrace, ...short } = o
   note(JSON.stringify(short))
 }
 
 // ---------------------------------------------------------------- brick (in-process)
+// `node lab/bench/bench.mjs --report FILE` prints the tables again from a results JSON, or
+// from the `[bench …] {…}` lines of a run's log (e.g. of a run that hit its time limit).
+const REPORT = process.argv[2] === "--report"
 const t0 = performance.now()
 const req = createRequire(path.join(ROOT, "packages/interpreter-node/package.json"))
-const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References } = await import(pathToFileURL(req.resolve("effect")).href)
-const core = await import(pathToFileURL(path.join(ROOT, "packages/core/dist/src/index.js")).href)
-const inode = await import(pathToFileURL(path.join(ROOT, "packages/interpreter-node/dist/src/index.js")).href)
+const load = (p) => (REPORT ? {} : import(pathToFileURL(p).href))
+const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References } = await load(req.resolve("effect"))
+const core = await load(path.join(ROOT, "packages/core/dist/src/index.js"))
+const inode = await load(path.join(ROOT, "packages/interpreter-node/dist/src/index.js"))
 raw.info.brickImportMs = performance.now() - t0
 // brick's log records (debug: every command with its duration) go into the raw results, timed
 let trace = []
 let traceStart = 0
-const tracer = Logger.make((o) => {
+const tracer = REPORT ? undefined : Logger.make((o) => {
   const msg = Array.isArray(o.message) ? o.message.map(String).join(" ") : String(o.message)
   const ann = o.fiber?.getRef?.(References.CurrentLogAnnotations) ?? {}
   const extra = ann.durationMillis !== undefined ? ` (${ann.exitCode}, ${ann.durationMillis} ms)` : ""
   trace.push(`${(performance.now() - traceStart).toFixed(0)} ${msg}${extra}`)
 })
-const runtime = ManagedRuntime.make(Layer.mergeAll(
+const runtime = REPORT ? undefined : ManagedRuntime.make(Layer.mergeAll(
   inode.NodeHost.layerWithServices({}),
   Logger.layer([tracer]),
   Layer.succeed(References.MinimumLogLevel, "Debug")
@@ -295,7 +304,7 @@ const main = async () => {
   if (CASES.has("blackhole")) {
     // one of 4 portals blackholed: brick must return the dm in <= 2x the healthy 4-path time
     sh("lab-target", ["portal-down", "--portal", PORTALS[3], "--mode", "drop"])
-    for (let r = 0; r < EXTRA_REPS; r++) {
+    for (let r = 0; r < EXTRA_REPS && !overBudget(); r++) {
       await cycle("brick", brick, pairs[2], "mp4-blackhole")
       // a blackholed login may linger in iscsid; let it die before the next run
       await cleanTarget(IQN, wwid)
@@ -304,25 +313,32 @@ const main = async () => {
     await cleanTarget(IQN, wwid)
   }
 
-  if (CASES.has("many")) {
+  if (CASES.has("many") && overBudget()) note("time budget spent: 64-LUN case skipped")
+  if (CASES.has("many") && !overBudget()) {
     // 64 LUNs of another target attached (one session, automatic scan, multipathd maps)
     const luns = Array.from({ length: 64 }, (_, i) => ["--lun", `${i}:1M`]).flat()
     sh("lab-target", ["create", "--iqn", MANY_IQN, "--portal", PORTALS[0], ...luns])
     sh("iscsiadm", ["-m", "node", "-T", MANY_IQN, "-p", PORTALS[0], "-o", "new"])
     sh("iscsiadm", ["-m", "node", "-T", MANY_IQN, "-p", PORTALS[0], "--login"])
+    // ready when the 64 devices are there and multipathd has made (nearly) every map and
+    // stopped making more for 10 s: measuring while it still works on them measures it
     const t = performance.now()
+    let last = -1
+    let stableSince = performance.now()
     for (;;) {
       const n = sessionsOf(MANY_IQN, undefined).reduce((a, s) => a + s.blocks.length, 0)
-      if (n >= 64 || performance.now() - t > 120_000) break
-      await sleep(200)
+      const maps = dmMaps().length
+      if (n * 1000 + maps !== last) (last = n * 1000 + maps), (stableSince = performance.now())
+      if (n >= 64 && maps >= 64) break
+      if (n >= 64 && performance.now() - stableSince > 10_000) break
+      if (performance.now() - t > 300_000) break
+      await sleep(500)
     }
-    settle()
-    await sleep(3000)
     settle()
     const nDev = sessionsOf(MANY_IQN, undefined).reduce((a, s) => a + s.blocks.length, 0)
     note(`64-LUN host: ${nDev} devices, ${dmMaps().length} dm maps, ready after ${(performance.now() - t).toFixed(0)} ms`)
     raw.info.many = { devices: nDev, maps: dmMaps().length }
-    for (let r = 0; r < EXTRA_REPS; r++) {
+    for (let r = 0; r < EXTRA_REPS && !overBudget(); r++) {
       for (const pair of [pairs[0], pairs[2]]) {
         for (let k = 0; k < 2; k++) {
           const [who, impl] = [["brick", brick], ["osbrick", osb]][(k + r) % 2]
@@ -354,7 +370,7 @@ const report = () => {
   log("")
   log(`brick-lab bench  ${raw.started}  guest: ${raw.info.guest.nproc} vCPU TCG (${raw.info.guest.cpu}), kernel ${raw.info.guest.kernel}`)
   log(`import: brick ${fmt(raw.info.brickImportMs)} ms (in-process, effect+core+interpreter-node); os-brick ${fmt(raw.info.osbrickImportMs)} ms (import) + ${fmt(raw.info.osbrickFactoryMs)} ms (factory); not in the figures below`)
-  log(`medians of ${REPS} alternating runs (ms); failures excluded and counted`)
+  log(`medians of the alternating runs (ms; n = ok runs of each); failures excluded and counted`)
   log("")
   log("| case | brick attach | os-brick attach | brick/os-brick | floor attach | brick/floor | brick detach | os-brick detach | brick/os-brick |")
   log("|---|---|---|---|---|---|---|---|---|")
@@ -384,10 +400,28 @@ const report = () => {
     for (const o of bad) log(`  ${o.case} ${o.who}: attach ${o.attachOk ? "ok" : `FAIL ${o.path ?? ""} ${o.attachError ?? ""}`} detach ${o.detachOk ? "ok" : `FAIL ${o.detachError ?? ""}`} ${o.residue ? `residue ${JSON.stringify(o.residue)}` : ""}`)
   }
   log("")
-  log(`guest load: ${readTrim("/proc/loadavg")}`)
+  if (!REPORT) log(`guest load: ${readTrim("/proc/loadavg")}`)
 }
 
-await main().catch((e) => {
+const reportFrom = (file) => {
+  const text = fs.readFileSync(file, "utf8")
+  if (text.trimStart().startsWith("{")) Object.assign(raw, JSON.parse(text))
+  else {
+    for (const line of text.split("\n")) {
+      const m = /^\[bench [^\]]*\] (\{.*\})$/.exec(line)
+      if (m) raw.ops.push(JSON.parse(m[1]))
+      const imp = /brick import (\d+) ms; os-brick import (\d+) ms/.exec(line)
+      if (imp) Object.assign(raw.info, { brickImportMs: Number(imp[1]), osbrickImportMs: Number(imp[2]) })
+    }
+    raw.ops = raw.ops.filter((o) => o.case !== "warmup")
+    raw.started = "(from log)"
+  }
+  raw.info.guest ??= { nproc: "2", cpu: "QEMU TCG", kernel: "?" }
+  report()
+}
+
+if (REPORT) reportFrom(process.argv[3])
+else await main().catch((e) => {
   console.error("bench failed:", e)
   try { report() } catch {}
   process.exit(1)

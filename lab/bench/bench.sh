@@ -9,7 +9,7 @@ stamp=$(date -u +%Y%m%d-%H%M%S)
 out=lab/bench/results/$stamp.txt
 mkdir -p lab/bench/results
 {
-  echo "# pnpm bench:lab  $(date -u '+%Y-%m-%d %H:%M:%S UTC')  commit $(git rev-parse --short HEAD)"
+  echo "# pnpm bench:lab  $(date -u '+%Y-%m-%d %H:%M:%S UTC')  commit $(git rev-parse --short HEAD) ($(git status --porcelain -uno -- packages | wc -l) package files modified in the work tree)"
   echo "# host: nproc=$(nproc), CPU:$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), guest: qemu TCG -smp 2"
   echo "# host load before: $(cut -d' ' -f1-3 /proc/loadavg); qemu guests running: $(pgrep -c qemu-system || true)"
 } > "$out"
