@@ -97,6 +97,7 @@ ready=$(cat "$rundir/ready-seconds" 2>/dev/null || echo '?')
               console.log(f.name.replace(/^.*?\/(packages\/|examples\/)/, "$1"))
               for (const a of f.assertionResults) console.log(`  ${a.status.padEnd(7)} ${(a.duration / 1000).toFixed(1).padStart(6)}s  ${a.fullName}`)
             }
+            console.log(`modules loaded in the guest in ${r.loadSeconds ?? "?"}s (process start to first test)`)
             console.log(`lab: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)
         ' "$REPORT"
     else

@@ -8,9 +8,12 @@ export default async function* jsonReporter(source) {
   const counts = { passed: 0, failed: 0, pending: 0, todo: 0 }
   const startTime = Date.now()
   const names = []
+  let loadSeconds
   for await (const event of source) {
     const d = event.data
     if (event.type === "test:start") {
+      // seconds from process start to the first test: loading the (bundled) modules
+      loadSeconds ??= Math.round(process.uptime() * 10) / 10
       names[d.nesting] = d.name
       continue
     }
@@ -40,6 +43,7 @@ export default async function* jsonReporter(source) {
     numPendingTests: counts.pending,
     numTodoTests: counts.todo,
     startTime,
+    loadSeconds: loadSeconds ?? null,
     success: counts.failed === 0,
     testResults: Array.from(files, ([name, assertionResults]) => ({
       name,
