@@ -127,6 +127,33 @@ describe("the sim matches the lab guest", () => {
   /** Attribute values the sim cannot (and need not) reproduce: pids, counters, random TCP state. */
   const volatile = /\/(creator|exp_statsn|local_port|iodone_cnt|ioerr_cnt|iorequest_cnt|iotmo_cnt|diskseq|stat|inflight)$/
 
+  /**
+   * Which map becomes dm-0 varies from boot to boot (multipathd forms them in
+   * parallel): dm names are compared through the WWID each map carries.
+   */
+  const realDmWwn = new Map([...grepValues("sysfs-dm0-dm.txt")]
+    .flatMap(([p, v]) => {
+      const m = /^\/sys\/block\/(dm-\d+)\/dm\/name$/.exec(p)
+      return m ? [[m[1]!, v] as const] : []
+    }))
+  const simDmNames = Effect.gen(function*() {
+    const fs = yield* Sysfs.Sysfs
+    const byWwn = new Map<string, string>()
+    for (const dm of (yield* fs.list(path("/sys/block"))).filter((n) => n.startsWith("dm-"))) {
+      byWwn.set(Option.getOrThrow(yield* fs.read(path(`/sys/block/${dm}/dm/name`))), dm)
+    }
+    return byWwn
+  })
+  /** Rewrites every dm-N of the real host into the sim's name for the same map. */
+  const toSimDm = (simByWwn: ReadonlyMap<string, string>) => (text: string): string =>
+    renameDm(text, (dm) => simByWwn.get(realDmWwn.get(dm) ?? "") ?? dm)
+  /** Renames dm-N (and its device number 253:N) through `rename`. */
+  const renameDm = (text: string, rename: (dm: string) => string): string =>
+    text.replace(/\b(dm-|253:)(\d+)\b/g, (_, kind: string, n: string) => {
+      const to = rename(`dm-${n}`).slice("dm-".length)
+      return `${kind}${to}`
+    })
+
   for (const name of [
     "sysfs-session-attrs.txt",
     "sysfs-connection-attrs.txt",
@@ -144,8 +171,9 @@ describe("the sim matches the lab guest", () => {
       const sim = await runTest(host, Effect.gen(function*() {
         yield* loginBoth
         const fs = yield* Sysfs.Sysfs
+        const simPath = toSimDm(yield* simDmNames)
         const out: Array<[string, string | undefined]> = []
-        for (const [p] of real) out.push([p, Option.getOrUndefined(yield* fs.read(path(p)))])
+        for (const [p] of real) out.push([p, Option.getOrUndefined(yield* fs.read(path(simPath(p))))])
         return out
       }))
       expect(sim).toEqual(real)
@@ -167,12 +195,18 @@ describe("the sim matches the lab guest", () => {
       const sim = await runTest(host, Effect.gen(function*() {
         yield* loginBoth
         const fs = yield* Sysfs.Sysfs
+        const simByWwn = yield* simDmNames
+        const simPath = toSimDm(simByWwn)
+        // and back: the sim's dm names as the real host's
+        const realByWwn = new Map([...realDmWwn].map(([dm, wwn]) => [wwn, dm]))
+        const simToReal = (text: string) =>
+          renameDm(text, (dm) => realByWwn.get([...simByWwn].find(([, d]) => d === dm)?.[0] ?? "") ?? dm)
         const out = new Map<string, Array<{ name: string; target?: string }>>()
         for (const dir of real.keys()) {
           const entries: Array<{ name: string; target?: string }> = []
-          for (const e of yield* fs.list(path(dir))) {
-            const target = yield* Effect.orElseSucceed(fs.readlink(path(`${dir}/${e}`)), () => Option.none<string>())
-            entries.push({ name: e, ...(Option.isSome(target) ? { target: target.value } : {}) })
+          for (const e of yield* fs.list(path(simPath(dir)))) {
+            const target = yield* Effect.orElseSucceed(fs.readlink(path(`${simPath(dir)}/${e}`)), () => Option.none<string>())
+            entries.push({ name: simToReal(e), ...(Option.isSome(target) ? { target: simToReal(target.value) } : {}) })
           }
           out.set(dir, entries)
         }
