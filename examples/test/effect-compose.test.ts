@@ -8,7 +8,7 @@ describe("examples/effect-compose", () => {
     const r = await runOnSim()
     expect(r.bytes).toBe(5 * 1024 ** 3)
     expect(r.sessionsLeft).toBe(0)
-    expect(r.spans).toEqual(expect.arrayContaining(["example.attachCheckDetach", "example.withVolume", "brick.connectVolume", "example.checkSize", "brick.disconnectVolume"]))
+    expect(r.spans).toEqual(expect.arrayContaining(["example.attachCheckDetach", "example.withVolume", "brick.connect", "example.checkSize", "brick.disconnect"]))
     const tree = r.tree.join("\n")
     expect(tree).toMatch(/^example\.attachCheckDetach/)
     expect(tree).toMatch(/\n {4}example\.use[^\n]*\n {6}example\.checkSize/)
