@@ -1,6 +1,8 @@
 /**
  * The Multipath service on a real host (multipath-tools 0.9.x):
- * - isRunning: `multipathd show daemon` with the short probe timeout;
+ * - isRunning: true when `/run/multipathd.pid` names a live `multipathd`
+ *   process (root `/`, no command prefix: no spawn, measured by
+ *   `pnpm bench:lab`), else `multipathd show daemon` with the short probe timeout;
  * - addMap: `multipathd add map <wwid>`, falling back to `multipath <wwid>`
  *   when multipathd answers `fail`;
  * - addPath / removePath: `multipathd add path sdX` / `multipathd del path sdX`;
@@ -10,6 +12,7 @@
  */
 import { Multipath, type Wwn } from "@brick/core"
 import { Effect, Layer } from "effect"
+import * as NodeFsSync from "node:fs"
 import { type CommandResult, CommandRunner, type Program, type RunOptions } from "./CommandRunner.ts"
 import { NodeHostConfig } from "./NodeHostConfig.ts"
 
@@ -35,6 +38,16 @@ export const reasonOf = (text: string): Reason => {
 }
 
 const output = (r: Pick<CommandResult, "stdout" | "stderr">) => [r.stderr.trim(), r.stdout.trim()].filter(Boolean).join("\n")
+
+/** Whether `/run/multipathd.pid` names a live process called `multipathd` (this host's own /run and /proc). */
+export const pidfileNamesLiveDaemon = (): boolean => {
+  try {
+    const pid = NodeFsSync.readFileSync("/run/multipathd.pid", "utf8").trim()
+    return /^[1-9]\d*$/.test(pid) && NodeFsSync.readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "multipathd"
+  } catch {
+    return false
+  }
+}
 
 /** Builds the service from a CommandRunner. */
 export const make = Effect.gen(function*() {
@@ -82,12 +95,15 @@ export const make = Effect.gen(function*() {
       Effect.asVoid
     )
 
+  const probe = runner.run("multipathd", ["show", "daemon"], { timeout: config.probeTimeout }).pipe(
+    Effect.map((r) => r.exitCode === 0 && /^pid\s+\d+/m.test(r.stdout)),
+    Effect.orElseSucceed(() => false)
+  )
+
   return Multipath.Multipath.of({
-    isRunning: runner.run("multipathd", ["show", "daemon"], { timeout: config.probeTimeout }).pipe(
-      Effect.map((r) => r.exitCode === 0 && /^pid\s+\d+/m.test(r.stdout)),
-      Effect.orElseSucceed(() => false),
-      Effect.withSpan("Multipath.isRunning")
-    ),
+    isRunning: Effect.suspend(() =>
+      config.root === "/" && config.commandPrefix.length === 0 && pidfileNamesLiveDaemon() ? Effect.succeed(true) : probe
+    ).pipe(Effect.withSpan("Multipath.isRunning")),
     addMap,
     addPath: (device) => Effect.asVoid(run("addPath", device, "multipathd", ["add", "path", device])),
     removePath: (device) => Effect.asVoid(run("removePath", device, "multipathd", ["del", "path", device])),
