@@ -50,11 +50,12 @@ describe("examples/attach-detach on the real kernel", { skip: !inGuest }, () => 
     if (dir) fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  it("attaches the LUN's multipath device and detaches it, leaving no session", { timeout: 180_000 }, () => {
+  it("attaches the LUN's multipath device and detaches it, leaving no session", { timeout: 480_000 }, () => {
     assert.equal(sessions(), "")
     const r = spawnSync(process.execPath, [example, path.join(dir, "volume.json"), "--multipath"], {
       encoding: "utf8",
-      timeout: 120_000
+      // a loaded guest takes minutes to load the example's ~400 modules over 9p
+      timeout: 420_000
     })
     assert.equal(r.status, 0, r.stderr)
     const out = JSON.parse(r.stdout) as {

@@ -3,7 +3,12 @@
 //  testResults: [{name, assertionResults: [{fullName, status, duration, failureMessages}]}]}.
 // testResults are grouped by top-level suite. Suites (describe) are not counted; a failure outside any test (a hook, a file that throws
 // on import) counts as a failed test so it cannot go unnoticed.
+// With BRICK_LAB_REPORT=FILE it also rewrites FILE after every test ("complete": false
+// until the run ends), so a run cut short by the guest's timeout still leaves its results.
+import { writeFileSync } from "node:fs"
+
 export default async function* jsonReporter(source) {
+  const progressFile = process.env.BRICK_LAB_REPORT
   const files = new Map()
   const counts = { passed: 0, failed: 0, pending: 0, todo: 0 }
   const startTime = Date.now()
@@ -35,8 +40,13 @@ export default async function* jsonReporter(source) {
       duration: Math.round(d.details?.duration_ms ?? 0),
       failureMessages: err ? [String(err.cause?.stack ?? err.cause ?? err.message ?? err)] : []
     })
+    if (progressFile) writeFileSync(progressFile, render(false))
   }
-  yield JSON.stringify({
+  yield render(true)
+  if (progressFile) writeFileSync(progressFile, render(true))
+
+  function render(complete) {
+    return JSON.stringify({
     numTotalTests: counts.passed + counts.failed + counts.pending + counts.todo,
     numPassedTests: counts.passed,
     numFailedTests: counts.failed,
@@ -49,6 +59,8 @@ export default async function* jsonReporter(source) {
       name,
       status: assertionResults.some((a) => a.status === "failed") ? "failed" : "passed",
       assertionResults
-    }))
+    })),
+    complete
   }, null, 2) + "\n"
+  }
 }

@@ -78,14 +78,14 @@ describe("NodeHost in the lab guest", { skip: !inGuest }, () => {
     NodeChild.spawnSync("lab-target", ["delete", "--iqn", IQN])
   })
 
-  it("discovers both portals through the default iface", async () => {
+  it("discovers both portals through the default iface", { timeout: 180_000 }, async () => {
     const found = await run(Iscsiadm.Iscsiadm.use((i) => i.discover({ portal: P1, iface, auth: Option.none() })))
     assert.deepEqual(found.filter((t) => t.iqn === IQN).map((t) => t.portal).sort(), [P1, P2])
     const nodes = await run(Iscsiadm.Iscsiadm.use((i) => i.listNodes))
     assert.ok(nodes.some((n) => n.iqn === IQN && n.portal === P1 && n.iface === iface), JSON.stringify(nodes))
   })
 
-  it("a wrong CHAP secret is AuthenticationFailed and leaves no session", async () => {
+  it("a wrong CHAP secret is AuthenticationFailed and leaves no session", { timeout: 180_000 }, async () => {
     const node = { iqn: IQN, portal: P1, iface }
     const e = await runWith({}, Effect.flip(Iscsiadm.Iscsiadm.use((i) =>
       Effect.andThen(i.createNode(node, { startup: "manual", auth: Option.some(chap("wrong-password-99")), loginRetryMax: 1 }), i.login(node))
@@ -95,7 +95,7 @@ describe("NodeHost in the lab guest", { skip: !inGuest }, () => {
     assert.equal(Option.getOrNull(await run(sessionOf(P1))), null)
   })
 
-  it("logs in with CHAP in two iscsiadm calls (discovered record: update, login); sysfs, by-path, size, flush, multipathd see the disk", async () => {
+  it("logs in with CHAP in two iscsiadm calls (discovered record: update, login); sysfs, by-path, size, flush, multipathd see the disk", { timeout: 180_000 }, async () => {
     const node = { iqn: IQN, portal: P1, iface }
     const result = await run(Effect.gen(function*() {
       const runner = yield* CommandRunner
@@ -126,7 +126,7 @@ describe("NodeHost in the lab guest", { skip: !inGuest }, () => {
     assert.equal(result.again, "SessionExists")
   })
 
-  it("logs out and deletes the record; a second logout is NotFound", async () => {
+  it("logs out and deletes the record; a second logout is NotFound", { timeout: 180_000 }, async () => {
     const node = { iqn: IQN, portal: P1, iface }
     const second = await run(Effect.gen(function*() {
       const i = yield* Iscsiadm.Iscsiadm
