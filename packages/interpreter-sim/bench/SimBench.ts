@@ -9,7 +9,9 @@
  *    1,000 / 10 (target <= 1.1: per-attach work must not grow with unrelated
  *    sessions).
  * Each measurement builds its host and services once (as a long-running
- * process would), warms up, then runs cycles for at least `seconds`.
+ * process would), warms up (>= 1 s and >= 3,000 cycles, or
+ * BENCH_WARMUP_CYCLES: the JIT needs that long before the figures settle),
+ * then runs cycles for at least `seconds`.
  * Run: `pnpm bench:sim [seconds] [filter]` (root script: tsc -b, then this
  * file from dist); `filter` keeps one row
  * (`single/1000`) or one mode (`multipath`).
@@ -55,19 +57,20 @@ const bench = async (others: number, multipath: boolean, seconds: number): Promi
     attachOps += middle - before
     detachOps += host.totalOps() - middle
   })
-  /** Runs cycles in batches until `ms` have passed; returns how many. */
-  const runFor = (ms: number) =>
+  /** Runs cycles in batches until `ms` have passed and at least `min` cycles ran; returns how many. */
+  const runFor = (ms: number, min = 0) =>
     Effect.gen(function*() {
       const until = performance.now() + ms
       let n = 0
-      while (performance.now() < until) {
+      while (performance.now() < until || n < min) {
         for (let i = 0; i < 20; i++) yield* cycle
         n += 20
       }
       return n
     }).pipe(Effect.provideService(References.MinimumLogLevel, "Error"))
   try {
-    await runtime.runPromise(runFor(Math.min(1000, seconds * 250))) // warm-up
+    // warm-up: the JIT needs a few thousand cycles before the figures settle
+    await runtime.runPromise(runFor(warmupSeconds * 1000, warmupCycles))
     attachOps = 0
     detachOps = 0
     const start = performance.now()
@@ -92,6 +95,8 @@ const bench = async (others: number, multipath: boolean, seconds: number): Promi
 }
 
 const seconds = Number(process.argv[2] ?? 2)
+const warmupSeconds = 1
+const warmupCycles = Number(process.env.BENCH_WARMUP_CYCLES ?? 3000)
 const filter = process.argv[3] ?? ""
 const rows: Array<Row> = []
 for (const multipath of [false, true]) {
