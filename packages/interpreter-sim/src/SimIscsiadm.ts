@@ -89,7 +89,16 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
     if (s.loginRetryMax !== undefined) n.settings.loginRetryMax = s.loginRetryMax
   }
   const newNode = (portal: string, iqn: string, iface: string): SimNode => st.makeNode(portal, iqn, iface)
-  const toRecord = (n: SimNode): Iscsiadm.NodeRecord => ({ portal: n.portal as Portal.Portal, iqn: n.iqn as Iqn.Iqn, iface: n.iface as IfaceName.IfaceName })
+  const records = new WeakMap<SimNode, Iscsiadm.NodeRecord>()
+  /** A node's record (made once per node: its portal, IQN and iface never change). */
+  const toRecord = (n: SimNode): Iscsiadm.NodeRecord => {
+    let r = records.get(n)
+    if (r === undefined) {
+      r = { portal: n.portal as Portal.Portal, iqn: n.iqn as Iqn.Iqn, iface: n.iface as IfaceName.IfaceName }
+      records.set(n, r)
+    }
+    return r
+  }
 
   /**
    * The network part of a connection attempt: latency, then the portal's
@@ -143,7 +152,8 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
             const portals = t.reportAllPortals ? Array.from(t.portals.entries()) : asked ? [[portal, asked] as const] : []
             for (const [p2, { tpgt }] of portals) found.push({ portal: p2 as Portal.Portal, tpgt, iqn: t.iqn as Iqn.Iqn })
           }
-          st.recordDiscovery(`${portal}|${iface}`, found.map((f) => newNode(f.portal, f.iqn, iface)))
+          // records already present are passed as they are (recordDiscovery keeps them): no new node per target found
+          st.recordDiscovery(`${portal}|${iface}`, found.map((f) => st.nodes.get(SimNames.nodeKey(f.portal, f.iqn, iface)) ?? newNode(f.portal, f.iqn, iface)))
           return Effect.succeed(found)
         }))
     })
@@ -209,7 +219,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         return Effect.void
       }),
     listNodes: op("iscsiadm.listNodes", "node list", "", [], () =>
-      Effect.sync(() => Array.from(st.nodes.values()).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(toRecord))),
+      Effect.sync(() => st.nodes.sortedKeys.map((key) => toRecord(st.nodes.get(key)!)))),
     login,
     logout: (node) =>
       op("iscsiadm.logout", "logout", nodeText(node), [node], () => {

@@ -13,6 +13,7 @@ import * as SimNames from "./SimNames.ts"
 import * as SimRandom from "./SimRandom.ts"
 import { SimSchedule } from "./SimSchedule.ts"
 import { type SimLunSpec, type SimNetwork, type SimNetworkState, type SimSpec, type SimTargetSpec, profileDelays } from "./SimSpec.ts"
+import { SimSortedMap, SimSortedNames } from "./SimSortedNames.ts"
 
 const up: SimNet = { state: "up", p: 0, latencyMs: 0, fast: false }
 const refusing: SimNet = { state: "refusing", p: 0, latencyMs: 0, fast: false }
@@ -38,7 +39,8 @@ export class SimState {
   readonly netdevs: Set<string>
   readonly hbas: Array<SimHba> = []
   readonly ifaces = new Map<string, SimIface>()
-  readonly nodes = new Map<string, SimNode>()
+  /** Node records by key (`sortedKeys`: the order `iscsiadm -m node` lists them in). */
+  readonly nodes = new SimSortedMap<SimNode>()
   readonly sessions = new Map<number, SimSession>()
   readonly sessionByNode = new Map<string, SimSession>()
   readonly sessionsByPortal = new Map<string, Set<SimSession>>()
@@ -48,7 +50,10 @@ export class SimState {
   readonly maps = new Map<string, SimMap>()
   readonly mapsByMinor = new Map<number, SimMap>()
   readonly pathsByWwid = new Map<string, Set<SimScsiDevice>>()
-  readonly byPath = new Map<string, Array<SimScsiDevice>>()
+  /** /dev/disk/by-path: the devices claiming each link, the last one wins (`sortedKeys`: the listing). */
+  readonly byPath = new SimSortedMap<Array<SimScsiDevice>>()
+  /** `sessionN` of every session, sorted (the /sys/class/iscsi_session listing). */
+  readonly sessionNames = new SimSortedNames()
   readonly udev: { delayMs: number; mode: "normal" | "late" | "never"; lateMs: number }
   readonly devtmpfs: boolean
   readonly multipathd: {
@@ -373,6 +378,7 @@ export class SimState {
     }
     host.sessions.set(session.sid, session)
     this.sessions.set(session.sid, session)
+    this.sessionNames.add(`session${session.sid}`)
     this.sessionByNode.set(node.key, session)
     let byPortal = this.sessionsByPortal.get(session.portal)
     if (!byPortal) this.sessionsByPortal.set(session.portal, (byPortal = new Set()))
@@ -385,6 +391,7 @@ export class SimState {
     for (const dev of Array.from(session.devices.values())) this.removeDevice(dev)
     session.host.sessions.delete(session.sid)
     this.sessions.delete(session.sid)
+    this.sessionNames.delete(`session${session.sid}`)
     this.sessionByNode.delete(session.key)
     this.sessionsByPortal.get(session.portal)?.delete(session)
     if (session.host.kind === "software") {

@@ -7,7 +7,7 @@
 import { type Context, Effect, Layer, Option } from "effect"
 import { Sysfs } from "@brick/core"
 import { run, type SimRuntime } from "./SimOps.ts"
-import { relativeLink, resolve } from "./SimTree.ts"
+import { relativeLink, resolve, resolveNode } from "./SimTree.ts"
 
 type Operation = "read" | "list" | "readlink" | "write"
 
@@ -24,19 +24,20 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
   return {
     read: (path) =>
       run(rt, process, "sysfs.read", [path], toError("read", path), () => {
-        const r = resolve(root, path, true)
-        if (!r) return Effect.succeed(Option.none())
-        if (r.node.kind === "dir") return failed("read", path, "EISDIR")
-        if (r.node.kind !== "file") return Effect.succeed(Option.none())
-        if (!r.node.read) return Effect.fail(error("read", path, { _tag: "PermissionDenied" }))
-        return Effect.succeed(Option.some(r.node.read()))
+        const node = resolveNode(root, path, true)
+        if (!node) return Effect.succeed(Option.none())
+        if (node.kind === "dir") return failed("read", path, "EISDIR")
+        if (node.kind !== "file") return Effect.succeed(Option.none())
+        if (!node.read) return Effect.fail(error("read", path, { _tag: "PermissionDenied" }))
+        return Effect.succeed(Option.some(node.read()))
       }),
     list: (path) =>
       run(rt, process, "sysfs.list", [path], toError("list", path), () => {
-        const r = resolve(root, path, true)
+        const node = resolveNode(root, path, true)
         // ENOTDIR is absence, as for the node interpreter
-        if (!r || r.node.kind !== "dir") return Effect.succeed([])
-        return Effect.succeed(Array.from(r.node.entries()).sort())
+        if (!node || node.kind !== "dir") return Effect.succeed([])
+        // a copy, sorted (directories that keep their entries sorted are only copied)
+        return Effect.succeed(node.sorted === true ? node.entries().slice() : Array.from(node.entries()).sort())
       }),
     readlink: (path) =>
       run(rt, process, "sysfs.readlink", [path], toError("readlink", path), () => {
@@ -47,11 +48,11 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
       }),
     write: (path, value) =>
       run(rt, process, "sysfs.write", [path, value], toError("write", path), () => {
-        const r = resolve(root, path, true)
-        if (!r) return failed("write", path, "ENOENT")
-        if (r.node.kind === "dir") return failed("write", path, "EISDIR")
-        if (r.node.kind !== "file" || !r.node.write) return Effect.fail(error("write", path, { _tag: "PermissionDenied" }))
-        const result = r.node.write(value)
+        const node = resolveNode(root, path, true)
+        if (!node) return failed("write", path, "ENOENT")
+        if (node.kind === "dir") return failed("write", path, "EISDIR")
+        if (node.kind !== "file" || !node.write) return Effect.fail(error("write", path, { _tag: "PermissionDenied" }))
+        const result = node.write(value)
         return result ? failed("write", path, result.errno) : Effect.void
       })
   }

@@ -9,7 +9,13 @@ export type WriteResult = undefined | { readonly errno: string }
 
 /** A node of the tree. Directories and links are built on demand. */
 export type VNode =
-  | { readonly kind: "dir"; readonly entries: () => ReadonlyArray<string>; readonly child: (name: string) => VNode | undefined }
+  | {
+    readonly kind: "dir"
+    readonly entries: () => ReadonlyArray<string>
+    readonly child: (name: string) => VNode | undefined
+    /** `entries` come sorted already (a listing copies them, no sort). */
+    readonly sorted?: boolean
+  }
   | { readonly kind: "file"; readonly read: (() => string) | undefined; readonly write: ((value: string) => WriteResult) | undefined }
   | { readonly kind: "link"; readonly target: string; readonly parts: ReadonlyArray<string> }
 
@@ -26,11 +32,12 @@ export const fixed = (children: Readonly<Record<string, Child | VNode>>): VNode 
   return { kind: "dir", entries: () => Object.keys(children).filter((k) => get(k) !== undefined), child: get }
 }
 
-/** A directory whose entries are computed (`entries`) and looked up by name (`child`). */
-export const dynamic = (entries: () => ReadonlyArray<string>, child: (name: string) => VNode | undefined): VNode => ({
+/** A directory whose entries are computed (`entries`; `sorted` when they come sorted) and looked up by name (`child`). */
+export const dynamic = (entries: () => ReadonlyArray<string>, child: (name: string) => VNode | undefined, sorted = false): VNode => ({
   kind: "dir",
   entries,
-  child
+  child,
+  sorted
 })
 
 /** A read-only file. */
@@ -97,6 +104,30 @@ export const resolve = (root: VNode, path: string, followLast: boolean): Resolve
       node = next
     }
     return { node, path: `/${done.join("/")}` }
+  }
+}
+
+/**
+ * The node at an absolute path, following every link (the last one too when
+ * `followLast`); like `resolve` without building the canonical path.
+ */
+export const resolveNode = (root: VNode, path: string, followLast: boolean): VNode | undefined => {
+  let pending = segments(path)
+  let hops = 0
+  restart: for (;;) {
+    let node: VNode = root
+    for (let i = 0; i < pending.length; i++) {
+      if (node.kind !== "dir") return undefined
+      const next: VNode | undefined = node.child(pending[i]!)
+      if (next === undefined) return undefined
+      if (next.kind === "link" && (followLast || i !== pending.length - 1)) {
+        if (++hops > 40) return undefined
+        pending = i === pending.length - 1 ? next.parts.slice() : next.parts.concat(pending.slice(i + 1))
+        continue restart
+      }
+      node = next
+    }
+    return node
   }
 }
 

@@ -66,7 +66,7 @@ export const make = (st: SimState): VNode => {
     const minor = SimNames.numbered(name, "dm-")
     return minor === undefined ? undefined : st.mapsByMinor.get(minor)
   }
-  const sessionNames = () => Array.from(st.sessions.keys(), (sid) => `session${sid}`)
+  const sessionNames = () => st.sessionNames.names
   const hostNames = () => Array.from(st.hosts.keys(), (no) => `host${no}`)
   const blockNames = () => [...st.disks.keys(), ...Array.from(st.mapsByMinor.keys(), (m) => `dm-${m}`)]
   const diskLink = memo((d: SimScsiDevice) => link(blockDir(d)))
@@ -395,7 +395,7 @@ export const make = (st: SimState): VNode => {
     iscsi_session: dynamic(sessionNames, (name) => {
         const s = sessionOf(name, "session")
         return s ? sessionClassLink(s) : undefined
-      }),
+      }, true),
     iscsi_connection: dynamic(() => Array.from(st.sessions.keys(), (sid) => `connection${sid}:0`), (name) => {
         const s = sessionOf(name, "connection", ":0")
         return s ? connectionClassLink(s) : undefined
@@ -457,10 +457,10 @@ export const make = (st: SimState): VNode => {
   }
   const devDiskLink = memo((d: SimScsiDevice) => link(`/dev/${d.name}`))
   const devDmLink = memo((m: SimMap) => link(`/dev/dm-${m.minor}`))
-  const byPath = dynamic(() => Array.from(st.byPath.keys()), (n) => {
+  const byPath = dynamic(() => st.byPath.sortedKeys, (n) => {
     const d = st.byPathTarget(n)
     return d ? devDiskLink(d) : undefined
-  })
+  }, true)
   const byId = dynamic(byIdNames, byIdChild)
   const disk = fixed({ "by-path": () => byPath, "by-id": () => byId })
   const mapper = dynamic(() => ["control", ...st.maps.keys()], (n) => {
