@@ -70,11 +70,12 @@ export const ifaceFacts = (options: ConnectorOptions.ConnectorOptions) =>
 const discoverPaths = (
   plan: ConnectPlan.ConnectPlan,
   iface: IfaceName,
-  nodesBefore: ReadonlySet<string>,
+  nodes: ReadonlyArray<NodeRecord>,
   ledger: Ref.Ref<ReadonlyArray<Ledger.Created>>
 ) =>
   Effect.gen(function*() {
     if (Option.isNone(plan.discovery)) return plan.paths
+    const nodesBefore = new Set(nodes.map(Ledger.nodeKey))
     const iscsiadm = yield* Iscsiadm
     const { portal, auth } = plan.discovery.value
     const primary = plan.paths[0]!
@@ -303,8 +304,8 @@ const resultOf = (
     return { type: "block", path: devicePath(`/dev/${first.block}`), scsi_wwn: first.wwn, iface: first.iface, devices } satisfies DeviceInfo
   })
 
-/** Attaches a volume from decoded input and options. */
-export const connect = Effect.fn("brick.connect")(function*(
+/** Attaches a volume from decoded input and options (span `brick.connect`, no stack capture). */
+export const connect = Effect.fnUntraced(function*(
   data: ConnectionInfo.ConnectionData,
   options: ConnectorOptions.ConnectorOptions
 ) {
@@ -338,14 +339,13 @@ export const connect = Effect.fn("brick.connect")(function*(
         yield* iscsiadm.createIface(choice.iface, choice.create.value).pipe(Effect.mapError(hostError("creating the iface")))
       }
       const nodes = yield* iscsiadm.listNodes.pipe(Effect.mapError(hostError("listing node records")))
-      const nodesBefore = new Set(nodes.map((n: NodeRecord) => Ledger.nodeKey(n)))
-      const paths = yield* discoverPaths(plan, choice.iface, nodesBefore, ledger)
+      const paths = yield* discoverPaths(plan, choice.iface, nodes, ledger)
       const ctx: PathContext = {
         iface: choice.iface,
         fallback: options.ifaceFallback && choice.iface !== defaultIface,
         settings: plan.nodeSettings,
         options,
-        nodesBefore,
+        nodesBefore: nodes,
         volumeWwn: yield* Ref.make(Option.none<Wwn>()),
         ledger
       }
@@ -366,7 +366,7 @@ export const connect = Effect.fn("brick.connect")(function*(
   Effect.annotateLogs(effect, {
     volume: data.volume_id ?? "",
     target: data.target_iqn ?? data.target_iqns?.[0] ?? ""
-  }))
+  }).pipe(Effect.withSpan("brick.connect", undefined, noStack)))
 
 /**
  * Attaches a volume: decodes `info` (Cinder's connection_info or its data)

@@ -21,5 +21,22 @@ export const make = (s: string): HostPath => {
   return s as HostPath
 }
 
-/** Joins a child name onto a host path (the name must be one plain segment). */
-export const join = (dir: HostPath, ...names: ReadonlyArray<string>): HostPath => make([dir, ...names].join("/"))
+/** True when `s` is a relative path of plain segments (none empty, `.` or `..`; no NUL). */
+export const isRelative = (s: string): boolean => {
+  if (s === "" || s.includes("\0")) return false
+  // fast path for the usual names: no dot, no empty segment
+  if (!s.includes(".") && s.charCodeAt(0) !== 47 && s.charCodeAt(s.length - 1) !== 47 && !s.includes("//")) return true
+  return s.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..")
+}
+
+/**
+ * `dir/rel` for a host path `dir` and a relative path `rel` of plain
+ * segments (throws otherwise): checks only `rel`, `dir` being valid already.
+ */
+export const under = (dir: HostPath, rel: string): HostPath => {
+  if (!isRelative(rel)) throw new Error(`not a plain relative path: ${JSON.stringify(rel)}`)
+  return `${dir}/${rel}` as HostPath
+}
+
+/** Joins child names onto a host path (each of plain segments). */
+export const join = (dir: HostPath, ...names: ReadonlyArray<string>): HostPath => under(dir, names.join("/"))

@@ -50,13 +50,14 @@ const list = (path: HostPath.HostPath): Q<ReadonlyArray<string>> => Sysfs.use((s
 const readlink = (path: HostPath.HostPath): Q<Option.Option<string>> => Sysfs.use((s) => s.readlink(path))
 
 /** The ids of all sessions (one listing). */
-export const sessionIds: Q<ReadonlyArray<number>> = Effect.map(
-  list(Layout.sessionsDir),
-  (names) => names.flatMap((n) => {
+export const sessionIds: Q<ReadonlyArray<number>> = Effect.map(list(Layout.sessionsDir), (names) => {
+  const ids: Array<number> = []
+  for (const n of names) {
     const sid = Layout.parseSessionName(n)
-    return sid === undefined ? [] : [sid]
-  })
-)
+    if (sid !== undefined) ids.push(sid)
+  }
+  return ids
+})
 
 /** The canonical portal of an address and port as sysfs prints them. */
 export const portalOf = (address: string, port: string): Option.Option<string> => {
@@ -89,12 +90,11 @@ export const readSession = (sid: number): Q<Option.Option<Session>> =>
 
 const completeSession = (sid: number, iqn: string): Q<Session> =>
   Effect.gen(function*() {
-    const [iface, address, port, host] = yield* Effect.all([
-      read(Layout.sessionFile(sid, "ifacename")),
-      read(Layout.connectionFile(sid, "persistent_address")),
-      read(Layout.connectionFile(sid, "persistent_port")),
-      hostOf(sid)
-    ])
+    // one after the other, as Effect.all would (without its bookkeeping)
+    const iface = yield* read(Layout.sessionFile(sid, "ifacename"))
+    const address = yield* read(Layout.connectionFile(sid, "persistent_address"))
+    const port = yield* read(Layout.connectionFile(sid, "persistent_port"))
+    const host = yield* hostOf(sid)
     const portal = Option.isSome(address) && Option.isSome(port) ? portalOf(address.value, port.value) : Option.none()
     const ifaceName = Option.getOrElse(iface, () => "default")
     return { sid, iqn, portal, iface: ifaceName === "" || ifaceName === "<empty>" ? "default" : ifaceName, host }
@@ -253,10 +253,11 @@ export const holderOf = (block: string): Q<Option.Option<string>> =>
 
 /** A dm map's name and uuid (`mpath-<wwid>` for multipath maps). */
 export const mapOf = (dm: string): Q<{ readonly name: Option.Option<string>; readonly uuid: Option.Option<string> }> =>
-  Effect.map(
-    Effect.all([read(Layout.blockFile(dm, "dm/name")), read(Layout.blockFile(dm, "dm/uuid"))]),
-    ([name, uuid]) => ({ name, uuid })
-  )
+  Effect.gen(function*() {
+    const name = yield* read(Layout.blockFile(dm, "dm/name"))
+    const uuid = yield* read(Layout.blockFile(dm, "dm/uuid"))
+    return { name, uuid }
+  })
 
 /** The dm device (`dm-3`) of the map named `name` (/dev/mapper/NAME), if it exists. */
 export const mapByName = (name: string): Q<Option.Option<string>> =>

@@ -42,6 +42,15 @@ export type Created =
 /** A node record's identity, for sets. */
 export const nodeKey = (n: NodeRecord): string => `${n.portal},${n.iqn},${n.iface}`
 
+/**
+ * Whether `records` hold `node`: a scan, cheaper than a set of every record
+ * for the lookup or two a path makes (a host may hold thousands).
+ */
+export const hasNode = (records: ReadonlyArray<NodeRecord>, node: NodeRecord): boolean => {
+  for (const r of records) if (r.iqn === node.iqn && r.portal === node.portal && r.iface === node.iface) return true
+  return false
+}
+
 type Services = Iscsiadm | Sysfs | Multipath | BlockDevice.BlockDevice
 
 const attempt = <A, E extends { readonly message: string }>(

@@ -31,7 +31,7 @@ export interface PathContext {
   readonly settings: NodeSettings
   readonly options: ConnectorOptions
   /** The node records that existed when the connect began. */
-  readonly nodesBefore: ReadonlySet<string>
+  readonly nodesBefore: ReadonlyArray<NodeRecord>
   /** The volume's WWN, set by the first path that finds a device. */
   readonly volumeWwn: Ref.Ref<Option.Option<Wwn>>
   /** The connect's ledger; a successful path appends its entries. */
@@ -94,7 +94,7 @@ const sessionThrough = (
       yield* Ledger.undo(entries.slice(mark))
       yield* Ref.set(local, entries.slice(0, mark))
     })
-    if (!ctx.nodesBefore.has(Ledger.nodeKey(node))) yield* push(local, { _tag: "Node", node })
+    if (!Ledger.hasNode(ctx.nodesBefore, node)) yield* push(local, { _tag: "Node", node })
     const created = yield* Effect.result(iscsiadm.createNode(node, ctx.settings))
     if (Result.isFailure(created)) {
       yield* rollbackAttempt

@@ -3,7 +3,7 @@
  * parsers: session → host → target H:C:T → H:C:T:L → block/sdX → holders/dm-N.
  */
 import * as Hctl from "./Hctl.ts"
-import { type HostPath, make } from "./HostPath.ts"
+import { type HostPath, make, under } from "./HostPath.ts"
 
 /** /sys/class/iscsi_session: one `sessionN` entry per session. */
 export const sessionsDir: HostPath = make("/sys/class/iscsi_session")
@@ -13,43 +13,53 @@ export const transportsDir: HostPath = make("/sys/class/iscsi_transport")
 export const iscsiHostsDir: HostPath = make("/sys/class/iscsi_host")
 /** /dev/disk/by-path */
 export const byPathDir: HostPath = make("/dev/disk/by-path")
+const connectionsDir: HostPath = make("/sys/class/iscsi_connection")
+const scsiHostsDir: HostPath = make("/sys/class/scsi_host")
+const scsiDevicesDir: HostPath = make("/sys/class/scsi_device")
+const blocksDir: HostPath = make("/sys/block")
+// Builders below append to valid directories: numbers print as plain
+// segments (digits, `-`, `.`, `e`, `+`, never `/` or a lone `.`), so only
+// string arguments are checked (`under`), not the whole path again.
 
 /** The session's class directory (a link into the device tree). */
-export const sessionDir = (sid: number): HostPath => make(`/sys/class/iscsi_session/session${sid}`)
+export const sessionDir = (sid: number): HostPath => `${sessionsDir}/session${sid}` as HostPath
 /** A session attribute: targetname, tpgt, state, ifacename, recovery_tmo, … */
-export const sessionFile = (sid: number, file: string): HostPath => make(`/sys/class/iscsi_session/session${sid}/${file}`)
+export const sessionFile = (sid: number, file: string): HostPath => under(sessionDir(sid), file)
 /** The session's device directory: holds `connectionN:0` and `targetH:C:T`. */
-export const sessionDeviceDir = (sid: number): HostPath => make(`/sys/class/iscsi_session/session${sid}/device`)
+export const sessionDeviceDir = (sid: number): HostPath => `${sessionDir(sid)}/device` as HostPath
 /** A target directory under the session's device directory. */
-export const sessionTargetDir = (sid: number, target: string): HostPath =>
-  make(`/sys/class/iscsi_session/session${sid}/device/${target}`)
+export const sessionTargetDir = (sid: number, target: string): HostPath => under(sessionDeviceDir(sid), target)
 /** The session's first connection: persistent_address, persistent_port. */
 export const connectionFile = (sid: number, file: string): HostPath =>
-  make(`/sys/class/iscsi_connection/connection${sid}:0/${file}`)
+  under(`${connectionsDir}/connection${sid}:0` as HostPath, file)
 /** An iSCSI host attribute: ipaddress, netdev, hwaddress, initiatorname. */
-export const iscsiHostFile = (host: number, file: string): HostPath => make(`/sys/class/iscsi_host/host${host}/${file}`)
+export const iscsiHostFile = (host: number, file: string): HostPath => under(iscsiHostDir(host), file)
 /** The iSCSI host's class entry (a link whose text shows the PCI parent of offload HBAs). */
-export const iscsiHostDir = (host: number): HostPath => make(`/sys/class/iscsi_host/host${host}`)
+export const iscsiHostDir = (host: number): HostPath => `${iscsiHostsDir}/host${host}` as HostPath
 /** The SCSI host's scan file: write `C T L`. */
-export const hostScanFile = (host: number): HostPath => make(`/sys/class/scsi_host/host${host}/scan`)
+export const hostScanFile = (host: number): HostPath => `${scsiHostsDir}/host${host}/scan` as HostPath
 /** A SCSI device's directory: wwid, vendor, state, delete, rescan, block/. */
-export const scsiDeviceDir = (a: Hctl.Hctl): HostPath => make(`/sys/class/scsi_device/${Hctl.format(a)}/device`)
+export const scsiDeviceDir = (a: Hctl.Hctl): HostPath =>
+  `${scsiDevicesDir}/${Hctl.format(a)}/device` as HostPath
 /** A SCSI device attribute. */
-export const scsiDeviceFile = (a: Hctl.Hctl, file: string): HostPath =>
-  make(`/sys/class/scsi_device/${Hctl.format(a)}/device/${file}`)
+export const scsiDeviceFile = (a: Hctl.Hctl, file: string): HostPath => under(scsiDeviceDir(a), file)
 /** A block device's directory (`sdb`, `dm-0`). */
-export const blockDir = (name: string): HostPath => make(`/sys/block/${name}`)
+export const blockDir = (name: string): HostPath => under(blocksDir, name)
 /** A block device attribute (size, holders, slaves, dm/name, dm/uuid, device/delete…). */
-export const blockFile = (name: string, file: string): HostPath => make(`/sys/block/${name}/${file}`)
+export const blockFile = (name: string, file: string): HostPath => under(blockDir(name), file)
 
 /** The text to write to a host's scan file; `undefined` channel/target scan all (`-`). */
 export const scanLine = (channel: number | undefined, target: number | undefined, lun: number): string =>
   `${channel ?? "-"} ${target ?? "-"} ${lun}`
 
-/** `session12` → 12 */
+/** `session12` → 12 (digits checked by hand: this runs on every entry of large listings) */
 export const parseSessionName = (name: string): number | undefined => {
-  const m = /^session(\d+)$/.exec(name)
-  return m ? Number(m[1]) : undefined
+  if (name.length <= 7 || !name.startsWith("session")) return undefined
+  for (let i = 7; i < name.length; i++) {
+    const c = name.charCodeAt(i)
+    if (c < 48 || c > 57) return undefined
+  }
+  return Number(name.slice(7))
 }
 
 /** `target2:0:0` → {host: 2, channel: 0, target: 0} */
