@@ -203,12 +203,16 @@ const portalUp = (portal: string) => {
 /** After a failed scenario: back to a clean host, so the next scenario starts from one. */
 const cleanupAll = () => {
   for (const p of [...downed]) portalUp(p)
-  spawnSync("sh", ["-c", "multipath -F; iscsiadm -m node --logoutall=all; multipath -F; iscsiadm -m node -o delete; iscsiadm -m discoverydb -t st -o delete; rm -f /run/brick/locks/*"], { encoding: "utf8", timeout: 120_000 })
+  spawnSync("sh", ["-c", `multipath -F; iscsiadm -m node --logoutall=all; multipath -F; iscsiadm -m node -o delete; for p in /etc/iscsi/send_targets/*,*; do [ -e "$p" ] && iscsiadm -m discoverydb -t st -p "$(basename "$p" | tr , :)" -o delete; done; rm -f /run/brick/locks/*`], { encoding: "utf8", timeout: 120_000 })
 }
+
+/** BRICK_FAULTS_ONLY=a,b runs only the scenarios whose name contains a or b (BRICK_* reach the guest). */
+const only = (process.env["BRICK_FAULTS_ONLY"] ?? "").split(",").filter((x) => x !== "")
+const selected = (name: string) => only.length === 0 || only.some((o) => name.includes(o))
 
 /** A scenario: a test that leaves a clean host behind even when it fails. */
 const scenario = (name: string, timeout: number, body: (t: { diagnostic: (s: string) => void }) => Promise<void>) =>
-  it(name, { timeout }, async (t) => {
+  it(name, { timeout, skip: !selected(name) }, async (t) => {
     try {
       await body(t)
     } catch (e) {
@@ -318,6 +322,7 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
   })
 
   it("a failed connect that ran sendtargets discovery leaves no discovery record (/etc/iscsi/send_targets/<portal>)", {
+    skip: !selected("wrong CHAP"),
     todo: "brick never deletes the discovery record its `-m discovery -o new` creates (found by this suite; lab/smoke.sh deletes it by hand)"
   }, () => {
     assert.equal(discoveryLeftovers, "")
@@ -406,8 +411,12 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
     devices.forEach((d, i) => {
       assert.equal(d.scsi_wwn, scsiWwn(wwns.get(`${luns[i]!.iqn}/${luns[i]!.lun}`)!))
       assert.match(d.path, /^\/dev\/dm-\d+$/)
-      assert.equal(slavesOf(d.path).length, 2, `${d.path} has both paths`)
+      assert.ok(slavesOf(d.path).length >= 1, `${d.path} has a path`)
     })
+    // a map may be returned with one path while multipathd (busy: its `add path` answers "fail" under
+    // this load) still adds the other; both paths' devices exist, and multipathd joins them
+    t.diagnostic(`paths per map at return: ${devices.map((d) => slavesOf(d.path).length).join(", ")}`)
+    await waitUntil("every map with both paths", 120, () => devices.every((d) => slavesOf(d.path).length === 2))
     assert.equal(new Set(devices.map((d) => d.path)).size, 8)
     connects.forEach(noDbErrors)
     assert.equal(sessionsOf(TA).length + sessionsOf(TB).length, 4, "one session per target and portal")
