@@ -37,7 +37,9 @@ import * as Ledger from "./Ledger.ts"
 import { Multipath } from "./Multipath.ts"
 import { type AttachedPath, attachPath, type PathContext } from "./PathAttach.ts"
 import * as Poll from "./Poll.ts"
-import type { Sysfs, SysfsError } from "./Sysfs.ts"
+import { Sysfs, type SysfsError } from "./Sysfs.ts"
+import * as HostPath from "./HostPath.ts"
+import * as Layout from "./SysfsLayout.ts"
 import type { BlockDevice } from "./BlockDevice.ts"
 import * as TargetLock from "./TargetLock.ts"
 import * as TargetPath from "./TargetPath.ts"
@@ -110,6 +112,19 @@ interface Assembly {
 }
 
 type Outcome = { readonly _tag: "Ok"; readonly path: AttachedPath } | { readonly _tag: "Failed"; readonly failure: PathFailure }
+
+/** Whether udev has linked any of the paths' devices under /dev/disk/by-path. */
+const anyLinked = (ok: ReadonlyArray<AttachedPath>) =>
+  Effect.gen(function*() {
+    const sysfs = yield* Sysfs
+    for (const p of ok) {
+      const link = yield* sysfs.readlink(HostPath.join(Layout.byPathDir, p.path.byPathName)).pipe(
+        Effect.orElseSucceed(() => Option.none<string>())
+      )
+      if (Option.isSome(link)) return true
+    }
+    return false
+  })
 
 /** The multipath map holding any of the paths' devices, if it is the volume's. */
 const findMap = (ok: ReadonlyArray<AttachedPath>) =>
@@ -194,7 +209,16 @@ const assembleMany = (
     let map = Option.none<{ dm: string; wwn: Wwn }>()
     if (multipath && multipathd) {
       const first = yield* Clock.currentTimeMillis
-      const addAt = first + ctx.options.multipathAddDelay
+      // multipathd forms maps on udev's events: the add delay runs from when
+      // udev is done with a path (its by-path link is there), so a slow
+      // udev/multipathd is not asked while it is at work (in the lab each
+      // `multipathd add path` then queued ~2.5 s behind its own work and
+      // failed, adding 4-9 s: `pnpm bench:lab`); with no link after 4x the
+      // delay (at most half the wait) it is asked anyway.
+      const delay = ctx.options.multipathAddDelay
+      const fallbackAt = first + Math.min(4 * delay, Math.max(delay, ctx.options.multipathWaitTimeout * 500))
+      let addAt = fallbackAt
+      let udevDone = false
       const deadline = first + ctx.options.multipathWaitTimeout * 1000
       let asked = false
       let polls = 0
@@ -204,6 +228,10 @@ const assembleMany = (
         if (Option.isSome(map)) break
         const now = yield* Clock.currentTimeMillis
         if (now >= deadline) break
+        if (!asked && !udevDone && (yield* anyLinked(ok))) {
+          udevDone = true
+          addAt = Math.min(fallbackAt, now + delay)
+        }
         if (!asked && now >= addAt) {
           asked = true
           const wwn = ok[0]!.wwn
