@@ -5,6 +5,7 @@ export default defineConfig({
   resolve: { conditions: ["source"] },
   ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
   test: {
+    setupFiles: ["./vitest.setup.ts"],
     include: ["packages/*/test/**/*.test.ts", "examples/test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/*.lab.test.ts"],
     testTimeout: 60_000
