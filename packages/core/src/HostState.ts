@@ -139,13 +139,8 @@ export const sessionsOfTargetsCheap = (
       if (!markers.some((m) => name.includes(m))) continue
       const parsed = ByPath.parse(name)
       if (parsed === undefined || !iqns.has(parsed.iqn)) continue
-      const target = yield* readlink(HostPath.join(Layout.byPathDir, name))
-      if (Option.isNone(target)) continue
-      const sd = Layout.linkBaseName(target.value)
-      if (!Layout.isSdName(sd)) continue
-      const blockLink = yield* readlink(Layout.blockDir(sd))
-      const where = Option.isSome(blockLink) ? parseBlockLink(blockLink.value) : undefined
-      if (where !== undefined) sids.add(where.sid)
+      const sid = yield* sessionOfByPathLink(name)
+      if (sid !== undefined) sids.add(sid)
     }
     const sessions: Array<Session> = []
     for (const sid of sids) {
@@ -167,6 +162,17 @@ const parseBlockLink = (link: string): { sid: number; hctl: Hctl.Hctl } | undefi
   return m && hctl ? { sid: Number(m[1]), hctl } : undefined
 }
 
+/** The session whose SCSI disk a /dev/disk/by-path link points to. */
+const sessionOfByPathLink = (name: string): Q<number | undefined> =>
+  Effect.gen(function*() {
+    const target = yield* readlink(HostPath.join(Layout.byPathDir, name))
+    if (Option.isNone(target)) return undefined
+    const sd = Layout.linkBaseName(target.value)
+    if (!Layout.isSdName(sd)) return undefined
+    const blockLink = yield* readlink(Layout.blockDir(sd))
+    return Option.isSome(blockLink) ? parseBlockLink(blockLink.value)?.sid : undefined
+  })
+
 /**
  * The session of a node record found cheaply through /dev/disk/by-path: one
  * listing, then only the links of that portal and target. Finds sessions that
@@ -182,15 +188,10 @@ export const findSessionByPath = (node: NodeRecord): Q<Option.Option<Session>> =
       if (!name.includes(marker)) continue // cheap filter before parsing
       const parsed = ByPath.parse(name)
       if (parsed === undefined || parsed.portal !== node.portal || parsed.iqn !== node.iqn) continue
-      const target = yield* readlink(HostPath.join(Layout.byPathDir, name))
-      if (Option.isNone(target)) continue
-      const sd = Layout.linkBaseName(target.value)
-      if (!Layout.isSdName(sd)) continue
-      const blockLink = yield* readlink(Layout.blockDir(sd))
-      const where = Option.isSome(blockLink) ? parseBlockLink(blockLink.value) : undefined
-      if (where === undefined || seen.has(where.sid)) continue
-      seen.add(where.sid)
-      const session = yield* readSession(where.sid)
+      const sid = yield* sessionOfByPathLink(name)
+      if (sid === undefined || seen.has(sid)) continue
+      seen.add(sid)
+      const session = yield* readSession(sid)
       if (Option.isSome(session) && isSessionOf(session.value, node)) return session
     }
     return Option.none()
