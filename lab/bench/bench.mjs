@@ -6,7 +6,7 @@
 // beforehand, then waiting for the block device and the dm in sysfs), alternating, and
 // prints medians and ratios. Extra cases: one of 4 portals blackholed; 64 LUNs attached.
 // Env: BENCH_REPS (default 5), BENCH_EXTRA_REPS (3), BENCH_CASES (comma list:
-// single,mp2,mp4,blackhole,many), BENCH_JSON (raw results file, rewritten after every run),
+// single,mp2,mp4,blackhole,reuse,many), BENCH_JSON (raw results file, rewritten after every run),
 // BENCH_POLL_MS (floor's sysfs poll, 2), BENCH_BUDGET_S (no extra case starts after it, 2100).
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -18,7 +18,7 @@ import { pathToFileURL } from "node:url"
 const ROOT = path.resolve(import.meta.dirname, "../..")
 const REPS = Number(process.env.BENCH_REPS ?? 5)
 const EXTRA_REPS = Number(process.env.BENCH_EXTRA_REPS ?? 3)
-const CASES = new Set((process.env.BENCH_CASES ?? "single,mp2,mp4,blackhole,many").split(","))
+const CASES = new Set((process.env.BENCH_CASES ?? "single,mp2,mp4,blackhole,reuse,many").split(","))
 const FLOOR_POLL = Number(process.env.BENCH_POLL_MS ?? 2)
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_S ?? 2100) * 1000
 const overBudget = () => performance.now() > BUDGET_MS
@@ -311,6 +311,34 @@ const main = async () => {
     }
     sh("lab-target", ["portal-up", "--portal", PORTALS[3]])
     await cleanTarget(IQN, wwid)
+  }
+
+  if (CASES.has("reuse") && !overBudget()) {
+    // a second LUN of the same target while the first is attached on all 4 paths: every
+    // session exists already (target: <= 1 iscsiadm per already logged-in path)
+    sh("lab-target", ["add-lun", "--iqn", IQN, "--lun", "1:64M", "--serial", "1:6b1c0e55-0000-4000-8000-00000000b002"])
+    const lun0 = await brick.connect(infoFor(4), true)
+    note(`reuse: LUN 0 attached on 4 paths: ${lun0.ok ? lun0.value.path : lun0.error}`)
+    const info1 = { ...infoFor(4), target_lun: 1, target_luns: [1, 1, 1, 1], volume_id: "bench-vol-1" }
+    for (let r = 0; r < REPS && !overBudget(); r++) {
+      for (let k = 0; k < 2; k++) {
+        const [who, impl] = [["brick", brick], ["osbrick", osb]][(k + r) % 2]
+        settle()
+        const a = await impl.connect(info1, true)
+        settle()
+        const d = a.ok ? await impl.disconnect(info1, a.value, true) : undefined
+        const sessions = sessionsOf(IQN, 0).length
+        record({
+          case: "mp4-reuse", who, attachOk: a.ok && /\/dev\/dm-\d+$/.test(a.value?.path ?? ""), attachMs: a.ms, path: a.value?.path, attachError: a.error,
+          attachCounts: a.counts, attachSysfs: a.sysfs, attachSleepMs: a.sleepMs, detachOk: d?.ok, detachMs: d?.ms, detachError: d?.error,
+          detachCounts: d?.counts, detachSysfs: d?.sysfs, detachSleepMs: d?.sleepMs, residue: sessions === 4 ? undefined : { sessionsOfLun0: sessions },
+          load: readTrim("/proc/loadavg"), attachTrace: a.trace, detachTrace: d?.trace
+        })
+      }
+    }
+    if (lun0.ok) await brick.disconnect(infoFor(4), lun0.value, true)
+    await cleanTarget(IQN, wwid)
+    sh("lab-target", ["remove-lun", "--iqn", IQN, "--lun", "1"])
   }
 
   if (CASES.has("many") && overBudget()) note("time budget spent: 64-LUN case skipped")
