@@ -34,8 +34,12 @@ export const extend = Effect.fn("brick.extend")(function*(data: ConnectionInfo.C
   if (Option.isSome(holder)) {
     const map = yield* HostState.mapOf(holder.value).pipe(Effect.mapError(stepFailed("inspect", holder.value)))
     const name = Option.getOrElse(map.name, () => holder.value)
-    yield* multipath.resizeMap(name).pipe(Effect.mapError(stepFailed("resizeMap", name)))
-    return yield* block.size(devicePath(`/dev/${holder.value}`)).pipe(Effect.mapError(stepFailed("size", holder.value)))
+    const sizeOf = (dev: string) => block.size(devicePath(`/dev/${dev}`)).pipe(Effect.mapError(stepFailed("size", dev)))
+    // multipathd answers "fail" to a resize that changes nothing: resize only when a path grew
+    if ((yield* sizeOf(attached[0]!.name)) !== (yield* sizeOf(holder.value))) {
+      yield* multipath.resizeMap(name).pipe(Effect.mapError(stepFailed("resizeMap", name)))
+    }
+    return yield* sizeOf(holder.value)
   }
   return yield* block.size(devicePath(`/dev/${attached[0]!.name}`)).pipe(Effect.mapError(stepFailed("size", attached[0]!.name)))
 }, (effect, data) => Effect.annotateLogs(effect, { volume: data.volume_id ?? "" }))
