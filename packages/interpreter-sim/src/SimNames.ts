@@ -24,7 +24,10 @@ export const lunSuffix = (kernelLun: number): string => {
 
 /** The /dev/disk/by-path name of an iSCSI LUN (offload transports prefix their HBA's PCI address). */
 export const byPathName = (portal: string, iqn: string, kernelLun: number, pciAddress?: string): string =>
-  `${pciAddress === undefined ? "" : `pci-${pciAddress}-`}ip-${portal}-iscsi-${iqn}-${lunSuffix(kernelLun)}`
+  `${pciAddress === undefined ? "" : `pci-${pciAddress}-`}ip-${unbracketed(portal)}-iscsi-${iqn}-${lunSuffix(kernelLun)}`
+
+/** udev's path_id writes the connection's persistent_address, which has no brackets: `[fe80::1]:3260` → `fe80::1:3260`. */
+const unbracketed = (portal: string): string => portal.replace(/^\[([^\]]+)\](:\d+)$/, "$1$2")
 
 /** multipath's name for a kernel wwid (`naa.X` → `3X`); with user_friendly_names no, also the map name. */
 export const mpathName = (wwid: string): string => Wwn.fromSysfsWwid(wwid)

@@ -127,7 +127,7 @@ describe("SCSI devices", () => {
     expect(out.links).toEqual([`ip-${p1}-iscsi-${iqn}-lun-0x412c000000000000`])
   })
 
-  it("IPv6 portals are bracketed in by-path names and bare in sysfs", async () => {
+  it("IPv6 portals are bare in by-path names (udev's path_id writes persistent_address) and in sysfs", async () => {
     const v6 = "[fd00::1]:3260"
     const host = SimHost.make(spec({ targets: [{ iqn, portals: [v6], luns: [{ lun: 1 }] }], multipathd: { running: false } }))
     const out = await runTest(host, Effect.gen(function*() {
@@ -136,7 +136,7 @@ describe("SCSI devices", () => {
       const fs = yield* Sysfs.Sysfs
       return { links: yield* fs.list(path("/dev/disk/by-path")), addr: yield* fs.read(path("/sys/class/iscsi_connection/connection1:0/address")) }
     }))
-    expect(out.links).toEqual([`ip-${v6}-iscsi-${iqn}-lun-1`])
+    expect(out.links).toEqual([`ip-fd00::1:3260-iscsi-${iqn}-lun-1`])
     expect(out.addr).toEqual(Option.some("fd00::1"))
   })
 })
