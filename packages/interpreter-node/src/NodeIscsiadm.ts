@@ -11,7 +11,7 @@
  * fails on (exit 6, "iface iter could not stat"), measured in the lab.
  */
 import { IfaceName, Iqn, Iscsiadm, Portal } from "@brick/core"
-import { Effect, Layer, Option, Semaphore } from "effect"
+import { Effect, Layer, Option, Schedule, Semaphore } from "effect"
 import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import { type CommandResult, CommandRunner, type RunOptions } from "./CommandRunner.ts"
@@ -29,6 +29,23 @@ export const detailOf = (result: Pick<CommandResult, "stdout" | "stderr">): stri
   const text = (result.stderr.trim() || result.stdout.trim())
   return text.length > maxDetail ? `…${text.slice(text.length - maxDetail)}` : text
 }
+
+/**
+ * Whether a failure is open-iscsi's database race: every `-m node` command
+ * (login, logout, update, delete) and a discovery's record update walk every
+ * record of every target, and a record another process removes meanwhile
+ * makes the walk fail with exit 6 (ISCSI_ERR_IDBM, "iface iter could not
+ * stat …", "encountered iSCSI database failure") although the matched record
+ * may have been acted on. Seen in the lab with 8 brick disconnects at once.
+ */
+export const isDatabaseRace = (e: Iscsiadm.IscsiadmError): boolean => e.exitCode === 6
+
+/** How a database race is retried: 5 more tries, 25 ms doubling with jitter (≈0.8 s in all). */
+export const databaseRetry = {
+  schedule: Schedule.jittered(Schedule.exponential("25 millis")),
+  times: 5,
+  while: isDatabaseRace
+} as const
 
 const nodeTarget = (node: Iscsiadm.NodeRecord): string => `${node.iqn} ${node.portal} iface ${node.iface}`
 
@@ -122,8 +139,8 @@ export const make = Effect.gen(function*() {
   const long: RunOptions = { timeout: config.loginCommandTimeout }
   const deletes = yield* Semaphore.make(1)
 
-  /** Runs one iscsiadm command; a non-zero exit fails with its reason unless `accept` takes it. */
-  const run = (
+  /** Runs one iscsiadm command once; a non-zero exit fails with its reason. */
+  const runOnce = (
     operation: string,
     target: string,
     args: () => ReadonlyArray<Word>,
@@ -161,6 +178,30 @@ export const make = Effect.gen(function*() {
         )
       )
     )
+
+  /** Runs one iscsiadm command, again after a database race. */
+  const run = (
+    operation: string,
+    target: string,
+    args: () => ReadonlyArray<Word>,
+    options?: RunOptions
+  ): Effect.Effect<CommandResult, Iscsiadm.IscsiadmError> =>
+    Effect.retry(runOnce(operation, target, args, options), databaseRetry)
+
+  /** `-o delete`, retried on a database race; NotFound after a race means the raced try deleted it. */
+  const deleteOnce = (node: Iscsiadm.NodeRecord) =>
+    Effect.suspend(() => {
+      let raced = false
+      return runOnce("delete", nodeTarget(node), () => Args.nodeDelete(node)).pipe(
+        Effect.tapError((e) =>
+          Effect.sync(() => {
+            raced ||= isDatabaseRace(e)
+          })
+        ),
+        Effect.retry(databaseRetry),
+        Effect.catchIf((e) => raced && e.reason._tag === "NotFound", () => Effect.void)
+      )
+    })
 
   const traced = (operation: string, target: string) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
     self.pipe(
@@ -201,8 +242,10 @@ export const make = Effect.gen(function*() {
     // fail (exit 6, "iface iter could not stat …": one iterates the target's
     // directory while the other removes an entry), seen in the lab with
     // disconnect's parallel logouts (`pnpm bench:lab`)
+    // a retry after a database race may find the record already deleted by
+    // the try that raced: NotFound then means done
     deleteNode: (node) =>
-      deletes.withPermit(run("delete", nodeTarget(node), () => Args.nodeDelete(node))).pipe(
+      deletes.withPermit(deleteOnce(node)).pipe(
         Effect.asVoid,
         traced("deleteNode", nodeTarget(node))
       ),

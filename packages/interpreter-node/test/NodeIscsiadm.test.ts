@@ -176,4 +176,52 @@ describe("NodeIscsiadm", () => {
     expect(await runWith({ root: dir }, use((i) => i.initiatorName))).toEqual(Option.some("iqn.1993-08.org.debian:01:abc"))
     expect(await runWith({ root: NodePath.join(dir, "empty") }, use((i) => i.initiatorName))).toEqual(Option.none())
   })
+  describe("open-iscsi's database race (exit 6 while another process removes a record)", () => {
+    /** A fake iscsiadm answering the codes of `codes` in turn (the last one from then on). */
+    const answering = (...codes: ReadonlyArray<number>) => {
+      const counter = NodePath.join(dir, "tries")
+      const table = codes.map((c, n) => `${n + 1}) code=${c} ;;`).join(" ")
+      return iscsiadm(
+        `n=$(( $(cat '${counter}' 2>/dev/null || echo 0) + 1 )); echo $n > '${counter}'\n` +
+          `case $n in ${table} *) code=${codes[codes.length - 1]} ;; esac\n` +
+          `[ $code = 6 ] && echo "iscsiadm: Could not execute operation on all records: encountered iSCSI database failure" >&2\n` +
+          `exit $code`
+      )
+    }
+
+    it("retries an update until the walk of the database succeeds", async () => {
+      await runWith(answering(6, 6, 0), use((i) => i.updateNode(node, { startup: "manual" })))
+      expect(calls(dir, "iscsiadm")).toHaveLength(3)
+    })
+
+    it("retries a login; a session the raced try made answers SessionExists", async () => {
+      const e = await failureWith(answering(6, 15), use((i) => i.login(node)))
+      expect(e.reason._tag).toBe("SessionExists")
+      expect(calls(dir, "iscsiadm")).toHaveLength(2)
+    })
+
+    it("a delete whose raced try removed the record succeeds (NotFound on the retry)", async () => {
+      await runWith(answering(6, 21), use((i) => i.deleteNode(node)))
+      expect(calls(dir, "iscsiadm")).toHaveLength(2)
+    })
+
+    it("a delete of a missing record without a race stays NotFound", async () => {
+      const e = await failureWith(answering(21), use((i) => i.deleteNode(node)))
+      expect(e.reason._tag).toBe("NotFound")
+      expect(calls(dir, "iscsiadm")).toHaveLength(1)
+    })
+
+    it("gives up after 6 tries and keeps exit code and stderr", async () => {
+      const e = await failureWith(answering(6), use((i) => i.logout(node)))
+      expect(e.exitCode).toBe(6)
+      expect(e.message).toContain("database failure")
+      expect(calls(dir, "iscsiadm")).toHaveLength(6)
+    })
+
+    it("does not retry other failures", async () => {
+      const e = await failureWith(answering(24, 0), use((i) => i.login(node)))
+      expect(e.reason._tag).toBe("AuthenticationFailed")
+      expect(calls(dir, "iscsiadm")).toHaveLength(1)
+    })
+  })
 })
