@@ -50,6 +50,8 @@ const simDriver = (): LabDriver => {
     return {
       sessions: s.sessions.map((x) => `${x.iqn} ${x.portal} ${x.iface}`).sort(),
       nodes: s.nodes.map((n) => `${n.iqn} ${n.portal}`).sort(),
+      // the sim's discovery, like the node interpreter's (`-o nonpersistent`), records nothing
+      discoveryRecords: [],
       ifaces: s.ifaces.map((i) => i.name).filter((n) => n !== "default" && n !== "iser").sort(),
       scsiDevices: s.scsiDevices.map((d) => `${d.name} ${d.wwid}`).sort(),
       byPath: Object.keys(s.byPath).filter((l) => l.includes("-iscsi-")).sort(),

@@ -35,6 +35,8 @@ export interface HostPicture {
   readonly sessions: ReadonlyArray<string>
   /** `iqn portal` */
   readonly nodes: ReadonlyArray<string>
+  /** sendtargets discovery records, `address,port` */
+  readonly discoveryRecords: ReadonlyArray<string>
   /** custom iface names (not `default`/`iser`) */
   readonly ifaces: ReadonlyArray<string>
   /** `sdX wwid` */

@@ -59,6 +59,7 @@ const look = (): HostPicture => {
   return {
     sessions: sessions.sort(),
     nodes: nodes.sort(),
+    discoveryRecords: ls("/etc/iscsi/send_targets").sort(),
     ifaces: ifaces.sort(),
     scsiDevices: scsiDevices.sort(),
     byPath,

@@ -116,7 +116,7 @@ export const iscsiadmCommands = (plan: ConnectPlan.ConnectPlan): ReadonlyArray<W
     out.push(IscsiadmArgs.ifaceNew(plan.iface.iface), IscsiadmArgs.ifaceUpdate(plan.iface.iface, plan.iface.create.value))
   }
   if (Option.isSome(plan.discovery)) {
-    out.push(...IscsiadmArgs.discovery({ portal: plan.discovery.value.portal, iface: iface.value, auth: plan.discovery.value.auth }))
+    out.push(...IscsiadmArgs.discoveryCommands({ portal: plan.discovery.value.portal, iface: iface.value, auth: plan.discovery.value.auth }))
   }
   for (const path of plan.paths) {
     const node = { portal: path.portal, iqn: path.iqn, iface: iface.value }

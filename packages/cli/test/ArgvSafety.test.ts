@@ -40,9 +40,10 @@ const recordingRunner = CommandRunner.CommandRunner.of({
   spawnCounts: Effect.succeed({}),
   resetCounts: Effect.void
 })
-const shadowServices = <A>(make: Effect.Effect<A, never, CommandRunner.CommandRunner | NodeHostConfig.NodeHostConfig>) =>
+const shadowServices = <A>(make: Effect.Effect<A, never, CommandRunner.CommandRunner | NodeHostConfig.NodeHostConfig | Lock.Lock>) =>
   Effect.runSync(make.pipe(
     Effect.provideService(CommandRunner.CommandRunner, recordingRunner),
+    Effect.provideService(Lock.Lock, Lock.Lock.of({ acquire: () => Effect.void })),
     Effect.provideService(NodeHostConfig.NodeHostConfig, NodeHostConfig.make({ root }))
   ))
 const shadowIscsiadm = shadowServices(NodeIscsiadm.make)

@@ -32,7 +32,7 @@ import { unsafeMake as devicePath } from "./DevicePath.ts"
 import * as HostState from "./HostState.ts"
 import * as IfaceChoice from "./IfaceChoice.ts"
 import { defaultIface, type IfaceName } from "./IfaceName.ts"
-import { Iscsiadm, type IscsiadmError, type NodeRecord } from "./Iscsiadm.ts"
+import { Iscsiadm, type IscsiadmError } from "./Iscsiadm.ts"
 import * as Ledger from "./Ledger.ts"
 import { Multipath } from "./Multipath.ts"
 import { type AttachedPath, attachPath, type PathContext } from "./PathAttach.ts"
@@ -68,35 +68,21 @@ export const ifaceFacts = (options: ConnectorOptions.ConnectorOptions) =>
     return { ifaces, hbaHwaddresses }
   }).pipe(Effect.withSpan("brick.ifaceFacts", undefined, noStack))
 
-/** The paths after sendtargets discovery: the given portal first, then every portal of the target found. */
-const discoverPaths = (
-  plan: ConnectPlan.ConnectPlan,
-  iface: IfaceName,
-  nodes: ReadonlyArray<NodeRecord>,
-  ledger: Ref.Ref<ReadonlyArray<Ledger.Created>>
-) =>
+/**
+ * The paths after sendtargets discovery: the given portal first, then every
+ * portal of the target found. Discovery records nothing on the host (see
+ * Iscsiadm.discover): each path's node record is made, and put in the
+ * ledger, like any other path's.
+ */
+const discoverPaths = (plan: ConnectPlan.ConnectPlan, iface: IfaceName) =>
   Effect.gen(function*() {
     if (Option.isNone(plan.discovery)) return plan.paths
-    const nodesBefore = new Set(nodes.map(Ledger.nodeKey))
     const iscsiadm = yield* Iscsiadm
     const { portal, auth } = plan.discovery.value
     const primary = plan.paths[0]!
     const found = yield* iscsiadm.discover({ portal, iface, auth }).pipe(
       Effect.catch((e) => Effect.as(Effect.logWarning(`discovery through ${portal} failed, using it alone: ${e.message}`), []))
     )
-    // Discovery writes a node record (on `iface`) for everything it found:
-    // those of our target go in the ledger, other targets' are removed at once.
-    for (const t of found) {
-      const node: NodeRecord = { portal: t.portal, iqn: t.iqn, iface }
-      if (nodesBefore.has(Ledger.nodeKey(node))) continue
-      if (t.iqn === primary.iqn) {
-        yield* Ref.update(ledger, (l) => [...l, { _tag: "Node", node } as const])
-      } else {
-        yield* iscsiadm.deleteNode(node).pipe(
-          Effect.catch((e) => e.reason._tag === "NotFound" ? Effect.void : Effect.logWarning(`could not remove a discovered record: ${e.message}`))
-        )
-      }
-    }
     const discovered = found.filter((t) => t.iqn === primary.iqn)
       .map((t): TargetPath.TargetPath => ({ portal: t.portal, iqn: t.iqn, lun: primary.lun }))
     yield* Effect.logInfo(`discovery found ${discovered.length} portal(s) of the target`)
@@ -367,7 +353,7 @@ export const connect = Effect.fnUntraced(function*(
         yield* iscsiadm.createIface(choice.iface, choice.create.value).pipe(Effect.mapError(hostError("creating the iface")))
       }
       const nodes = yield* iscsiadm.listNodes.pipe(Effect.mapError(hostError("listing node records")))
-      const paths = yield* discoverPaths(plan, choice.iface, nodes, ledger)
+      const paths = yield* discoverPaths(plan, choice.iface)
       const ctx: PathContext = {
         iface: choice.iface,
         fallback: options.ifaceFallback && choice.iface !== defaultIface,

@@ -92,7 +92,12 @@ export class IscsiadmError extends Data.TaggedError("IscsiadmError")<{
 
 /** open-iscsi's administration operations. */
 export class Iscsiadm extends Context.Service<Iscsiadm, {
-  /** Sendtargets discovery through `iface`; records node entries for what it finds. */
+  /**
+   * Sendtargets discovery through `iface`: the targets the portal reports.
+   * Leaves the host as it was: no node record, and no discovery record that
+   * was not there before (discovery CHAP needs one: made for the discovery,
+   * then removed).
+   */
   readonly discover: (options: {
     readonly portal: Portal
     readonly iface: IfaceName

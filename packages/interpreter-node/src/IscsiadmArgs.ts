@@ -115,28 +115,56 @@ export const logout = (node: Iscsiadm.NodeRecord): ReadonlyArray<Word> =>
 /** `iscsiadm -m session`: active sessions, flat. */
 export const sessionList: ReadonlyArray<Word> = ["-m", "session"]
 
-/**
- * The commands of a sendtargets discovery through `iface`. `-o new` makes
- * discovery add records for new targets only: without it iscsiadm runs
- * new|update|delete, rewriting existing records (and their CHAP settings)
- * from iscsid.conf and deleting records of targets the portal no longer lists.
- * - without CHAP: `-m discovery -t sendtargets -p P -I I -o new` (1 call);
- * - with discovery CHAP: `-m discoverydb … -o new`, `-o update` with the
- *   `discovery.sendtargets.auth.*` pairs, then `--discover -o new` (3 calls).
- */
-export const discovery = (options: {
+/** What a sendtargets discovery needs: the portal, the iface, discovery CHAP. */
+export interface DiscoveryOptions {
   readonly portal: Portal.Portal
   readonly iface: IfaceName.IfaceName
   readonly auth: Option.Option<Iscsiadm.ChapCredentials>
-}): ReadonlyArray<ReadonlyArray<Word>> => {
-  const base = ["-t", "sendtargets", "-p", options.portal, "-I", options.iface] as const
-  if (Option.isNone(options.auth)) return [["-m", "discovery", ...base, "-o", "new"]]
-  return [
-    ["-m", "discoverydb", ...base, "-o", "new"],
-    ["-m", "discoverydb", ...base, "-o", "update", ...paramWords(authParams("discovery.sendtargets.auth", options.auth))],
-    ["-m", "discoverydb", ...base, "--discover", "-o", "new"]
-  ]
 }
+
+const discoveryBase = (options: DiscoveryOptions) => ["-t", "sendtargets", "-p", options.portal, "-I", options.iface] as const
+
+/**
+ * `iscsiadm -m discovery -t sendtargets -p P -I I -o nonpersistent`: the
+ * targets, printed, and nothing written (no node record, no discovery
+ * record; no walk of the node database either).
+ */
+export const discovery = (options: DiscoveryOptions): ReadonlyArray<Word> =>
+  ["-m", "discovery", ...discoveryBase(options), "-o", "nonpersistent"]
+
+/**
+ * With discovery CHAP the credentials must sit in a discovery record
+ * (`-m discovery` reads only iscsid.conf's): `-o new` makes one,
+ * `discoveryAuth` sets them, `discoveryFromRecord` discovers,
+ * `discoveryDelete` removes it (and no node record: none is linked to it
+ * after a nonpersistent discovery).
+ */
+export const discoveryNew = (options: DiscoveryOptions): ReadonlyArray<Word> =>
+  ["-m", "discoverydb", ...discoveryBase(options), "-o", "new"]
+
+/** `iscsiadm -m discoverydb … -o update` with the `discovery.sendtargets.auth.*` pairs (none without CHAP). */
+export const discoveryAuth = (options: DiscoveryOptions): ReadonlyArray<Word> | undefined =>
+  Option.isNone(options.auth)
+    ? undefined
+    : ["-m", "discoverydb", ...discoveryBase(options), "-o", "update", ...paramWords(authParams("discovery.sendtargets.auth", options.auth))]
+
+/** `iscsiadm -m discoverydb … --discover -o nonpersistent`: discovery with the record's settings, nothing written. */
+export const discoveryFromRecord = (options: DiscoveryOptions): ReadonlyArray<Word> =>
+  ["-m", "discoverydb", ...discoveryBase(options), "--discover", "-o", "nonpersistent"]
+
+/** `iscsiadm -m discoverydb … -o delete`: the discovery record and the node records linked to it. */
+export const discoveryDelete = (options: DiscoveryOptions): ReadonlyArray<Word> =>
+  ["-m", "discoverydb", ...discoveryBase(options), "-o", "delete"]
+
+/**
+ * Every command of a discovery on a host without a discovery record of the
+ * portal: the nonpersistent discovery, or with discovery CHAP the record's
+ * new, update, discover, delete.
+ */
+export const discoveryCommands = (options: DiscoveryOptions): ReadonlyArray<ReadonlyArray<Word>> =>
+  Option.isNone(options.auth)
+    ? [discovery(options)]
+    : [discoveryNew(options), discoveryAuth(options)!, discoveryFromRecord(options), discoveryDelete(options)]
 
 /** `iscsiadm -m iface`: every iface, flat. */
 export const ifaceList: ReadonlyArray<Word> = ["-m", "iface"]

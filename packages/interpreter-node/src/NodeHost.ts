@@ -37,9 +37,8 @@ export const layer = (
     NodeIscsiadm.layer,
     NodeSysfs.layer,
     NodeMultipath.layer,
-    NodeBlockDevice.layer,
-    NodeLock.layer
-  ).pipe(Layer.provideMerge(runner))
+    NodeBlockDevice.layer
+  ).pipe(Layer.provideMerge(NodeLock.layer), Layer.provideMerge(runner))
 }
 
 /** `layer(config)` with Node's platform services (child processes) included. */

@@ -10,8 +10,8 @@
  * discovered record (`…,<tpgt>/<iface>`) leaves a database that `-o update`
  * fails on (exit 6, "iface iter could not stat"), measured in the lab.
  */
-import { IfaceName, Iqn, Iscsiadm, Portal } from "@brick/core"
-import { Effect, Layer, Option, Schedule, Semaphore } from "effect"
+import { IfaceName, Iqn, Iscsiadm, Lock, Portal } from "@brick/core"
+import { Duration, Effect, Layer, Option, Schedule, Semaphore } from "effect"
 import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import { type CommandResult, CommandRunner, type RunOptions } from "./CommandRunner.ts"
@@ -72,6 +72,22 @@ export const recordExists = (root: string, node: Iscsiadm.NodeRecord): boolean =
   }
   return false
 }
+
+/** A sendtargets discovery record's name in open-iscsi's database: `<address>,<port>`. */
+export const discoveryRecordName = (portal: Portal.Portal): string => {
+  const { host, port } = Portal.parts(portal)
+  return `${host},${port}`
+}
+
+/**
+ * Whether open-iscsi's database under `root` holds a sendtargets discovery
+ * record of `portal` (`etc/iscsi/send_targets/<address>,<port>`, or under
+ * var/lib/iscsi on hosts that keep it there).
+ */
+export const discoveryRecordExists = (root: string, portal: Portal.Portal): boolean =>
+  ["/etc/iscsi/send_targets", "/var/lib/iscsi/send_targets"].some((dir) =>
+    NodeFsSync.existsSync(RootPath.resolve(root, `${dir}/${discoveryRecordName(portal)}`))
+  )
 
 /**
  * The node records in open-iscsi's database under `root`, read directly (what
@@ -136,6 +152,7 @@ export const readNodeDb = (root: string): ReadonlyArray<Iscsiadm.NodeRecord> | u
 export const make = Effect.gen(function*() {
   const runner = yield* CommandRunner
   const config = yield* NodeHostConfig
+  const locks = yield* Lock.Lock
   const long: RunOptions = { timeout: config.loginCommandTimeout }
   const deletes = yield* Semaphore.make(1)
 
@@ -188,6 +205,34 @@ export const make = Effect.gen(function*() {
   ): Effect.Effect<CommandResult, Iscsiadm.IscsiadmError> =>
     Effect.retry(runOnce(operation, target, args, options), databaseRetry)
 
+  /**
+   * A discovery with discovery CHAP, whose credentials must sit in a
+   * discovery record: an existing record is updated and kept; otherwise one
+   * is made for the discovery and removed after it, whatever happened. The
+   * host-wide lock of the portal's record keeps two brick processes from
+   * sharing (and one removing) a record the other made.
+   */
+  const discoverWithChap = (options: Args.DiscoveryOptions, target: string) =>
+    Effect.suspend(() => {
+      const discover = run("discovery update", target, () => Args.discoveryAuth(options)!).pipe(
+        Effect.andThen(run("discover", target, () => Args.discoveryFromRecord(options), long))
+      )
+      if (discoveryRecordExists(config.root, options.portal)) return discover
+      return run("discovery new", target, () => Args.discoveryNew(options)).pipe(
+        Effect.andThen(discover),
+        Effect.ensuring(
+          run("discovery delete", target, () => Args.discoveryDelete(options)).pipe(
+            Effect.catch((e) => Effect.logWarning(`could not remove the discovery record brick made: ${e.message}`))
+          )
+        )
+      )
+    }).pipe(
+      Lock.withLock(`discovery ${discoveryRecordName(options.portal)}`, Duration.times(config.loginCommandTimeout, 3)),
+      Effect.provideService(Lock.Lock, locks),
+      Effect.catchTag("LockError", (e) =>
+        Effect.fail(new Iscsiadm.IscsiadmError({ operation: "discover", target, reason: { _tag: "Busy" }, detail: e.message })))
+    )
+
   /** `-o delete`, retried on a database race; NotFound after a race means the raced try deleted it. */
   const deleteOnce = (node: Iscsiadm.NodeRecord) =>
     Effect.suspend(() => {
@@ -224,12 +269,12 @@ export const make = Effect.gen(function*() {
   return Iscsiadm.Iscsiadm.of({
     discover: (options) => {
       const target = `${options.portal} iface ${options.iface}`
-      return Effect.gen(function*() {
-        const commands = Args.discovery(options)
-        let last: CommandResult | undefined
-        for (const argv of commands) last = yield* run("discover", target, () => argv, long)
-        return Output.parseTargets(last!.stdout)
-      }).pipe(traced("discover", target))
+      return (Option.isNone(options.auth)
+        ? run("discover", target, () => Args.discovery(options), long)
+        : discoverWithChap(options, target)).pipe(
+          Effect.map((result) => Output.parseTargets(result.stdout)),
+          traced("discover", target)
+        )
     },
     createNode: (node, settings) =>
       Effect.suspend(() =>
@@ -303,7 +348,7 @@ export const make = Effect.gen(function*() {
 })
 
 /** Iscsiadm over the real `iscsiadm`. */
-export const layer: Layer.Layer<Iscsiadm.Iscsiadm, never, CommandRunner | NodeHostConfig> = Layer.effect(
+export const layer: Layer.Layer<Iscsiadm.Iscsiadm, never, CommandRunner | NodeHostConfig | Lock.Lock> = Layer.effect(
   Iscsiadm.Iscsiadm,
   make
 )

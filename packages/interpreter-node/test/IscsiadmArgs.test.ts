@@ -105,15 +105,17 @@ describe("IscsiadmArgs", () => {
     expect(Args.nodeUpdate(node, {})).toBeUndefined()
   })
 
-  it("discovers with -o new through the iface, with discovery CHAP in discoverydb", () => {
-    const plain = Args.discovery({ portal: node.portal, iface: node.iface, auth: Option.none() })
-    expect(plain).toEqual([["-m", "discovery", "-t", "sendtargets", "-p", "10.0.0.1:3260", "-I", "default", "-o", "new"]])
-    const withChap = Args.discovery({ portal: node.portal, iface: node.iface, auth: Option.some(chap("D1scSecret!!")) })
-    expect(withChap).toHaveLength(3)
-    expect(withChap[0]).toEqual(["-m", "discoverydb", "-t", "sendtargets", "-p", "10.0.0.1:3260", "-I", "default", "-o", "new"])
-    expect(withChap[1]!.slice(0, 10)).toEqual(["-m", "discoverydb", "-t", "sendtargets", "-p", "10.0.0.1:3260", "-I", "default", "-o", "update"])
+  it("discovers nonpersistently through the iface; discovery CHAP in a discovery record made and deleted", () => {
+    const base = ["-t", "sendtargets", "-p", "10.0.0.1:3260", "-I", "default"]
+    const plain = Args.discoveryCommands({ portal: node.portal, iface: node.iface, auth: Option.none() })
+    expect(plain).toEqual([["-m", "discovery", ...base, "-o", "nonpersistent"]])
+    const withChap = Args.discoveryCommands({ portal: node.portal, iface: node.iface, auth: Option.some(chap("D1scSecret!!")) })
+    expect(withChap).toHaveLength(4)
+    expect(withChap[0]).toEqual(["-m", "discoverydb", ...base, "-o", "new"])
+    expect(withChap[1]!.slice(0, 10)).toEqual(["-m", "discoverydb", ...base, "-o", "update"])
     expect(withChap[1]).toContain("discovery.sendtargets.auth.password")
-    expect(withChap[2]).toEqual(["-m", "discoverydb", "-t", "sendtargets", "-p", "10.0.0.1:3260", "-I", "default", "--discover", "-o", "new"])
+    expect(withChap[2]).toEqual(["-m", "discoverydb", ...base, "--discover", "-o", "nonpersistent"])
+    expect(withChap[3]).toEqual(["-m", "discoverydb", ...base, "-o", "delete"])
     for (const argv of withChap) expect(render(argv)).not.toContain("D1scSecret!!")
   })
 
@@ -163,7 +165,7 @@ describe("IscsiadmArgs", () => {
           for (const w of [iqn, portal, iface]) expect(w.startsWith("-")).toBe(false)
           expect(render(argv)).not.toContain(secret)
         }
-        for (const argv of Args.discovery({ portal, iface, auth })) {
+        for (const argv of Args.discoveryCommands({ portal, iface, auth })) {
           assertValuesFollowOptions(argv)
           expect(argv[argv.indexOf("-I") + 1]).toBe(iface)
           expect(render(argv)).not.toContain(secret)

@@ -111,17 +111,41 @@ describe("NodeIscsiadm", () => {
     expect(await runWith(iscsiadm(`echo "iscsiadm: No records found" >&2; exit 21`), use((i) => i.listNodes))).toEqual([])
   })
 
-  it("discovers in one call without CHAP and three with discovery CHAP, parsing the last output", async () => {
-    const config = iscsiadm(`case "$*" in *"-o update"*) exit 0;; esac; echo "10.0.0.1:3260,1 ${node.iqn}"; echo "10.0.0.2:3260,1 ${node.iqn}"`)
-    const found = await runWith(config, use((i) => i.discover({ portal: node.portal, iface: node.iface, auth: Option.none() })))
-    expect(found.map((t) => t.portal)).toEqual(["10.0.0.1:3260", "10.0.0.2:3260"])
-    expect(calls(dir, "iscsiadm")).toEqual([["-m", "discovery", "-t", "sendtargets", "-p", node.portal, "-I", "default", "-o", "new"]])
-    const withChap = await runWith(config, use((i) => i.discover({ portal: node.portal, iface: node.iface, auth: Option.some(chap) })))
-    expect(withChap).toHaveLength(2)
-    const all = calls(dir, "iscsiadm")
-    expect(all).toHaveLength(4)
-    expect(all.slice(1).map((a) => a.slice(0, 2))).toEqual([["-m", "discoverydb"], ["-m", "discoverydb"], ["-m", "discoverydb"]])
-    expect(all[3]).toContain("--discover")
+  describe("discovery leaves no record", () => {
+    const discoverOutput = `echo "10.0.0.1:3260,1 ${node.iqn}"; echo "10.0.0.2:3260,1 ${node.iqn}"`
+    const ops = () =>
+      calls(dir, "iscsiadm").map((a) => `${a[1]} ${a.slice(8).filter((w) => w.startsWith("-") || /^(new|update|delete|nonpersistent)$/.test(w)).filter((w) => w !== "-n" && w !== "-v").join(" ")}`)
+    const discover = (auth: Option.Option<Iscsiadm.ChapCredentials>) =>
+      use((i) => i.discover({ portal: node.portal, iface: node.iface, auth }))
+
+    it("without CHAP: one nonpersistent discovery, its targets parsed", async () => {
+      const found = await runWith({ ...iscsiadm(discoverOutput), root: dir }, discover(Option.none()))
+      expect(found.map((t) => t.portal)).toEqual(["10.0.0.1:3260", "10.0.0.2:3260"])
+      expect(calls(dir, "iscsiadm")).toEqual([["-m", "discovery", "-t", "sendtargets", "-p", node.portal, "-I", "default", "-o", "nonpersistent"]])
+    })
+
+    it("with discovery CHAP and no record: makes one, sets the credentials, discovers, deletes it", async () => {
+      const config = { ...iscsiadm(`case "$*" in *--discover*) ${discoverOutput};; esac`), root: dir }
+      const found = await runWith(config, discover(Option.some(chap)))
+      expect(found).toHaveLength(2)
+      expect(ops()).toEqual(["discoverydb -o new", "discoverydb -o update", "discoverydb --discover -o nonpersistent", "discoverydb -o delete"])
+      // the host-wide lock of the portal's record was taken and released
+      expect(NodeFs.readdirSync(NodePath.join(dir, "run", "brick", "locks"))).toEqual([])
+    })
+
+    it("with discovery CHAP and a failing discovery: the record brick made is deleted all the same", async () => {
+      const config = { ...iscsiadm(`case "$*" in *--discover*) echo "iscsiadm: discovery login failed to authenticate" >&2; exit 24;; esac`), root: dir }
+      const e = await failureWith(config, discover(Option.some(chap)))
+      expect(e.reason._tag).toBe("AuthenticationFailed")
+      expect(ops().at(-1)).toBe("discoverydb -o delete")
+    })
+
+    it("with discovery CHAP and an existing record (the host's own): updates it, discovers, keeps it", async () => {
+      NodeFs.mkdirSync(NodePath.join(dir, "etc", "iscsi", "send_targets", "10.0.0.1,3260"), { recursive: true })
+      const config = { ...iscsiadm(`case "$*" in *--discover*) ${discoverOutput};; esac`), root: dir }
+      await runWith(config, discover(Option.some(chap)))
+      expect(ops()).toEqual(["discoverydb -o update", "discoverydb --discover -o nonpersistent"])
+    })
   })
 
   it("kills an iscsiadm that hangs and reports Timeout", async () => {

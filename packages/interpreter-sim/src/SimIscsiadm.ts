@@ -152,8 +152,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
             const portals = t.reportAllPortals ? Array.from(t.portals.entries()) : asked ? [[portal, asked] as const] : []
             for (const [p2, { tpgt }] of portals) found.push({ portal: p2 as Portal.Portal, tpgt, iqn: t.iqn as Iqn.Iqn })
           }
-          // records already present are passed as they are (recordDiscovery keeps them): no new node per target found
-          st.recordDiscovery(`${portal}|${iface}`, found.map((f) => st.nodes.get(SimNames.nodeKey(f.portal, f.iqn, iface)) ?? newNode(f.portal, f.iqn, iface)))
+          // like `iscsiadm … -o nonpersistent`: nothing is recorded
           return Effect.succeed(found)
         }))
     })

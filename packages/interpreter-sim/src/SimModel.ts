@@ -80,8 +80,6 @@ export interface SimNode {
   readonly iqn: string
   readonly iface: string
   readonly settings: SimNodeSettings
-  /** The discovery portal (and iface) that created it, for sendtargets' stale-record deletion. */
-  discoveredVia: string | undefined
 }
 
 /** A SCSI host: one per session for software transports, one per HBA for offload ones. */

@@ -231,36 +231,8 @@ export class SimState {
       portal,
       iqn,
       iface,
-      settings: { startup: d.startup, scan: d.scan, auth: undefined, loginTimeout: d.loginTimeout, loginRetryMax: d.loginRetryMax },
-      discoveredVia: undefined
+      settings: { startup: d.startup, scan: d.scan, auth: undefined, loginTimeout: d.loginTimeout, loginRetryMax: d.loginRetryMax }
     }
-  }
-
-  /** Node keys each discovery (`portal|iface`) created, for sendtargets' stale-record deletion. */
-  readonly discoveredBy = new Map<string, Set<string>>()
-
-  /**
-   * Applies a sendtargets result: records new nodes (existing ones keep their
-   * settings) and deletes this discovery's earlier records it no longer
-   * reports, unless a session uses them (open-iscsi's default `new`+`delete`).
-   */
-  recordDiscovery(via: string, found: ReadonlyArray<SimNode>): void {
-    const fresh = new Set<string>()
-    for (const n of found) {
-      fresh.add(n.key)
-      if (!this.nodes.has(n.key)) {
-        n.discoveredVia = via
-        this.nodes.set(n.key, n)
-      }
-    }
-    const kept = new Set<string>()
-    for (const key of this.discoveredBy.get(via) ?? []) {
-      if (fresh.has(key)) continue
-      if (this.sessionByNode.has(key)) kept.add(key)
-      else if (this.nodes.get(key)?.discoveredVia === via) this.deleteNode(key)
-    }
-    for (const key of fresh) if (this.nodes.get(key)?.discoveredVia === via) kept.add(key)
-    this.discoveredBy.set(via, kept)
   }
 
   /** Deletes a node record. */
@@ -268,7 +240,6 @@ export class SimState {
     const n = this.nodes.get(key)
     if (!n) return
     this.nodes.delete(key)
-    if (n.discoveredVia !== undefined) this.discoveredBy.get(n.discoveredVia)?.delete(key)
   }
 
   // ------------------------------------------------------------------ network
