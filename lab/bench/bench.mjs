@@ -51,10 +51,16 @@ const REPORT = process.argv[2] === "--report"
 const t0 = performance.now()
 const req = createRequire(path.join(ROOT, "packages/interpreter-node/package.json"))
 const load = (p) => (REPORT ? {} : import(pathToFileURL(p).href))
-const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References } = await load(req.resolve("effect"))
-const core = await load(path.join(ROOT, "packages/core/dist/src/index.js"))
-const inode = await load(path.join(ROOT, "packages/interpreter-node/dist/src/index.js"))
+// the bundle of scripts/bundle.mjs (`pnpm build`) when there is one: one file instead of ~400 modules
+const bundled = path.join(ROOT, "lab/bench/dist/brick.mjs")
+const brick = REPORT ? {} : fs.existsSync(bundled) ? await load(bundled) : {
+  ...(await load(req.resolve("effect"))),
+  core: await load(path.join(ROOT, "packages/core/dist/src/index.js")),
+  inode: await load(path.join(ROOT, "packages/interpreter-node/dist/src/index.js"))
+}
+const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References, core, inode } = brick
 raw.info.brickImportMs = performance.now() - t0
+raw.info.brickBundled = fs.existsSync(bundled)
 // brick's log records (debug: every command with its duration) go into the raw results, timed
 let trace = []
 let traceStart = 0

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# `pnpm bench:lab`: builds brick (tsc -b), boots the lab guest ONCE and runs lab/bench/bench.mjs
+# `pnpm bench:lab`: builds brick (tsc -b, bundles), boots the lab guest ONCE and runs lab/bench/bench.mjs
 # in it (brick vs os-brick vs the floor). Raw output: lab/bench/results/<stamp>.{txt,json}.
 # Extra args are passed to lab/run.sh before `--` (e.g. --env BENCH_REPS=7).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-npx tsc -b
+npx tsc -b && node scripts/bundle.mjs
 stamp=$(date -u +%Y%m%d-%H%M%S)
 out=lab/bench/results/$stamp.txt
 mkdir -p lab/bench/results
