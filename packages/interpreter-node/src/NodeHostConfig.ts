@@ -22,12 +22,6 @@ export interface NodeHostConfigShape {
   readonly multipathdPath: string
   readonly multipathPath: string
   readonly blockdevPath: string
-  /**
-   * multipathd's command socket, used instead of a `multipathd` process
-   * when the host is the process's own (root `/`, no prefix, `multipathd`
-   * from PATH); `""` never uses it. Default: multipath-tools' abstract socket.
-   */
-  readonly multipathdSocket: string
   /** Time limit of an ordinary command; the process is killed when it passes. */
   readonly commandTimeout: Duration.Duration
   /** Time limit of commands that wait on the network: login, discovery. */
@@ -62,7 +56,6 @@ export const defaults: NodeHostConfigShape = {
   multipathdPath: "multipathd",
   multipathPath: "multipath",
   blockdevPath: "blockdev",
-  multipathdSocket: "\0/org/kernel/linux/storage/multipathd",
   commandTimeout: Duration.seconds(30),
   loginCommandTimeout: Duration.seconds(150),
   probeTimeout: Duration.seconds(3),
@@ -85,7 +78,6 @@ export const make = (input: NodeHostConfigInput = {}): NodeHostConfigShape => {
     multipathdPath: input.multipathdPath ?? defaults.multipathdPath,
     multipathPath: input.multipathPath ?? defaults.multipathPath,
     blockdevPath: input.blockdevPath ?? defaults.blockdevPath,
-    multipathdSocket: input.multipathdSocket ?? defaults.multipathdSocket,
     commandTimeout: d(input.commandTimeout, defaults.commandTimeout),
     loginCommandTimeout: d(input.loginCommandTimeout, defaults.loginCommandTimeout),
     probeTimeout: d(input.probeTimeout, defaults.probeTimeout),

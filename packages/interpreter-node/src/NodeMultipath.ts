@@ -6,17 +6,12 @@
  * - addMap: `multipathd add map <wwid>`, falling back to `multipath <wwid>`
  *   when multipathd answers `fail`;
  * - addPath / removePath: `multipathd add path sdX` / `multipathd del path sdX`;
- * - flushMap: `multipathd del map NAME`, else `multipath -f NAME` (`map in
- *   use` → InUse): the tool tells why a flush fails, the daemon does not;
+ * - flushMap: `multipath -f NAME` (`map in use` → InUse);
  * - resizeMap: `multipathd resize map NAME`.
- * On the host's own multipathd (root `/`, no command prefix, `multipathd`
- * from PATH) the daemon's commands go through its socket (MultipathdSocket)
- * instead of a `multipathd` process; an unreachable socket falls back to the
- * process. multipathd answers `fail` with exit code 0; both are checked.
+ * multipathd's client may exit 0 and print `fail`; both are checked.
  */
 import { Multipath, type Wwn } from "@brick/core"
-import { Duration, Effect, Layer } from "effect"
-import * as MultipathdSocket from "./MultipathdSocket.ts"
+import { Effect, Layer } from "effect"
 import * as NodeFsSync from "node:fs"
 import { type CommandResult, CommandRunner, type Program, type RunOptions } from "./CommandRunner.ts"
 import { NodeHostConfig } from "./NodeHostConfig.ts"
@@ -91,42 +86,8 @@ export const make = Effect.gen(function*() {
         Effect.withSpan(`Multipath.${operation}`, { attributes: { target } })
       )
 
-  const viaSocket = config.multipathdSocket !== "" && config.root === "/" && config.commandPrefix.length === 0 &&
-    config.multipathdPath === "multipathd"
-
-  /**
-   * `multipathd <args>`: through the socket when it is the host's own
-   * (falling back to the process when it cannot be reached), else the process.
-   */
-  const daemon = (operation: string, target: string, args: ReadonlyArray<string>): Effect.Effect<string, Multipath.MultipathError> => {
-    const process = run(operation, target, "multipathd", args).pipe(Effect.map((r) => r.stdout))
-    if (!viaSocket || !isSafeName(target)) return process
-    const command = args.join(" ")
-    return MultipathdSocket.request(command, config.commandTimeout, config.multipathdSocket).pipe(
-      Effect.timed,
-      Effect.tap(([elapsed, reply]) =>
-        Effect.logDebug("multipathd socket", command, reply.trim()).pipe(
-          Effect.annotateLogs({ program: "multipathd-socket", durationMillis: Duration.toMillis(elapsed) })
-        )
-      ),
-      Effect.map(([, reply]) => reply),
-      Effect.matchEffect({
-        onFailure: (e) =>
-          e.reason._tag === "Unreachable"
-            ? Effect.andThen(Effect.logDebug(`multipathd socket unreachable (${e.detail}): running multipathd`), process)
-            : Effect.fail(new Multipath.MultipathError({ operation, target, reason: { _tag: "Failed" }, detail: e.message })),
-        onSuccess: (reply) =>
-          replyFailed({ exitCode: 0, stdout: reply })
-            ? Effect.fail(new Multipath.MultipathError({ operation, target, reason: reasonOf(reply), detail: reply.trim() }))
-            : Effect.succeed(reply)
-      }),
-      Effect.annotateLogs({ operation: `multipath.${operation}`, target }),
-      Effect.withSpan(`Multipath.${operation}`, { attributes: { target, via: "socket" } })
-    )
-  }
-
   const addMap = (wwn: Wwn.Wwn) =>
-    daemon("addMap", wwn, ["add", "map", wwn]).pipe(
+    run("addMap", wwn, "multipathd", ["add", "map", wwn]).pipe(
       Effect.catchIf(
         (e) => e.reason._tag !== "NotRunning",
         () => run("addMap", wwn, "multipath", [wwn])
@@ -144,18 +105,10 @@ export const make = Effect.gen(function*() {
       config.root === "/" && config.commandPrefix.length === 0 && pidfileNamesLiveDaemon() ? Effect.succeed(true) : probe
     ).pipe(Effect.withSpan("Multipath.isRunning")),
     addMap,
-    addPath: (device) => Effect.asVoid(daemon("addPath", device, ["add", "path", device])),
-    removePath: (device) => Effect.asVoid(daemon("removePath", device, ["del", "path", device])),
-    flushMap: (name) =>
-      (viaSocket
-        ? daemon("flushMap", name, ["del", "map", name]).pipe(
-          Effect.filterOrFail((reply) => /^ok\b/i.test(reply.trim()), () => "not removed at once"),
-          Effect.asVoid
-        )
-        : Effect.fail("no socket")).pipe(
-          Effect.catch(() => Effect.asVoid(run("flushMap", name, "multipath", ["-f", name])))
-        ),
-    resizeMap: (name) => Effect.asVoid(daemon("resizeMap", name, ["resize", "map", name]))
+    addPath: (device) => Effect.asVoid(run("addPath", device, "multipathd", ["add", "path", device])),
+    removePath: (device) => Effect.asVoid(run("removePath", device, "multipathd", ["del", "path", device])),
+    flushMap: (name) => Effect.asVoid(run("flushMap", name, "multipath", ["-f", name])),
+    resizeMap: (name) => Effect.asVoid(run("resizeMap", name, "multipathd", ["resize", "map", name]))
   })
 })
 

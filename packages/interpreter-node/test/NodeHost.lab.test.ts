@@ -14,8 +14,6 @@ import * as NodeFs from "node:fs"
 import * as assert from "node:assert/strict"
 import { after, before, describe, it } from "node:test"
 import { CommandRunner } from "../src/CommandRunner.ts"
-import * as MultipathdSocket from "../src/MultipathdSocket.ts"
-import * as NodeHostConfig from "../src/NodeHostConfig.ts"
 import { runWith } from "./support.ts"
 
 const inGuest = NodeFs.existsSync("/sys/kernel/config/target") &&
@@ -141,18 +139,5 @@ describe("NodeHost in the lab guest", { skip: !inGuest }, () => {
     assert.equal(Option.getOrNull(await run(sessionOf(P1))), null)
     const nodes = await run(Iscsiadm.Iscsiadm.use((i) => i.listNodes))
     assert.ok(!nodes.some((n) => n.iqn === IQN && n.portal === P1 && n.iface === iface), JSON.stringify(nodes))
-  })
-
-  it("multipathd's socket answers like its command: show daemon, and a flush of no map falls back to multipath -f (NotFound)", { timeout: 180_000 }, async () => {
-    const reply = await Effect.runPromise(MultipathdSocket.request("show daemon", "10 seconds", NodeHostConfig.defaults.multipathdSocket))
-    assert.match(reply, /^pid \d+ /)
-    const result = await run(Effect.gen(function*() {
-      const runner = yield* CommandRunner
-      yield* runner.resetCounts
-      const m = yield* Multipath.Multipath
-      const e = yield* Effect.flip(m.flushMap("brick-no-such-map"))
-      return { reason: e.reason._tag, counts: yield* runner.spawnCounts }
-    }))
-    assert.deepEqual(result, { reason: "NotFound", counts: { multipath: 1 } })
   })
 })
