@@ -199,10 +199,11 @@ const assembleMany = (
       // udev is done with a path (its by-path link is there), so a slow
       // udev/multipathd is not asked while it is at work (in the lab each
       // `multipathd add path` then queued ~2.5 s behind its own work and
-      // failed, adding 4-9 s: `pnpm bench:lab`); with no link after 4x the
-      // delay (at most half the wait) it is asked anyway.
+      // failed, adding 4-9 s: `pnpm bench:lab`); with no link after 2x the
+      // delay (at most half the wait) it is asked anyway (in the lab udev
+      // often took > 4 s for a link while multipathd had formed no map).
       const delay = ctx.options.multipathAddDelay
-      const fallbackAt = first + Math.min(4 * delay, Math.max(delay, ctx.options.multipathWaitTimeout * 500))
+      const fallbackAt = first + Math.min(2 * delay, Math.max(delay, ctx.options.multipathWaitTimeout * 500))
       let addAt = fallbackAt
       let udevDone = false
       const deadline = first + ctx.options.multipathWaitTimeout * 1000
@@ -224,11 +225,11 @@ const assembleMany = (
           yield* Ref.update(ctx.ledger, (l) => [...l, { _tag: "Map", wwn } as const])
           yield* Effect.logInfo(`multipathd has not formed the map of ${wwn}: adding the paths and the map`)
           const multipath = yield* Multipath
-          for (const p of ok) {
-            yield* multipath.addPath(p.block).pipe(
+          // at once: each `multipathd add path` is a process (0.3-2.5 s in the lab guest)
+          yield* Effect.forEach(ok, (p) =>
+            multipath.addPath(p.block).pipe(
               Effect.catch((e) => Effect.logWarning(`multipathd add path ${p.block} failed: ${e.message}`))
-            )
-          }
+            ), { concurrency: "unbounded", discard: true })
           polls = 0
           map = yield* findMap(ok)
           if (Option.isSome(map)) break
