@@ -53,12 +53,12 @@ const req = createRequire(path.join(ROOT, "packages/interpreter-node/package.jso
 const load = (p) => (REPORT ? {} : import(pathToFileURL(p).href))
 // the bundle of scripts/bundle.mjs (`pnpm build`) when there is one: one file instead of ~400 modules
 const bundled = path.join(ROOT, "lab/bench/dist/brick.mjs")
-const brick = REPORT ? {} : fs.existsSync(bundled) ? await load(bundled) : {
+const brickModules = REPORT ? {} : fs.existsSync(bundled) ? await load(bundled) : {
   ...(await load(req.resolve("effect"))),
   core: await load(path.join(ROOT, "packages/core/dist/src/index.js")),
   inode: await load(path.join(ROOT, "packages/interpreter-node/dist/src/index.js"))
 }
-const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References, core, inode } = brick
+const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References, core, inode } = brickModules
 raw.info.brickImportMs = performance.now() - t0
 raw.info.brickBundled = fs.existsSync(bundled)
 // brick's log records (debug: every command with its duration) go into the raw results, timed
