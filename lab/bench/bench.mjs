@@ -8,6 +8,7 @@
 // Env: BENCH_REPS (default 5), BENCH_EXTRA_REPS (3), BENCH_CASES (comma list:
 // single,mp2,mp4,blackhole,reuse,many), BENCH_JSON (raw results file, rewritten after every run),
 // BENCH_POLL_MS (floor's sysfs poll, 2), BENCH_BUDGET_S (no extra case starts after it, 2100).
+// BENCH_BRICK_OPTIONS (JSON connector options for brick's connects, e.g. {"multipathAddDelay":200}).
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
@@ -76,6 +77,10 @@ const runtime = REPORT ? undefined : ManagedRuntime.make(Layer.mergeAll(
   Layer.succeed(References.MinimumLogLevel, "Debug")
 ))
 
+// BENCH_BRICK_OPTIONS: connector options (JSON) for brick's connects, e.g. {"multipathAddDelay":200}
+const brickOptions = JSON.parse(process.env.BENCH_BRICK_OPTIONS ?? "{}")
+raw.info.brickOptions = brickOptions
+
 const sysfsCounts = { read: 0, list: 0, readlink: 0, write: 0 }
 const countingSysfs = (inner) => ({
   read: (p) => (sysfsCounts.read++, inner.read(p)),
@@ -102,7 +107,7 @@ const brickRun = async (program) => {
     : { ok: false, ms, error: Cause.pretty(exit.cause).split("\n").slice(0, 3).join(" | "), counts, sysfs: { ...sysfsCounts }, trace }
 }
 const brick = {
-  connect: (info, multipath) => brickRun(core.ConnectVolume.connectVolume(info, { useMultipath: multipath })),
+  connect: (info, multipath) => brickRun(core.ConnectVolume.connectVolume(info, { ...brickOptions, useMultipath: multipath })),
   disconnect: (info, device, multipath) =>
     brickRun(core.DisconnectVolume.disconnectVolume(info, device, {}, { useMultipath: multipath }))
 }
