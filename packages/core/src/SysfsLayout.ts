@@ -52,14 +52,25 @@ export const blockFile = (name: string, file: string): HostPath => under(blockDi
 export const scanLine = (channel: number | undefined, target: number | undefined, lun: number): string =>
   `${channel ?? "-"} ${target ?? "-"} ${lun}`
 
-/** `session12` → 12 (digits checked by hand: this runs on every entry of large listings) */
+const sessionPrefix = "session"
+
+/**
+ * `session12` → 12. This runs on every entry of the large session listings
+ * (twice per login), so it is written out by hand: char codes, no
+ * `startsWith`, no slice, digits accumulated (exact up to 15 digits; longer
+ * runs go through `Number` for the same rounding).
+ */
 export const parseSessionName = (name: string): number | undefined => {
-  if (name.length <= 7 || !name.startsWith("session")) return undefined
-  for (let i = 7; i < name.length; i++) {
-    const c = name.charCodeAt(i)
-    if (c < 48 || c > 57) return undefined
+  const n = name.length
+  if (n <= 7) return undefined
+  for (let i = 0; i < 7; i++) if (name.charCodeAt(i) !== sessionPrefix.charCodeAt(i)) return undefined
+  let value = 0
+  for (let i = 7; i < n; i++) {
+    const d = name.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return undefined
+    value = value * 10 + d
   }
-  return Number(name.slice(7))
+  return n - 7 <= 15 ? value : Number(name.slice(7))
 }
 
 /** `target2:0:0` → {host: 2, channel: 0, target: 0} */

@@ -78,6 +78,19 @@ describe("SysfsLayout parsers", () => {
     )
   })
 
+  it("parseSessionName agrees with its plain definition on any name (the hand-written fast path)", () => {
+    const reference = (name: string): number | undefined =>
+      /^session\d+$/.test(name) ? Number(name.slice("session".length)) : undefined
+    const digits = fc.string({ unit: fc.constantFrom("0", "1", "7", "9"), minLength: 0, maxLength: 25 })
+    const name = fc.oneof(
+      digits.map((d) => `session${d}`),
+      fc.tuple(fc.string({ maxLength: 9 }), digits).map(([p, d]) => `${p}${d}`),
+      fc.tuple(digits, fc.string({ maxLength: 3 })).map(([d, t]) => `session${d}${t}`),
+      fc.string()
+    )
+    fc.assert(fc.property(name, (n) => SysfsLayout.parseSessionName(n) === reference(n)), { numRuns: 5000 })
+  })
+
   it.each([
     ["../../devices/platform/host2/session1/iscsi_session/session1", 2],
     ["../../devices/platform/host12/session34/iscsi_session/session34", 12],

@@ -59,6 +59,48 @@ export const single = (name: string, child: Child): VNode => ({
   child: (n) => (n === name ? child() : undefined)
 })
 
+/**
+ * A directory layout shared by every object of one kind (every session's
+ * `iscsi_session/sessionN`, every disk's attributes…): its entry names,
+ * sorted, and for each name how to make that child for one object. An
+ * object's directory is then one small node (`shaped`), not a closure per
+ * attribute; children are made when looked up.
+ */
+export interface Shape<K> {
+  readonly names: ReadonlyArray<string>
+  readonly children: ReadonlyMap<string, (k: K) => VNode>
+}
+
+/** A shape from its children: nodes every object shares, or functions of the object. */
+export const shape = <K>(children: Readonly<Record<string, VNode | ((k: K) => VNode)>>): Shape<K> => {
+  const map = new Map<string, (k: K) => VNode>()
+  for (const [name, c] of Object.entries(children)) map.set(name, typeof c === "function" ? c : () => c)
+  return { names: Object.keys(children).sort(), children: map }
+}
+
+/** Merges shapes (later names win). */
+export const shapes = <K>(...parts: ReadonlyArray<Shape<K>>): Shape<K> => {
+  const map = new Map<string, (k: K) => VNode>()
+  for (const p of parts) for (const [name, f] of p.children) map.set(name, f)
+  return { names: Array.from(map.keys()).sort(), children: map }
+}
+
+class Shaped<K> {
+  readonly kind = "dir" as const
+  readonly sorted = true
+  constructor(private readonly shape: Shape<K>, private readonly k: K) {}
+  entries(): ReadonlyArray<string> {
+    return this.shape.names
+  }
+  child(name: string): VNode | undefined {
+    const f = this.shape.children.get(name)
+    return f === undefined ? undefined : f(this.k)
+  }
+}
+
+/** The directory of `k` laid out as `s`. */
+export const shaped = <K>(s: Shape<K>, k: K): VNode => new Shaped(s, k)
+
 /** An empty directory. */
 export const empty: VNode = { kind: "dir", entries: () => [], child: () => undefined }
 
