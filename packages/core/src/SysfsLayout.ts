@@ -52,18 +52,18 @@ export const blockFile = (name: string, file: string): HostPath => under(blockDi
 export const scanLine = (channel: number | undefined, target: number | undefined, lun: number): string =>
   `${channel ?? "-"} ${target ?? "-"} ${lun}`
 
-const sessionPrefix = "session"
-
 /**
  * `session12` → 12. This runs on every entry of the large session listings
- * (twice per login), so it is written out by hand: char codes, no
- * `startsWith`, no slice, digits accumulated (exact up to 15 digits; longer
- * runs go through `Number` for the same rounding).
+ * (twice per login), so it is written out by hand: char codes of `session`
+ * as literals, no `startsWith`, no slice, digits accumulated (exact up to 15
+ * digits; longer runs go through `Number` for the same rounding).
  */
 export const parseSessionName = (name: string): number | undefined => {
   const n = name.length
-  if (n <= 7) return undefined
-  for (let i = 0; i < 7; i++) if (name.charCodeAt(i) !== sessionPrefix.charCodeAt(i)) return undefined
+  if (
+    n <= 7 || name.charCodeAt(0) !== 115 || name.charCodeAt(1) !== 101 || name.charCodeAt(2) !== 115 ||
+    name.charCodeAt(3) !== 115 || name.charCodeAt(4) !== 105 || name.charCodeAt(5) !== 111 || name.charCodeAt(6) !== 110
+  ) return undefined
   let value = 0
   for (let i = 7; i < n; i++) {
     const d = name.charCodeAt(i) - 48

@@ -42,7 +42,7 @@ const pad = (s: string, n: number): string => s.slice(0, n).padEnd(n, " ")
 const procName = (transport: string): string => (transport === "tcp" ? "iscsi_tcp" : transport)
 const uevent = file(() => "")
 const constants = new Map<string, VNode>()
-/** A read-only file whose text never changes (one node shared by every object). */
+/** A read-only file whose text never changes (one node shared by every object: only for a bounded set of texts). */
 const text = (value: string): VNode => {
   let n = constants.get(value)
   if (n === undefined) constants.set(value, (n = file(() => value)))
@@ -183,7 +183,9 @@ export const make = (st: SimState): VNode => {
     const r = SimRandom.make(SimRandom.hash("connection", st.seed, s.sid))
     const expStatsn = String(r.int(4294967296))
     const localPort = String(32768 + r.int(28232))
-    return { address: text(a.address), port: text(String(a.port)), expStatsn: text(expStatsn), localPort: text(localPort) }
+    // per-session nodes, not `text` (its shared table must not grow with every session)
+    const port = String(a.port)
+    return { address: file(() => a.address), port: file(() => port), expStatsn: file(() => expStatsn), localPort: file(() => localPort) }
   })
   const iscsiConnectionShape = shape<SimSession>({
     address: (s) => connectionFacts(s).address,
@@ -214,7 +216,10 @@ export const make = (st: SimState): VNode => {
       alignment_offset: text("0"),
       bdi: (k) => link(`/sys/devices/virtual/bdi/${dev(k)}`),
       capability: text("0"),
-      dev: (k) => text(dev(k)),
+      dev: (k) => {
+        const d = dev(k)
+        return file(() => d)
+      },
       discard_alignment: text("0"),
       diskseq: text("0"),
       events: text(""),
