@@ -24,12 +24,11 @@ export type Child = () => VNode | undefined
 
 /** A directory whose entries are a fixed set of children: nodes, or thunks (undefined: absent now). */
 export const fixed = (children: Readonly<Record<string, Child | VNode>>): VNode => {
-  const get = (name: string): VNode | undefined => {
-    if (!Object.hasOwn(children, name)) return undefined
-    const c = children[name]!
-    return typeof c === "function" ? c() : c
-  }
-  return { kind: "dir", entries: () => Object.keys(children).filter((k) => get(k) !== undefined), child: get }
+  const table = new Map<string, Child>()
+  for (const [name, c] of Object.entries(children)) table.set(name, typeof c === "function" ? c : () => c)
+  const names = Object.keys(children)
+  const get = (name: string): VNode | undefined => table.get(name)?.()
+  return { kind: "dir", entries: () => names.filter((k) => get(k) !== undefined), child: get }
 }
 
 /** A directory whose entries are computed (`entries`; `sorted` when they come sorted) and looked up by name (`child`). */
@@ -154,20 +153,30 @@ export const resolve = (root: VNode, path: string, followLast: boolean): Resolve
  * `followLast`); like `resolve` without building the canonical path.
  */
 export const resolveNode = (root: VNode, path: string, followLast: boolean): VNode | undefined => {
-  let pending = segments(path)
+  // walks the text itself (every operation resolves a path: no segment arrays)
+  let p = path
   let hops = 0
   restart: for (;;) {
     let node: VNode = root
-    for (let i = 0; i < pending.length; i++) {
+    const n = p.length
+    let start = 0
+    while (start < n && p.charCodeAt(start) === 47) start++
+    while (start < n) {
+      let end = p.indexOf("/", start)
+      if (end < 0) end = n
+      let after = end
+      while (after < n && p.charCodeAt(after) === 47) after++
       if (node.kind !== "dir") return undefined
-      const next: VNode | undefined = node.child(pending[i]!)
+      const next: VNode | undefined = node.child(p.slice(start, end))
       if (next === undefined) return undefined
-      if (next.kind === "link" && (followLast || i !== pending.length - 1)) {
+      const last = after >= n
+      if (next.kind === "link" && (followLast || !last)) {
         if (++hops > 40) return undefined
-        pending = i === pending.length - 1 ? next.parts.slice() : next.parts.concat(pending.slice(i + 1))
+        p = last ? next.target : `${next.target}/${p.slice(after)}`
         continue restart
       }
       node = next
+      start = after
     }
     return node
   }

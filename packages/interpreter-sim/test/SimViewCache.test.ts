@@ -9,7 +9,7 @@ import { TestClock } from "effect/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { Iscsiadm, Sysfs } from "@brick/core"
-import { SimHost } from "../src/index.ts"
+import { SimHost, SimTree } from "../src/index.ts"
 import { iqn, node, p1, p2, path, runTest, spec } from "./helpers.ts"
 import { dump, liveAndFresh, workout } from "./TreeWalk.ts"
 
@@ -152,4 +152,36 @@ describe("the live sysfs view equals a freshly derived one", () => {
       { numRuns: Math.max(1, Math.round(100 * scale)) }
     )
   }, 120_000)
+})
+
+/** What a node shows (nodes made on lookup are new objects each time). */
+const describeNode = (n: SimTree.VNode | undefined) =>
+  n === undefined ? undefined :
+    n.kind === "dir" ? { dir: Array.from(n.entries()) } :
+    n.kind === "link" ? { link: n.target } :
+    { file: n.read?.(), writable: n.write !== undefined }
+
+describe("path resolution", () => {
+  it("resolveNode (walks the text) finds the node resolve (walks segments) finds, for any path and link (property)", async () => {
+    const host = SimHost.make(richSpec(), { seed: 7 })
+    const paths: Array<string> = []
+    await runTest(host, workout(host, iqn, [p1, p2], [hba], (label) => {
+      if (label === "udev and multipathd done") paths.push(...Object.keys(dump(host.view)))
+    }))
+    const some = [
+      "/sys/class/iscsi_session/session1/targetname", "/sys/class/scsi_device/1:0:0:1/device/wwid",
+      "/sys/block/sda/holders", "/dev/disk/by-path", "/sys/class/iscsi_host/host0", "/sys/block/dm-0/slaves/sda/size"
+    ]
+    const path = fc.oneof(fc.constantFrom(...paths, ...some), fc.constantFrom(...some))
+    const mangled = fc.tuple(path, fc.constantFrom("", "/", "//", "/x", "/..", "/.", "/device", "/device/block", "/holders"), fc.boolean(), fc.nat())
+      .map(([p, tail, doubled, cut]) => {
+        const parts = p.split("/")
+        const q = (doubled ? parts.join("//") : p).slice(0, cut % 3 === 0 ? undefined : Math.max(1, p.length - (cut % 7)))
+        return q + tail
+      })
+    fc.assert(fc.property(mangled, fc.boolean(), (p, followLast) => {
+      expect(describeNode(SimTree.resolveNode(host.view, p, followLast))).toEqual(describeNode(SimTree.resolve(host.view, p, followLast)?.node))
+    }), { numRuns: 20_000 })
+    expect(paths.length).toBeGreaterThan(2000)
+  })
 })
