@@ -17,7 +17,17 @@ export type VNode =
     readonly sorted?: boolean
   }
   | { readonly kind: "file"; readonly read: (() => string) | undefined; readonly write: ((value: string) => WriteResult) | undefined }
-  | { readonly kind: "link"; readonly target: string; readonly parts: ReadonlyArray<string> }
+  | {
+    readonly kind: "link"
+    readonly target: string
+    readonly parts: ReadonlyArray<string>
+    /**
+     * The node at `target`, when the view can name it directly (what
+     * resolving `target` would find: a shortcut for `resolveNode`, which
+     * then needs no walk from the root; `resolve` ignores it).
+     */
+    readonly at: (() => VNode | undefined) | undefined
+  }
 
 /** A lazily-computed child (undefined: absent now). */
 export type Child = () => VNode | undefined
@@ -49,7 +59,7 @@ export const writeOnly = (write: (value: string) => WriteResult): VNode => ({ ki
 export const readWrite = (read: () => string, write: (value: string) => WriteResult): VNode => ({ kind: "file", read, write })
 
 /** A symbolic link to an absolute path. */
-export const link = (target: string): VNode => ({ kind: "link", target, parts: segments(target) })
+export const link = (target: string, at?: () => VNode | undefined): VNode => ({ kind: "link", target, parts: segments(target), at })
 
 /** A directory with a single child `name` (cheaper than `fixed` with a computed key). */
 export const single = (name: string, child: Child): VNode => ({
@@ -172,6 +182,12 @@ export const resolveNode = (root: VNode, path: string, followLast: boolean): VNo
       const last = after >= n
       if (next.kind === "link" && (followLast || !last)) {
         if (++hops > 40) return undefined
+        const direct = next.at?.()
+        if (direct !== undefined && direct.kind !== "link") {
+          node = direct
+          start = after
+          continue
+        }
         p = last ? next.target : `${next.target}/${p.slice(after)}`
         continue restart
       }

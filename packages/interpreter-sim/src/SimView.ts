@@ -79,8 +79,10 @@ export const make = (st: SimState): VNode => {
   const sessionNames = () => st.sessionNames.names
   const hostNames = () => Array.from(st.hosts.keys(), (no) => `host${no}`)
   const blockNames = () => [...st.disks.keys(), ...Array.from(st.mapsByMinor.keys(), (m) => `dm-${m}`)]
-  const diskLink = memo((d: SimScsiDevice) => link(blockDir(d)))
-  const dmLink = memo((m: SimMap) => link(dmDir(m)))
+  // Links into the device tree name their target node directly (`at`): they
+  // are only reached through lookups that check the object is still there.
+  const diskLink = memo((d: SimScsiDevice) => link(blockDir(d), () => block(d)))
+  const dmLink = memo((m: SimMap) => link(dmDir(m), () => dm(m)))
   const blockLink = (name: string): VNode | undefined => {
     const d = st.disks.get(name)
     if (d) return diskLink(d)
@@ -266,7 +268,7 @@ export const make = (st: SimState): VNode => {
   /** A SCSI disk's attributes as the lab's LIO disks show them; binary pages are approximations of the right length. */
   const zero = (n: number) => text("\0".repeat(n))
   /** A device's `…/H:C:T:L` link (its class entries' `device`), made once per device. */
-  const deviceLink = memo((d: SimScsiDevice): VNode => link(deviceDir(d)))
+  const deviceLink = memo((d: SimScsiDevice): VNode => link(deviceDir(d), () => scsiDevice(d)))
   const deviceLinkDir = memo((d: SimScsiDevice): VNode => single("device", () => deviceLink(d)))
   const scsiDeviceShape = shape<SimScsiDevice>({
     access_state: text("active/optimized"),
@@ -422,11 +424,12 @@ export const make = (st: SimState): VNode => {
   const devices: VNode = fixed({ platform: () => platform, "pci0000:00": () => pci, virtual: () => virtual })
 
   // ---------------------------------------------------------------- classes
-  const sessionClassLink = memo((s: SimSession) => link(`${sessionDir(s)}/iscsi_session/session${s.sid}`))
-  const connectionClassLink = memo((s: SimSession) => link(`${sessionDir(s)}/connection${s.sid}:0/iscsi_connection/connection${s.sid}:0`))
-  const iscsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/iscsi_host/host${h.no}`))
-  const scsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/scsi_host/host${h.no}`))
-  const scsiDeviceClassLink = memo((d: SimScsiDevice) => link(`${deviceDir(d)}/scsi_device/${d.hctl}`))
+  const sessionClassLink = memo((s: SimSession) => link(`${sessionDir(s)}/iscsi_session/session${s.sid}`, () => iscsiSession(s)))
+  const connectionClassLink = memo((s: SimSession) =>
+    link(`${sessionDir(s)}/connection${s.sid}:0/iscsi_connection/connection${s.sid}:0`, () => iscsiConnection(s)))
+  const iscsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/iscsi_host/host${h.no}`, () => iscsiHost(h)))
+  const scsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/scsi_host/host${h.no}`, () => scsiHost(h)))
+  const scsiDeviceClassLink = memo((d: SimScsiDevice) => link(`${deviceDir(d)}/scsi_device/${d.hctl}`, () => deviceLinkDir(d)))
   const classDirs: Record<string, VNode> = {
     iscsi_session: dynamic(sessionNames, (name) => {
         const s = sessionOf(name, "session")

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest"
 import { Iscsiadm, Sysfs } from "@brick/core"
 import { SimHost, SimTree } from "../src/index.ts"
 import { iqn, node, p1, p2, path, runTest, spec } from "./helpers.ts"
-import { dump, liveAndFresh, workout } from "./TreeWalk.ts"
+import { dump, liveAndFresh, shortcutMismatches, workout } from "./TreeWalk.ts"
 
 const scale = Number(process.env["BRICK_PROP_SCALE"] ?? 1)
 const hba = "bnx2i.00:10:18:aa:bb:cc"
@@ -31,9 +31,24 @@ describe("the live sysfs view equals a freshly derived one", () => {
     await runTest(host, workout(host, iqn, [p1, p2], [hba, "eth0-iscsi"], (label) => {
       const { fresh, live } = liveAndFresh(host)
       expect(live, label).toEqual(fresh)
+      expect(shortcutMismatches(host.view), label).toEqual({})
       steps.push(label)
     }))
     expect(steps.length).toBe(14)
+  })
+
+  it("links name their target node directly (the shortcut is exercised)", async () => {
+    const host = SimHost.make(richSpec(), { seed: 7 })
+    let shortcuts = 0
+    await runTest(host, workout(host, iqn, [p1, p2], [hba], (label) => {
+      if (label !== "udev and multipathd done") return
+      const count = (n: SimTree.VNode) => {
+        if (n.kind === "dir") for (const name of n.entries()) count(n.child(name)!)
+        else if (n.kind === "link" && n.at !== undefined && n.at() !== undefined) shortcuts++
+      }
+      count(host.view)
+    }))
+    expect(shortcuts).toBeGreaterThan(50)
   })
 
   it("the workout's view is a large tree (the comparison is not vacuous)", async () => {
@@ -146,6 +161,7 @@ describe("the live sysfs view equals a freshly derived one", () => {
             const { fresh, live } = liveAndFresh(host)
             // compared as text first (fast); toEqual only to show a difference
             if (JSON.stringify(live) !== JSON.stringify(fresh)) expect(live).toEqual(fresh)
+            expect(shortcutMismatches(host.view)).toEqual({})
           }
         }))
       }),

@@ -9,7 +9,7 @@ import { TestClock } from "effect/testing"
 import { Iscsiadm, Sysfs } from "@brick/core"
 import type { SimHost } from "../src/index.ts"
 import { SimView } from "../src/index.ts"
-import type { VNode } from "../src/SimTree.ts"
+import { resolve, type VNode } from "../src/SimTree.ts"
 import { node, path } from "./helpers.ts"
 
 /** Every node under `root` by path: `dir: a,b`, `file: text`, `write-only`, or `link: target`. */
@@ -31,6 +31,33 @@ export const dump = (root: VNode, at = ""): Record<string, string> => {
     }
   }
   walk(root, at)
+  return out
+}
+
+/**
+ * Links whose `at` shortcut disagrees with resolving their target by walking
+ * (`resolve` ignores the shortcut): path → [shortcut's node, walked node].
+ */
+export const shortcutMismatches = (root: VNode): Record<string, [string, string]> => {
+  const out: Record<string, [string, string]> = {}
+  const show = (n: VNode | undefined): string =>
+    n === undefined ? "absent" :
+      n.kind === "dir" ? `dir: ${Array.from(n.entries()).sort().join(",")}` :
+      n.kind === "link" ? `link: ${n.target}` :
+      `file: ${n.read?.() ?? "(write-only)"}`
+  const walk = (n: VNode, p: string) => {
+    if (n.kind === "dir") {
+      for (const name of n.entries()) {
+        const c = n.child(name)
+        if (c) walk(c, `${p}/${name}`)
+      }
+    } else if (n.kind === "link" && n.at !== undefined) {
+      const direct = show(n.at())
+      const walked = show(resolve(root, n.target, true)?.node)
+      if (direct !== walked) out[p] = [direct, walked]
+    }
+  }
+  walk(root, "")
   return out
 }
 
