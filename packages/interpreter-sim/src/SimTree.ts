@@ -65,7 +65,8 @@ export const link = (target: string, at?: () => VNode | undefined): VNode => ({ 
 export const single = (name: string, child: Child): VNode => ({
   kind: "dir",
   entries: () => (child() === undefined ? [] : [name]),
-  child: (n) => (n === name ? child() : undefined)
+  child: (n) => (n === name ? child() : undefined),
+  sorted: true
 })
 
 /**

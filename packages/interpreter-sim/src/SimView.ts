@@ -258,7 +258,8 @@ export const make = (st: SimState): VNode => {
       holders: (d) =>
         dynamic(
           () => (d.map ? [`dm-${d.map.minor}`] : []),
-          (n) => (d.map && n === `dm-${d.map.minor}` ? dmLink(d.map) : undefined)
+          (n) => (d.map && n === `dm-${d.map.minor}` ? dmLink(d.map) : undefined),
+          true
         ),
       slaves: empty
     })
@@ -336,16 +337,25 @@ export const make = (st: SimState): VNode => {
     const target = `target${s.host.no}:0:${s.targetId}`
     const connDir = fixed({ iscsi_connection: single(conn, () => iscsiConnection(s)), power: power, uevent: uevent })
     const sessDir = single(`session${s.sid}`, () => iscsiSession(s))
-    const targetExtras: Record<string, VNode> = { power: power, subsystem: link("/sys/bus/scsi"), uevent }
+    const targetExtras = new Map<string, VNode>([["power", power], ["subsystem", link("/sys/bus/scsi")], ["uevent", uevent]])
+    // entries come sorted (listing them is a copy): H:C:T:L names start with a digit, before the attributes
     const targetNode = dynamic(
-      () => [...Array.from(s.devices.values(), (d) => d.hctl), ...Object.keys(targetExtras)],
+      () => {
+        const hctls = Array.from(s.devices.values(), (d) => d.hctl)
+        if (hctls.length > 1) hctls.sort()
+        hctls.push("power", "subsystem", "uevent")
+        return hctls
+      },
       (name) => {
         const d = st.scsi.get(name)
-        return d && d.session === s ? scsiDevice(d) : targetExtras[name]
-      }
+        return d && d.session === s ? scsiDevice(d) : targetExtras.get(name)
+      },
+      true
     )
+    const withTarget = [conn, "iscsi_session", "power", target, "uevent"]
+    const withoutTarget = [conn, "iscsi_session", "power", "uevent"]
     return dynamic(
-      () => [conn, "iscsi_session", "power", "uevent", ...(s.devices.size > 0 ? [target] : [])],
+      () => (s.devices.size > 0 ? withTarget : withoutTarget),
       (name) => {
         if (name === conn) return connDir
         if (name === "iscsi_session") return sessDir
@@ -353,7 +363,8 @@ export const make = (st: SimState): VNode => {
         if (name === "uevent") return uevent
         if (name === target && s.devices.size > 0) return targetNode
         return undefined
-      }
+      },
+      true
     )
   })
 

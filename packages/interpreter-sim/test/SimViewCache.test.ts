@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest"
 import { Iscsiadm, Sysfs } from "@brick/core"
 import { SimHost, SimTree } from "../src/index.ts"
 import { iqn, node, p1, p2, path, runTest, spec } from "./helpers.ts"
-import { dump, liveAndFresh, shortcutMismatches, workout } from "./TreeWalk.ts"
+import { dump, liveAndFresh, shortcutMismatches, unsortedSortedDirs, workout } from "./TreeWalk.ts"
 
 const scale = Number(process.env["BRICK_PROP_SCALE"] ?? 1)
 const hba = "bnx2i.00:10:18:aa:bb:cc"
@@ -32,6 +32,7 @@ describe("the live sysfs view equals a freshly derived one", () => {
       const { fresh, live } = liveAndFresh(host)
       expect(live, label).toEqual(fresh)
       expect(shortcutMismatches(host.view), label).toEqual({})
+      expect(unsortedSortedDirs(host.view), label).toEqual({})
       steps.push(label)
     }))
     expect(steps.length).toBe(14)
@@ -162,6 +163,7 @@ describe("the live sysfs view equals a freshly derived one", () => {
             // compared as text first (fast); toEqual only to show a difference
             if (JSON.stringify(live) !== JSON.stringify(fresh)) expect(live).toEqual(fresh)
             expect(shortcutMismatches(host.view)).toEqual({})
+            expect(unsortedSortedDirs(host.view)).toEqual({})
           }
         }))
       }),

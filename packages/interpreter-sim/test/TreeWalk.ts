@@ -61,6 +61,22 @@ export const shortcutMismatches = (root: VNode): Record<string, [string, string]
   return out
 }
 
+/** Directories that say their entries come sorted but whose entries are not sorted: path → entries. */
+export const unsortedSortedDirs = (root: VNode): Record<string, ReadonlyArray<string>> => {
+  const out: Record<string, ReadonlyArray<string>> = {}
+  const walk = (n: VNode, p: string) => {
+    if (n.kind !== "dir") return
+    const names = n.entries()
+    if (n.sorted === true && names.some((x, i) => i > 0 && names[i - 1]! >= x)) out[p || "/"] = Array.from(names)
+    for (const name of names) {
+      const c = n.child(name)
+      if (c) walk(c, `${p}/${name}`)
+    }
+  }
+  walk(root, "")
+  return out
+}
+
 /** The live view and a freshly derived one, dumped. */
 export const liveAndFresh = (host: SimHost.SimHost) => ({ live: dump(host.view), fresh: dump(SimView.make(host.state)) })
 
