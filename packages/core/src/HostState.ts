@@ -145,7 +145,7 @@ export const targetName = (sid: number): Q<Option.Option<string>> => read(Layout
 /** The SCSI host of a session, from its class link (falling back to its target directories). */
 export const hostOf = (sid: number): Q<Option.Option<number>> =>
   Effect.gen(function*() {
-    const link = yield* readlink(Layout.sessionDir(sid))
+    const link = yield* (yield* Sysfs).readlink(Layout.sessionDir(sid))
     const fromLink = Option.flatMap(link, (l) => Option.fromUndefinedOr(Layout.hostOfSessionLink(l)))
     if (Option.isSome(fromLink)) return fromLink
     const targets = yield* targetsOf(sid)
@@ -162,10 +162,11 @@ export const readSession = (sid: number): Q<Option.Option<Session>> =>
 
 const completeSession = (sid: number, iqn: string): Q<Session> =>
   Effect.gen(function*() {
-    // one after the other, as Effect.all would (without its bookkeeping)
-    const iface = yield* read(Layout.sessionFile(sid, "ifacename"))
-    const address = yield* read(Layout.connectionFile(sid, "persistent_address"))
-    const port = yield* read(Layout.connectionFile(sid, "persistent_port"))
+    // one after the other, as Effect.all would (without its bookkeeping); the service looked up once
+    const fs = yield* Sysfs
+    const iface = yield* fs.read(Layout.sessionFile(sid, "ifacename"))
+    const address = yield* fs.read(Layout.connectionFile(sid, "persistent_address"))
+    const port = yield* fs.read(Layout.connectionFile(sid, "persistent_port"))
     const host = yield* hostOf(sid)
     const portal = Option.isSome(address) && Option.isSome(port) ? portalOf(address.value, port.value) : Option.none()
     const ifaceName = Option.getOrElse(iface, () => "default")
@@ -308,14 +309,18 @@ export const targetsOf = (sid: number): Q<ReadonlyArray<{ host: number; channel:
 /** Every LUN device (H:C:T:L) under a session, with its block name when it has one. */
 export const devicesOf = (sid: number): Q<ReadonlyArray<Hctl.Hctl>> =>
   Effect.gen(function*() {
+    const fs = yield* Sysfs
     const targets = yield* targetsOf(sid)
-    const perTarget = yield* Effect.forEach(targets, (t) =>
-      Effect.map(list(Layout.sessionTargetDir(sid, t.name)), (names) =>
-        names.flatMap((n) => {
-          const a = Hctl.parse(n)
-          return a !== undefined && a.host === t.host && a.channel === t.channel && a.target === t.target ? [a] : []
-        })))
-    return perTarget.flat()
+    // the targets one after the other, as Effect.forEach would (without its bookkeeping)
+    const all: Array<Hctl.Hctl> = []
+    for (const t of targets) {
+      const names = yield* fs.list(Layout.sessionTargetDir(sid, t.name))
+      for (const n of names) {
+        const a = Hctl.parse(n)
+        if (a !== undefined && a.host === t.host && a.channel === t.channel && a.target === t.target) all.push(a)
+      }
+    }
+    return all
   })
 
 /** The devices of one kernel LUN under a session. */

@@ -91,9 +91,16 @@ export const make = (st: SimState): VNode => {
   }
 
   // ---------------------------------------------------------------- device tree
+  /** The `device` links of class directories, back to the host's, session's and connection's directories. */
+  const hostLink = memo((h: SimScsiHost) => link(hostDir(h), () => host(h)))
+  const sessionLink = memo((s: SimSession) => link(sessionDir(s), () => session(s)))
+  const connectionLink = memo((s: SimSession) => link(`${sessionDir(s)}/connection${s.sid}:0`, () => connectionDir(s)))
+  const connectionDir = memo((s: SimSession) =>
+    fixed({ iscsi_connection: single(`connection${s.sid}:0`, () => iscsiConnection(s)), power: power, uevent: uevent }))
+
   /** iscsi_host attributes: iscsid leaves netdev/hwaddress/initiatorname unset ("(null)") unless the iface binds them. */
   const iscsiHostShape = shape<SimScsiHost>({
-    device: (h) => link(hostDir(h)),
+    device: (h) => hostLink(h),
     hwaddress: (h) => file(() => h.hwaddress),
     initiatorname: (h) => file(() => h.initiatorName),
     ipaddress: (h) => file(() => h.ipaddress),
@@ -109,7 +116,7 @@ export const make = (st: SimState): VNode => {
     active_mode: text("Initiator"),
     can_queue: text("113"),
     cmd_per_lun: text("32"),
-    device: (h) => link(hostDir(h)),
+    device: (h) => hostLink(h),
     eh_deadline: text("off"),
     host_busy: text("0"),
     host_reset: writeOnly(() => undefined),
@@ -145,7 +152,7 @@ export const make = (st: SimState): VNode => {
     creator: text(String(st.iscsidPid)),
     data_pdu_in_order: text("0"),
     data_seq_in_order: text("0"),
-    device: (s) => link(sessionDir(s)),
+    device: (s) => sessionLink(s),
     erl: text("0"),
     fast_abort: text("1"),
     first_burst_len: text("65536"),
@@ -192,7 +199,7 @@ export const make = (st: SimState): VNode => {
   const iscsiConnectionShape = shape<SimSession>({
     address: (s) => connectionFacts(s).address,
     data_digest: text("0"),
-    device: (s) => link(`${sessionDir(s)}/connection${s.sid}:0`),
+    device: (s) => connectionLink(s),
     exp_statsn: (s) => connectionFacts(s).expStatsn,
     header_digest: text("0"),
     local_port: (s) => connectionFacts(s).localPort,
@@ -335,7 +342,7 @@ export const make = (st: SimState): VNode => {
   const session = memo((s: SimSession): VNode => {
     const conn = `connection${s.sid}:0`
     const target = `target${s.host.no}:0:${s.targetId}`
-    const connDir = fixed({ iscsi_connection: single(conn, () => iscsiConnection(s)), power: power, uevent: uevent })
+    const connDir = connectionDir(s)
     const sessDir = single(`session${s.sid}`, () => iscsiSession(s))
     const targetExtras = new Map<string, VNode>([["power", power], ["subsystem", link("/sys/bus/scsi")], ["uevent", uevent]])
     // entries come sorted (listing them is a copy): H:C:T:L names start with a digit, before the attributes
