@@ -10,16 +10,29 @@ import * as SimRandom from "./SimRandom.ts"
 import type { SimState } from "./SimState.ts"
 import { type Shape, shape, shaped, shapes, type VNode, dynamic, empty, file, fixed, link, readWrite, single, writeOnly } from "./SimTree.ts"
 
-/** Caches a node per model object (a session's, a disk's… names never change). */
-const memo = <K extends object>(f: (k: K) => VNode): (k: K) => VNode => memo2(f)
-
-/** Caches any value per model object. */
-const memo2 = <K extends object, V>(f: (k: K) => V): (k: K) => V => {
-  const cache = new WeakMap<K, V>()
-  return (k) => {
-    let v = cache.get(k)
-    if (v === undefined) cache.set(k, (v = f(k)))
-    return v
+/**
+ * Per-object caches of one view (a session's, a disk's… nodes: their names
+ * never change). Each model object gets one hidden slot for the view (a
+ * non-enumerable symbol property, so every object of a kind keeps one shape)
+ * holding each cache's value at the cache's index: cheaper than a WeakMap per
+ * cache, looked up on every path resolution. Dropped with the object.
+ */
+const makeMemo = () => {
+  const slot = Symbol("SimView")
+  let caches = 0
+  return <K extends object, V>(f: (k: K) => V): (k: K) => V => {
+    const index = caches++
+    return (k) => {
+      const holder = k as { [slot]?: Array<unknown> }
+      let values = holder[slot]
+      if (values === undefined) {
+        values = []
+        Object.defineProperty(k, slot, { value: values })
+      }
+      let v = values[index] as V | undefined
+      if (v === undefined) values[index] = v = f(k)
+      return v
+    }
   }
 }
 
@@ -63,6 +76,8 @@ const power = fixed({
 
 /** Builds the root of a host's /sys + /dev tree. */
 export const make = (st: SimState): VNode => {
+  const memo2 = makeMemo()
+  const memo = <K extends object>(f: (k: K) => VNode): (k: K) => VNode => memo2(f)
   const sessionOf = (name: string, prefix: string, suffix = ""): SimSession | undefined => {
     if (!name.endsWith(suffix)) return undefined
     const sid = SimNames.numbered(name.slice(0, name.length - suffix.length), prefix)
