@@ -135,8 +135,54 @@ const segments = (path: string): Array<string> => {
 /**
  * Resolves an absolute path, following every link on the way and, when
  * `followLast`, the last one too. Undefined when absent (or a link loop).
+ * Walks the text and takes links' `at` shortcuts (their targets are
+ * canonical paths): see `resolveWalking` for the plain walk it must match.
  */
 export const resolve = (root: VNode, path: string, followLast: boolean): Resolved | undefined => {
+  let p = path
+  let hops = 0
+  restart: for (;;) {
+    let node: VNode = root
+    let canonical = ""
+    const n = p.length
+    let start = 0
+    while (start < n && p.charCodeAt(start) === 47) start++
+    while (start < n) {
+      let end = p.indexOf("/", start)
+      if (end < 0) end = n
+      let after = end
+      while (after < n && p.charCodeAt(after) === 47) after++
+      if (node.kind !== "dir") return undefined
+      const name = p.slice(start, end)
+      const next: VNode | undefined = node.child(name)
+      if (next === undefined) return undefined
+      const last = after >= n
+      if (next.kind === "link" && (followLast || !last)) {
+        if (++hops > 40) return undefined
+        const direct = next.at?.()
+        if (direct !== undefined && direct.kind !== "link") {
+          node = direct
+          canonical = next.target
+          start = after
+          continue
+        }
+        p = last ? next.target : `${next.target}/${p.slice(after)}`
+        continue restart
+      }
+      node = next
+      canonical = `${canonical}/${name}`
+      start = after
+    }
+    return { node, path: canonical === "" ? "/" : canonical }
+  }
+}
+
+/**
+ * `resolve` by the plain walk: split into segments, every link restarts from
+ * the root with its target, no shortcuts (the reference the tests hold
+ * `resolve`, `resolveNode` and the views' shortcuts to).
+ */
+export const resolveWalking = (root: VNode, path: string, followLast: boolean): Resolved | undefined => {
   let pending = segments(path)
   let hops = 0
   restart: for (;;) {

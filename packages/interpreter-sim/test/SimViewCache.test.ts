@@ -180,7 +180,7 @@ const describeNode = (n: SimTree.VNode | undefined) =>
     { file: n.read?.(), writable: n.write !== undefined }
 
 describe("path resolution", () => {
-  it("resolveNode (walks the text) finds the node resolve (walks segments) finds, for any path and link (property)", async () => {
+  it("resolveNode and resolve (walk the text, take shortcuts) find what the plain walk finds, and resolve the same canonical path, for any path and link (property)", async () => {
     const host = SimHost.make(richSpec(), { seed: 7 })
     const paths: Array<string> = []
     await runTest(host, workout(host, iqn, [p1, p2], [hba], (label) => {
@@ -198,7 +198,11 @@ describe("path resolution", () => {
         return q + tail
       })
     fc.assert(fc.property(mangled, fc.boolean(), (p, followLast) => {
-      expect(describeNode(SimTree.resolveNode(host.view, p, followLast))).toEqual(describeNode(SimTree.resolve(host.view, p, followLast)?.node))
+      const walked = SimTree.resolveWalking(host.view, p, followLast)
+      const fast = SimTree.resolve(host.view, p, followLast)
+      expect(describeNode(SimTree.resolveNode(host.view, p, followLast))).toEqual(describeNode(walked?.node))
+      expect(describeNode(fast?.node)).toEqual(describeNode(walked?.node))
+      expect(fast?.path).toBe(walked?.path)
     }), { numRuns: 20_000 })
     expect(paths.length).toBeGreaterThan(2000)
   })

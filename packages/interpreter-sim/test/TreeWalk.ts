@@ -9,7 +9,7 @@ import { TestClock } from "effect/testing"
 import { Iscsiadm, Sysfs } from "@brick/core"
 import type { SimHost } from "../src/index.ts"
 import { SimView } from "../src/index.ts"
-import { resolve, type VNode } from "../src/SimTree.ts"
+import { resolveWalking, type VNode } from "../src/SimTree.ts"
 import { node, path } from "./helpers.ts"
 
 /** Every node under `root` by path: `dir: a,b`, `file: text`, `write-only`, or `link: target`. */
@@ -36,7 +36,7 @@ export const dump = (root: VNode, at = ""): Record<string, string> => {
 
 /**
  * Links whose `at` shortcut disagrees with resolving their target by walking
- * (`resolve` ignores the shortcut): path → [shortcut's node, walked node].
+ * (`resolveWalking` ignores the shortcut): path → [shortcut's node, walked node].
  */
 export const shortcutMismatches = (root: VNode): Record<string, [string, string]> => {
   const out: Record<string, [string, string]> = {}
@@ -53,8 +53,10 @@ export const shortcutMismatches = (root: VNode): Record<string, [string, string]
       }
     } else if (n.kind === "link" && n.at !== undefined) {
       const direct = show(n.at())
-      const walked = show(resolve(root, n.target, true)?.node)
-      if (direct !== walked) out[p] = [direct, walked]
+      const walked = resolveWalking(root, n.target, true)
+      // the target must be canonical too (`resolve` takes it as the path it reached)
+      const seen = `${show(walked?.node)} at ${walked?.path ?? "nowhere"}`
+      if (`${direct} at ${n.target}` !== seen) out[p] = [`${direct} at ${n.target}`, seen]
     }
   }
   walk(root, "")
