@@ -300,11 +300,14 @@ export const findNewSession = (node: NodeRecord, before: ReadonlySet<number>): Q
 
 /** The SCSI targets (`targetH:C:T`) under a session. */
 export const targetsOf = (sid: number): Q<ReadonlyArray<{ host: number; channel: number; target: number; name: string }>> =>
-  Effect.map(list(Layout.sessionDeviceDir(sid)), (names) =>
-    names.flatMap((name) => {
+  Effect.map(list(Layout.sessionDeviceDir(sid)), (names) => {
+    const targets: Array<{ host: number; channel: number; target: number; name: string }> = []
+    for (const name of names) {
       const t = Layout.parseTargetName(name)
-      return t === undefined ? [] : [{ ...t, name }]
-    }))
+      if (t !== undefined) targets.push({ host: t.host, channel: t.channel, target: t.target, name })
+    }
+    return targets
+  })
 
 /** Every LUN device (H:C:T:L) under a session, with its block name when it has one. */
 export const devicesOf = (sid: number): Q<ReadonlyArray<Hctl.Hctl>> =>

@@ -73,10 +73,11 @@ export const parseSessionName = (name: string): number | undefined => {
   return n - 7 <= 15 ? value : Number(name.slice(7))
 }
 
-/** `target2:0:0` → {host: 2, channel: 0, target: 0} */
+/** `target2:0:0` → {host: 2, channel: 0, target: 0} (by hand, no regex: it runs on every poll of a session's devices) */
 export const parseTargetName = (name: string): { host: number; channel: number; target: number } | undefined => {
-  const m = /^target(\d+):(\d+):(\d+)$/.exec(name)
-  return m ? { host: Number(m[1]), channel: Number(m[2]), target: Number(m[3]) } : undefined
+  if (!name.startsWith("target")) return undefined
+  const n = Hctl.numbers(name, 6, 3)
+  return n === undefined ? undefined : { host: n[0]!, channel: n[1]!, target: n[2]! }
 }
 
 /** The SCSI host number in a session's class link (`…/host2/session1/iscsi_session/session1`). */
