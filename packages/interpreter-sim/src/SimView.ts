@@ -12,23 +12,37 @@ import { type Shape, shape, shaped, shapes, type VNode, dynamic, empty, file, fi
 
 /**
  * Per-object caches of one view (a session's, a disk's… nodes: their names
- * never change). Each model object gets one hidden slot for the view (a
- * non-enumerable symbol property, so every object of a kind keeps one shape)
- * holding each cache's value at the cache's index: cheaper than a WeakMap per
- * cache, looked up on every path resolution. Dropped with the object.
+ * never change). Each model object gets one hidden slot (a non-enumerable
+ * symbol property, the same for every view, so every object of a kind keeps
+ * one shape) holding, per view, each cache's value at the cache's index:
+ * cheaper than a WeakMap per cache, looked up on every path resolution.
+ * Dropped with the object.
  */
+const slot = Symbol("SimView")
+type Slotted = { [slot]?: Array<unknown> }
+
+/** The values of `view` on `k`: its slot holds `[view, values, view2, values2, …]` (usually one view: its host's). */
+const valuesOf = (k: object, view: object): Array<unknown> => {
+  const holder = k as Slotted
+  let all = holder[slot]
+  if (all === undefined) {
+    all = []
+    // one symbol for every view and host, so every object of a kind keeps one shape
+    Object.defineProperty(k, slot, { value: all })
+  }
+  for (let i = 0; i < all.length; i += 2) if (all[i] === view) return all[i + 1] as Array<unknown>
+  const values: Array<unknown> = []
+  all.push(view, values)
+  return values
+}
+
 const makeMemo = () => {
-  const slot = Symbol("SimView")
+  const view = {}
   let caches = 0
   return <K extends object, V>(f: (k: K) => V): (k: K) => V => {
     const index = caches++
     return (k) => {
-      const holder = k as { [slot]?: Array<unknown> }
-      let values = holder[slot]
-      if (values === undefined) {
-        values = []
-        Object.defineProperty(k, slot, { value: values })
-      }
+      const values = valuesOf(k, view)
       let v = values[index] as V | undefined
       if (v === undefined) values[index] = v = f(k)
       return v
