@@ -100,7 +100,7 @@ const sessionThrough = (
       yield* rollbackAttempt
       return yield* Effect.fail(toHost(created.failure))
     }
-    const before = new Set(yield* Effect.mapError(HostState.sessionIds, toHost))
+    const before = yield* Effect.mapError(HostState.sessionSnapshot, toHost)
     yield* push(local, { _tag: "Login", node, before })
     const timeoutMs = ctx.options.loginTimeout * 1000 + 2000
     const login = yield* iscsiadm.login(node).pipe(

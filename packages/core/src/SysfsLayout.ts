@@ -52,20 +52,32 @@ export const blockFile = (name: string, file: string): HostPath => under(blockDi
 export const scanLine = (channel: number | undefined, target: number | undefined, lun: number): string =>
   `${channel ?? "-"} ${target ?? "-"} ${lun}`
 
-/** `session12` → 12 (digits checked by hand: this runs on every entry of large listings) */
+/**
+ * `session12` → 12. This runs on every entry of the large session listings
+ * (twice per login), so it is written out by hand: char codes of `session`
+ * as literals, no `startsWith`, no slice, digits accumulated (exact up to 15
+ * digits; longer runs go through `Number` for the same rounding).
+ */
 export const parseSessionName = (name: string): number | undefined => {
-  if (name.length <= 7 || !name.startsWith("session")) return undefined
-  for (let i = 7; i < name.length; i++) {
-    const c = name.charCodeAt(i)
-    if (c < 48 || c > 57) return undefined
+  const n = name.length
+  if (
+    n <= 7 || name.charCodeAt(0) !== 115 || name.charCodeAt(1) !== 101 || name.charCodeAt(2) !== 115 ||
+    name.charCodeAt(3) !== 115 || name.charCodeAt(4) !== 105 || name.charCodeAt(5) !== 111 || name.charCodeAt(6) !== 110
+  ) return undefined
+  let value = 0
+  for (let i = 7; i < n; i++) {
+    const d = name.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return undefined
+    value = value * 10 + d
   }
-  return Number(name.slice(7))
+  return n - 7 <= 15 ? value : Number(name.slice(7))
 }
 
-/** `target2:0:0` → {host: 2, channel: 0, target: 0} */
+/** `target2:0:0` → {host: 2, channel: 0, target: 0} (by hand, no regex: it runs on every poll of a session's devices) */
 export const parseTargetName = (name: string): { host: number; channel: number; target: number } | undefined => {
-  const m = /^target(\d+):(\d+):(\d+)$/.exec(name)
-  return m ? { host: Number(m[1]), channel: Number(m[2]), target: Number(m[3]) } : undefined
+  if (!name.startsWith("target")) return undefined
+  const n = Hctl.numbers(name, 6, 3)
+  return n === undefined ? undefined : { host: n[0]!, channel: n[1]!, target: n[2]! }
 }
 
 /** The SCSI host number in a session's class link (`…/host2/session1/iscsi_session/session1`). */

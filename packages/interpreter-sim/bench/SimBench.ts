@@ -11,7 +11,10 @@
  * Each measurement builds its host and services once (as a long-running
  * process would), warms up (>= 1 s and >= 3,000 cycles, or
  * BENCH_WARMUP_CYCLES: the JIT needs that long before the figures settle),
- * then runs cycles for at least `seconds`.
+ * then runs BENCH_ROUNDS (default 3) rounds of cycles, each for at least
+ * `seconds`, and reports the median round (cycles/s of wall and of CPU time)
+ * and the range of the per-CPU-second figures over the rounds (a shared,
+ * noisy machine moves single rounds a lot).
  * Run: `pnpm bench:sim [seconds] [filter]` (root script: tsc -b, then this
  * file from dist); `filter` keeps one row
  * (`single/1000`) or one mode (`multipath`).
@@ -33,6 +36,14 @@ interface Row {
   readonly cyclesPerCpuSecond: number
   readonly opsPerAttach: number
   readonly opsPerDetach: number
+  /** The lowest and highest cycles per CPU-second over the rounds. */
+  readonly cpuRange: string
+}
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
 const bench = async (others: number, multipath: boolean, seconds: number): Promise<Row> => {
@@ -73,21 +84,29 @@ const bench = async (others: number, multipath: boolean, seconds: number): Promi
     await runtime.runPromise(runFor(warmupSeconds * 1000, warmupCycles))
     attachOps = 0
     detachOps = 0
-    const start = performance.now()
-    const cpu = process.cpuUsage()
-    const cycles = await runtime.runPromise(runFor(seconds * 1000))
-    const wall = (performance.now() - start) / 1000
-    const used = process.cpuUsage(cpu)
-    const cpuSeconds = (used.user + used.system) / 1e6
+    let cycles = 0
+    const perWall: Array<number> = []
+    const perCpu: Array<number> = []
+    for (let round = 0; round < rounds; round++) {
+      const start = performance.now()
+      const cpu = process.cpuUsage()
+      const n = await runtime.runPromise(runFor(seconds * 1000))
+      const wall = (performance.now() - start) / 1000
+      const used = process.cpuUsage(cpu)
+      cycles += n
+      perWall.push(n / wall)
+      perCpu.push(n / ((used.user + used.system) / 1e6))
+    }
     return {
       name: `${multipath ? "multipath" : "single"}/${others}`,
       others,
       multipath,
       cycles,
-      cyclesPerSecond: Math.round(cycles / wall),
-      cyclesPerCpuSecond: Math.round(cycles / cpuSeconds),
+      cyclesPerSecond: Math.round(median(perWall)),
+      cyclesPerCpuSecond: Math.round(median(perCpu)),
       opsPerAttach: attachOps / cycles,
-      opsPerDetach: detachOps / cycles
+      opsPerDetach: detachOps / cycles,
+      cpuRange: `${Math.round(Math.min(...perCpu))}-${Math.round(Math.max(...perCpu))}`
     }
   } finally {
     await runtime.dispose()
@@ -97,6 +116,7 @@ const bench = async (others: number, multipath: boolean, seconds: number): Promi
 const seconds = Number(process.argv[2] ?? 2)
 const warmupSeconds = 1
 const warmupCycles = Number(process.env.BENCH_WARMUP_CYCLES ?? 3000)
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3))
 const filter = process.argv[3] ?? ""
 const rows: Array<Row> = []
 for (const multipath of [false, true]) {

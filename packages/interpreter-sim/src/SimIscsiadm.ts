@@ -218,7 +218,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         return Effect.void
       }),
     listNodes: op("iscsiadm.listNodes", "node list", "", [], () =>
-      Effect.sync(() => st.nodes.sortedKeys.map((key) => toRecord(st.nodes.get(key)!)))),
+      Effect.sync(() => st.nodes.derived("records", toRecord).slice())),
     login,
     logout: (node) =>
       op("iscsiadm.logout", "logout", nodeText(node), [node], () => {

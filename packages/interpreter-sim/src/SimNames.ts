@@ -73,8 +73,10 @@ export const portalAddress = (p: string): { readonly address: string; readonly p
 
 /** Parses `<prefix><decimal>` exactly (no leading zeros), else undefined. */
 export const numbered = (name: string, prefix: string): number | undefined => {
-  if (!name.startsWith(prefix)) return undefined
   const n = name.length - prefix.length
+  if (n < 1) return undefined
+  // char codes, not startsWith: this runs on every lookup of a session, host or map by name
+  for (let i = 0; i < prefix.length; i++) if (name.charCodeAt(i) !== prefix.charCodeAt(i)) return undefined
   if (n < 1 || n > 9 || (n > 1 && name.charCodeAt(prefix.length) === 48)) return undefined
   let v = 0
   for (let i = prefix.length; i < name.length; i++) {

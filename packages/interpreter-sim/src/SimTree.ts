@@ -17,19 +17,28 @@ export type VNode =
     readonly sorted?: boolean
   }
   | { readonly kind: "file"; readonly read: (() => string) | undefined; readonly write: ((value: string) => WriteResult) | undefined }
-  | { readonly kind: "link"; readonly target: string; readonly parts: ReadonlyArray<string> }
+  | {
+    readonly kind: "link"
+    readonly target: string
+    readonly parts: ReadonlyArray<string>
+    /**
+     * The node at `target`, when the view can name it directly (what
+     * resolving `target` would find: a shortcut for `resolveNode`, which
+     * then needs no walk from the root; `resolve` ignores it).
+     */
+    readonly at: (() => VNode | undefined) | undefined
+  }
 
 /** A lazily-computed child (undefined: absent now). */
 export type Child = () => VNode | undefined
 
 /** A directory whose entries are a fixed set of children: nodes, or thunks (undefined: absent now). */
 export const fixed = (children: Readonly<Record<string, Child | VNode>>): VNode => {
-  const get = (name: string): VNode | undefined => {
-    if (!Object.hasOwn(children, name)) return undefined
-    const c = children[name]!
-    return typeof c === "function" ? c() : c
-  }
-  return { kind: "dir", entries: () => Object.keys(children).filter((k) => get(k) !== undefined), child: get }
+  const table = new Map<string, Child>()
+  for (const [name, c] of Object.entries(children)) table.set(name, typeof c === "function" ? c : () => c)
+  const names = Object.keys(children)
+  const get = (name: string): VNode | undefined => table.get(name)?.()
+  return { kind: "dir", entries: () => names.filter((k) => get(k) !== undefined), child: get }
 }
 
 /** A directory whose entries are computed (`entries`; `sorted` when they come sorted) and looked up by name (`child`). */
@@ -50,14 +59,57 @@ export const writeOnly = (write: (value: string) => WriteResult): VNode => ({ ki
 export const readWrite = (read: () => string, write: (value: string) => WriteResult): VNode => ({ kind: "file", read, write })
 
 /** A symbolic link to an absolute path. */
-export const link = (target: string): VNode => ({ kind: "link", target, parts: segments(target) })
+export const link = (target: string, at?: () => VNode | undefined): VNode => ({ kind: "link", target, parts: segments(target), at })
 
 /** A directory with a single child `name` (cheaper than `fixed` with a computed key). */
 export const single = (name: string, child: Child): VNode => ({
   kind: "dir",
   entries: () => (child() === undefined ? [] : [name]),
-  child: (n) => (n === name ? child() : undefined)
+  child: (n) => (n === name ? child() : undefined),
+  sorted: true
 })
+
+/**
+ * A directory layout shared by every object of one kind (every session's
+ * `iscsi_session/sessionN`, every disk's attributes…): its entry names,
+ * sorted, and for each name how to make that child for one object. An
+ * object's directory is then one small node (`shaped`), not a closure per
+ * attribute; children are made when looked up.
+ */
+export interface Shape<K> {
+  readonly names: ReadonlyArray<string>
+  readonly children: ReadonlyMap<string, (k: K) => VNode>
+}
+
+/** A shape from its children: nodes every object shares, or functions of the object. */
+export const shape = <K>(children: Readonly<Record<string, VNode | ((k: K) => VNode)>>): Shape<K> => {
+  const map = new Map<string, (k: K) => VNode>()
+  for (const [name, c] of Object.entries(children)) map.set(name, typeof c === "function" ? c : () => c)
+  return { names: Object.keys(children).sort(), children: map }
+}
+
+/** Merges shapes (later names win). */
+export const shapes = <K>(...parts: ReadonlyArray<Shape<K>>): Shape<K> => {
+  const map = new Map<string, (k: K) => VNode>()
+  for (const p of parts) for (const [name, f] of p.children) map.set(name, f)
+  return { names: Array.from(map.keys()).sort(), children: map }
+}
+
+class Shaped<K> {
+  readonly kind = "dir" as const
+  readonly sorted = true
+  constructor(private readonly shape: Shape<K>, private readonly k: K) {}
+  entries(): ReadonlyArray<string> {
+    return this.shape.names
+  }
+  child(name: string): VNode | undefined {
+    const f = this.shape.children.get(name)
+    return f === undefined ? undefined : f(this.k)
+  }
+}
+
+/** The directory of `k` laid out as `s`. */
+export const shaped = <K>(s: Shape<K>, k: K): VNode => new Shaped(s, k)
 
 /** An empty directory. */
 export const empty: VNode = { kind: "dir", entries: () => [], child: () => undefined }
@@ -83,8 +135,54 @@ const segments = (path: string): Array<string> => {
 /**
  * Resolves an absolute path, following every link on the way and, when
  * `followLast`, the last one too. Undefined when absent (or a link loop).
+ * Walks the text and takes links' `at` shortcuts (their targets are
+ * canonical paths): see `resolveWalking` for the plain walk it must match.
  */
 export const resolve = (root: VNode, path: string, followLast: boolean): Resolved | undefined => {
+  let p = path
+  let hops = 0
+  restart: for (;;) {
+    let node: VNode = root
+    let canonical = ""
+    const n = p.length
+    let start = 0
+    while (start < n && p.charCodeAt(start) === 47) start++
+    while (start < n) {
+      let end = p.indexOf("/", start)
+      if (end < 0) end = n
+      let after = end
+      while (after < n && p.charCodeAt(after) === 47) after++
+      if (node.kind !== "dir") return undefined
+      const name = p.slice(start, end)
+      const next: VNode | undefined = node.child(name)
+      if (next === undefined) return undefined
+      const last = after >= n
+      if (next.kind === "link" && (followLast || !last)) {
+        if (++hops > 40) return undefined
+        const direct = next.at?.()
+        if (direct !== undefined && direct.kind !== "link") {
+          node = direct
+          canonical = next.target
+          start = after
+          continue
+        }
+        p = last ? next.target : `${next.target}/${p.slice(after)}`
+        continue restart
+      }
+      node = next
+      canonical = `${canonical}/${name}`
+      start = after
+    }
+    return { node, path: canonical === "" ? "/" : canonical }
+  }
+}
+
+/**
+ * `resolve` by the plain walk: split into segments, every link restarts from
+ * the root with its target, no shortcuts (the reference the tests hold
+ * `resolve`, `resolveNode` and the views' shortcuts to).
+ */
+export const resolveWalking = (root: VNode, path: string, followLast: boolean): Resolved | undefined => {
   let pending = segments(path)
   let hops = 0
   restart: for (;;) {
@@ -112,20 +210,36 @@ export const resolve = (root: VNode, path: string, followLast: boolean): Resolve
  * `followLast`); like `resolve` without building the canonical path.
  */
 export const resolveNode = (root: VNode, path: string, followLast: boolean): VNode | undefined => {
-  let pending = segments(path)
+  // walks the text itself (every operation resolves a path: no segment arrays)
+  let p = path
   let hops = 0
   restart: for (;;) {
     let node: VNode = root
-    for (let i = 0; i < pending.length; i++) {
+    const n = p.length
+    let start = 0
+    while (start < n && p.charCodeAt(start) === 47) start++
+    while (start < n) {
+      let end = p.indexOf("/", start)
+      if (end < 0) end = n
+      let after = end
+      while (after < n && p.charCodeAt(after) === 47) after++
       if (node.kind !== "dir") return undefined
-      const next: VNode | undefined = node.child(pending[i]!)
+      const next: VNode | undefined = node.child(p.slice(start, end))
       if (next === undefined) return undefined
-      if (next.kind === "link" && (followLast || i !== pending.length - 1)) {
+      const last = after >= n
+      if (next.kind === "link" && (followLast || !last)) {
         if (++hops > 40) return undefined
-        pending = i === pending.length - 1 ? next.parts.slice() : next.parts.concat(pending.slice(i + 1))
+        const direct = next.at?.()
+        if (direct !== undefined && direct.kind !== "link") {
+          node = direct
+          start = after
+          continue
+        }
+        p = last ? next.target : `${next.target}/${p.slice(after)}`
         continue restart
       }
       node = next
+      start = after
     }
     return node
   }

@@ -8,15 +8,45 @@ import type { SimMap, SimScsiDevice, SimScsiHost, SimSession } from "./SimModel.
 import * as SimNames from "./SimNames.ts"
 import * as SimRandom from "./SimRandom.ts"
 import type { SimState } from "./SimState.ts"
-import { type VNode, dynamic, empty, file, fixed, link, readWrite, single, writeOnly } from "./SimTree.ts"
+import { type Shape, shape, shaped, shapes, type VNode, dynamic, empty, file, fixed, link, readWrite, single, writeOnly } from "./SimTree.ts"
 
-/** Caches a node per model object (a session's, a disk's… names never change). */
-const memo = <K extends object>(f: (k: K) => VNode): (k: K) => VNode => {
-  const cache = new WeakMap<K, VNode>()
-  return (k) => {
-    let v = cache.get(k)
-    if (v === undefined) cache.set(k, (v = f(k)))
-    return v
+/**
+ * Per-object caches of one view (a session's, a disk's… nodes: their names
+ * never change). Each model object gets one hidden slot (a non-enumerable
+ * symbol property, the same for every view, so every object of a kind keeps
+ * one shape) holding, per view, each cache's value at the cache's index:
+ * cheaper than a WeakMap per cache, looked up on every path resolution.
+ * Dropped with the object.
+ */
+const slot = Symbol("SimView")
+type Slotted = { [slot]?: Array<unknown> }
+
+/** The values of `view` on `k`: its slot holds `[view, values, view2, values2, …]` (usually one view: its host's). */
+const valuesOf = (k: object, view: object): Array<unknown> => {
+  const holder = k as Slotted
+  let all = holder[slot]
+  if (all === undefined) {
+    all = []
+    // one symbol for every view and host, so every object of a kind keeps one shape
+    Object.defineProperty(k, slot, { value: all })
+  }
+  for (let i = 0; i < all.length; i += 2) if (all[i] === view) return all[i + 1] as Array<unknown>
+  const values: Array<unknown> = []
+  all.push(view, values)
+  return values
+}
+
+const makeMemo = () => {
+  const view = {}
+  let caches = 0
+  return <K extends object, V>(f: (k: K) => V): (k: K) => V => {
+    const index = caches++
+    return (k) => {
+      const values = valuesOf(k, view)
+      let v = values[index] as V | undefined
+      if (v === undefined) values[index] = v = f(k)
+      return v
+    }
   }
 }
 
@@ -38,6 +68,13 @@ const sectors = (bytes: number): string => String(Math.floor(bytes / 512))
 const pad = (s: string, n: number): string => s.slice(0, n).padEnd(n, " ")
 const procName = (transport: string): string => (transport === "tcp" ? "iscsi_tcp" : transport)
 const uevent = file(() => "")
+const constants = new Map<string, VNode>()
+/** A read-only file whose text never changes (one node shared by every object: only for a bounded set of texts). */
+const text = (value: string): VNode => {
+  let n = constants.get(value)
+  if (n === undefined) constants.set(value, (n = file(() => value)))
+  return n
+}
 /** A device's runtime-PM directory (entries as the lab kernel lists them). */
 const power = fixed({
   async: file(() => "disabled"),
@@ -53,6 +90,8 @@ const power = fixed({
 
 /** Builds the root of a host's /sys + /dev tree. */
 export const make = (st: SimState): VNode => {
+  const memo2 = makeMemo()
+  const memo = <K extends object>(f: (k: K) => VNode): (k: K) => VNode => memo2(f)
   const sessionOf = (name: string, prefix: string, suffix = ""): SimSession | undefined => {
     if (!name.endsWith(suffix)) return undefined
     const sid = SimNames.numbered(name.slice(0, name.length - suffix.length), prefix)
@@ -69,8 +108,10 @@ export const make = (st: SimState): VNode => {
   const sessionNames = () => st.sessionNames.names
   const hostNames = () => Array.from(st.hosts.keys(), (no) => `host${no}`)
   const blockNames = () => [...st.disks.keys(), ...Array.from(st.mapsByMinor.keys(), (m) => `dm-${m}`)]
-  const diskLink = memo((d: SimScsiDevice) => link(blockDir(d)))
-  const dmLink = memo((m: SimMap) => link(dmDir(m)))
+  // Links into the device tree name their target node directly (`at`): they
+  // are only reached through lookups that check the object is still there.
+  const diskLink = memo((d: SimScsiDevice) => link(blockDir(d), () => block(d)))
+  const dmLink = memo((m: SimMap) => link(dmDir(m), () => dm(m)))
   const blockLink = (name: string): VNode | undefined => {
     const d = st.disks.get(name)
     if (d) return diskLink(d)
@@ -79,35 +120,42 @@ export const make = (st: SimState): VNode => {
   }
 
   // ---------------------------------------------------------------- device tree
+  /** The `device` links of class directories, back to the host's, session's and connection's directories. */
+  const hostLink = memo((h: SimScsiHost) => link(hostDir(h), () => host(h)))
+  const sessionLink = memo((s: SimSession) => link(sessionDir(s), () => session(s)))
+  const connectionLink = memo((s: SimSession) => link(`${sessionDir(s)}/connection${s.sid}:0`, () => connectionDir(s)))
+  const connectionDir = memo((s: SimSession) =>
+    fixed({ iscsi_connection: single(`connection${s.sid}:0`, () => iscsiConnection(s)), power: power, uevent: uevent }))
+
   /** iscsi_host attributes: iscsid leaves netdev/hwaddress/initiatorname unset ("(null)") unless the iface binds them. */
-  const iscsiHost = memo((h: SimScsiHost): VNode =>
-    fixed({
-      device: link(hostDir(h)),
-      hwaddress: file(() => h.hwaddress),
-      initiatorname: file(() => h.initiatorName),
-      ipaddress: file(() => h.ipaddress),
-      netdev: file(() => h.netdev),
-      power: power,
-      subsystem: link("/sys/class/iscsi_host"),
-      uevent: file(() => "")
-    }))
+  const iscsiHostShape = shape<SimScsiHost>({
+    device: (h) => hostLink(h),
+    hwaddress: (h) => file(() => h.hwaddress),
+    initiatorname: (h) => file(() => h.initiatorName),
+    ipaddress: (h) => file(() => h.ipaddress),
+    netdev: (h) => file(() => h.netdev),
+    power: power,
+    subsystem: link("/sys/class/iscsi_host"),
+    uevent
+  })
+  const iscsiHost = memo((h: SimScsiHost): VNode => shaped(iscsiHostShape, h))
 
   /** scsi_host attributes as the lab's iscsi_tcp host shows them; `scan` and `host_reset` are write-only. */
-  const scsiHost = memo((h: SimScsiHost): VNode =>
-    fixed({
-      active_mode: file(() => "Initiator"),
-      can_queue: file(() => "113"),
-      cmd_per_lun: file(() => "32"),
-      device: link(hostDir(h)),
-      eh_deadline: file(() => "off"),
-      host_busy: file(() => "0"),
-      host_reset: writeOnly(() => undefined),
-      nr_hw_queues: file(() => "1"),
-      power: power,
-      proc_name: file(() => procName(h.transport)),
-      prot_capabilities: file(() => "0"),
-      prot_guard_type: file(() => "0"),
-      scan: writeOnly((value) => {
+  const scsiHostShape = shape<SimScsiHost>({
+    active_mode: text("Initiator"),
+    can_queue: text("113"),
+    cmd_per_lun: text("32"),
+    device: (h) => hostLink(h),
+    eh_deadline: text("off"),
+    host_busy: text("0"),
+    host_reset: writeOnly(() => undefined),
+    nr_hw_queues: text("1"),
+    power: power,
+    proc_name: (h) => text(procName(h.transport)),
+    prot_capabilities: text("0"),
+    prot_guard_type: text("0"),
+    scan: (h) =>
+      writeOnly((value) => {
         const parts = value.trim().split(/\s+/)
         if (parts.length !== 3) return { errno: "EINVAL" }
         const nums = parts.map((p) => (p === "-" ? undefined : /^\d{1,10}$/.test(p) ? Number(p) : Number.NaN))
@@ -115,203 +163,235 @@ export const make = (st: SimState): VNode => {
         st.scanHost(h, nums[0], nums[1], nums[2])
         return undefined
       }),
-      sg_prot_tablesize: file(() => "0"),
-      sg_tablesize: file(() => "4096"),
-      state: file(() => "running"),
-      subsystem: link("/sys/class/scsi_host"),
-      supported_mode: file(() => "Initiator"),
-      uevent: file(() => ""),
-      unique_id: file(() => "0"),
-      use_blk_mq: file(() => "1")
-    }))
+    sg_prot_tablesize: text("0"),
+    sg_tablesize: text("4096"),
+    state: text("running"),
+    subsystem: link("/sys/class/scsi_host"),
+    supported_mode: text("Initiator"),
+    uevent,
+    unique_id: text("0"),
+    use_blk_mq: text("1")
+  })
+  const scsiHost = memo((h: SimScsiHost): VNode => shaped(scsiHostShape, h))
 
   /** Every attribute the lab's kernel (6.1) shows in an iscsi_session, with its values there. */
-  const iscsiSession = memo((s: SimSession): VNode => {
-    const nullable = (v: string | undefined) => file(() => v ?? "(null)")
-    return fixed({
-      abort_tmo: file(() => "15"),
-      creator: file(() => String(st.iscsidPid)),
-      data_pdu_in_order: file(() => "0"),
-      data_seq_in_order: file(() => "0"),
-      device: link(sessionDir(s)),
-      erl: file(() => "0"),
-      fast_abort: file(() => "1"),
-      first_burst_len: file(() => "65536"),
-      ifacename: file(() => s.iface),
-      immediate_data: file(() => "1"),
-      initial_r2t: file(() => "1"),
-      initiatorname: file(() => s.initiatorName),
-      lu_reset_tmo: file(() => "30"),
-      max_burst_len: file(() => "262144"),
-      max_outstanding_r2t: file(() => "1"),
-      password: nullable(s.password),
-      password_in: nullable(s.passwordIn),
-      power: power,
-      recovery_tmo: readWrite(() => String(s.recoveryTmo), (v) => {
+  const nullable = (v: string | undefined) => file(() => v ?? "(null)")
+  const iscsiSessionShape = shape<SimSession>({
+    abort_tmo: text("15"),
+    creator: text(String(st.iscsidPid)),
+    data_pdu_in_order: text("0"),
+    data_seq_in_order: text("0"),
+    device: (s) => sessionLink(s),
+    erl: text("0"),
+    fast_abort: text("1"),
+    first_burst_len: text("65536"),
+    ifacename: (s) => file(() => s.iface),
+    immediate_data: text("1"),
+    initial_r2t: text("1"),
+    initiatorname: (s) => file(() => s.initiatorName),
+    lu_reset_tmo: text("30"),
+    max_burst_len: text("262144"),
+    max_outstanding_r2t: text("1"),
+    password: (s) => nullable(s.password),
+    password_in: (s) => nullable(s.passwordIn),
+    power: power,
+    recovery_tmo: (s) =>
+      readWrite(() => String(s.recoveryTmo), (v) => {
         if (!/^\d+$/.test(v.trim())) return { errno: "EINVAL" }
         s.recoveryTmo = Number(v.trim())
         return undefined
       }),
-      state: file(() => s.state),
-      subsystem: link("/sys/class/iscsi_session"),
-      target_id: file(() => String(s.targetId)),
-      target_state: file(() => (s.scanned ? "SCANNED" : "ALLOCATED")),
-      targetname: file(() => s.iqn),
-      tgt_reset_tmo: file(() => "30"),
-      tpgt: file(() => String(s.tpgt)),
-      uevent: file(() => ""),
-      username: nullable(s.username),
-      username_in: nullable(s.usernameIn)
-    })
+    state: (s) => file(() => s.state),
+    subsystem: link("/sys/class/iscsi_session"),
+    target_id: (s) => file(() => String(s.targetId)),
+    target_state: (s) => file(() => (s.scanned ? "SCANNED" : "ALLOCATED")),
+    targetname: (s) => file(() => s.iqn),
+    tgt_reset_tmo: text("30"),
+    tpgt: (s) => file(() => String(s.tpgt)),
+    uevent,
+    username: (s) => nullable(s.username),
+    username_in: (s) => nullable(s.usernameIn)
   })
+  const iscsiSession = memo((s: SimSession): VNode => shaped(iscsiSessionShape, s))
 
   /** iscsi_connection attributes as the lab kernel shows them (exp_statsn and local_port drawn per session from the seed). */
-  const iscsiConnection = memo((s: SimSession): VNode => {
+  /** A connection's address, port and the values drawn for it from the seed (computed once per session). */
+  const connectionFacts = memo2((s: SimSession) => {
     const a = SimNames.portalAddress(s.portal)
     const r = SimRandom.make(SimRandom.hash("connection", st.seed, s.sid))
     const expStatsn = String(r.int(4294967296))
     const localPort = String(32768 + r.int(28232))
-    return fixed({
-      address: file(() => a.address),
-      data_digest: file(() => "0"),
-      device: link(`${sessionDir(s)}/connection${s.sid}:0`),
-      exp_statsn: file(() => expStatsn),
-      header_digest: file(() => "0"),
-      local_port: file(() => localPort),
-      max_recv_dlength: file(() => "262144"),
-      max_xmit_dlength: file(() => "262144"),
-      persistent_address: file(() => a.address),
-      persistent_port: file(() => String(a.port)),
-      ping_tmo: file(() => "5"),
-      port: file(() => String(a.port)),
-      power: power,
-      recv_tmo: file(() => "5"),
-      state: file(() => (s.state === "LOGGED_IN" ? "up" : "failed")),
-      subsystem: link("/sys/class/iscsi_connection"),
-      uevent: file(() => "")
-    })
+    // per-session nodes, not `text` (its shared table must not grow with every session)
+    const port = String(a.port)
+    return { address: file(() => a.address), port: file(() => port), expStatsn: file(() => expStatsn), localPort: file(() => localPort) }
   })
+  const iscsiConnectionShape = shape<SimSession>({
+    address: (s) => connectionFacts(s).address,
+    data_digest: text("0"),
+    device: (s) => connectionLink(s),
+    exp_statsn: (s) => connectionFacts(s).expStatsn,
+    header_digest: text("0"),
+    local_port: (s) => connectionFacts(s).localPort,
+    max_recv_dlength: text("262144"),
+    max_xmit_dlength: text("262144"),
+    persistent_address: (s) => connectionFacts(s).address,
+    persistent_port: (s) => connectionFacts(s).port,
+    ping_tmo: text("5"),
+    port: (s) => connectionFacts(s).port,
+    power: power,
+    recv_tmo: text("5"),
+    state: (s) => file(() => (s.state === "LOGGED_IN" ? "up" : "failed")),
+    subsystem: link("/sys/class/iscsi_connection"),
+    uevent
+  })
+  const iscsiConnection = memo((s: SimSession): VNode => shaped(iscsiConnectionShape, s))
 
   /** Attributes every block device shows (lab kernel 6.1); `dev` numbers follow sd's and dm's majors. */
-  const blockCommon = (size: () => number, dev: string, bdi: string): Record<string, VNode> => ({
-    alignment_offset: file(() => "0"),
-    bdi: link(`/sys/devices/virtual/bdi/${bdi}`),
-    capability: file(() => "0"),
-    dev: file(() => dev),
-    discard_alignment: file(() => "0"),
-    diskseq: file(() => "0"),
-    events: file(() => ""),
-    events_async: file(() => ""),
-    events_poll_msecs: file(() => "-1"),
-    ext_range: file(() => "256"),
-    hidden: file(() => "0"),
-    inflight: file(() => "       0        0"),
-    integrity: empty,
-    mq: empty,
-    power,
-    queue: fixed({ logical_block_size: file(() => "512"), physical_block_size: file(() => "512") }),
-    range: file(() => "0"),
-    removable: file(() => "0"),
-    ro: file(() => "0"),
-    size: file(() => sectors(size())),
-    stat: file(() => "       0        0        0        0"),
-    subsystem: link("/sys/class/block"),
-    trace: empty,
-    uevent: file(() => `MAJOR=${dev.split(":")[0]}\nMINOR=${dev.split(":")[1]}\nDEVTYPE=disk`)
-  })
+  const blockQueue = fixed({ logical_block_size: text("512"), physical_block_size: text("512") })
+  /** The attributes of a block device whose size is `size(k)` and whose `major:minor` (and bdi name) is `dev(k)`. */
+  const blockCommon = <K>(size: (k: K) => number, dev: (k: K) => string): Shape<K> =>
+    shape<K>({
+      alignment_offset: text("0"),
+      bdi: (k) => link(`/sys/devices/virtual/bdi/${dev(k)}`),
+      capability: text("0"),
+      dev: (k) => {
+        const d = dev(k)
+        return file(() => d)
+      },
+      discard_alignment: text("0"),
+      diskseq: text("0"),
+      events: text(""),
+      events_async: text(""),
+      events_poll_msecs: text("-1"),
+      ext_range: text("256"),
+      hidden: text("0"),
+      inflight: text("       0        0"),
+      integrity: empty,
+      mq: empty,
+      power,
+      queue: blockQueue,
+      range: text("0"),
+      removable: text("0"),
+      ro: text("0"),
+      size: (k) => file(() => sectors(size(k))),
+      stat: text("       0        0        0        0"),
+      subsystem: link("/sys/class/block"),
+      trace: empty,
+      uevent: (k) => {
+        const d = dev(k)
+        return file(() => `MAJOR=${d.split(":")[0]}\nMINOR=${d.split(":")[1]}\nDEVTYPE=disk`)
+      }
+    })
   const sdDev = (index: number): string => {
     const majors = [8, 65, 66, 67, 68, 69, 70, 71, 128, 129, 130, 131, 132, 133, 134, 135]
     return index < 256 ? `${majors[index >> 4]}:${(index & 15) * 16}` : `259:${index}`
   }
 
-  const block = memo((d: SimScsiDevice): VNode =>
-    fixed({
-      ...blockCommon(() => d.sizeBytes, sdDev(d.diskIndex), sdDev(d.diskIndex)),
-      device: link(deviceDir(d)),
-      holders: dynamic(
-        () => (d.map ? [`dm-${d.map.minor}`] : []),
-        (n) => (d.map && n === `dm-${d.map.minor}` ? dmLink(d.map) : undefined)
-      ),
+  const blockShape = shapes(
+    blockCommon<SimScsiDevice>((d) => d.sizeBytes, (d) => sdDev(d.diskIndex)),
+    shape<SimScsiDevice>({
+      device: (d) => deviceLink(d),
+      holders: (d) =>
+        dynamic(
+          () => (d.map ? [`dm-${d.map.minor}`] : []),
+          (n) => (d.map && n === `dm-${d.map.minor}` ? dmLink(d.map) : undefined),
+          true
+        ),
       slaves: empty
-    }))
+    })
+  )
+  const block = memo((d: SimScsiDevice): VNode => shaped(blockShape, d))
 
   /** A SCSI disk's attributes as the lab's LIO disks show them; binary pages are approximations of the right length. */
-  const scsiDevice = memo((d: SimScsiDevice): VNode => {
-    const zero = (n: number) => file(() => "\0".repeat(n))
-    return fixed({
-      access_state: file(() => "active/optimized"),
-      blacklist: file(() => ""),
-      block: single(d.name, () => block(d)),
-      bsg: single(d.hctl, () => empty),
-      driver: link("/sys/bus/scsi/drivers/sd"),
-      generic: link(`${deviceDir(d)}/scsi_generic/sg${d.diskIndex}`),
-      delete: writeOnly(() => {
+  const zero = (n: number) => text("\0".repeat(n))
+  /** A device's `…/H:C:T:L` link (its class entries' `device`), made once per device. */
+  const deviceLink = memo((d: SimScsiDevice): VNode => link(deviceDir(d), () => scsiDevice(d)))
+  const deviceLinkDir = memo((d: SimScsiDevice): VNode => single("device", () => deviceLink(d)))
+  const scsiDeviceShape = shape<SimScsiDevice>({
+    access_state: text("active/optimized"),
+    blacklist: text(""),
+    block: (d) => single(d.name, () => block(d)),
+    bsg: (d) => single(d.hctl, () => empty),
+    driver: link("/sys/bus/scsi/drivers/sd"),
+    generic: (d) => link(`${deviceDir(d)}/scsi_generic/sg${d.diskIndex}`),
+    delete: (d) =>
+      writeOnly(() => {
         st.removeDevice(d)
         return undefined
       }),
-      device_blocked: file(() => "0"),
-      device_busy: file(() => "0"),
-      dh_state: file(() => "alua"),
-      eh_timeout: file(() => "10"),
-      evt_capacity_change_reported: file(() => "0"),
-      evt_inquiry_change_reported: file(() => "0"),
-      evt_lun_change_reported: file(() => "0"),
-      evt_media_change: file(() => "0"),
-      evt_mode_parameter_change_reported: file(() => "0"),
-      evt_soft_threshold_reached: file(() => "0"),
-      inquiry: file(() => ("\0".repeat(8) + pad("LIO-ORG", 8) + pad(d.model, 16) + pad("4.0", 4)).padEnd(96, "\0")),
-      iocounterbits: file(() => "32"),
-      iodone_cnt: file(() => "0x0"),
-      ioerr_cnt: file(() => "0x0"),
-      iorequest_cnt: file(() => "0x0"),
-      iotmo_cnt: file(() => "0x0"),
-      modalias: file(() => "scsi:t-0x00"),
-      model: file(() => pad(d.model, 16)),
-      power: power,
-      preferred_path: file(() => "0"),
-      queue_depth: file(() => "32"),
-      queue_ramp_up_period: file(() => "120000"),
-      queue_type: file(() => "simple"),
-      rescan: writeOnly(() => {
+    device_blocked: text("0"),
+    device_busy: text("0"),
+    dh_state: text("alua"),
+    eh_timeout: text("10"),
+    evt_capacity_change_reported: text("0"),
+    evt_inquiry_change_reported: text("0"),
+    evt_lun_change_reported: text("0"),
+    evt_media_change: text("0"),
+    evt_mode_parameter_change_reported: text("0"),
+    evt_soft_threshold_reached: text("0"),
+    inquiry: (d) => file(() => ("\0".repeat(8) + pad("LIO-ORG", 8) + pad(d.model, 16) + pad("4.0", 4)).padEnd(96, "\0")),
+    iocounterbits: text("32"),
+    iodone_cnt: text("0x0"),
+    ioerr_cnt: text("0x0"),
+    iorequest_cnt: text("0x0"),
+    iotmo_cnt: text("0x0"),
+    modalias: text("scsi:t-0x00"),
+    model: (d) => file(() => pad(d.model, 16)),
+    power: power,
+    preferred_path: text("0"),
+    queue_depth: text("32"),
+    queue_ramp_up_period: text("120000"),
+    queue_type: text("simple"),
+    rescan: (d) =>
+      writeOnly(() => {
         st.rescanDevice(d)
         return undefined
       }),
-      rev: file(() => pad("4.0", 4)),
-      scsi_device: single(d.hctl, () => single("device", () => link(deviceDir(d)))),
-      scsi_disk: single(d.hctl, () => single("device", () => link(deviceDir(d)))),
-      scsi_generic: single(`sg${d.diskIndex}`, () => single("device", () => link(deviceDir(d)))),
-      scsi_level: file(() => "7"),
-      state: file(() => st.deviceState(d)),
-      subsystem: link("/sys/bus/scsi"),
-      timeout: file(() => "30"),
-      type: file(() => "0"),
-      uevent: file(() => "DEVTYPE=scsi_device\nDRIVER=sd\nMODALIAS=scsi:t-0x00"),
-      vendor: file(() => pad("LIO-ORG", 8)),
-      vpd_pg0: zero(12),
-      vpd_pg80: file(() => `\0\x80\0${String.fromCharCode(d.serial.length + 1)}${d.serial}\0`),
-      vpd_pg83: zero(184),
-      vpd_pgb0: zero(20),
-      vpd_pgb1: zero(64),
-      vpd_pgb2: zero(8),
-      wwid: file(() => d.wwid)
-    })
+    rev: text(pad("4.0", 4)),
+    scsi_device: (d) => single(d.hctl, () => deviceLinkDir(d)),
+    scsi_disk: (d) => single(d.hctl, () => deviceLinkDir(d)),
+    scsi_generic: (d) => single(`sg${d.diskIndex}`, () => deviceLinkDir(d)),
+    scsi_level: text("7"),
+    state: (d) => file(() => st.deviceState(d)),
+    subsystem: link("/sys/bus/scsi"),
+    timeout: text("30"),
+    type: text("0"),
+    uevent: text("DEVTYPE=scsi_device\nDRIVER=sd\nMODALIAS=scsi:t-0x00"),
+    vendor: text(pad("LIO-ORG", 8)),
+    vpd_pg0: zero(12),
+    vpd_pg80: (d) => file(() => `\0\x80\0${String.fromCharCode(d.serial.length + 1)}${d.serial}\0`),
+    vpd_pg83: zero(184),
+    vpd_pgb0: zero(20),
+    vpd_pgb1: zero(64),
+    vpd_pgb2: zero(8),
+    wwid: (d) => file(() => d.wwid)
   })
+  const scsiDevice = memo((d: SimScsiDevice): VNode => shaped(scsiDeviceShape, d))
 
   const session = memo((s: SimSession): VNode => {
     const conn = `connection${s.sid}:0`
     const target = `target${s.host.no}:0:${s.targetId}`
-    const connDir = fixed({ iscsi_connection: single(conn, () => iscsiConnection(s)), power: power, uevent: uevent })
+    const connDir = connectionDir(s)
     const sessDir = single(`session${s.sid}`, () => iscsiSession(s))
-    const targetExtras: Record<string, VNode> = { power: power, subsystem: link("/sys/bus/scsi"), uevent }
+    const targetExtras = new Map<string, VNode>([["power", power], ["subsystem", link("/sys/bus/scsi")], ["uevent", uevent]])
+    // entries come sorted (listing them is a copy): H:C:T:L names start with a digit, before the attributes
     const targetNode = dynamic(
-      () => [...Array.from(s.devices.values(), (d) => d.hctl), ...Object.keys(targetExtras)],
+      () => {
+        const hctls = Array.from(s.devices.values(), (d) => d.hctl)
+        if (hctls.length > 1) hctls.sort()
+        hctls.push("power", "subsystem", "uevent")
+        return hctls
+      },
       (name) => {
         const d = st.scsi.get(name)
-        return d && d.session === s ? scsiDevice(d) : targetExtras[name]
-      }
+        return d && d.session === s ? scsiDevice(d) : targetExtras.get(name)
+      },
+      true
     )
+    const withTarget = [conn, "iscsi_session", "power", target, "uevent"]
+    const withoutTarget = [conn, "iscsi_session", "power", "uevent"]
     return dynamic(
-      () => [conn, "iscsi_session", "power", "uevent", ...(s.devices.size > 0 ? [target] : [])],
+      () => (s.devices.size > 0 ? withTarget : withoutTarget),
       (name) => {
         if (name === conn) return connDir
         if (name === "iscsi_session") return sessDir
@@ -319,7 +399,8 @@ export const make = (st: SimState): VNode => {
         if (name === "uevent") return uevent
         if (name === target && s.devices.size > 0) return targetNode
         return undefined
-      }
+      },
+      true
     )
   })
 
@@ -341,25 +422,29 @@ export const make = (st: SimState): VNode => {
     )
   })
 
-  const dm = memo((m: SimMap): VNode =>
-    fixed({
-      ...blockCommon(() => m.sizeBytes, `253:${m.minor}`, `253:${m.minor}`),
-      dm: fixed({
-        name: file(() => m.name),
-        rq_based_seq_io_merge_deadline: file(() => "0"),
-        suspended: file(() => "0"),
-        use_blk_mq: file(() => "1"),
-        uuid: file(() => m.uuid)
-      }),
+  const dmDirShape = shape<SimMap>({
+    name: (m) => file(() => m.name),
+    rq_based_seq_io_merge_deadline: text("0"),
+    suspended: text("0"),
+    use_blk_mq: text("1"),
+    uuid: (m) => file(() => m.uuid)
+  })
+  const dmShape = shapes(
+    blockCommon<SimMap>((m) => m.sizeBytes, (m) => `253:${m.minor}`),
+    shape<SimMap>({
+      dm: (m) => shaped(dmDirShape, m),
       holders: empty,
-      slaves: dynamic(
-        () => Array.from(m.paths, (p) => p.name),
-        (n) => {
-          const d = st.disks.get(n)
-          return d && d.map === m ? diskLink(d) : undefined
-        }
-      )
-    }))
+      slaves: (m) =>
+        dynamic(
+          () => Array.from(m.paths, (p) => p.name),
+          (n) => {
+            const d = st.disks.get(n)
+            return d && d.map === m ? diskLink(d) : undefined
+          }
+        )
+    })
+  )
+  const dm = memo((m: SimMap): VNode => shaped(dmShape, m))
 
   const platform = dynamic(
     () => Array.from(st.hosts.values()).filter((h) => !h.hba).map((h) => `host${h.no}`),
@@ -386,11 +471,12 @@ export const make = (st: SimState): VNode => {
   const devices: VNode = fixed({ platform: () => platform, "pci0000:00": () => pci, virtual: () => virtual })
 
   // ---------------------------------------------------------------- classes
-  const sessionClassLink = memo((s: SimSession) => link(`${sessionDir(s)}/iscsi_session/session${s.sid}`))
-  const connectionClassLink = memo((s: SimSession) => link(`${sessionDir(s)}/connection${s.sid}:0/iscsi_connection/connection${s.sid}:0`))
-  const iscsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/iscsi_host/host${h.no}`))
-  const scsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/scsi_host/host${h.no}`))
-  const scsiDeviceClassLink = memo((d: SimScsiDevice) => link(`${deviceDir(d)}/scsi_device/${d.hctl}`))
+  const sessionClassLink = memo((s: SimSession) => link(`${sessionDir(s)}/iscsi_session/session${s.sid}`, () => iscsiSession(s)))
+  const connectionClassLink = memo((s: SimSession) =>
+    link(`${sessionDir(s)}/connection${s.sid}:0/iscsi_connection/connection${s.sid}:0`, () => iscsiConnection(s)))
+  const iscsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/iscsi_host/host${h.no}`, () => iscsiHost(h)))
+  const scsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/scsi_host/host${h.no}`, () => scsiHost(h)))
+  const scsiDeviceClassLink = memo((d: SimScsiDevice) => link(`${deviceDir(d)}/scsi_device/${d.hctl}`, () => deviceLinkDir(d)))
   const classDirs: Record<string, VNode> = {
     iscsi_session: dynamic(sessionNames, (name) => {
         const s = sessionOf(name, "session")
