@@ -104,6 +104,12 @@ const info = (name: string, data: Record<string, unknown>) => {
   fs.writeFileSync(path.join(dir, name), JSON.stringify({ driver_volume_type: "iscsi", data }))
   return name
 }
+/** `brick disconnect` of the volume in `vol` with the device `connected` printed (kept as `device-<vol>`). */
+const disconnect = (vol: string, connected: Run) => {
+  const device = `device-${vol}`
+  fs.writeFileSync(path.join(dir, device), connected.stdout)
+  return brick("disconnect", "--info", vol, "--device", device, "--multipath", ...normal)
+}
 const multi = (iqn: string, lun: number, portals: ReadonlyArray<string>, extra: Record<string, unknown> = {}) => ({
   target_portals: portals,
   target_iqns: portals.map(() => iqn),
@@ -264,8 +270,7 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
       const sd = byPathDevice(p, TA, 0)
       assert.ok(sd !== undefined && slaves.includes(sd), `the path through ${p} (${sd}) is in the map ${slaves.join(",")}`)
     }
-    fs.writeFileSync(path.join(dir, "mid-device.json"), r.stdout)
-    const d = await brick("disconnect", "--info", vol, "--device", "mid-device.json", "--multipath", ...normal)
+    const d = await disconnect(vol, r)
     assert.equal(d.code, 0, d.stderr.slice(-4000))
     t.diagnostic(`disconnect ${d.ms} ms`)
     // before the portal comes back: no session, record, device or link of the dead path
@@ -343,8 +348,7 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
     assert.match(device.path, /^\/dev\/dm-\d+$/)
     const third = deviceOf(await brick("connect", "--info", vol, "--multipath", ...normal))
     assert.deepEqual({ path: third.path, wwn: third.scsi_wwn }, { path: device.path, wwn: device.scsi_wwn })
-    fs.writeFileSync(path.join(dir, "killed-device.json"), again.stdout)
-    const d = await brick("disconnect", "--info", vol, "--device", "killed-device.json", "--multipath", ...normal)
+    const d = await disconnect(vol, again)
     assert.equal(d.code, 0, d.stderr.slice(-4000))
     await assertHostIs(before, "after the killed connect, reconnect and disconnect")
   })
@@ -354,7 +358,6 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
     const vol = info("away.json", multi(TA, 2, [P[0], P[1]]))
     const r = await brick("connect", "--info", vol, "--multipath", ...normal)
     const device = deviceOf(r)
-    fs.writeFileSync(path.join(dir, "away-device.json"), r.stdout)
     const uuid = fs.readFileSync(`/sys/block/${path.basename(device.path)}/dm/uuid`, "utf8").trim()
     const t0 = Date.now()
     for (const p of [P[0], P[1]]) portalDown(p, "drop")
@@ -367,7 +370,7 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
     assert.equal(fs.readFileSync(`/sys/block/${path.basename(device.path)}/dm/uuid`, "utf8").trim(), uuid, "the same map")
     const read = spawnSync("timeout", ["30", "dd", `if=${device.path}`, "of=/dev/null", "bs=4096", "count=16", "iflag=direct"], { encoding: "utf8" })
     assert.equal(read.status, 0, `reading the map after the target came back: ${read.stderr}`)
-    const d = await brick("disconnect", "--info", vol, "--device", "away-device.json", "--multipath", ...normal)
+    const d = await disconnect(vol, r)
     assert.equal(d.code, 0, d.stderr.slice(-4000))
     await assertHostIs(before, "after the target came back and the volume was detached")
   })
@@ -381,8 +384,7 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
     const first = await brick("connect", "--info", vol, "--multipath", ...normal)
     const d1 = deviceOf(first)
     assert.equal(d1.scsi_wwn, scsiWwn(oldWwn))
-    fs.writeFileSync(path.join(dir, "reuse-device.json"), first.stdout)
-    const off = await brick("disconnect", "--info", vol, "--device", "reuse-device.json", "--multipath", ...normal)
+    const off = await disconnect(vol, first)
     assert.equal(off.code, 0, off.stderr.slice(-3000))
     labTarget("remove-lun", "--iqn", TB, "--lun", "3")
     labTarget("add-lun", "--iqn", TB, "--lun", "3:32M", "--serial", `3:${serialB}`)
@@ -395,8 +397,7 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
       assert.equal(fs.readFileSync(`/sys/block/${sd}/device/wwid`, "utf8").trim(), newWwn, `${sd} is the new storage`)
     }
     assert.equal(Number(fs.readFileSync(`/sys/block/${path.basename(d2.path)}/size`, "utf8").trim()) * 512, 32 * 1024 * 1024)
-    fs.writeFileSync(path.join(dir, "reuse-device2.json"), second.stdout)
-    const off2 = await brick("disconnect", "--info", vol, "--device", "reuse-device2.json", "--multipath", ...normal)
+    const off2 = await disconnect(vol, second)
     assert.equal(off2.code, 0, off2.stderr.slice(-3000))
     await assertHostIs(before, "after LUN reuse")
   })
@@ -447,8 +448,7 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
         const c = await brick("connect", "--info", vol, "--multipath", ...normal)
         assert.equal(c.code, 0, c.stderr.slice(-4000))
         noDbErrors(c)
-        fs.writeFileSync(path.join(dir, `d-churn-${round}.json`), c.stdout)
-        const d = await brick("disconnect", "--info", vol, "--device", `d-churn-${round}.json`, "--multipath", ...normal)
+        const d = await disconnect(vol, c)
         assert.equal(d.code, 0, d.stderr.slice(-4000))
         noDbErrors(d)
         t.diagnostic(`round ${round}: connect ${c.ms} ms, disconnect ${d.ms} ms`)

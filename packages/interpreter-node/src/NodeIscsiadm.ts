@@ -3,12 +3,14 @@
  * a few `iscsiadm` commands (argv from IscsiadmArgs, spawned through the
  * CommandRunner), exit codes become IscsiadmReasons (IscsiadmExit), output is
  * parsed by IscsiadmOutput. A new path costs 3 calls: node new, one update
- * carrying every setting, login; a path whose record exists (after discovery)
- * costs 2: createNode sees the record in open-iscsi's database
+ * carrying every setting, login; a path whose record exists (made earlier,
+ * or by another tool's persistent discovery) costs 2: createNode sees the
+ * record in open-iscsi's database
  * (`<root>/etc/iscsi/nodes/<iqn>/<address>,<port>[,<tpgt>]`) and only updates
  * it. It must not run `-o new` then: in open-iscsi 2.1.8, `-o new` beside a
  * discovered record (`…,<tpgt>/<iface>`) leaves a database that `-o update`
  * fails on (exit 6, "iface iter could not stat"), measured in the lab.
+ * brick's own discovery records nothing (`-o nonpersistent`).
  */
 import { IfaceName, Iqn, Iscsiadm, Lock, Portal } from "@brick/core"
 import { Duration, Effect, Layer, Option, Schedule, Semaphore } from "effect"
