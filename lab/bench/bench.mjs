@@ -59,7 +59,7 @@ const brickModules = REPORT ? {} : fs.existsSync(bundled) ? await load(bundled) 
   core: await load(path.join(ROOT, "packages/core/dist/src/index.js")),
   inode: await load(path.join(ROOT, "packages/interpreter-node/dist/src/index.js"))
 }
-const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References, core, inode } = brickModules
+const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References, Tracer, core, inode } = brickModules
 raw.info.brickImportMs = performance.now() - t0
 raw.info.brickBundled = fs.existsSync(bundled)
 // brick's log records (debug: every command with its duration) go into the raw results, timed
@@ -70,6 +70,21 @@ const tracer = REPORT ? undefined : Logger.make((o) => {
   const ann = o.fiber?.getRef?.(References.CurrentLogAnnotations) ?? {}
   const extra = ann.durationMillis !== undefined ? ` (${ann.exitCode}, ${ann.durationMillis} ms)` : ""
   trace.push(`${(performance.now() - traceStart).toFixed(0)} ${msg}${extra}`)
+})
+// brick's spans (start and end) go into the trace too: where the time between commands goes
+const spanTracer = REPORT || !Tracer ? undefined : Tracer.make({
+  span(options) {
+    const span = new Tracer.NativeSpan(options)
+    const t0 = performance.now()
+    trace.push(`${(t0 - traceStart).toFixed(0)} [${options.name}`)
+    const end = span.end.bind(span)
+    span.end = (time, exit) => {
+      const t1 = performance.now()
+      trace.push(`${(t1 - traceStart).toFixed(0)} ${options.name}] ${(t1 - t0).toFixed(0)} ms`)
+      return end(time, exit)
+    }
+    return span
+  }
 })
 const runtime = REPORT ? undefined : ManagedRuntime.make(Layer.mergeAll(
   inode.NodeHost.layerWithServices({}),
@@ -97,7 +112,8 @@ const brickRun = async (program) => {
     yield* runner.resetCounts
     trace = []
     const start = traceStart = performance.now()
-    const exit = yield* Effect.exit(Effect.provideService(program, core.Sysfs.Sysfs, countingSysfs(sysfs)))
+    const traced = spanTracer ? Effect.withTracer(program, spanTracer) : program
+    const exit = yield* Effect.exit(Effect.provideService(traced, core.Sysfs.Sysfs, countingSysfs(sysfs)))
     const ms = performance.now() - start
     return { exit, ms, counts: yield* runner.spawnCounts }
   })
