@@ -13,13 +13,14 @@
  * brick's own discovery records nothing (`-o nonpersistent`).
  */
 import { IfaceName, Iqn, Iscsiadm, Lock, Portal } from "@brick/core"
-import { Duration, Effect, Layer, Option, Schedule, Semaphore } from "effect"
+import { Clock, Duration, Effect, Layer, Option, Schedule, Semaphore } from "effect"
 import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import { type CommandResult, CommandRunner, type RunOptions } from "./CommandRunner.ts"
 import * as Args from "./IscsiadmArgs.ts"
 import { reasonFor } from "./IscsiadmExit.ts"
 import * as Output from "./IscsiadmOutput.ts"
+import * as RecordFile from "./NodeRecordFile.ts"
 import { NodeHostConfig } from "./NodeHostConfig.ts"
 import type { Word } from "./Redaction.ts"
 import * as RootPath from "./RootPath.ts"
@@ -92,6 +93,23 @@ export const discoveryRecordExists = (root: string, portal: Portal.Portal): bool
   )
 
 /**
+ * Whether open-iscsi keeps its database in /etc/iscsi under `root` (Debian's
+ * layout: /etc/iscsi/iscsid.conf and no /var/lib/iscsi, where RHEL's keeps it).
+ */
+export const debianLayout = (root: string): boolean =>
+  NodeFsSync.existsSync(RootPath.resolve(root, "/etc/iscsi/iscsid.conf")) &&
+  !NodeFsSync.existsSync(RootPath.resolve(root, "/var/lib/iscsi"))
+
+/** A file's text, or "" when it cannot be read. */
+const readText = (file: string): string => {
+  try {
+    return NodeFsSync.readFileSync(file, "utf8")
+  } catch {
+    return ""
+  }
+}
+
+/**
  * The node records in open-iscsi's database under `root`, read directly (what
  * `iscsiadm -m node -P 1` prints, without a process: one fewer spawn per
  * connect and per disconnect, measured by `pnpm bench:lab`). Undefined when
@@ -108,9 +126,7 @@ export const readNodeDb = (root: string): ReadonlyArray<Iscsiadm.NodeRecord> | u
     targets = NodeFsSync.readdirSync(base, { withFileTypes: true })
   } catch (e) {
     // no record made yet on a Debian-layout host (/etc/iscsi, no /var/lib/iscsi): none
-    const fresh = (e as NodeJS.ErrnoException).code === "ENOENT" &&
-      NodeFsSync.existsSync(RootPath.resolve(root, "/etc/iscsi/iscsid.conf")) &&
-      !NodeFsSync.existsSync(RootPath.resolve(root, "/var/lib/iscsi"))
+    const fresh = (e as NodeJS.ErrnoException).code === "ENOENT" && debianLayout(root)
     return fresh ? [] : undefined
   }
   for (const t of targets) {
@@ -268,6 +284,51 @@ export const make = Effect.gen(function*() {
         : Effect.asVoid(run("update", target, () => Args.nodeUpdate(node, settings)!))
     })
 
+  /** The host's own iscsiadm, its database in /etc/iscsi: brick may read it, and write new records into it. */
+  const ownDatabase = config.iscsiadmPath === "iscsiadm" && config.commandPrefix.length === 0 && debianLayout(config.root)
+
+  /**
+   * Writes a new record itself (NodeRecordFile) when it may: true when
+   * written; false when iscsiadm must make it (not allowed here, a record
+   * exists, or the write failed before the record was there).
+   */
+  const writeRecord = (node: Iscsiadm.NodeRecord, settings: Iscsiadm.NodeSettings) =>
+    Effect.gen(function*() {
+      if (config.nodeRecordWrites !== "direct" || !ownDatabase) return false
+      const { host, port } = Portal.parts(node.portal)
+      const params = yield* Effect.try({ try: () => Args.checkParams(Args.nodeParams(settings)), catch: (e) => e })
+        .pipe(Effect.orElseSucceed(() => undefined))
+      const refused = params === undefined ? "a value with a line break" : RecordFile.refusal(node, host, params)
+      if (refused !== undefined) {
+        yield* Effect.logDebug(`node record through iscsiadm: ${refused}`)
+        return false
+      }
+      const start = yield* Clock.currentTimeMillis
+      const conf = RecordFile.confSettings(readText(RootPath.resolve(config.root, "/etc/iscsi/iscsid.conf")))
+      const text = RecordFile.recordText(node, { host, port }, conf, params!)
+      const file = RecordFile.recordPath(config.root, node, host, port)
+      const outcome = yield* RecordFile.withDatabaseLock(config.root, Duration.toMillis(config.commandTimeout), () => {
+        try {
+          return RecordFile.writeNew(file, text, () => recordExists(config.root, node)) ? "written" : "exists"
+        } catch (e) {
+          return `not written: ${(e as Error).message}`
+        }
+      }).pipe(Effect.catchDefect((e) => Effect.succeed(`not written: ${String(e)}`)))
+      if (outcome === undefined) {
+        return yield* Effect.fail(
+          new Iscsiadm.IscsiadmError({
+            operation: "new",
+            target: nodeTarget(node),
+            reason: { _tag: "Busy" },
+            detail: `open-iscsi's database lock (${RecordFile.lockDirectory}/lock.write) stayed taken`
+          })
+        )
+      }
+      const took = (yield* Clock.currentTimeMillis) - start
+      yield* Effect.logDebug(`node record ${outcome} (${file}, ${took} ms, no iscsiadm)`)
+      return outcome === "written"
+    })
+
   return Iscsiadm.Iscsiadm.of({
     discover: (options) => {
       const target = `${options.portal} iface ${options.iface}`
@@ -280,9 +341,15 @@ export const make = Effect.gen(function*() {
     },
     createNode: (node, settings) =>
       Effect.suspend(() =>
-        recordExists(config.root, node)
-          ? updateNode(node, settings)
-          : run("new", nodeTarget(node), () => Args.nodeNew(node)).pipe(Effect.andThen(updateNode(node, settings)))
+        recordExists(config.root, node) ? updateNode(node, settings) : Effect.flatMap(
+          writeRecord(node, settings),
+          (written) =>
+            written
+              ? Effect.void
+              : recordExists(config.root, node)
+              ? updateNode(node, settings)
+              : run("new", nodeTarget(node), () => Args.nodeNew(node)).pipe(Effect.andThen(updateNode(node, settings)))
+        )
       ).pipe(traced("createNode", nodeTarget(node))),
     updateNode: (node, settings) => updateNode(node, settings).pipe(traced("updateNode", nodeTarget(node))),
     // one delete at a time: two `-o delete` of one target's records at once

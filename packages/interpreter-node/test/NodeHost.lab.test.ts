@@ -14,6 +14,7 @@ import * as NodeFs from "node:fs"
 import * as assert from "node:assert/strict"
 import { after, before, describe, it } from "node:test"
 import { CommandRunner } from "../src/CommandRunner.ts"
+import * as RecordFile from "../src/NodeRecordFile.ts"
 import { runWith } from "./support.ts"
 
 const inGuest = NodeFs.existsSync("/sys/kernel/config/target") &&
@@ -139,5 +140,129 @@ describe("NodeHost in the lab guest", { skip: !inGuest }, () => {
     assert.equal(Option.getOrNull(await run(sessionOf(P1))), null)
     const nodes = await run(Iscsiadm.Iscsiadm.use((i) => i.listNodes))
     assert.ok(!nodes.some((n) => n.iqn === IQN && n.portal === P1 && n.iface === iface), JSON.stringify(nodes))
+  })
+})
+
+describe("node records brick writes itself (NodeRecordFile) in the lab guest", { skip: !inGuest }, () => {
+  const PARITY_IQN = Iqn.unsafeMake(`iqn.2003-01.org.brick:records-${suffix}`)
+  const conf = "/etc/iscsi/iscsid.conf"
+  let confBefore = ""
+  before(() => {
+    confBefore = NodeFs.readFileSync(conf, "utf8")
+    labTarget("create", "--iqn", PARITY_IQN, "--portal", P1, "--lun", "0:16M")
+  })
+  after(() => {
+    NodeFs.writeFileSync(conf, confBefore)
+    NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", PARITY_IQN, "-o", "delete"])
+    NodeChild.spawnSync("lab-target", ["delete", "--iqn", PARITY_IQN])
+  })
+
+  /** What iscsiadm reads of the record, secrets shown (`-o show -S`). */
+  const shown = (portal: string) => {
+    const r = NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", PARITY_IQN, "-p", portal, "-I", "default", "-o", "show", "-S"], { encoding: "utf8" })
+    assert.equal(r.status, 0, r.stderr)
+    return r.stdout
+  }
+  const deleted = (portal: string) => {
+    const r = NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", PARITY_IQN, "-p", portal, "-I", "default", "-o", "delete"], { encoding: "utf8" })
+    assert.equal(r.status, 0, r.stderr)
+  }
+  /** Makes the record of P1 with `writes`; returns the spawns and what iscsiadm reads of it. */
+  const made = (writes: "direct" | "iscsiadm", settings: Iscsiadm.NodeSettings) =>
+    runWith({ nodeRecordWrites: writes }, Effect.gen(function*() {
+      const runner = yield* CommandRunner
+      yield* runner.resetCounts
+      yield* Iscsiadm.Iscsiadm.use((i) => i.createNode({ iqn: PARITY_IQN, portal: P1, iface }, settings))
+      return yield* runner.spawnCounts
+    })).then((counts) => ({ counts, record: shown(P1), file: recordFile(P1) }))
+
+  /** The record file's `name = value` lines (the file `-o new` writes without a tpgt). */
+  const recordFile = (portal: string) => {
+    const text = NodeFs.readFileSync(`/etc/iscsi/nodes/${PARITY_IQN}/${portal.replace(":", ",")}`, "utf8")
+    return new Map(text.split("\n").flatMap((l) => {
+      const m = /^(\S+) = (.*)$/.exec(l)
+      return m === null ? [] : [[m[1]!, m[2]!] as const]
+    }))
+  }
+
+  const variants: ReadonlyArray<[string, string, Iscsiadm.NodeSettings]> = [
+    ["no CHAP, Debian's iscsid.conf", "", { startup: "manual", scan: "manual", loginTimeout: 15, loginRetryMax: 1, auth: Option.none() }],
+    ["CHAP and mutual CHAP, iscsid.conf with more node settings and its own CHAP", [
+      "node.session.timeo.replacement_timeout = 17",
+      "node.session.cmds_max = 64",
+      "node.conn[0].timeo.noop_out_interval =3",
+      "node.session.auth.authmethod = CHAP",
+      "node.session.auth.username = confuser",
+      "node.session.queue_depth=99",
+      ""
+    ].join("\n"), {
+      startup: "manual",
+      scan: "auto",
+      loginTimeout: 5,
+      loginRetryMax: 2,
+      auth: Option.some({
+        username: "brickuser",
+        password: Redacted.make("brick pass 1234"),
+        usernameIn: Option.some("targetuser"),
+        passwordIn: Option.some(Redacted.make("target-pass-5678"))
+      })
+    }]
+  ]
+  for (const [name, extraConf, settings] of variants) {
+    it(`reads back through iscsiadm exactly as the record -o new and -o update make (${name})`, { timeout: 120_000 }, async () => {
+      NodeFs.writeFileSync(conf, confBefore + extraConf)
+      const byIscsiadm = await made("iscsiadm", settings)
+      deleted(P1)
+      const byBrick = await made("direct", settings)
+      assert.deepEqual(byIscsiadm.counts, { iscsiadm: 2 })
+      assert.deepEqual(byBrick.counts, {})
+      assert.equal(byBrick.record, byIscsiadm.record)
+      // and line for line (`-o show` prints an empty value and the text `<empty>` alike):
+      // every line brick wrote is iscsiadm's; the lines it left out hold built-in defaults
+      for (const [k, v] of byBrick.file) assert.equal(byIscsiadm.file.get(k), v, k)
+      if (extraConf !== "") {
+        assert.match(byBrick.record, /^node\.session\.timeo\.replacement_timeout = 17$/m)
+        assert.match(byBrick.record, /^node\.session\.queue_depth = 32$/m) // `=99` without a blank: idbm skips it
+      }
+      deleted(P1)
+      NodeFs.writeFileSync(conf, confBefore)
+    })
+  }
+
+  it("a record brick wrote logs in (scan auto finds the LUN), logs out and is deleted by iscsiadm", { timeout: 120_000 }, async () => {
+    const node = { iqn: PARITY_IQN, portal: P1, iface }
+    const sid = await run(Effect.gen(function*() {
+      const i = yield* Iscsiadm.Iscsiadm
+      yield* i.createNode(node, { startup: "manual", scan: "auto", loginRetryMax: 1, auth: Option.none() })
+      yield* i.login(node)
+      const s = yield* waitFor("session", 10, Effect.gen(function*() {
+        const sysfs = yield* Sysfs.Sysfs
+        for (const name of yield* sysfs.list(HostPath.make("/sys/class/iscsi_session"))) {
+          const t = yield* sysfs.read(HostPath.make(`/sys/class/iscsi_session/${name}/targetname`))
+          if (Option.getOrNull(t) === PARITY_IQN) return Option.some(name)
+        }
+        return Option.none<string>()
+      }))
+      yield* waitFor("by-path link", 20, Sysfs.Sysfs.use((f) => f.readlink(HostPath.make(`/dev/disk/by-path/ip-${P1}-iscsi-${PARITY_IQN}-lun-0`))))
+      yield* i.logout(node)
+      yield* i.deleteNode(node)
+      return s
+    }))
+    assert.match(sid, /^session\d+$/)
+    assert.equal(NodeFs.existsSync(`/etc/iscsi/nodes/${PARITY_IQN}/10.99.0.1,3260`), false)
+  })
+
+  it("takes the same lock as iscsiadm: an iscsiadm -o new waits while brick holds it", { timeout: 60_000 }, async () => {
+    assert.equal(RecordFile.tryLock("/"), true)
+    let exited: number | null | undefined
+    const child = NodeChild.spawn("iscsiadm", ["-m", "node", "-T", PARITY_IQN, "-p", P2, "-o", "new"], { stdio: "ignore" })
+    const done = new Promise<void>((resolve) => child.on("exit", (code) => ((exited = code), resolve())))
+    await new Promise((r) => setTimeout(r, 1500))
+    const whileHeld = exited
+    RecordFile.unlock("/")
+    await done
+    assert.equal(whileHeld, undefined)
+    assert.equal(exited, 0)
+    deleted(P2)
   })
 })
