@@ -32,6 +32,8 @@ export interface PathContext {
   readonly options: ConnectorOptions
   /** The node records that existed when the connect began. */
   readonly nodesBefore: ReadonlyArray<NodeRecord>
+  /** Keys (Ledger.nodeKey) of the records the connect made before the logins (in its own ledger). */
+  readonly prepared: ReadonlySet<string>
   /** The volume's WWN, set by the first path that finds a device. */
   readonly volumeWwn: Ref.Ref<Option.Option<Wwn>>
   /** The connect's ledger; a successful path appends its entries. */
@@ -94,11 +96,13 @@ const sessionThrough = (
       yield* Ledger.undo(entries.slice(mark))
       yield* Ref.set(local, entries.slice(0, mark))
     })
-    if (!Ledger.hasNode(ctx.nodesBefore, node)) yield* push(local, { _tag: "Node", node })
-    const created = yield* Effect.result(iscsiadm.createNode(node, ctx.settings))
-    if (Result.isFailure(created)) {
-      yield* rollbackAttempt
-      return yield* Effect.fail(toHost(created.failure))
+    if (!ctx.prepared.has(Ledger.nodeKey(node))) {
+      if (!Ledger.hasNode(ctx.nodesBefore, node)) yield* push(local, { _tag: "Node", node })
+      const created = yield* Effect.result(iscsiadm.createNode(node, ctx.settings))
+      if (Result.isFailure(created)) {
+        yield* rollbackAttempt
+        return yield* Effect.fail(toHost(created.failure))
+      }
     }
     const before = yield* Effect.mapError(HostState.sessionSnapshot, toHost)
     yield* push(local, { _tag: "Login", node, before })

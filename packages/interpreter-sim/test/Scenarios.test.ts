@@ -5,7 +5,7 @@
  */
 import { Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
-import { BrickError, connectVolume, DeviceInfo, disconnectVolume, extendVolume, getConnectorProperties, getVolumePaths, type Iscsiadm } from "@brick/core"
+import { BrickError, connectVolume, DeviceInfo, disconnectVolume, extendVolume, getConnectorProperties, getVolumePaths, Iscsiadm } from "@brick/core"
 import type { SimSpec } from "../src/SimSpec.ts"
 import { makeHost, runVirtual, type TestHost, timedVirtual } from "./harness.ts"
 
@@ -53,6 +53,29 @@ describe("connect/disconnect scenarios", () => {
     expect(h.snapshot().sessions.length).toBe(4)
     expect(Exit.isSuccess(await disconnect(h, multipathInfo(), info))).toBe(true)
     expect(h.snapshot()).toEqual(before)
+  })
+
+  it("several paths: every node record is made before the first login starts (even when one is slow to make)", async () => {
+    const h = makeHost(spec({ latency: "lab" }))
+    const calls: Array<string> = []
+    const program = Effect.gen(function*() {
+      const inner = yield* Iscsiadm.Iscsiadm
+      const recording = Iscsiadm.Iscsiadm.of({
+        ...inner,
+        // the last portal's record is slow to make: no login may start before it is made
+        createNode: (node, settings) =>
+          Effect.sleep(node.portal === portals[3] ? 500 : 0).pipe(
+            Effect.andThen(inner.createNode(node, settings)),
+            Effect.andThen(Effect.sync(() => calls.push(`new ${node.portal}`)))
+          ),
+        login: (node) => Effect.andThen(Effect.sync(() => calls.push(`login ${node.portal}`)), inner.login(node))
+      })
+      return yield* Effect.provideService(connectVolume(multipathInfo(), { useMultipath: true }), Iscsiadm.Iscsiadm, recording)
+    })
+    valueOf(await runVirtual(program.pipe(Effect.provide(h.layer()))))
+    expect(calls.slice(0, 4).map((c) => c.split(" ")[0])).toEqual(["new", "new", "new", "new"])
+    expect(calls.slice(4).map((c) => c.split(" ")[0])).toEqual(["login", "login", "login", "login"])
+    expect(new Set(calls.slice(4).map((c) => c.split(" ")[1]))).toEqual(new Set(portals))
   })
 
   it("single path without multipath returns /dev/sdX of the LUN", async () => {
