@@ -30,6 +30,11 @@ export const CommandPrefix = text(
   "words put before every host command, split on spaces, e.g. \"nsenter -t 1 -m -n --\"",
   "WORDS"
 )
+/** `--iscsiadm-records` */
+export const IscsiadmRecords = bool(
+  "iscsiadm-records",
+  "make new node records with iscsiadm -o new and -o update instead of writing them into open-iscsi's database"
+)
 /** `--options FILE|-` */
 export const OptionsFile = text("options", "connector options as JSON (camelCase); the flags below override it", "FILE")
 /** `--multipath` */
@@ -57,6 +62,7 @@ export const all = [
   IscsiadmPath,
   MultipathdPath,
   CommandPrefix,
+  IscsiadmRecords,
   OptionsFile,
   Multipath,
   EnforceMultipath,
@@ -75,6 +81,7 @@ export interface HostFlags {
   readonly iscsiadm: Option.Option<string>
   readonly multipathd: Option.Option<string>
   readonly commandPrefix: Option.Option<string>
+  readonly iscsiadmRecords: boolean
 }
 
 /** The connector-option flags, as given. */
@@ -97,7 +104,8 @@ export const hostFlags = Effect.gen(function*() {
     root: yield* Root,
     iscsiadm: yield* IscsiadmPath,
     multipathd: yield* MultipathdPath,
-    commandPrefix: yield* CommandPrefix
+    commandPrefix: yield* CommandPrefix,
+    iscsiadmRecords: yield* IscsiadmRecords
   } satisfies HostFlags
 })
 

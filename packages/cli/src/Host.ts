@@ -30,7 +30,8 @@ export const node: Factory = (flags) =>
     ...Option.match(flags.root, { onNone: () => ({}), onSome: (root) => ({ root }) }),
     ...Option.match(flags.iscsiadm, { onNone: () => ({}), onSome: (iscsiadmPath) => ({ iscsiadmPath }) }),
     ...Option.match(flags.multipathd, { onNone: () => ({}), onSome: (multipathdPath) => ({ multipathdPath }) }),
-    ...Option.match(flags.commandPrefix, { onNone: () => ({}), onSome: (p) => ({ commandPrefix: prefixWords(p) }) })
+    ...Option.match(flags.commandPrefix, { onNone: () => ({}), onSome: (p) => ({ commandPrefix: prefixWords(p) }) }),
+    ...(flags.iscsiadmRecords ? { nodeRecordWrites: "iscsiadm" as const } : {})
   }).pipe(Layer.provide(NodeServices.layer))
 
 /** Runs `effect` on the host the flags name. */

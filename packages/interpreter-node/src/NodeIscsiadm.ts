@@ -2,10 +2,15 @@
  * The Iscsiadm service on a real host: each typed operation becomes one or
  * a few `iscsiadm` commands (argv from IscsiadmArgs, spawned through the
  * CommandRunner), exit codes become IscsiadmReasons (IscsiadmExit), output is
- * parsed by IscsiadmOutput. A new path costs 3 calls: node new, one update
- * carrying every setting, login; a path whose record exists (made earlier,
- * or by another tool's persistent discovery) costs 2: createNode sees the
- * record in open-iscsi's database
+ * parsed by IscsiadmOutput.
+ *
+ * A new path costs 1 call, the login: its node record is written into
+ * open-iscsi's database under its lock (NodeRecordFile) when brick can write
+ * it exactly as iscsiadm would (the host's own iscsiadm, database in
+ * /etc/iscsi, default iface, IPv4 portal; `nodeRecordWrites: "iscsiadm"` turns
+ * it off). Otherwise 3: node new, one update carrying every setting, login.
+ * A path whose record exists (made earlier, or by another tool's persistent
+ * discovery) costs 2: createNode sees the record in open-iscsi's database
  * (`<root>/etc/iscsi/nodes/<iqn>/<address>,<port>[,<tpgt>]`) and only updates
  * it. It must not run `-o new` then: in open-iscsi 2.1.8, `-o new` beside a
  * discovered record (`…,<tpgt>/<iface>`) leaves a database that `-o update`
