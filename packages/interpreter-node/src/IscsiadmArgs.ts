@@ -27,9 +27,12 @@ const unsafe = /[\r\n\0]/
 
 const plain = (v: string | Redacted.Redacted<string>): string => (Redacted.isRedacted(v) ? Redacted.value(v) : v)
 
+/** Whether a value could inject a record line (a line break or NUL). */
+export const isUnsafe = (value: string | Redacted.Redacted<string>): boolean => unsafe.test(plain(value))
+
 /** Checks that no value can inject a record line; throws UnsafeValue. */
 export const checkParams = (params: ReadonlyArray<Param>): ReadonlyArray<Param> => {
-  for (const p of params) if (unsafe.test(plain(p.value))) throw new UnsafeValue(p.name)
+  for (const p of params) if (isUnsafe(p.value)) throw new UnsafeValue(p.name)
   return params
 }
 

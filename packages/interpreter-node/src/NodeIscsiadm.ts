@@ -301,16 +301,17 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       if (config.nodeRecordWrites !== "direct" || !ownDatabase) return false
       const { host, port } = Portal.parts(node.portal)
-      const params = yield* Effect.try({ try: () => Args.checkParams(Args.nodeParams(settings)), catch: (e) => e })
-        .pipe(Effect.orElseSucceed(() => undefined))
-      const refused = params === undefined ? "a value with a line break" : RecordFile.refusal(node, host, params)
+      const params = Args.nodeParams(settings)
+      const refused = params.some((p) => Args.isUnsafe(p.value))
+        ? "a value with a line break or NUL"
+        : RecordFile.refusal(node, host, params)
       if (refused !== undefined) {
         yield* Effect.logDebug(`node record through iscsiadm: ${refused}`)
         return false
       }
       const start = yield* Clock.currentTimeMillis
       const conf = RecordFile.confSettings(readText(RootPath.resolve(config.root, "/etc/iscsi/iscsid.conf")))
-      const text = RecordFile.recordText(node, { host, port }, conf, params!)
+      const text = RecordFile.recordText(node, { host, port }, conf, params)
       const file = RecordFile.recordPath(config.root, node, host, port)
       const outcome = yield* RecordFile.withDatabaseLock(config.root, Duration.toMillis(config.commandTimeout), () => {
         try {

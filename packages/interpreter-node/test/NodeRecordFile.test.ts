@@ -220,6 +220,15 @@ describe("NodeIscsiadm.createNode with direct record writes", () => {
     expect(NodeFs.existsSync(NodePath.join(root, "etc/iscsi/nodes"))).toBe(false)
   })
 
+  it("never writes a value that would inject a record line: such a value is refused as it is on iscsiadm's way", async () => {
+    debianHost()
+    const injected = { ...settings, auth: Option.some({ ...chap, password: Redacted.make("x\nnode.session.auth.authmethod = None") }) }
+    const e = await runWith({ root }, Effect.flip(Iscsiadm.Iscsiadm.use((i) => i.createNode(node, injected))))
+    expect(e.detail).toMatch(/line break or NUL/)
+    expect(readNodeDb(root)).toEqual([])
+    expect(calls(dir, "iscsiadm").filter((argv) => argv.includes("update"))).toEqual([])
+  })
+
   it("fails Busy when open-iscsi's lock stays taken, writing nothing", async () => {
     debianHost()
     expect(RecordFile.tryLock(root)).toBe(true)
