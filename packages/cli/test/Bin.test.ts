@@ -100,7 +100,7 @@ describe("brick (built, as a child process)", () => {
     expect(r.stderr).toBe("")
   })
 
-  it("new node records: written by brick on the host's own iscsiadm; --iscsiadm-records makes them with -o new and -o update", () => {
+  it("new node records: written and removed by brick on the host's own iscsiadm; --iscsiadm-records uses -o new, -o update, -o delete", () => {
     // a Debian-layout root, `iscsiadm` on PATH (a fake whose logins fail: exit 24), no sessions
     const root = path.join(dir, "debian-root")
     fs.mkdirSync(path.join(root, "etc/iscsi"), { recursive: true })
@@ -109,7 +109,14 @@ describe("brick (built, as a child process)", () => {
     const tools = path.join(dir, "tools")
     const log = path.join(dir, "own-iscsiadm.log")
     fs.mkdirSync(tools, { recursive: true })
-    fs.writeFileSync(path.join(tools, "iscsiadm"), `#!/bin/sh\necho "$@" >> '${log}'\ncase "$*" in *--login*) exit 24;; esac\nexit 0\n`, { mode: 0o755 })
+    const record = path.join(root, "etc/iscsi/nodes/iqn.2003-01.org.linux-iscsi.lab:vol9/10.99.0.1,3260")
+    const seen = path.join(dir, "record-at-login")
+    // at login the fake keeps a copy of the record it would log in with
+    fs.writeFileSync(
+      path.join(tools, "iscsiadm"),
+      `#!/bin/sh\necho "$@" >> '${log}'\ncase "$*" in *--login*) cp '${record}' '${seen}' 2>/dev/null; exit 24;; esac\nexit 0\n`,
+      { mode: 0o755 }
+    )
     const info = JSON.stringify({ target_portal: "10.99.0.1:3260", target_iqn: "iqn.2003-01.org.linux-iscsi.lab:vol9", target_lun: 0 })
     const run = (extra: ReadonlyArray<string>) => {
       fs.rmSync(log, { force: true })
@@ -122,19 +129,20 @@ describe("brick (built, as a child process)", () => {
       })
       return { code: r.status, calls: fs.readFileSync(log, "utf8").split("\n").filter((l) => l !== "") }
     }
-    const record = path.join(root, "etc/iscsi/nodes/iqn.2003-01.org.linux-iscsi.lab:vol9/10.99.0.1,3260")
 
+    // the failed connect's undo removes the record it wrote, also without iscsiadm
     const direct = run([])
     expect(direct.code).not.toBe(0)
-    expect(direct.calls.some((c) => c.includes("--login"))).toBe(true)
-    expect(direct.calls.some((c) => c.includes("-o new") || c.includes("-o update"))).toBe(false)
-    expect(fs.readFileSync(record, "utf8")).toMatch(/^node\.session\.timeo\.replacement_timeout = 120$/m)
-    fs.rmSync(path.join(root, "etc/iscsi/nodes"), { recursive: true, force: true })
+    expect(direct.calls.map((c) => c.split(" ").at(-1))).toEqual(["--login"])
+    expect(fs.readFileSync(seen, "utf8")).toMatch(/^node\.session\.timeo\.replacement_timeout = 120$/m)
+    expect(fs.existsSync(record)).toBe(false)
+    fs.rmSync(seen)
 
     const viaIscsiadm = run(["--iscsiadm-records"])
     expect(viaIscsiadm.code).toBe(direct.code)
     expect(viaIscsiadm.calls.filter((c) => / -o (new|update)$| -o update /.test(c)).map((c) => (c.includes("-o new") ? "new" : "update")))
       .toEqual(["new", "update"])
-    expect(fs.existsSync(record)).toBe(false)
+    expect(viaIscsiadm.calls.some((c) => c.endsWith("-o delete"))).toBe(true)
+    expect(fs.existsSync(seen)).toBe(false) // the fake's `-o new` made no record
   })
 })

@@ -335,6 +335,30 @@ export const make = Effect.gen(function*() {
       return outcome === "written"
     })
 
+  /**
+   * Removes a record itself (NodeRecordFile.removeRecord) when it may: true
+   * when removed; false when iscsiadm must delete it (not allowed here, not a
+   * record brick may remove, absent, or a session may be using it: iscsiadm
+   * then refuses, or finds nothing, as usual).
+   */
+  const removeRecord = (node: Iscsiadm.NodeRecord) =>
+    Effect.gen(function*() {
+      if (config.nodeRecordWrites !== "direct" || !ownDatabase || node.iface !== IfaceName.defaultIface) return false
+      const { host, port } = Portal.parts(node.portal)
+      if (RecordFile.refusal(node, host, []) !== undefined) return false
+      const file = RecordFile.recordPath(config.root, node, host, port)
+      if (!NodeFsSync.existsSync(file)) return false
+      const outcome = yield* RecordFile.withDatabaseLock(config.root, Duration.toMillis(config.commandTimeout), () => {
+        try {
+          return RecordFile.removeRecord(file, () => RecordFile.sessionMayUse(config.root, node, host, port))
+        } catch (e) {
+          return `not removed: ${(e as Error).message}`
+        }
+      }).pipe(Effect.catchDefect((e) => Effect.succeed(`not removed: ${String(e)}`)))
+      yield* Effect.logDebug(`node record ${outcome ?? "not removed: the database lock stayed taken"} (${file}, no iscsiadm)`)
+      return outcome === "removed"
+    })
+
   return Iscsiadm.Iscsiadm.of({
     discover: (options) => {
       const target = `${options.portal} iface ${options.iface}`
@@ -365,7 +389,7 @@ export const make = Effect.gen(function*() {
     // a retry after a database race may find the record already deleted by
     // the try that raced: NotFound then means done
     deleteNode: (node) =>
-      deletes.withPermit(deleteOnce(node)).pipe(
+      Effect.flatMap(removeRecord(node), (removed) => (removed ? Effect.void : deletes.withPermit(deleteOnce(node)))).pipe(
         Effect.asVoid,
         traced("deleteNode", nodeTarget(node))
       ),

@@ -19,6 +19,10 @@
  * /etc/iscsi (see NodeIscsiadm.readNodeDb), the `default` iface, an IPv4
  * portal, and values iscsiadm's parser keeps as they are. Anything else, and a
  * record that already exists, goes through iscsiadm.
+ *
+ * Such a record is also removed the way `iscsiadm -o delete` does (the file,
+ * then the target's directory when empty), under the lock, unless a session
+ * may be using it: then iscsiadm is asked, and refuses as it does.
  */
 import type { Iscsiadm } from "@brick/core"
 import { Effect, Redacted } from "effect"
@@ -193,4 +197,68 @@ export const writeNew = (file: string, text: string, exists: () => boolean): boo
   NodeFsSync.mkdirSync(dir, { recursive: true, mode: 0o700 })
   NodeFsSync.writeFileSync(file, text, { mode: 0o600, flag: "wx" })
   return true
+}
+
+const readTrimmed = (file: string): string | undefined => {
+  try {
+    return NodeFsSync.readFileSync(file, "utf8").trim()
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Whether a session in sysfs may be using the record (as `iscsiadm -o delete`
+ * checks before deleting): one of the target whose portal and iface match,
+ * or cannot be read (a session still logging in). Errs on "in use".
+ */
+export const sessionMayUse = (root: string, node: Iscsiadm.NodeRecord, host: string, port: number): boolean => {
+  let sessions: Array<string>
+  try {
+    sessions = NodeFsSync.readdirSync(RootPath.resolve(root, "/sys/class/iscsi_session"))
+  } catch {
+    return false
+  }
+  for (const s of sessions) {
+    const sid = /^session(\d+)$/.exec(s)?.[1]
+    if (sid === undefined) continue
+    if (readTrimmed(RootPath.resolve(root, `/sys/class/iscsi_session/${s}/targetname`)) !== node.iqn) continue
+    const conn = `/sys/class/iscsi_connection/connection${sid}:0`
+    const address = readTrimmed(RootPath.resolve(root, `${conn}/persistent_address`))
+    const boundPort = readTrimmed(RootPath.resolve(root, `${conn}/persistent_port`))
+    const iface = readTrimmed(RootPath.resolve(root, `/sys/class/iscsi_session/${s}/ifacename`))
+    const portalMatches = address === undefined || boundPort === undefined || (address === host && boundPort === String(port))
+    const ifaceMatches = iface === undefined || iface === "" || iface === "<NULL>" || iface === node.iface
+    if (portalMatches && ifaceMatches) return true
+  }
+  return false
+}
+
+/**
+ * Whether a record file is one brick may remove itself: a `-o new`-style
+ * record (`<address>,<port>`) of the default iface made statically (as
+ * brick and `iscsiadm -o new` write it; one made by discovery is linked from
+ * the discovery record, which iscsiadm unlinks).
+ */
+export const removable = (text: string): boolean =>
+  /^node\.discovery_type = static$/m.test(text) &&
+  (/^iface\.iscsi_ifacename = default$/m.test(text) || !/^iface\.iscsi_ifacename = /m.test(text))
+
+/**
+ * Removes the record at `file` as idbm_delete_node does (the file, then the
+ * target directory when it is empty): "removed"; "not removable" when it is
+ * absent or not one brick may remove; "in use" when a session may use it.
+ * Must run under the database lock.
+ */
+export const removeRecord = (file: string, inUse: () => boolean): "removed" | "not removable" | "in use" => {
+  const text = readTrimmed(file)
+  if (text === undefined || !removable(text)) return "not removable"
+  if (inUse()) return "in use"
+  NodeFsSync.unlinkSync(file)
+  try {
+    NodeFsSync.rmdirSync(file.slice(0, file.lastIndexOf("/")))
+  } catch {
+    // other records of the target remain
+  }
+  return "removed"
 }

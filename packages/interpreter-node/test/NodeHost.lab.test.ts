@@ -229,7 +229,7 @@ describe("node records brick writes itself (NodeRecordFile) in the lab guest", {
     })
   }
 
-  it("a record brick wrote logs in (scan auto finds the LUN), logs out and is deleted by iscsiadm", { timeout: 120_000 }, async () => {
+  it("a record brick wrote logs in (scan auto finds the LUN); while the session is up it cannot be deleted; after logout brick removes it", { timeout: 120_000 }, async () => {
     const node = { iqn: PARITY_IQN, portal: P1, iface }
     const sid = await run(Effect.gen(function*() {
       const i = yield* Iscsiadm.Iscsiadm
@@ -244,12 +244,21 @@ describe("node records brick writes itself (NodeRecordFile) in the lab guest", {
         return Option.none<string>()
       }))
       yield* waitFor("by-path link", 20, Sysfs.Sysfs.use((f) => f.readlink(HostPath.make(`/dev/disk/by-path/ip-${P1}-iscsi-${PARITY_IQN}-lun-0`))))
+      const refused = yield* Effect.flip(i.deleteNode(node))
+      const kept = NodeFs.existsSync(`/etc/iscsi/nodes/${PARITY_IQN}/10.99.0.1,3260`)
       yield* i.logout(node)
+      const runner = yield* CommandRunner
+      yield* runner.resetCounts
       yield* i.deleteNode(node)
-      return s
+      return { s, refused: refused.reason._tag, kept, deleteSpawns: yield* runner.spawnCounts }
     }))
-    assert.match(sid, /^session\d+$/)
-    assert.equal(NodeFs.existsSync(`/etc/iscsi/nodes/${PARITY_IQN}/10.99.0.1,3260`), false)
+    assert.match(sid.s, /^session\d+$/)
+    assert.equal(sid.refused, "SessionExists")
+    assert.equal(sid.kept, true)
+    assert.deepEqual(sid.deleteSpawns, {})
+    assert.equal(NodeFs.existsSync(`/etc/iscsi/nodes/${PARITY_IQN}`), false)
+    const listed = NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", PARITY_IQN], { encoding: "utf8" })
+    assert.equal(listed.status, 21, listed.stdout + listed.stderr)
   })
 
   it("takes the same lock as iscsiadm: an iscsiadm -o new waits while brick holds it", { timeout: 60_000 }, async () => {

@@ -238,4 +238,51 @@ describe("NodeIscsiadm.createNode with direct record writes", () => {
     expect(readNodeDb(root)).toEqual([])
     RecordFile.unlock(root)
   })
+
+  /** A session of `iqn` at `address:port` in the root's sysfs. */
+  const session = (sid: number, iqn: string, address: string, port: number) => {
+    const dir = NodePath.join(root, `sys/class/iscsi_session/session${sid}`)
+    NodeFs.mkdirSync(dir, { recursive: true })
+    NodeFs.writeFileSync(NodePath.join(dir, "targetname"), `${iqn}\n`)
+    NodeFs.writeFileSync(NodePath.join(dir, "ifacename"), "default\n")
+    const conn = NodePath.join(root, `sys/class/iscsi_connection/connection${sid}:0`)
+    NodeFs.mkdirSync(conn, { recursive: true })
+    NodeFs.writeFileSync(NodePath.join(conn, "persistent_address"), `${address}\n`)
+    NodeFs.writeFileSync(NodePath.join(conn, "persistent_port"), `${port}\n`)
+  }
+  const remove = (n: Iscsiadm.NodeRecord) => runWith({ root }, Iscsiadm.Iscsiadm.use((i) => i.deleteNode(n)))
+  const targetDir = () => NodePath.join(root, "etc/iscsi/nodes", node.iqn)
+
+  it("removes a record it may without a process (and the target's directory once empty), as iscsiadm -o delete does", async () => {
+    debianHost()
+    const other = { ...node, portal: Portal.unsafeMake("10.0.0.2:3260") }
+    await create(node)
+    await create(other)
+    session(7, node.iqn, "10.0.0.9", 3260) // another portal's session does not hold it
+    await remove(node)
+    expect(readNodeDb(root)).toEqual([other])
+    await remove(other)
+    expect(NodeFs.existsSync(targetDir())).toBe(false)
+    expect(calls(dir, "iscsiadm")).toEqual([])
+  })
+
+  it("leaves to iscsiadm a record a session may use, one of another iface or made by discovery, and one that is absent", async () => {
+    debianHost()
+    await create(node)
+    session(3, node.iqn, "10.0.0.1", 3260)
+    await remove(node)
+    expect(readNodeDb(root)).toEqual([node]) // the fake iscsiadm removes nothing
+    const discovered = NodePath.join(targetDir(), "10.0.0.5,3260,1")
+    NodeFs.mkdirSync(discovered)
+    NodeFs.writeFileSync(NodePath.join(discovered, "default"), "# BEGIN RECORD 2.1.8\nnode.discovery_type = send_targets\n# END RECORD\n")
+    await remove({ ...node, portal: Portal.unsafeMake("10.0.0.5:3260") })
+    await remove({ ...node, portal: Portal.unsafeMake("10.0.0.6:3260") })
+    expect(calls(dir, "iscsiadm").map((argv) => `${argv[5]} ${argv.at(-1)}`)).toEqual([
+      "10.0.0.1:3260 delete",
+      "10.0.0.5:3260 delete",
+      "10.0.0.6:3260 delete"
+    ])
+    expect(RecordFile.removable("node.discovery_type = static\niface.iscsi_ifacename = iser\n")).toBe(false)
+    expect(RecordFile.removable("node.discovery_type = static\n")).toBe(true)
+  })
 })
