@@ -448,6 +448,18 @@ const report = () => {
       log(`| ${c} | ${who} | ${ok}/${ops.length} | ${median(ops.map((o) => sumCounts(o.attachCounts)))}: ${countStr(ops, "attachCounts")} | ${median(ops.map((o) => sumCounts(o.detachCounts)))}: ${countStr(ops, "detachCounts")} | ${sys("attachSysfs")} | ${sys("detachSysfs")} | ${sl} |`)
     }
   }
+  // brick's own changes to open-iscsi's database instead of processes (from its trace)
+  const dbOps = (trace, what) => (trace ?? []).filter((l) => l.includes(`node record ${what} (`)).length
+  if (raw.ops.some((o) => o.who === "brick" && o.attachTrace)) {
+    log("")
+    log("| case | node records brick wrote per attach (median) | removed per detach |")
+    log("|---|---|---|")
+    for (const c of cases) {
+      const ops = sel(c, "brick").filter((o) => o.attachTrace)
+      if (ops.length === 0) continue
+      log(`| ${c} | ${median(ops.map((o) => dbOps(o.attachTrace, "written")))} | ${median(ops.map((o) => dbOps(o.detachTrace, "removed")))} |`)
+    }
+  }
   const bad = raw.ops.filter((o) => !o.attachOk || (o.who !== "floor" && !o.detachOk) || o.residue)
   if (bad.length) {
     log("")
