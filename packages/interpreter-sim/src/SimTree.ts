@@ -133,12 +133,14 @@ const segments = (path: string): Array<string> => {
 }
 
 /**
- * Resolves an absolute path, following every link on the way and, when
- * `followLast`, the last one too. Undefined when absent (or a link loop).
- * Walks the text and takes links' `at` shortcuts (their targets are
- * canonical paths): see `resolveWalking` for the plain walk it must match.
+ * The text walk behind `resolve` and `resolveNode`: follows every link on the
+ * way and, when `followLast`, the last one too, taking links' `at` shortcuts
+ * (their targets are canonical paths). Builds the canonical path only when
+ * `trackPath` (resolveNode needs the node alone). Undefined when absent (or a
+ * link loop).
  */
-export const resolve = (root: VNode, path: string, followLast: boolean): Resolved | undefined => {
+const walk = (root: VNode, path: string, followLast: boolean, trackPath: boolean): Resolved | undefined => {
+  // walks the text itself (every operation resolves a path: no segment arrays)
   let p = path
   let hops = 0
   restart: for (;;) {
@@ -162,7 +164,7 @@ export const resolve = (root: VNode, path: string, followLast: boolean): Resolve
         const direct = next.at?.()
         if (direct !== undefined && direct.kind !== "link") {
           node = direct
-          canonical = next.target
+          if (trackPath) canonical = next.target
           start = after
           continue
         }
@@ -170,12 +172,20 @@ export const resolve = (root: VNode, path: string, followLast: boolean): Resolve
         continue restart
       }
       node = next
-      canonical = `${canonical}/${name}`
+      if (trackPath) canonical = `${canonical}/${name}`
       start = after
     }
     return { node, path: canonical === "" ? "/" : canonical }
   }
 }
+
+/**
+ * Resolves an absolute path, following every link on the way and, when
+ * `followLast`, the last one too. Undefined when absent (or a link loop).
+ * See `resolveWalking` for the plain walk it must match.
+ */
+export const resolve = (root: VNode, path: string, followLast: boolean): Resolved | undefined =>
+  walk(root, path, followLast, true)
 
 /**
  * `resolve` by the plain walk: split into segments, every link restarts from
@@ -209,41 +219,8 @@ export const resolveWalking = (root: VNode, path: string, followLast: boolean): 
  * The node at an absolute path, following every link (the last one too when
  * `followLast`); like `resolve` without building the canonical path.
  */
-export const resolveNode = (root: VNode, path: string, followLast: boolean): VNode | undefined => {
-  // walks the text itself (every operation resolves a path: no segment arrays)
-  let p = path
-  let hops = 0
-  restart: for (;;) {
-    let node: VNode = root
-    const n = p.length
-    let start = 0
-    while (start < n && p.charCodeAt(start) === 47) start++
-    while (start < n) {
-      let end = p.indexOf("/", start)
-      if (end < 0) end = n
-      let after = end
-      while (after < n && p.charCodeAt(after) === 47) after++
-      if (node.kind !== "dir") return undefined
-      const next: VNode | undefined = node.child(p.slice(start, end))
-      if (next === undefined) return undefined
-      const last = after >= n
-      if (next.kind === "link" && (followLast || !last)) {
-        if (++hops > 40) return undefined
-        const direct = next.at?.()
-        if (direct !== undefined && direct.kind !== "link") {
-          node = direct
-          start = after
-          continue
-        }
-        p = last ? next.target : `${next.target}/${p.slice(after)}`
-        continue restart
-      }
-      node = next
-      start = after
-    }
-    return node
-  }
-}
+export const resolveNode = (root: VNode, path: string, followLast: boolean): VNode | undefined =>
+  walk(root, path, followLast, false)?.node
 
 /**
  * The relative text of a link at `linkPath` to absolute `target`, as kernfs
