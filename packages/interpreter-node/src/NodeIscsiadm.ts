@@ -343,8 +343,9 @@ export const make = Effect.gen(function*() {
    */
   const removeRecord = (node: Iscsiadm.NodeRecord) =>
     Effect.gen(function*() {
-      if (config.nodeRecordWrites !== "direct" || !ownDatabase || node.iface !== IfaceName.defaultIface) return false
+      if (config.nodeRecordWrites !== "direct" || !ownDatabase) return false
       const { host, port } = Portal.parts(node.portal)
+      // the same iface and portal rules as for writing (no values to check)
       if (RecordFile.refusal(node, host, []) !== undefined) return false
       const file = RecordFile.recordPath(config.root, node, host, port)
       if (!NodeFsSync.existsSync(file)) return false
