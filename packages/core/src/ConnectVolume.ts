@@ -35,7 +35,7 @@ import { defaultIface, type IfaceName } from "./IfaceName.ts"
 import { Iscsiadm, type IscsiadmError, type NodeRecord, type NodeSettings } from "./Iscsiadm.ts"
 import * as Ledger from "./Ledger.ts"
 import { Multipath } from "./Multipath.ts"
-import { type AttachedPath, attachPath, type PathContext } from "./PathAttach.ts"
+import { type AttachedPath, attachPath, createRecord, type PathContext } from "./PathAttach.ts"
 import * as Poll from "./Poll.ts"
 import { Sysfs, type SysfsError } from "./Sysfs.ts"
 import * as HostPath from "./HostPath.ts"
@@ -110,7 +110,6 @@ const prepareRecords = (
   Effect.gen(function*() {
     const made = new Set<string>()
     if (paths.length < 2) return made
-    const iscsiadm = yield* Iscsiadm
     const nodes = new Map<string, NodeRecord>()
     for (const p of paths) {
       const node: NodeRecord = { portal: p.portal, iqn: p.iqn, iface }
@@ -120,8 +119,7 @@ const prepareRecords = (
       Effect.gen(function*() {
         const session = yield* HostState.findSessionByPath(node).pipe(Effect.orElseSucceed(() => Option.none()))
         if (Option.isSome(session)) return
-        if (!Ledger.hasNode(nodesBefore, node)) yield* Ref.update(ledger, (l) => [...l, { _tag: "Node", node } as const])
-        const created = yield* Effect.result(iscsiadm.createNode(node, settings))
+        const created = yield* createRecord(ledger, nodesBefore, node, settings)
         if (Result.isSuccess(created)) made.add(key)
       }), { concurrency: "unbounded", discard: true })
     return made

@@ -74,6 +74,21 @@ const loginKind = (e: IscsiadmError): PathFailure["kind"] =>
 const push = (local: Ref.Ref<ReadonlyArray<Ledger.Created>>, entry: Ledger.Created) =>
   Ref.update(local, (l) => [...l, entry])
 
+/**
+ * Makes (or updates) a node record: put in `ledger` first unless it existed
+ * when the connect began (so an interruption mid-way is undone too).
+ */
+export const createRecord = (
+  ledger: Ref.Ref<ReadonlyArray<Ledger.Created>>,
+  nodesBefore: ReadonlyArray<NodeRecord>,
+  node: NodeRecord,
+  settings: NodeSettings
+): Effect.Effect<Result.Result<void, IscsiadmError>, never, Iscsiadm> =>
+  Effect.gen(function*() {
+    if (!Ledger.hasNode(nodesBefore, node)) yield* push(ledger, { _tag: "Node", node })
+    return yield* Effect.result(Iscsiadm.use((i) => i.createNode(node, settings)))
+  })
+
 /** Logs in (or reuses the session) through one iface. */
 const sessionThrough = (
   ctx: PathContext,
@@ -97,8 +112,7 @@ const sessionThrough = (
       yield* Ref.set(local, entries.slice(0, mark))
     })
     if (!ctx.prepared.has(Ledger.nodeKey(node))) {
-      if (!Ledger.hasNode(ctx.nodesBefore, node)) yield* push(local, { _tag: "Node", node })
-      const created = yield* Effect.result(iscsiadm.createNode(node, ctx.settings))
+      const created = yield* createRecord(local, ctx.nodesBefore, node, ctx.settings)
       if (Result.isFailure(created)) {
         yield* rollbackAttempt
         return yield* Effect.fail(toHost(created.failure))
