@@ -42,7 +42,9 @@ export class SizeMismatch extends Data.TaggedError("SizeMismatch")<{
 export class ReadBackMismatch extends Data.TaggedError("ReadBackMismatch")<{ readonly device: string }> {}
 
 /** An I/O error of our own work on the device. */
-export class DeviceIoError extends Data.TaggedError("DeviceIoError")<{ readonly device: string; readonly detail: string }> {}
+export class DeviceIoError
+  extends Data.TaggedError("DeviceIoError")<{ readonly device: string; readonly detail: string }>
+{}
 
 /**
  * Runs `use` on an attached volume: connectVolume, then `use`, then
@@ -76,9 +78,14 @@ export const writeReadBack = (device: DeviceInfo.DeviceInfo) =>
   Effect.gen(function*() {
     const block = Buffer.alloc(4096, `brick ${device.scsi_wwn} `)
     const io = <A>(what: string, f: () => Promise<A>) =>
-      Effect.tryPromise({ try: f, catch: (e) => new DeviceIoError({ device: device.path, detail: `${what}: ${String(e)}` }) })
-    const handle = yield* Effect.acquireRelease(io("open", () => fs.open(device.path, "r+")), (h) => Effect.promise(() => h.close()))
-    yield* io("write", () => handle.write(block, 0, block.length, 0)).pipe(Effect.withSpan("example.write"))
+      Effect.tryPromise({
+        try: f,
+        catch: (e) => new DeviceIoError({ device: device.path, detail: `${what}: ${String(e)}` })
+      })
+    const handle = yield* Effect.acquireRelease(io("open", () => fs.open(device.path, "r+")), (h) =>
+      Effect.promise(() => h.close()))
+    yield* io("write", () =>
+      handle.write(block, 0, block.length, 0)).pipe(Effect.withSpan("example.write"))
     yield* io("sync", () => handle.sync())
     const back = Buffer.alloc(block.length)
     yield* io("read", () => handle.read(back, 0, back.length, 0)).pipe(Effect.withSpan("example.read"))
@@ -129,7 +136,12 @@ export const runOnSim = async () => {
     targets: [{ iqn: simIqn, portals: ["10.99.0.1:3260", "10.99.0.2:3260"], luns: [{ lun: 3, sizeBytes: size }] }],
     multipathd: { running: true }
   }, { seed: 11 })
-  const info = { target_portals: ["10.99.0.1:3260", "10.99.0.2:3260"], target_iqn: simIqn, target_lun: 3, volume_id: "compose-1" }
+  const info = {
+    target_portals: ["10.99.0.1:3260", "10.99.0.2:3260"],
+    target_iqn: simIqn,
+    target_lun: 3,
+    volume_id: "compose-1"
+  }
   const logs: Array<string> = []
   const { spans, tracer, tree } = recordingTracer()
   const bytes = await Effect.runPromise(

@@ -11,7 +11,7 @@
  * The simulated host runs on a virtual clock, so the 15-second login timeout
  * of the blackholed portal costs no real time, and every run is the same.
  */
-import { ConnectVolume, ConnectorOptions, ConnectionInfo, DisconnectVolume } from "@brick/core"
+import { ConnectionInfo, ConnectorOptions, ConnectVolume, DisconnectVolume } from "@brick/core"
 import { SimHost, SimSnapshot } from "@brick/interpreter-sim"
 import { Cause, Effect, Logger, Option } from "effect"
 import { TestClock } from "effect/testing"
@@ -121,11 +121,17 @@ export const run = async (seed = 3): Promise<FlakyFabricResult> => {
   say(`  sessions: ${sessionPortals.join(", ") || "none"}`)
   const unused = portals.filter((p) => !sessionPortals.includes(p))
   if (unused.length > 0) {
-    say(`  not used: ${unused.join(", ")} — brick did not wait for them once the map had formed; nothing of theirs is left`)
+    say(
+      `  not used: ${
+        unused.join(", ")
+      } — brick did not wait for them once the map had formed; nothing of theirs is left`
+    )
   }
   say("")
-  say(`disconnectVolume took ${(disconnectMs / 1000).toFixed(2)} s (virtual); afterwards the host is ` +
-    (clean ? "exactly as before: no session, node record, SCSI device, link or map left." : "NOT clean:"))
+  say(
+    `disconnectVolume took ${(disconnectMs / 1000).toFixed(2)} s (virtual); afterwards the host is ` +
+      (clean ? "exactly as before: no session, node record, SCSI device, link or map left." : "NOT clean:")
+  )
   if (!clean) say(JSON.stringify(SimSnapshot.diff(before, after), null, 2))
   return {
     narrative,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: type-check, unit and property tests (simulated host), then
+# Runs every test: format check, type-check, unit and property tests (simulated host), then
 # the real-kernel tests inside the lab guest. Ends with one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,7 @@ PNPM=(npx -y pnpm@12.21.0)
 out=$(mktemp -d)
 status=0
 "${PNPM[@]}" run build || exit 1
+"${PNPM[@]}" exec dprint check || status=1
 "${PNPM[@]}" exec vitest run --reporter=default --reporter=json --outputFile.json="$out/unit.json" || status=1
 reports=("$out/unit.json")
 if [ "${BRICK_SKIP_LAB:-0}" != 1 ]; then

@@ -4,13 +4,13 @@
  * device belongs to the LUN, detach, and the host has no session left.
  * Runs with node's test runner (lab/test.sh); skipped outside the guest.
  */
+import * as assert from "node:assert/strict"
 import { execFileSync, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
-import * as assert from "node:assert/strict"
 import { after, before, describe, it } from "node:test"
+import { fileURLToPath } from "node:url"
 
 // this file runs compiled, as dist/test/attach-detach.lab.test.js: the example is
 // dist/attach-detach.js, or its one-file bundle dist/attach-detach.mjs when that is current
@@ -31,14 +31,17 @@ const sessions = (): string => {
   return r.status === 0 ? r.stdout : ""
 }
 
-const inGuest = fs.existsSync("/sys/kernel/config/target") && spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
+const inGuest = fs.existsSync("/sys/kernel/config/target") &&
+  spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
 
 const setUp = () => {
   if (!fs.existsSync(example)) throw new Error(`${example} is missing: run \`npx tsc -b\` first`)
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "brick-example-"))
   execFileSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
   const created = JSON.parse(
-    execFileSync("lab-target", ["create", "--iqn", iqn, ...portals.flatMap((p) => ["--portal", p]), "--lun", "0:64M"], { encoding: "utf8" })
+    execFileSync("lab-target", ["create", "--iqn", iqn, ...portals.flatMap((p) => ["--portal", p]), "--lun", "0:64M"], {
+      encoding: "utf8"
+    })
   ) as { luns: ReadonlyArray<{ lun: number; wwn: string }> }
   wwn = created.luns[0]!.wwn
   fs.writeFileSync(

@@ -72,7 +72,10 @@ describe("createConnector (Promise facade)", () => {
   it("rejects a failed login with tag and reason, and no secret", async () => {
     const sim = SimHost.make(spec, { seed: 3 })
     const connector = Connector.createConnector({ layer: sim.layer })
-    const e = (await connector.connectVolume({ ...info, auth_password: "wrong-password-1" }).catch((x: unknown) => x)) as Connector.BrickError
+    const e =
+      (await connector.connectVolume({ ...info, auth_password: "wrong-password-1" }).catch((x: unknown) =>
+        x
+      )) as Connector.BrickError
     expect(e.tag).toBe("ConnectError")
     expect((e.reason as { _tag: string })._tag).toBe("LoginFailed")
     expect(JSON.stringify(e.toJSON()) + e.message + String(e.stack)).not.toContain("wrong-password-1")

@@ -8,7 +8,15 @@ describe("examples/effect-compose", () => {
     const r = await runOnSim()
     expect(r.bytes).toBe(5 * 1024 ** 3)
     expect(r.sessionsLeft).toBe(0)
-    expect(r.spans).toEqual(expect.arrayContaining(["example.attachCheckDetach", "example.withVolume", "brick.connect", "example.checkSize", "brick.disconnect"]))
+    expect(r.spans).toEqual(
+      expect.arrayContaining([
+        "example.attachCheckDetach",
+        "example.withVolume",
+        "brick.connect",
+        "example.checkSize",
+        "brick.disconnect"
+      ])
+    )
     const tree = r.tree.join("\n")
     expect(tree).toMatch(/^example\.attachCheckDetach/)
     expect(tree).toMatch(/\n {4}example\.use[^\n]*\n {6}example\.checkSize/)
@@ -17,12 +25,16 @@ describe("examples/effect-compose", () => {
 
   it("detaches even when the work fails", async () => {
     const iqn = "iqn.2010-10.org.openstack:volume-fail"
-    const sim = SimHost.make({ targets: [{ iqn, portals: ["10.99.0.1:3260"], luns: [{ lun: 0, sizeBytes: 1024 ** 3 }] }], latency: "zero" })
+    const sim = SimHost.make({
+      targets: [{ iqn, portals: ["10.99.0.1:3260"], luns: [{ lun: 0, sizeBytes: 1024 ** 3 }] }],
+      latency: "zero"
+    })
     const exit = await Effect.runPromiseExit(
-      withVolume({ target_portal: "10.99.0.1:3260", target_iqn: iqn, target_lun: 0 }, {}, checkSize(2 * 1024 ** 3)).pipe(
-        Effect.provide(sim.layer),
-        Effect.provide(Logger.layer([]))
-      )
+      withVolume({ target_portal: "10.99.0.1:3260", target_iqn: iqn, target_lun: 0 }, {}, checkSize(2 * 1024 ** 3))
+        .pipe(
+          Effect.provide(sim.layer),
+          Effect.provide(Logger.layer([]))
+        )
     )
     expect(Exit.isFailure(exit)).toBe(true)
     expect(JSON.stringify(exit)).toContain("SizeMismatch")

@@ -5,10 +5,10 @@
  * scenario, virtual time. The same table runs on the real kernel in
  * scenarios.lab.test.ts; both must produce the same outcome.
  */
+import { SimHost } from "@brick/interpreter-sim"
 import { Cause, Clock, Effect, Exit, Fiber, Layer, Logger } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, it } from "vitest"
-import { SimHost } from "@brick/interpreter-sim"
 import { check, type HostPicture, type LabDriver, scenarios, type Services } from "./labScenarios.ts"
 
 const initiatorName = "iqn.2004-10.com.brick:lab-initiator"
@@ -26,23 +26,25 @@ const simDriver = (): LabDriver => {
   let epoch = 0
   /** Runs `effect` under a TestClock that continues the host's time, in `step` ms steps. */
   const run = <A, E>(effect: Effect.Effect<A, E, Services>, step = 5): Promise<Exit.Exit<A, E>> =>
-    Effect.runPromise(Effect.gen(function*() {
-      yield* TestClock.setTime(epoch)
-      const fiber = yield* Effect.forkChild(effect.pipe(Effect.provide(Layer.merge(host.layer, Logger.layer([])))))
-      for (let elapsed = 0; ; elapsed += step) {
-        yield* Effect.yieldNow
-        const done = fiber.pollUnsafe()
-        if (done !== undefined) {
-          epoch = yield* Clock.currentTimeMillis
-          return done
+    Effect.runPromise(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(epoch)
+        const fiber = yield* Effect.forkChild(effect.pipe(Effect.provide(Layer.merge(host.layer, Logger.layer([])))))
+        for (let elapsed = 0;; elapsed += step) {
+          yield* Effect.yieldNow
+          const done = fiber.pollUnsafe()
+          if (done !== undefined) {
+            epoch = yield* Clock.currentTimeMillis
+            return done
+          }
+          if (elapsed > 30 * 60_000) {
+            yield* Fiber.interrupt(fiber)
+            return Exit.failCause(Cause.die(new Error("still running after 30 min of virtual time"))) as Exit.Exit<A, E>
+          }
+          yield* TestClock.adjust(step)
         }
-        if (elapsed > 30 * 60_000) {
-          yield* Fiber.interrupt(fiber)
-          return Exit.failCause(Cause.die(new Error("still running after 30 min of virtual time"))) as Exit.Exit<A, E>
-        }
-        yield* TestClock.adjust(step)
-      }
-    }).pipe(Effect.provide(TestClock.layer())))
+      }).pipe(Effect.provide(TestClock.layer()))
+    )
   /** The host once udev and multipathd are done (10 s of virtual time later), as on the lab host. */
   const picture = async (): Promise<HostPicture> => {
     await run(Effect.andThen(Effect.sleep(10_000), host.settle), 250)

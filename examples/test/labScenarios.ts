@@ -11,10 +11,10 @@
  * SCSI devices, by-path links, dm maps) before and after: `left` lists what
  * differs once it is over (`+` appeared, `-` vanished).
  */
-import * as assert from "node:assert/strict"
 import { connectVolume, disconnectVolume, extendVolume, getConnectorProperties } from "@brick/core"
 import type { BlockDevice, Iscsiadm, Lock, Multipath, Sysfs } from "@brick/core"
 import { Effect, Exit } from "effect"
+import * as assert from "node:assert/strict"
 
 /** The services brick's programs need. */
 export type Services = Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | Lock.Lock
@@ -140,7 +140,12 @@ const attachedView = (pic: HostPicture, t: TargetSpec, dev: Device, wwid: string
 }
 
 /** connect → look → disconnect → look, with the whole host checked before and after. */
-const attachDetach = async (d: LabDriver, t: TargetSpec, info: Record<string, unknown>, options: Record<string, unknown>) => {
+const attachDetach = async (
+  d: LabDriver,
+  t: TargetSpec,
+  info: Record<string, unknown>,
+  options: Record<string, unknown>
+) => {
   const wwids = await d.createTarget(t)
   try {
     const before = await d.picture()
@@ -157,7 +162,12 @@ const attachDetach = async (d: LabDriver, t: TargetSpec, info: Record<string, un
 }
 
 /** A connect that must fail: its error and what differs on the host afterwards. */
-const failingConnect = async (d: LabDriver, t: TargetSpec, info: Record<string, unknown>, options: Record<string, unknown>) => {
+const failingConnect = async (
+  d: LabDriver,
+  t: TargetSpec,
+  info: Record<string, unknown>,
+  options: Record<string, unknown>
+) => {
   await d.createTarget(t)
   try {
     const before = await d.picture()
@@ -230,7 +240,12 @@ export const scenarios: ReadonlyArray<Scenario> = [
       const other = target(d, "disc-other", 4, { portals: [portals[3]] })
       await d.createTarget(other)
       try {
-        return await attachDetach(d, t, { target_portal: t.portals[0], target_iqn: t.iqn, target_lun: 0, volume_id: "disc" }, { useMultipath: true })
+        return await attachDetach(d, t, {
+          target_portal: t.portals[0],
+          target_iqn: t.iqn,
+          target_lun: 0,
+          volume_id: "disc"
+        }, { useMultipath: true })
       } finally {
         await d.deleteTarget(other)
       }
@@ -268,15 +283,25 @@ export const scenarios: ReadonlyArray<Scenario> = [
     name: "custom tcp iface bound to dummy0: sessions use it (the iface record stays)",
     run: (d) => {
       const t = target(d, "iface", 2)
-      return attachDetach(d, t, infoOf(t, 0), { useMultipath: true, iface: { transport: "tcp", netIfacename: "dummy0" } })
+      return attachDetach(d, t, infoOf(t, 0), {
+        useMultipath: true,
+        iface: { transport: "tcp", netIfacename: "dummy0" }
+      })
     },
-    expect: attached("dm", 2, { sessionIfaces: ["tcp.dummy0"], resultIface: "tcp.dummy0", left: ["+ifaces tcp.dummy0"] })
+    expect: attached("dm", 2, {
+      sessionIfaces: ["tcp.dummy0"],
+      resultIface: "tcp.dummy0",
+      left: ["+ifaces tcp.dummy0"]
+    })
   },
   {
     name: "offload iface (bnx2i) whose hardware is absent: falls back to default",
     run: (d) => {
       const t = target(d, "offload", 2)
-      return attachDetach(d, t, infoOf(t, 0), { useMultipath: true, iface: { transport: "bnx2i", hwaddress: "00:0e:1e:aa:bb:cc" } })
+      return attachDetach(d, t, infoOf(t, 0), {
+        useMultipath: true,
+        iface: { transport: "bnx2i", hwaddress: "00:0e:1e:aa:bb:cc" }
+      })
     },
     expect: attached("dm", 2)
   },
@@ -312,7 +337,9 @@ export const scenarios: ReadonlyArray<Scenario> = [
             sessions: sessions(one),
             lun0Map: one.maps.some((m) => m.startsWith(`${dev0.scsi_wwn}:`)),
             lun1Map: one.maps.some((m) => m.startsWith(`${dev1.scsi_wwn}:`)),
-            byPathLinks: one.byPath.filter((l) => l.includes(`-iscsi-${t.iqn}-lun-`)).map((l) => l.replace(/^.*-lun-/, "lun-")).sort(),
+            byPathLinks: one.byPath.filter((l) => l.includes(`-iscsi-${t.iqn}-lun-`)).map((l) =>
+              l.replace(/^.*-lun-/, "lun-")
+            ).sort(),
             read
           },
           left: diff(before, await d.picture())
@@ -353,7 +380,11 @@ export const scenarios: ReadonlyArray<Scenario> = [
     name: "connector properties: the host's initiator IQN and multipath support",
     run: async (d) => {
       const props = value(await d.run(getConnectorProperties({ useMultipath: true })), "properties")
-      return { initiatorIsHosts: props.initiator === d.initiatorName, multipath: props.multipath, multipathd_running: props.multipathd_running }
+      return {
+        initiatorIsHosts: props.initiator === d.initiatorName,
+        multipath: props.multipath,
+        multipathd_running: props.multipathd_running
+      }
     },
     expect: { initiatorIsHosts: true, multipath: true, multipathd_running: true }
   },

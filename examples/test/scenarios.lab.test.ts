@@ -7,15 +7,16 @@
  * labScenarios.test.ts runs the same table on the simulator.
  * Runs with node's test runner (lab/test.sh); skipped outside the guest.
  */
+import { NodeHost } from "@brick/interpreter-node"
+import { Effect, Layer, Logger } from "effect"
 import { spawnSync } from "node:child_process"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import { after, describe, it } from "node:test"
-import { NodeHost } from "@brick/interpreter-node"
-import { Effect, Layer, Logger } from "effect"
 import { check, type HostPicture, type LabDriver, scenarios, type TargetSpec } from "./labScenarios.ts"
 
-const inGuest = fs.existsSync("/sys/kernel/config/target") && spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
+const inGuest = fs.existsSync("/sys/kernel/config/target") &&
+  spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
 
 const sh = (cmd: string, args: ReadonlyArray<string>, okCodes: ReadonlyArray<number> = [0]) => {
   const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 120_000 })
@@ -37,7 +38,9 @@ const look = (): HostPicture => {
   const sessions = ls("/sys/class/iscsi_session").map((s) => {
     const dir = `/sys/class/iscsi_session/${s}`
     const conn = `/sys/class/iscsi_connection/connection${s.slice("session".length)}:0`
-    return `${read(`${dir}/targetname`)} ${read(`${conn}/persistent_address`)}:${read(`${conn}/persistent_port`)} ${read(`${dir}/ifacename`)}`
+    return `${read(`${dir}/targetname`)} ${read(`${conn}/persistent_address`)}:${read(`${conn}/persistent_port`)} ${
+      read(`${dir}/ifacename`)
+    }`
   })
   const nodes = sh("iscsiadm", ["-m", "node"], [0, 21]).split("\n").filter((l) => l.includes(" ")).map((l) => {
     const [portal, iqn] = l.trim().split(/\s+/)
@@ -88,16 +91,24 @@ const host = Layer.merge(NodeHost.layerWithServices({}), Logger.layer([]))
 
 const labDriver: LabDriver = {
   name: "lab",
-  initiatorName: inGuest ? read("/etc/iscsi/initiatorname.iscsi").split("\n").find((l) => l.startsWith("InitiatorName="))!.slice("InitiatorName=".length) : "",
+  initiatorName: inGuest
+    ? read("/etc/iscsi/initiatorname.iscsi").split("\n").find((l) => l.startsWith("InitiatorName="))!.slice(
+      "InitiatorName=".length
+    )
+    : "",
   unique: crypto.randomBytes(3).toString("hex"),
   createTarget: async (t: TargetSpec) => {
     const created = JSON.parse(labTarget(
-      "create", "--iqn", t.iqn,
+      "create",
+      "--iqn",
+      t.iqn,
       ...t.portals.flatMap((p) => ["--portal", p]),
       ...t.luns.flatMap((l) => ["--lun", `${l.lun}:${l.sizeBytes}`]),
       ...(t.chap ? ["--chap-user", t.chap.username, "--chap-password", t.chap.password] : []),
       ...(t.mutual ? ["--mutual-user", t.mutual.username, "--mutual-password", t.mutual.password] : []),
-      ...(t.discoveryChap ? ["--discovery-chap-user", t.discoveryChap.username, "--discovery-chap-password", t.discoveryChap.password] : [])
+      ...(t.discoveryChap
+        ? ["--discovery-chap-user", t.discoveryChap.username, "--discovery-chap-password", t.discoveryChap.password]
+        : [])
     )) as { luns: ReadonlyArray<{ lun: number; wwn: string }> }
     return new Map(created.luns.map((l) => [l.lun, l.wwn]))
   },

@@ -120,10 +120,18 @@ const brickRun = async (program) => {
   const { exit, ms, counts } = await runtime.runPromise(measured)
   return Exit.isSuccess(exit)
     ? { ok: true, ms, value: exit.value, counts, sysfs: { ...sysfsCounts }, trace }
-    : { ok: false, ms, error: Cause.pretty(exit.cause).split("\n").slice(0, 3).join(" | "), counts, sysfs: { ...sysfsCounts }, trace }
+    : {
+      ok: false,
+      ms,
+      error: Cause.pretty(exit.cause).split("\n").slice(0, 3).join(" | "),
+      counts,
+      sysfs: { ...sysfsCounts },
+      trace
+    }
 }
 const brick = {
-  connect: (info, multipath) => brickRun(core.ConnectVolume.connectVolume(info, { ...brickOptions, useMultipath: multipath })),
+  connect: (info, multipath) =>
+    brickRun(core.ConnectVolume.connectVolume(info, { ...brickOptions, useMultipath: multipath })),
   disconnect: (info, device, multipath) =>
     brickRun(core.DisconnectVolume.disconnectVolume(info, device, {}, { useMultipath: multipath }))
 }
@@ -132,7 +140,9 @@ const brick = {
 const startOsBrick = () =>
   new Promise((resolve, reject) => {
     const t = performance.now()
-    const child = spawn("python3", [path.join(ROOT, "lab/bench/osbrick-worker.py")], { stdio: ["pipe", "pipe", "pipe"] })
+    const child = spawn("python3", [path.join(ROOT, "lab/bench/osbrick-worker.py")], {
+      stdio: ["pipe", "pipe", "pipe"]
+    })
     let buf = ""
     const waiting = []
     let errTail = ""
@@ -192,7 +202,11 @@ const sessionsOf = (iqn, lun) => {
     const blocks = []
     for (const t of ls(dev)) {
       if (!t.startsWith("target")) continue
-      for (const h of ls(`${dev}/${t}`)) if (lun === undefined ? /^\d+:\d+:\d+:\d+$/.test(h) : h.endsWith(`:${lun}`)) blocks.push(...ls(`${dev}/${t}/${h}/block`))
+      for (const h of ls(`${dev}/${t}`)) {
+        if (lun === undefined ? /^\d+:\d+:\d+:\d+$/.test(h) : h.endsWith(`:${lun}`)) {
+          blocks.push(...ls(`${dev}/${t}/${h}/block`))
+        }
+      }
     }
     const conn = ls(dev).find((c) => c.startsWith("connection"))
     const addr = conn ? readTrim(`${dev}/${conn}/iscsi_connection/${conn}/persistent_address`) : undefined
@@ -204,12 +218,13 @@ const holders = (sd) => ls(`/sys/block/${sd}/holders`)
 const dmMaps = () => ls("/sys/block").filter((b) => b.startsWith("dm-"))
 
 // ---------------------------------------------------------------- the floor
-const iscsiadm = (args) => new Promise((resolve) => {
-  const c = spawn("iscsiadm", args, { stdio: ["ignore", "ignore", "pipe"] })
-  let err = ""
-  c.stderr.on("data", (d) => (err += d))
-  c.on("exit", (code) => resolve({ code, err }))
-})
+const iscsiadm = (args) =>
+  new Promise((resolve) => {
+    const c = spawn("iscsiadm", args, { stdio: ["ignore", "ignore", "pipe"] })
+    let err = ""
+    c.stderr.on("data", (d) => (err += d))
+    c.on("exit", (code) => resolve({ code, err }))
+  })
 const floor = {
   /** Untimed: the node records the logins use (automatic scan, as iscsid.conf has it). */
   prepare: (portals) => {
@@ -218,7 +233,9 @@ const floor = {
   connect: async (portals, multipath) => {
     const start = performance.now()
     let exited = 0
-    const logins = portals.map((p) => iscsiadm(["-m", "node", "-T", IQN, "-p", p, "--login"]).then((r) => (exited++, r)))
+    const logins = portals.map((p) =>
+      iscsiadm(["-m", "node", "-T", IQN, "-p", p, "--login"]).then((r) => (exited++, r))
+    )
     for (;;) {
       const ss = sessionsOf(IQN, 0)
       const withDev = ss.filter((s) => s.blocks.length > 0)
@@ -231,7 +248,9 @@ const floor = {
           return { ok: true, ms, value: { path: `/dev/${dm[0]}` }, counts: { iscsiadm: portals.length } }
         }
       }
-      if (exited === portals.length && ss.length === 0) return { ok: false, ms: performance.now() - start, error: JSON.stringify(await Promise.all(logins)) }
+      if (exited === portals.length && ss.length === 0) {
+        return { ok: false, ms: performance.now() - start, error: JSON.stringify(await Promise.all(logins)) }
+      }
       if (performance.now() - start > 60_000) return { ok: false, ms: 60_000, error: "timeout" }
       await sleep(FLOOR_POLL)
     }
@@ -265,7 +284,13 @@ const residue = (iqn) => {
 const infoFor = (n) => {
   const portals = PORTALS.slice(0, n)
   const data = { target_portal: portals[0], target_iqn: IQN, target_lun: 0, volume_id: "bench-vol" }
-  if (n > 1) Object.assign(data, { target_portals: portals, target_iqns: portals.map(() => IQN), target_luns: portals.map(() => 0) })
+  if (n > 1) {
+    Object.assign(data, {
+      target_portals: portals,
+      target_iqns: portals.map(() => IQN),
+      target_luns: portals.map(() => 0)
+    })
+  }
   return data
 }
 const pairs = [
@@ -299,20 +324,55 @@ const cycle = async (who, impl, pair, tag) => {
   const left = residue(IQN)
   if (left || dmMaps().some((m) => readTrim(`/sys/block/${m}/dm/name`) === wwid)) await cleanTarget(IQN, wwid)
   record({
-    case: tag ?? pair.name, who, attachOk: okShape, attachMs: a.ms, path, attachError: a.error, attachCounts: a.counts, attachSysfs: a.sysfs, attachSleepMs: a.sleepMs,
-    detachOk: d?.ok, detachMs: d?.ms, detachError: d?.error, detachCounts: d?.counts, detachSysfs: d?.sysfs, detachSleepMs: d?.sleepMs,
-    residue: left, load: loadAt, attachTrace: a.trace, detachTrace: d?.trace
+    case: tag ?? pair.name,
+    who,
+    attachOk: okShape,
+    attachMs: a.ms,
+    path,
+    attachError: a.error,
+    attachCounts: a.counts,
+    attachSysfs: a.sysfs,
+    attachSleepMs: a.sleepMs,
+    detachOk: d?.ok,
+    detachMs: d?.ms,
+    detachError: d?.error,
+    detachCounts: d?.counts,
+    detachSysfs: d?.sysfs,
+    detachSleepMs: d?.sleepMs,
+    residue: left,
+    load: loadAt,
+    attachTrace: a.trace,
+    detachTrace: d?.trace
   })
 }
 
 const main = async () => {
-  raw.info.guest = { nproc: sh("nproc", []).stdout.trim(), cpu: readTrim("/proc/cpuinfo")?.match(/model name\s*:\s*(.*)/)?.[1], kernel: sh("uname", ["-r"]).stdout.trim() }
+  raw.info.guest = {
+    nproc: sh("nproc", []).stdout.trim(),
+    cpu: readTrim("/proc/cpuinfo")?.match(/model name\s*:\s*(.*)/)?.[1],
+    kernel: sh("uname", ["-r"]).stdout.trim()
+  }
   sh("lab-target", ["delete-all"])
-  const created = JSON.parse(sh("lab-target", ["create", "--iqn", IQN, ...PORTALS.flatMap((p) => ["--portal", p]), "--lun", "0:64M", "--serial", "0:6b1c0e55-0000-4000-8000-00000000b001"]).stdout)
+  const created = JSON.parse(
+    sh("lab-target", [
+      "create",
+      "--iqn",
+      IQN,
+      ...PORTALS.flatMap((p) => ["--portal", p]),
+      "--lun",
+      "0:64M",
+      "--serial",
+      "0:6b1c0e55-0000-4000-8000-00000000b001"
+    ]).stdout
+  )
   wwid = `3${created.luns[0].wwn.replace(/^naa\./, "")}`
   note(`target ${IQN} lun0 wwid ${wwid}`)
   const osb = await startOsBrick()
-  note(`brick import ${raw.info.brickImportMs.toFixed(0)} ms; os-brick import ${raw.info.osbrickImportMs.toFixed(0)} ms, ready ${raw.info.osbrickProcessReadyMs.toFixed(0)} ms`)
+  note(
+    `brick import ${raw.info.brickImportMs.toFixed(0)} ms; os-brick import ${
+      raw.info.osbrickImportMs.toFixed(0)
+    } ms, ready ${raw.info.osbrickProcessReadyMs.toFixed(0)} ms`
+  )
   // warm-up (untimed): the first run of each builds layers, JIT, page cache
   for (const who of ["brick", "osbrick", "floor"]) await cycle(who, who === "brick" ? brick : osb, pairs[0], "warmup")
   raw.ops = raw.ops.filter((o) => o.case !== "warmup")
@@ -356,10 +416,25 @@ const main = async () => {
         const d = a.ok ? await impl.disconnect(info1, a.value, true) : undefined
         const sessions = sessionsOf(IQN, 0).length
         record({
-          case: "mp4-reuse", who, attachOk: a.ok && /\/dev\/dm-\d+$/.test(a.value?.path ?? ""), attachMs: a.ms, path: a.value?.path, attachError: a.error,
-          attachCounts: a.counts, attachSysfs: a.sysfs, attachSleepMs: a.sleepMs, detachOk: d?.ok, detachMs: d?.ms, detachError: d?.error,
-          detachCounts: d?.counts, detachSysfs: d?.sysfs, detachSleepMs: d?.sleepMs, residue: sessions === 4 ? undefined : { sessionsOfLun0: sessions },
-          load: readTrim("/proc/loadavg"), attachTrace: a.trace, detachTrace: d?.trace
+          case: "mp4-reuse",
+          who,
+          attachOk: a.ok && /\/dev\/dm-\d+$/.test(a.value?.path ?? ""),
+          attachMs: a.ms,
+          path: a.value?.path,
+          attachError: a.error,
+          attachCounts: a.counts,
+          attachSysfs: a.sysfs,
+          attachSleepMs: a.sleepMs,
+          detachOk: d?.ok,
+          detachMs: d?.ms,
+          detachError: d?.error,
+          detachCounts: d?.counts,
+          detachSysfs: d?.sysfs,
+          detachSleepMs: d?.sleepMs,
+          residue: sessions === 4 ? undefined : { sessionsOfLun0: sessions },
+          load: readTrim("/proc/loadavg"),
+          attachTrace: a.trace,
+          detachTrace: d?.trace
         })
       }
     }
@@ -391,7 +466,9 @@ const main = async () => {
     }
     settle()
     const nDev = sessionsOf(MANY_IQN, undefined).reduce((a, s) => a + s.blocks.length, 0)
-    note(`64-LUN host: ${nDev} devices, ${dmMaps().length} dm maps, ready after ${(performance.now() - t).toFixed(0)} ms`)
+    note(
+      `64-LUN host: ${nDev} devices, ${dmMaps().length} dm maps, ready after ${(performance.now() - t).toFixed(0)} ms`
+    )
     raw.info.many = { devices: nDev, maps: dmMaps().length }
     for (let r = 0; r < EXTRA_REPS && !overBudget(); r++) {
       for (const pair of [pairs[0], pairs[2]]) {
@@ -420,32 +497,56 @@ const countStr = (ops, key) => {
   return names.map((n) => `${n} ${median(ops.map((o) => o[key]?.[n] ?? 0))}`).join(", ")
 }
 const sel = (c, who) => raw.ops.filter((o) => o.case === c && o.who === who)
-const med = (c, who, k) => median(sel(c, who).filter((o) => (k === "attachMs" ? o.attachOk : o.detachOk)).map((o) => o[k]))
+const med = (c, who, k) =>
+  median(sel(c, who).filter((o) => (k === "attachMs" ? o.attachOk : o.detachOk)).map((o) => o[k]))
 const report = () => {
   log("")
-  log(`brick-lab bench  ${raw.started}  guest: ${raw.info.guest.nproc} vCPU TCG (${raw.info.guest.cpu}), kernel ${raw.info.guest.kernel}`)
-  log(`import: brick ${fmt(raw.info.brickImportMs)} ms (in-process, effect+core+interpreter-node); os-brick ${fmt(raw.info.osbrickImportMs)} ms (import) + ${fmt(raw.info.osbrickFactoryMs)} ms (factory); not in the figures below`)
+  log(
+    `brick-lab bench  ${raw.started}  guest: ${raw.info.guest.nproc} vCPU TCG (${raw.info.guest.cpu}), kernel ${raw.info.guest.kernel}`
+  )
+  log(
+    `import: brick ${fmt(raw.info.brickImportMs)} ms (in-process, effect+core+interpreter-node); os-brick ${
+      fmt(raw.info.osbrickImportMs)
+    } ms (import) + ${fmt(raw.info.osbrickFactoryMs)} ms (factory); not in the figures below`
+  )
   log(`medians of the alternating runs (ms; n = ok runs of each); failures excluded and counted`)
   log("")
-  log("| case | brick attach | os-brick attach | brick/os-brick | floor attach | brick/floor | brick detach | os-brick detach | brick/os-brick |")
+  log(
+    "| case | brick attach | os-brick attach | brick/os-brick | floor attach | brick/floor | brick detach | os-brick detach | brick/os-brick |"
+  )
   log("|---|---|---|---|---|---|---|---|---|")
   const cases = [...new Set(raw.ops.map((o) => o.case))]
   for (const c of cases) {
     const ba = med(c, "brick", "attachMs"), oa = med(c, "osbrick", "attachMs"), fa = med(c, "floor", "attachMs")
     const bd = med(c, "brick", "detachMs"), od = med(c, "osbrick", "detachMs")
-    log(`| ${c} | ${fmt(ba)} | ${fmt(oa)} | ${ratio(ba, oa)} | ${fmt(fa)} | ${ratio(ba, fa)} | ${fmt(bd)} | ${fmt(od)} | ${ratio(bd, od)} |`)
+    log(
+      `| ${c} | ${fmt(ba)} | ${fmt(oa)} | ${ratio(ba, oa)} | ${fmt(fa)} | ${ratio(ba, fa)} | ${fmt(bd)} | ${
+        fmt(od)
+      } | ${ratio(bd, od)} |`
+    )
   }
   log("")
-  log("| case | who | runs ok/all | processes per attach (median) | per detach | sysfs ops attach (r/l/rl/w) | detach | time in sleep attach/detach |")
+  log(
+    "| case | who | runs ok/all | processes per attach (median) | per detach | sysfs ops attach (r/l/rl/w) | detach | time in sleep attach/detach |"
+  )
   log("|---|---|---|---|---|---|---|---|")
   for (const c of cases) {
     for (const who of ["brick", "osbrick"]) {
       const ops = sel(c, who)
       if (ops.length === 0) continue
       const ok = ops.filter((o) => o.attachOk && o.detachOk).length
-      const sys = (k) => ops[0][k] ? ["read", "list", "readlink", "write"].map((n) => median(ops.map((o) => o[k][n]))).join("/") : "-"
-      const sl = who === "osbrick" ? `${fmt(median(ops.map((o) => o.attachSleepMs)))} / ${fmt(median(ops.map((o) => o.detachSleepMs)))}` : "-"
-      log(`| ${c} | ${who} | ${ok}/${ops.length} | ${median(ops.map((o) => sumCounts(o.attachCounts)))}: ${countStr(ops, "attachCounts")} | ${median(ops.map((o) => sumCounts(o.detachCounts)))}: ${countStr(ops, "detachCounts")} | ${sys("attachSysfs")} | ${sys("detachSysfs")} | ${sl} |`)
+      const sys = (k) =>
+        ops[0][k] ? ["read", "list", "readlink", "write"].map((n) => median(ops.map((o) => o[k][n]))).join("/") : "-"
+      const sl = who === "osbrick"
+        ? `${fmt(median(ops.map((o) => o.attachSleepMs)))} / ${fmt(median(ops.map((o) => o.detachSleepMs)))}`
+        : "-"
+      log(
+        `| ${c} | ${who} | ${ok}/${ops.length} | ${median(ops.map((o) => sumCounts(o.attachCounts)))}: ${
+          countStr(ops, "attachCounts")
+        } | ${median(ops.map((o) => sumCounts(o.detachCounts)))}: ${countStr(ops, "detachCounts")} | ${
+          sys("attachSysfs")
+        } | ${sys("detachSysfs")} | ${sl} |`
+      )
     }
   }
   // brick's own changes to open-iscsi's database instead of processes (from its trace)
@@ -457,14 +558,24 @@ const report = () => {
     for (const c of cases) {
       const ops = sel(c, "brick").filter((o) => o.attachTrace)
       if (ops.length === 0) continue
-      log(`| ${c} | ${median(ops.map((o) => dbOps(o.attachTrace, "written")))} | ${median(ops.map((o) => dbOps(o.detachTrace, "removed")))} |`)
+      log(
+        `| ${c} | ${median(ops.map((o) => dbOps(o.attachTrace, "written")))} | ${
+          median(ops.map((o) => dbOps(o.detachTrace, "removed")))
+        } |`
+      )
     }
   }
   const bad = raw.ops.filter((o) => !o.attachOk || (o.who !== "floor" && !o.detachOk) || o.residue)
   if (bad.length) {
     log("")
     log("failures / residue:")
-    for (const o of bad) log(`  ${o.case} ${o.who}: attach ${o.attachOk ? "ok" : `FAIL ${o.path ?? ""} ${o.attachError ?? ""}`} detach ${o.detachOk ? "ok" : `FAIL ${o.detachError ?? ""}`} ${o.residue ? `residue ${JSON.stringify(o.residue)}` : ""}`)
+    for (const o of bad) {
+      log(
+        `  ${o.case} ${o.who}: attach ${o.attachOk ? "ok" : `FAIL ${o.path ?? ""} ${o.attachError ?? ""}`} detach ${
+          o.detachOk ? "ok" : `FAIL ${o.detachError ?? ""}`
+        } ${o.residue ? `residue ${JSON.stringify(o.residue)}` : ""}`
+      )
+    }
   }
   log("")
   if (!REPORT) log(`guest load: ${readTrim("/proc/loadavg")}`)
@@ -488,8 +599,10 @@ const reportFrom = (file) => {
 }
 
 if (REPORT) reportFrom(process.argv[3])
-else await main().catch((e) => {
-  console.error("bench failed:", e)
-  try { report() } catch {}
-  process.exit(1)
-})
+else {await main().catch((e) => {
+    console.error("bench failed:", e)
+    try {
+      report()
+    } catch {}
+    process.exit(1)
+  })}

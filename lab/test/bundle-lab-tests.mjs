@@ -4,8 +4,8 @@
 // `import.meta.url` keeps meaning each test's own compiled file (tests locate the CLI
 // and the examples relative to themselves).
 //   node lab/test/bundle-lab-tests.mjs OUT.mjs
-import { rolldown } from "rolldown"
 import { pathToFileURL } from "node:url"
+import { rolldown } from "rolldown"
 import { labTestFiles } from "./lab-test-files.mjs"
 
 const out = process.argv[2]

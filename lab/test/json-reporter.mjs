@@ -27,7 +27,13 @@ export default async function* jsonReporter(source) {
     const isSuite = d.details?.type === "suite"
     // a suite that failed by itself (hook) while its tests did not: count it
     if (isSuite && !(event.type === "test:fail" && d.details?.error?.failureType !== "subtestsFailed")) continue
-    const status = d.skip !== undefined ? "pending" : d.todo !== undefined ? "todo" : event.type === "test:pass" ? "passed" : "failed"
+    const status = d.skip !== undefined
+      ? "pending"
+      : d.todo !== undefined
+      ? "todo"
+      : event.type === "test:pass"
+      ? "passed"
+      : "failed"
     counts[status] += 1
     // grouped by top-level suite (the tests may all come from one bundled file)
     const file = d.nesting > 0 ? names[0] : (d.file ?? "(top level)")
@@ -46,21 +52,25 @@ export default async function* jsonReporter(source) {
   if (progressFile) writeFileSync(progressFile, render(true))
 
   function render(complete) {
-    return JSON.stringify({
-    numTotalTests: counts.passed + counts.failed + counts.pending + counts.todo,
-    numPassedTests: counts.passed,
-    numFailedTests: counts.failed,
-    numPendingTests: counts.pending,
-    numTodoTests: counts.todo,
-    startTime,
-    loadSeconds: loadSeconds ?? null,
-    success: counts.failed === 0,
-    testResults: Array.from(files, ([name, assertionResults]) => ({
-      name,
-      status: assertionResults.some((a) => a.status === "failed") ? "failed" : "passed",
-      assertionResults
-    })),
-    complete
-  }, null, 2) + "\n"
+    return JSON.stringify(
+      {
+        numTotalTests: counts.passed + counts.failed + counts.pending + counts.todo,
+        numPassedTests: counts.passed,
+        numFailedTests: counts.failed,
+        numPendingTests: counts.pending,
+        numTodoTests: counts.todo,
+        startTime,
+        loadSeconds: loadSeconds ?? null,
+        success: counts.failed === 0,
+        testResults: Array.from(files, ([name, assertionResults]) => ({
+          name,
+          status: assertionResults.some((a) => a.status === "failed") ? "failed" : "passed",
+          assertionResults
+        })),
+        complete
+      },
+      null,
+      2
+    ) + "\n"
   }
 }

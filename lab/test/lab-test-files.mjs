@@ -25,6 +25,8 @@ export const labTestFiles = (only = list(process.env.BRICK_LAB_TESTS), skip = li
       files.push(js)
     }
   }
-  if (files.length === 0) throw new Error(`no lab test files (BRICK_LAB_TESTS=${only.join(",")} BRICK_LAB_SKIP=${skip.join(",")})`)
+  if (files.length === 0) {
+    throw new Error(`no lab test files (BRICK_LAB_TESTS=${only.join(",")} BRICK_LAB_SKIP=${skip.join(",")})`)
+  }
   return files
 }

@@ -3,10 +3,10 @@
  */
 import type { BrickError, InvalidInput, Iscsiadm, Sysfs } from "@brick/core"
 import { Command } from "effect/cli"
-import * as GlobalFlags from "./GlobalFlags.ts"
 import * as ConnectCommand from "./ConnectCommand.ts"
 import * as DisconnectCommand from "./DisconnectCommand.ts"
 import * as ExtendCommand from "./ExtendCommand.ts"
+import * as GlobalFlags from "./GlobalFlags.ts"
 import * as PathsCommand from "./PathsCommand.ts"
 import * as PlanCommand from "./PlanCommand.ts"
 import * as PropertiesCommand from "./PropertiesCommand.ts"

@@ -3,7 +3,7 @@
  * its device info (`{type, path, scsi_wwn, multipath_id?, ...}`) on stdout —
  * the document `brick disconnect --device` takes back.
  */
-import { ConnectVolume, DeviceInfo, type BrickError, type InvalidInput } from "@brick/core"
+import { type BrickError, ConnectVolume, DeviceInfo, type InvalidInput } from "@brick/core"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import * as ConnectorInput from "./ConnectorInput.ts"

@@ -64,9 +64,13 @@ export const deviceInfo = (
   Effect.flatMap(Input.readJson("--device", "device_info", path), DeviceInfo.decode)
 
 /** Refuses two documents on stdin at once. */
-export const oneStdin = (paths: ReadonlyArray<readonly [string, string | undefined]>): Effect.Effect<void, UsageError> => {
+export const oneStdin = (
+  paths: ReadonlyArray<readonly [string, string | undefined]>
+): Effect.Effect<void, UsageError> => {
   const dashes = paths.filter(([, p]) => p === "-").map(([flag]) => flag)
   return dashes.length > 1
-    ? Effect.fail(new UsageError({ command: "brick", problems: [`only one of ${dashes.join(", ")} can read stdin (-)`] }))
+    ? Effect.fail(
+      new UsageError({ command: "brick", problems: [`only one of ${dashes.join(", ")} can read stdin (-)`] })
+    )
     : Effect.void
 }

@@ -3,7 +3,7 @@
  * detaches the volume — flushes and removes its map and devices, logs out of
  * sessions no other LUN uses — and prints `{"disconnected": true}`.
  */
-import { DisconnectVolume, type BrickError, type InvalidInput } from "@brick/core"
+import { type BrickError, DisconnectVolume, type InvalidInput } from "@brick/core"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as ConnectorInput from "./ConnectorInput.ts"

@@ -77,7 +77,8 @@ export const classify = (error: unknown): Kind => {
 }
 
 const messageOf = (e: unknown): string =>
-  e instanceof Error || (typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string")
+  e instanceof Error ||
+    (typeof e === "object" && e !== null && typeof (e as { message?: unknown }).message === "string")
     ? String((e as { message: string }).message)
     : String(e)
 
@@ -90,7 +91,13 @@ export const fromFailure = (error: unknown, secrets: ReadonlyArray<string>): Err
     : {}
   const issues = (error as { reason?: { issues?: ReadonlyArray<{ field: string }> } }).reason?.issues
   const fieldNames = kind === "InvalidInput" && Array.isArray(issues) ? { fields: issues.map((i) => i.field) } : {}
-  return { error: tagOf(error) ?? "Error", kind, message: Json.scrub(messageOf(error) || kind, secrets), ...fieldNames, ...own }
+  return {
+    error: tagOf(error) ?? "Error",
+    kind,
+    message: Json.scrub(messageOf(error) || kind, secrets),
+    ...fieldNames,
+    ...own
+  }
 }
 
 /** The report of a defect (a bug): its message only, never its stack. */

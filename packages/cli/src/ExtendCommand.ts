@@ -2,7 +2,7 @@
  * `brick extend --info FILE|-`: rescans the volume's devices (and resizes its
  * multipath map) after the target grew it; prints `{"size": bytes}`.
  */
-import { ExtendVolume, type BrickError, type InvalidInput } from "@brick/core"
+import { type BrickError, ExtendVolume, type InvalidInput } from "@brick/core"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import * as ConnectorInput from "./ConnectorInput.ts"

@@ -16,7 +16,9 @@ const int = <const N extends string>(name: N, description: string, metavar: stri
     flag: Flag.Int(name).pipe(Flag.withDescription(description), Flag.withMetavar(metavar), Flag.optional)
   })
 const bool = <const N extends string>(name: N, description: string) =>
-  GlobalFlag.Setting(name)({ flag: Flag.Boolean(name).pipe(Flag.withDescription(description), Flag.withDefault(false)) })
+  GlobalFlag.Setting(name)({
+    flag: Flag.Boolean(name).pipe(Flag.withDescription(description), Flag.withDefault(false))
+  })
 
 /** `--root DIR` */
 export const Root = text("root", "resolve /sys, /dev, /etc/iscsi and /run/brick under DIR (default /)", "DIR")
@@ -54,7 +56,11 @@ export const LoginTimeout = int("login-timeout", "seconds a login may take (logi
 /** `--lock-timeout S` */
 export const LockTimeout = int("lock-timeout", "seconds to wait for a target's host lock (lockTimeout)", "S")
 /** `--multipath-timeout S` */
-export const MultipathTimeout = int("multipath-timeout", "seconds to wait for the multipath map (multipathWaitTimeout)", "S")
+export const MultipathTimeout = int(
+  "multipath-timeout",
+  "seconds to wait for the multipath map (multipathWaitTimeout)",
+  "S"
+)
 
 /** Every global flag brick adds to effect's built-ins. */
 export const all = [

@@ -28,7 +28,8 @@ export const readText = (flag: string, path: string): Effect.Effect<string, Inpu
           path,
           reason: isReadFailure(e) ? e : { _tag: "Failed", detail: "read error" }
         })
-    }))
+    })
+  )
 
 const isReadFailure = (e: unknown): e is ReadFailure =>
   typeof e === "object" && e !== null && "_tag" in e && typeof (e as { _tag: unknown })._tag === "string"

@@ -22,12 +22,16 @@ const causeText = (cause: Cause.Cause<unknown>): string | undefined => {
 }
 
 const errorText = (e: unknown): string => {
-  const message = typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)
+  const message = typeof e === "object" && e !== null && "message" in e
+    ? String((e as { message: unknown }).message)
+    : String(e)
   return message.split("\n")[0] ?? ""
 }
 
 const messageText = (message: unknown): string =>
-  Array.isArray(message) ? message.map((m) => (typeof m === "string" ? m : JSON.stringify(Json.toJson(m, [])))).join(" ") : String(message)
+  Array.isArray(message)
+    ? message.map((m) => (typeof m === "string" ? m : JSON.stringify(Json.toJson(m, [])))).join(" ")
+    : String(message)
 
 /** The JSON-lines logger writing to `io.stderr`. */
 export const make = (io: IoShape, secrets: SecretsShape, progress: ProgressShape): Logger.Logger<unknown, void> =>

@@ -2,7 +2,7 @@
  * `brick paths --info FILE|- [options]`: the /dev/disk/by-path paths the
  * volume's device would (or does) have, as a JSON array.
  */
-import { VolumePaths, type BrickError, type InvalidInput } from "@brick/core"
+import { type BrickError, type InvalidInput, VolumePaths } from "@brick/core"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import * as ConnectorInput from "./ConnectorInput.ts"

@@ -3,17 +3,17 @@
  * touching nothing on the host — unless `--facts`, which reads (only reads)
  * the iface records and HBAs so the iface choice is the real one.
  */
-import { Effect, Option } from "effect"
 import type { InvalidInput, Iscsiadm, Sysfs } from "@brick/core"
+import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as ConnectorInput from "./ConnectorInput.ts"
 import * as GlobalFlags from "./GlobalFlags.ts"
 import * as Host from "./Host.ts"
 import * as IfaceFacts from "./IfaceFacts.ts"
+import type { InputUnreadable } from "./InputUnreadable.ts"
 import * as Output from "./Output.ts"
 import * as PlanReport from "./PlanReport.ts"
 import { info } from "./SharedFlags.ts"
-import type { InputUnreadable } from "./InputUnreadable.ts"
 
 /** How `brick plan` can fail. */
 export type PlanFailure = InputUnreadable | InvalidInput.InvalidInput | Iscsiadm.IscsiadmError | Sysfs.SysfsError

@@ -5,7 +5,14 @@
  * reason, discovery, the node settings, and the exact iscsiadm commands, with
  * every secret shown as `<redacted>`. Pure: it reads and runs nothing.
  */
-import { ByPath, ConnectPlan, IfaceChoice, type ConnectionInfo, type ConnectorOptions, type Iscsiadm } from "@brick/core"
+import {
+  ByPath,
+  type ConnectionInfo,
+  type ConnectorOptions,
+  ConnectPlan,
+  IfaceChoice,
+  type Iscsiadm
+} from "@brick/core"
 import { IscsiadmArgs, Redaction } from "@brick/interpreter-node"
 import { Option } from "effect"
 
@@ -113,10 +120,19 @@ export const iscsiadmCommands = (plan: ConnectPlan.ConnectPlan): ReadonlyArray<W
   if (Option.isNone(iface)) return []
   const out: Array<Words> = []
   if (plan.iface._tag === "Use" && Option.isSome(plan.iface.create)) {
-    out.push(IscsiadmArgs.ifaceNew(plan.iface.iface), IscsiadmArgs.ifaceUpdate(plan.iface.iface, plan.iface.create.value))
+    out.push(
+      IscsiadmArgs.ifaceNew(plan.iface.iface),
+      IscsiadmArgs.ifaceUpdate(plan.iface.iface, plan.iface.create.value)
+    )
   }
   if (Option.isSome(plan.discovery)) {
-    out.push(...IscsiadmArgs.discoveryCommands({ portal: plan.discovery.value.portal, iface: iface.value, auth: plan.discovery.value.auth }))
+    out.push(
+      ...IscsiadmArgs.discoveryCommands({
+        portal: plan.discovery.value.portal,
+        iface: iface.value,
+        auth: plan.discovery.value.auth
+      })
+    )
   }
   for (const path of plan.paths) {
     const node = { portal: path.portal, iqn: path.iqn, iface: iface.value }
@@ -144,7 +160,9 @@ export const make = (
       ? "none: nothing was read from the host; no iface record or HBA is assumed to exist (use --facts to read them)"
       : "read from the host (iscsiadm -m iface, /sys/class/iscsi_host)",
     outcome: plan.iface._tag === "Refuse"
-      ? `connect would fail: iface ${plan.iface.requested} cannot be used (${IfaceChoice.describeReason(plan.iface.reason)}) and ifaceFallback is off`
+      ? `connect would fail: iface ${plan.iface.requested} cannot be used (${
+        IfaceChoice.describeReason(plan.iface.reason)
+      }) and ifaceFallback is off`
       : "connect would log in as below",
     multipath: plan.multipath,
     enforceMultipath: plan.enforceMultipath,

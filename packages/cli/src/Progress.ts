@@ -29,7 +29,10 @@ export const silent: ProgressShape = {
 }
 
 /** The progress line on `io`'s stderr; silent unless stderr is a TTY. */
-export const make = (io: IoShape, options: { readonly delayMs?: number; readonly tickMs?: number } = {}): ProgressShape => {
+export const make = (
+  io: IoShape,
+  options: { readonly delayMs?: number; readonly tickMs?: number } = {}
+): ProgressShape => {
   if (!io.stderrIsTTY) return silent
   const delayMs = options.delayMs ?? 800
   const tickMs = options.tickMs ?? 100

@@ -2,7 +2,7 @@
  * `brick properties [options]`: what this host tells Cinder about itself
  * for iSCSI (initiator name, multipath), as JSON.
  */
-import { ConnectorProperties, type BrickError, type InvalidInput } from "@brick/core"
+import { type BrickError, ConnectorProperties, type InvalidInput } from "@brick/core"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
 import * as ConnectorInput from "./ConnectorInput.ts"

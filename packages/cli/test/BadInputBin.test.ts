@@ -9,12 +9,12 @@
  * none of them is ever called. The CHAP secret of the input is never printed.
  * (Needs `tsc -b` first, as `pnpm test` does.)
  */
+import fc from "fast-check"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import fc from "fast-check"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { forbiddenHost, runCli } from "./CliHarness.ts"
 
@@ -84,7 +84,9 @@ beforeAll(() => {
   fs.mkdirSync(path.join(dir, "bin"))
   fs.mkdirSync(path.join(dir, "root"))
   for (const tool of ["iscsiadm", "multipathd", "multipath", "blockdev"]) {
-    fs.writeFileSync(path.join(dir, "bin", tool), `#!/bin/sh\necho "${tool} $*" >> '${calls}'\nexit 0\n`, { mode: 0o755 })
+    fs.writeFileSync(path.join(dir, "bin", tool), `#!/bin/sh\necho "${tool} $*" >> '${calls}'\nexit 0\n`, {
+      mode: 0o755
+    })
   }
   fakeIscsiadm = path.join(dir, "bin", "iscsiadm")
 })
@@ -107,7 +109,14 @@ describe("bad input through brick in-process: every command, exit 2, the field n
       const optionFlags = c.options === undefined ? ["--multipath"] : ["--options", "options.json"]
       for (const command of ["connect", ...others]) {
         if (command === "extend" && c.options !== undefined) continue
-        const r = await runCli([command, "--info", "info.json", ...(command === "extend" ? [] : optionFlags), "--log-level", "all"], {
+        const r = await runCli([
+          command,
+          "--info",
+          "info.json",
+          ...(command === "extend" ? [] : optionFlags),
+          "--log-level",
+          "all"
+        ], {
           files,
           hostFactory: forbiddenHost
         })
@@ -116,7 +125,9 @@ describe("bad input through brick in-process: every command, exit 2, the field n
         expect(r.stdout).toBe("")
         const e = oneError(r.stderr)
         expect(e.error).toBe("InvalidInput")
-        expect(new Set(e.fields), where).toEqual(new Set([wrapped && c.options === undefined ? `data.${c.field}` : c.field]))
+        expect(new Set(e.fields), where).toEqual(
+          new Set([wrapped && c.options === undefined ? `data.${c.field}` : c.field])
+        )
         for (const s of secrets) expect(r.stderr).not.toContain(s)
       }
     }
@@ -131,7 +142,15 @@ describe.concurrent("bad input through the built brick: exit 2, the field named,
     const infoFile = file(wrapped ? { driver_volume_type: "iscsi", data: info } : info)
     const optionFlags = c.options === undefined ? ["--multipath"] : ["--options", file(c.options)]
     const other = c.options === undefined ? others[i % others.length]! : others[i % (others.length - 1)]!
-    const runs = [await brick([i % 2 === 0 ? "connect" : other, "--info", infoFile, ...(other === "extend" && i % 2 === 1 ? [] : optionFlags), ...hostFlags()])]
+    const runs = [
+      await brick([
+        i % 2 === 0 ? "connect" : other,
+        "--info",
+        infoFile,
+        ...(other === "extend" && i % 2 === 1 ? [] : optionFlags),
+        ...hostFlags()
+      ])
+    ]
     const expected = wrapped && c.options === undefined ? `data.${c.field}` : c.field
     for (const r of runs) {
       expect(r.code, r.stderr).toBe(2)
@@ -152,8 +171,21 @@ describe("bad input fuzz through the built brick", () => {
         fc.oneof(
           fc.jsonValue(),
           fc.dictionary(
-            fc.constantFrom("target_portal", "target_iqn", "target_lun", "target_portals", "target_iqns", "target_luns", "auth_method", "auth_username"),
-            fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.constantFrom("-o", "$(id)", "a b", "../x", -1, 1e9)),
+            fc.constantFrom(
+              "target_portal",
+              "target_iqn",
+              "target_lun",
+              "target_portals",
+              "target_iqns",
+              "target_luns",
+              "auth_method",
+              "auth_username"
+            ),
+            fc.oneof(
+              fc.string({ maxLength: 12 }),
+              fc.integer(),
+              fc.constantFrom("-o", "$(id)", "a b", "../x", -1, 1e9)
+            ),
             { minKeys: 1 }
           )
         ),

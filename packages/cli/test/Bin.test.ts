@@ -17,7 +17,12 @@ let fake: string
 let calls: string
 
 const brick = (args: ReadonlyArray<string>, input?: string) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, input: input ?? "", encoding: "utf8", timeout: 30_000 })
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: dir,
+    input: input ?? "",
+    encoding: "utf8",
+    timeout: 30_000
+  })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
@@ -117,7 +122,11 @@ describe("brick (built, as a child process)", () => {
       `#!/bin/sh\necho "$@" >> '${log}'\ncase "$*" in *--login*) cp '${record}' '${seen}' 2>/dev/null; exit 24;; esac\nexit 0\n`,
       { mode: 0o755 }
     )
-    const info = JSON.stringify({ target_portal: "10.99.0.1:3260", target_iqn: "iqn.2003-01.org.linux-iscsi.lab:vol9", target_lun: 0 })
+    const info = JSON.stringify({
+      target_portal: "10.99.0.1:3260",
+      target_iqn: "iqn.2003-01.org.linux-iscsi.lab:vol9",
+      target_lun: 0
+    })
     const run = (extra: ReadonlyArray<string>) => {
       fs.rmSync(log, { force: true })
       const r = spawnSync(process.execPath, [bin, "connect", "--info", "-", "--root", root, ...extra], {
@@ -140,7 +149,11 @@ describe("brick (built, as a child process)", () => {
 
     const viaIscsiadm = run(["--iscsiadm-records"])
     expect(viaIscsiadm.code).toBe(direct.code)
-    expect(viaIscsiadm.calls.filter((c) => / -o (new|update)$| -o update /.test(c)).map((c) => (c.includes("-o new") ? "new" : "update")))
+    expect(
+      viaIscsiadm.calls.filter((c) => / -o (new|update)$| -o update /.test(c)).map((
+        c
+      ) => (c.includes("-o new") ? "new" : "update"))
+    )
       .toEqual(["new", "update"])
     expect(viaIscsiadm.calls.some((c) => c.endsWith("-o delete"))).toBe(true)
     expect(fs.existsSync(seen)).toBe(false) // the fake's `-o new` made no record

@@ -3,8 +3,8 @@
  * from a map, and an optional host factory.
  */
 import type { Host } from "../src/index.ts"
-import * as Main from "../src/Main.ts"
 import type { IoShape } from "../src/Io.ts"
+import * as Main from "../src/Main.ts"
 
 export interface CliResult {
   readonly code: number

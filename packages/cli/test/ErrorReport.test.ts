@@ -8,15 +8,35 @@ const secret = "Sup3r-Secret-CHAP"
 describe("ErrorReport", () => {
   it("classifies the services' errors by tag and reason", () => {
     const cases: ReadonlyArray<readonly [unknown, string]> = [
-      [new InvalidInput.InvalidInput({ reason: { source: "options", issues: [{ field: "loginTimeout", message: "x" }] } }), "InvalidInput"],
+      [
+        new InvalidInput.InvalidInput({
+          reason: { source: "options", issues: [{ field: "loginTimeout", message: "x" }] }
+        }),
+        "InvalidInput"
+      ],
       [new Lock.LockError({ name: "t", reason: { _tag: "Timeout" } }), "LockTimeout"],
       [new Lock.LockError({ name: "t", reason: { _tag: "Failed", detail: "EIO" } }), "HostToolFailed"],
-      [new Iscsiadm.IscsiadmError({ operation: "login", target: "p", reason: { _tag: "AuthenticationFailed" } }), "AuthenticationFailed"],
+      [
+        new Iscsiadm.IscsiadmError({ operation: "login", target: "p", reason: { _tag: "AuthenticationFailed" } }),
+        "AuthenticationFailed"
+      ],
       [new Iscsiadm.IscsiadmError({ operation: "login", target: "p", reason: { _tag: "LoginFailed" } }), "LoginFailed"],
-      [new Iscsiadm.IscsiadmError({ operation: "list", target: "p", reason: { _tag: "DaemonUnreachable" } }), "HostToolFailed"],
-      [new Sysfs.SysfsError({ operation: "write", path: "/sys/x", reason: { _tag: "PermissionDenied" } }), "PermissionDenied"],
-      [{ _tag: "ConnectError", reason: { _tag: "LoginFailed", paths: [{ kind: "AuthenticationFailed" }] } }, "AuthenticationFailed"],
-      [{ _tag: "ConnectError", reason: { _tag: "LoginFailed", paths: [{ kind: "AuthenticationFailed" }, { kind: "LoginTimeout" }] } }, "LoginFailed"],
+      [
+        new Iscsiadm.IscsiadmError({ operation: "list", target: "p", reason: { _tag: "DaemonUnreachable" } }),
+        "HostToolFailed"
+      ],
+      [
+        new Sysfs.SysfsError({ operation: "write", path: "/sys/x", reason: { _tag: "PermissionDenied" } }),
+        "PermissionDenied"
+      ],
+      [
+        { _tag: "ConnectError", reason: { _tag: "LoginFailed", paths: [{ kind: "AuthenticationFailed" }] } },
+        "AuthenticationFailed"
+      ],
+      [{
+        _tag: "ConnectError",
+        reason: { _tag: "LoginFailed", paths: [{ kind: "AuthenticationFailed" }, { kind: "LoginTimeout" }] }
+      }, "LoginFailed"],
       [{ _tag: "ConnectError", reason: { _tag: "DeviceNotFound", paths: [] } }, "DeviceNotFound"],
       [{ _tag: "ConnectError", reason: { _tag: "MultipathRequired" } }, "MultipathNotFormed"],
       [{ _tag: "ConnectError", reason: { _tag: "IfaceUnusable" } }, "IfaceUnusable"],
@@ -37,7 +57,13 @@ describe("ErrorReport", () => {
       detail: `iscsiadm said ${secret}`
     })
     const report = ErrorReport.fromFailure(Object.assign(error, { password: Redacted.make(secret) }), [secret])
-    expect(report).toMatchObject({ error: "IscsiadmError", kind: "LoginFailed", exitCode: 19, operation: "login", password: "<redacted>" })
+    expect(report).toMatchObject({
+      error: "IscsiadmError",
+      kind: "LoginFailed",
+      exitCode: 19,
+      operation: "login",
+      password: "<redacted>"
+    })
     const text = JSON.stringify(report)
     expect(text).not.toContain(secret)
     expect(text).not.toContain("stack")

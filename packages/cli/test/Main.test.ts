@@ -53,7 +53,11 @@ describe("brick: command line", () => {
       hostFactory: forbiddenHost
     })
     expect(r.code).toBe(2)
-    expect(r.stderrJson[0]).toMatchObject({ error: "InvalidInput", fields: ["path"], reason: { source: "device_info" } })
+    expect(r.stderrJson[0]).toMatchObject({
+      error: "InvalidInput",
+      fields: ["path"],
+      reason: { source: "device_info" }
+    })
   })
 
   it("global flags go before or after the command", async () => {
@@ -67,7 +71,13 @@ describe("brick: command line", () => {
 
 describe("brick: input errors", () => {
   it("malformed connection info names the field, exits 2, builds no host", async () => {
-    const bad = { ...volume, target_iqn: "not-an-iqn", target_portals: undefined, target_iqns: undefined, target_luns: undefined }
+    const bad = {
+      ...volume,
+      target_iqn: "not-an-iqn",
+      target_portals: undefined,
+      target_iqns: undefined,
+      target_luns: undefined
+    }
     const r = await runCli(["connect", "--info", "bad.json"], {
       files: { "bad.json": JSON.stringify(bad) },
       hostFactory: forbiddenHost
@@ -119,7 +129,12 @@ describe("brick plan", () => {
     expect(plan.paths[0].byPath).toBe(
       "/dev/disk/by-path/ip-10.99.0.1:3260-iscsi-iqn.2003-01.org.linux-iscsi.lab:vol1-lun-1"
     )
-    expect(plan.iface).toMatchObject({ decision: "fallback", name: "default", requested: "iface0", reason: "IfaceNotFound" })
+    expect(plan.iface).toMatchObject({
+      decision: "fallback",
+      name: "default",
+      requested: "iface0",
+      reason: "IfaceNotFound"
+    })
     expect(plan.session).toMatchObject({ auth: "CHAP", mutualChap: true })
     const logins = plan.commands.filter((c: string) => c.endsWith("--login"))
     expect(logins).toHaveLength(2)
@@ -148,7 +163,12 @@ describe("brick plan", () => {
   })
 
   it("discovers first with multipath and a single portal", async () => {
-    const single = { target_portal: "[fd00::1]:3260", target_iqn: volume.target_iqn, target_lun: 300, addressing_mode: "SAM2" }
+    const single = {
+      target_portal: "[fd00::1]:3260",
+      target_iqn: volume.target_iqn,
+      target_lun: 300,
+      addressing_mode: "SAM2"
+    }
     const r = await runCli(["plan", "--info", "-", "--multipath"], { stdin: JSON.stringify(single) })
     const plan = JSON.parse(r.stdout)
     expect(plan.discovery).toMatchObject({ portal: "[fd00::1]:3260", auth: "None" })

@@ -13,7 +13,11 @@ import * as Secrets from "../src/Secrets.ts"
 import { runCli, volume } from "./CliHarness.ts"
 
 const iqn = volume.target_iqn
-const plain = { target_portals: volume.target_portals, target_iqns: volume.target_iqns, target_luns: volume.target_luns }
+const plain = {
+  target_portals: volume.target_portals,
+  target_iqns: volume.target_iqns,
+  target_luns: volume.target_luns
+}
 const files = { "vol.json": JSON.stringify(plain) }
 const simSpec = (udevMs = 5) => ({
   targets: [{ iqn, portals: ["10.99.0.1:3260", "10.99.0.2:3260"], luns: [{ lun: 1 }] }],
@@ -106,7 +110,10 @@ describe("plan --facts", () => {
   it("reads the iface records (only reads) and uses the requested iface", async () => {
     const sim = SimHost.make(simSpec(), { seed: 4 })
     const before = sim.snapshot()
-    const r = await runCli(["plan", "--info", "vol.json", "--iface", "iface0", "--facts"], { files, hostFactory: () => sim.layer })
+    const r = await runCli(["plan", "--info", "vol.json", "--iface", "iface0", "--facts"], {
+      files,
+      hostFactory: () => sim.layer
+    })
     expect(r.code).toBe(0)
     const plan = JSON.parse(r.stdout)
     expect(plan.iface).toMatchObject({ decision: "use", name: "iface0" })

@@ -55,7 +55,11 @@ exit 0
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 /** Random secrets with a marker, as CHAP allows them (no CR/LF/NUL), sometimes '-'-led or with spaces. */
-const secret = fc.tuple(fc.constantFrom("", "-", "--", " ", "$(", "'"), fc.string({ minLength: 1, maxLength: 16 }), fc.stringMatching(/^[a-z0-9]{6}$/))
+const secret = fc.tuple(
+  fc.constantFrom("", "-", "--", " ", "$(", "'"),
+  fc.string({ minLength: 1, maxLength: 16 }),
+  fc.stringMatching(/^[a-z0-9]{6}$/)
+)
   .map(([head, s, tail]) => `${head}${s.replace(/[\r\n\0]/g, "_")}Q${tail}`)
 const scenario = fc.record({
   session: secret,
@@ -76,13 +80,26 @@ const infoOf = (s: Scenario) => {
     ? { target_portals: portals, target_iqns: [iqn, iqn], target_luns: [1, 1] }
     : {}
   return {
-    target_portal: portals[0], target_iqn: iqn, target_lun: 1, ...paths,
-    auth_method: "CHAP", auth_username: "brickuser", auth_password: s.session,
+    target_portal: portals[0],
+    target_iqn: iqn,
+    target_lun: 1,
+    ...paths,
+    auth_method: "CHAP",
+    auth_username: "brickuser",
+    auth_password: s.session,
     ...(s.mutual === undefined ? {} : { auth_username_in: "target", auth_password_in: s.mutual }),
-    ...(s.discovery === undefined ? {} : { discovery_auth_method: "CHAP", discovery_auth_username: "disc", discovery_auth_password: s.discovery })
+    ...(s.discovery === undefined
+      ? {}
+      : { discovery_auth_method: "CHAP", discovery_auth_username: "disc", discovery_auth_password: s.discovery })
   }
 }
-const options = (s: Scenario) => ({ useMultipath: s.multipath, loginTimeout: 1, deviceScanAttempts: 1, deviceScanInterval: 50, multipathWaitTimeout: 1 })
+const options = (s: Scenario) => ({
+  useMultipath: s.multipath,
+  loginTimeout: 1,
+  deviceScanAttempts: 1,
+  deviceScanInterval: 50,
+  multipathWaitTimeout: 1
+})
 
 const arm = (s: Scenario) => {
   fs.writeFileSync(path.join(dir, "login-code"), String(s.loginCode))
@@ -91,7 +108,9 @@ const arm = (s: Scenario) => {
 
 const expectNone = (text: string, secrets: ReadonlyArray<string>) => {
   expect(text.length).toBeGreaterThan(0)
-  for (const x of secrets) expect(text.includes(x), `a secret is in: ${text.slice(text.indexOf(x) - 200, text.indexOf(x) + 100)}`).toBe(false)
+  for (const x of secrets) {
+    expect(text.includes(x), `a secret is in: ${text.slice(text.indexOf(x) - 200, text.indexOf(x) + 100)}`).toBe(false)
+  }
 }
 
 describe("CHAP secrets never appear, on the node interpreter with a talkative iscsiadm", () => {
@@ -129,17 +148,32 @@ describe("CHAP secrets never appear, on the node interpreter with a talkative is
             return span
           }
         })
-        const host = NodeHost.layer({ root: path.join(dir, "root"), iscsiadmPath: fake, multipathdPath: path.join(dir, "bin", "multipathd"), multipathPath: path.join(dir, "bin", "multipath"), blockdevPath: path.join(dir, "bin", "blockdev") })
+        const host = NodeHost.layer({
+          root: path.join(dir, "root"),
+          iscsiadmPath: fake,
+          multipathdPath: path.join(dir, "bin", "multipathd"),
+          multipathPath: path.join(dir, "bin", "multipath"),
+          blockdevPath: path.join(dir, "bin", "blockdev")
+        })
           .pipe(Layer.provide(NodeServices.layer))
         const observed = <A, E>(e: Effect.Effect<A, E, NodeHost.NodeHostServices>) =>
-          Effect.runPromise(Effect.exit(e).pipe(
-            Effect.withTracer(tracer),
-            Effect.provide(Layer.mergeAll(host, Logger.layer([logger]))),
-            Effect.provideService(References.MinimumLogLevel, "All")
-          ))
+          Effect.runPromise(
+            Effect.exit(e).pipe(
+              Effect.withTracer(tracer),
+              Effect.provide(Layer.mergeAll(host, Logger.layer([logger]))),
+              Effect.provideService(References.MinimumLogLevel, "All")
+            )
+          )
         const info = infoOf(s)
         const c = await observed(connectVolume(info, options(s)))
-        const d = await observed(disconnectVolume(info, Exit.isSuccess(c) ? c.value : undefined, { force: true, ignoreErrors: false }, options(s)))
+        const d = await observed(
+          disconnectVolume(
+            info,
+            Exit.isSuccess(c) ? c.value : undefined,
+            { force: true, ignoreErrors: false },
+            options(s)
+          )
+        )
         for (const exit of [c, d] as ReadonlyArray<Exit.Exit<unknown, unknown>>) {
           seen.push(String(exit), JSON.stringify(Exit.isSuccess(exit) ? exit.value : null))
           if (Exit.isFailure(exit)) {
@@ -165,9 +199,25 @@ describe("CHAP secrets never appear, on the node interpreter with a talkative is
       fc.asyncProperty(scenario, async (s) => {
         arm(s)
         const r = await runCli([
-          "connect", "--info", "vol.json", "--options", "opts.json", "--log-level", "all",
-          "--root", path.join(dir, "root"), "--iscsiadm", fake, "--multipathd", path.join(dir, "bin", "multipathd")
-        ], { files: { "vol.json": JSON.stringify({ driver_volume_type: "iscsi", data: infoOf(s) }), "opts.json": JSON.stringify(options(s)) } })
+          "connect",
+          "--info",
+          "vol.json",
+          "--options",
+          "opts.json",
+          "--log-level",
+          "all",
+          "--root",
+          path.join(dir, "root"),
+          "--iscsiadm",
+          fake,
+          "--multipathd",
+          path.join(dir, "bin", "multipathd")
+        ], {
+          files: {
+            "vol.json": JSON.stringify({ driver_volume_type: "iscsi", data: infoOf(s) }),
+            "opts.json": JSON.stringify(options(s))
+          }
+        })
         expect(r.code).not.toBe(0)
         expect(r.stderr).toContain("iscsiadm")
         expectNone(r.stdout + r.stderr, secretsOf(s))
@@ -182,7 +232,19 @@ describe("CHAP secrets never appear, on the node interpreter with a talkative is
     for (const s of samples) {
       arm(s)
       fs.writeFileSync(path.join(dir, "vol.json"), JSON.stringify(infoOf(s)))
-      const r = spawnSync(process.execPath, [bin, "connect", "--info", "vol.json", "--log-level", "debug", "--root", "root", "--iscsiadm", fake, ...(s.multipath ? ["--multipath"] : [])], {
+      const r = spawnSync(process.execPath, [
+        bin,
+        "connect",
+        "--info",
+        "vol.json",
+        "--log-level",
+        "debug",
+        "--root",
+        "root",
+        "--iscsiadm",
+        fake,
+        ...(s.multipath ? ["--multipath"] : [])
+      ], {
         cwd: dir,
         encoding: "utf8",
         env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env["PATH"] ?? ""}` },

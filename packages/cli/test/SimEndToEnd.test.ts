@@ -36,7 +36,10 @@ describe("brick on a simulated host", () => {
     const sim = SimHost.make(spec, { seed: 7 })
     const before = sim.snapshot()
     const hostFactory = () => sim.layer
-    const c = await runCli(["connect", "--info", "vol.json", "--multipath", "--log-level", "all"], { files, hostFactory })
+    const c = await runCli(["connect", "--info", "vol.json", "--multipath", "--log-level", "all"], {
+      files,
+      hostFactory
+    })
     noSecrets(c.stdout + c.stderr)
     expect(c.code).toBe(0)
     const device = JSON.parse(c.stdout)
@@ -45,7 +48,16 @@ describe("brick on a simulated host", () => {
     for (const line of c.stderr.trim().split("\n")) expect(JSON.parse(line)).toHaveProperty("level")
     expect(sim.snapshot().sessions).toHaveLength(2)
 
-    const d = await runCli(["disconnect", "--info", "vol.json", "--device", "dev.json", "--multipath", "--log-level", "all"], {
+    const d = await runCli([
+      "disconnect",
+      "--info",
+      "vol.json",
+      "--device",
+      "dev.json",
+      "--multipath",
+      "--log-level",
+      "all"
+    ], {
       files: { ...files, "dev.json": c.stdout },
       hostFactory
     })
@@ -66,7 +78,11 @@ describe("brick on a simulated host", () => {
     expect(r.code).toBe(4)
     expect(r.stdout).toBe("")
     expect(r.stderrJson).toHaveLength(1)
-    expect(r.stderrJson[0]).toMatchObject({ error: "ConnectError", kind: "AuthenticationFailed", reason: { _tag: "LoginFailed" } })
+    expect(r.stderrJson[0]).toMatchObject({
+      error: "ConnectError",
+      kind: "AuthenticationFailed",
+      reason: { _tag: "LoginFailed" }
+    })
     expect(r.stderr).not.toContain("Wrong-Passw0rd-123")
     noSecrets(r.stderr)
     expect(SimSnapshot.isEmpty(SimSnapshot.diff(before, sim.snapshot()))).toBe(true)

@@ -5,20 +5,22 @@
  * JSON, exit codes, and that the host is clean and no secret was printed.
  * Runs with node's test runner (lab/test.sh); skipped outside the guest.
  */
+import * as assert from "node:assert/strict"
 import { execFileSync, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
-import * as assert from "node:assert/strict"
 import { after, before, describe, it } from "node:test"
+import { fileURLToPath } from "node:url"
 
 // this file runs compiled, as dist/test/cli.lab.test.js: the CLI is dist/src/bin.js, or its
 // one-file bundle dist/brick.mjs when that is current (375 modules over 9p take minutes to load
 // in a loaded guest)
 const binJs = fileURLToPath(new URL("../src/bin.js", import.meta.url))
 const bundle = fileURLToPath(new URL("../brick.mjs", import.meta.url))
-const bin = fs.existsSync(bundle) && fs.existsSync(binJs) && fs.statSync(bundle).mtimeMs >= fs.statSync(binJs).mtimeMs ? bundle : binJs
+const bin = fs.existsSync(bundle) && fs.existsSync(binJs) && fs.statSync(bundle).mtimeMs >= fs.statSync(binJs).mtimeMs
+  ? bundle
+  : binJs
 const iqn = "iqn.2003-01.org.brick:cli-lab"
 const portals = ["10.99.0.1:3260", "10.99.0.2:3260"]
 const password = "Lab-Chap-S3cret-1"
@@ -47,7 +49,8 @@ const volume = (auth_password: string) => ({
   }
 })
 
-const inGuest = fs.existsSync("/sys/kernel/config/target") && spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
+const inGuest = fs.existsSync("/sys/kernel/config/target") &&
+  spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
 
 const setUp = () => {
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npx tsc -b\` first`)
@@ -55,8 +58,16 @@ const setUp = () => {
   execFileSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
   const created = JSON.parse(
     execFileSync("lab-target", [
-      "create", "--iqn", iqn, ...portals.flatMap((p) => ["--portal", p]), "--lun", "0:64M",
-      "--chap-user", "brick", "--chap-password", password
+      "create",
+      "--iqn",
+      iqn,
+      ...portals.flatMap((p) => ["--portal", p]),
+      "--lun",
+      "0:64M",
+      "--chap-user",
+      "brick",
+      "--chap-password",
+      password
     ], { encoding: "utf8" })
   ) as { luns: ReadonlyArray<{ lun: number; wwn: string }> }
   wwn = created.luns[0]!.wwn
@@ -103,7 +114,10 @@ describe("brick on the real kernel", { skip: !inGuest }, () => {
     const lines = c.stderr.trim().split("\n")
     assert.equal(lines.length, 1)
     const report = JSON.parse(lines[0]!) as Record<string, unknown>
-    assert.deepEqual({ error: report["error"], kind: report["kind"] }, { error: "ConnectError", kind: "AuthenticationFailed" })
+    assert.deepEqual({ error: report["error"], kind: report["kind"] }, {
+      error: "ConnectError",
+      kind: "AuthenticationFailed"
+    })
     assert.ok(!c.stderr.includes("Not-The-Password-9"))
     assert.equal(sessions(), "")
   })

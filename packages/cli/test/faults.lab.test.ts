@@ -9,13 +9,13 @@
  * devices, dm maps, by-path links, brick's lock files) before and compares it
  * after. Runs with node's test runner (lab/test.sh); skipped outside the guest.
  */
+import * as assert from "node:assert/strict"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
-import * as assert from "node:assert/strict"
 import { after, before, describe, it } from "node:test"
+import { fileURLToPath } from "node:url"
 
 // this file runs compiled, as dist/test/faults.lab.test.js. The one-file bundle (`node scripts/bundle.mjs`)
 // starts in a fraction of the time over 9p; it is used only when it is newer than every compiled
@@ -46,7 +46,8 @@ const TC = "iqn.2003-01.org.brick:faults-chap"
 const chapPassword = "Faults-Chap-S3cret-7"
 const serialA = "0a1b2c3d-1111-4222-8333-444455556666"
 const serialB = "9f8e7d6c-aaaa-4bbb-8ccc-ddddeeeeffff"
-const inGuest = fs.existsSync("/sys/kernel/config/target") && spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
+const inGuest = fs.existsSync("/sys/kernel/config/target") &&
+  spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
 
 let dir: string
 const wwns = new Map<string, string>()
@@ -84,7 +85,12 @@ const start = (args: ReadonlyArray<string>, limitMs = 150_000) => {
       clearTimeout(timer)
       try {
         fs.mkdirSync(logDir, { recursive: true })
-        fs.writeFileSync(path.join(logDir, `${String(n).padStart(2, "0")}-${args[0]}-${args[2] ?? ""}.log`), `brick ${args.join(" ")}\nexit ${code} ${signal ?? ""} after ${Date.now() - t0} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`)
+        fs.writeFileSync(
+          path.join(logDir, `${String(n).padStart(2, "0")}-${args[0]}-${args[2] ?? ""}.log`),
+          `brick ${args.join(" ")}\nexit ${code} ${signal ?? ""} after ${
+            Date.now() - t0
+          } ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`
+        )
       } catch {
         // logs are a convenience
       }
@@ -96,9 +102,35 @@ const start = (args: ReadonlyArray<string>, limitMs = 150_000) => {
 const brick = (...args: ReadonlyArray<string>) => start(args).done
 
 /** The flags every connect/disconnect gets: low timeouts, debug logs (searched for secrets). */
-const fast = ["--login-timeout", "3", "--scan-attempts", "3", "--scan-interval", "1000", "--multipath-timeout", "15", "--lock-timeout", "240", "--log-level", "debug"]
+const fast = [
+  "--login-timeout",
+  "3",
+  "--scan-attempts",
+  "3",
+  "--scan-interval",
+  "1000",
+  "--multipath-timeout",
+  "15",
+  "--lock-timeout",
+  "240",
+  "--log-level",
+  "debug"
+]
 /** For attaches that must succeed: a login timeout the loaded, emulated guest always meets. */
-const normal = ["--login-timeout", "15", "--scan-attempts", "5", "--scan-interval", "2000", "--multipath-timeout", "30", "--lock-timeout", "240", "--log-level", "debug"]
+const normal = [
+  "--login-timeout",
+  "15",
+  "--scan-attempts",
+  "5",
+  "--scan-interval",
+  "2000",
+  "--multipath-timeout",
+  "30",
+  "--lock-timeout",
+  "240",
+  "--log-level",
+  "debug"
+]
 
 const info = (name: string, data: Record<string, unknown>) => {
   fs.writeFileSync(path.join(dir, name), JSON.stringify({ driver_volume_type: "iscsi", data }))
@@ -176,7 +208,8 @@ const sessionsOf = (iqn: string) =>
       return false
     }
   })
-const sessionStates = (iqn: string) => sessionsOf(iqn).map((s) => fs.readFileSync(`/sys/class/iscsi_session/${s}/state`, "utf8").trim())
+const sessionStates = (iqn: string) =>
+  sessionsOf(iqn).map((s) => fs.readFileSync(`/sys/class/iscsi_session/${s}/state`, "utf8").trim())
 const slavesOf = (dm: string) => fs.readdirSync(`/sys/block/${path.basename(dm)}/slaves`).sort()
 const byPathDevice = (portal: string, iqn: string, lun: number) => {
   try {
@@ -208,12 +241,18 @@ const portalUp = (portal: string) => {
 
 /** Deletes every sendtargets discovery record. */
 const dropDiscoveryRecords = () =>
-  spawnSync("sh", ["-c", `for p in /etc/iscsi/send_targets/*,*; do [ -e "$p" ] && iscsiadm -m discoverydb -t st -p "$(basename "$p" | tr , :)" -o delete; done; true`], { encoding: "utf8", timeout: 60_000 })
+  spawnSync("sh", [
+    "-c",
+    `for p in /etc/iscsi/send_targets/*,*; do [ -e "$p" ] && iscsiadm -m discoverydb -t st -p "$(basename "$p" | tr , :)" -o delete; done; true`
+  ], { encoding: "utf8", timeout: 60_000 })
 
 /** After a failed scenario: back to a clean host, so the next scenario starts from one. */
 const cleanupAll = () => {
   for (const p of [...downed]) portalUp(p)
-  spawnSync("sh", ["-c", `multipath -F; iscsiadm -m node --logoutall=all; multipath -F; iscsiadm -m node -o delete; for p in /etc/iscsi/send_targets/*,*; do [ -e "$p" ] && iscsiadm -m discoverydb -t st -p "$(basename "$p" | tr , :)" -o delete; done; rm -f /run/brick/locks/*`], { encoding: "utf8", timeout: 120_000 })
+  spawnSync("sh", [
+    "-c",
+    `multipath -F; iscsiadm -m node --logoutall=all; multipath -F; iscsiadm -m node -o delete; for p in /etc/iscsi/send_targets/*,*; do [ -e "$p" ] && iscsiadm -m discoverydb -t st -p "$(basename "$p" | tr , :)" -o delete; done; rm -f /run/brick/locks/*`
+  ], { encoding: "utf8", timeout: 120_000 })
 }
 
 /** BRICK_FAULTS_ONLY=a,b runs only the scenarios whose name contains a or b (BRICK_* reach the guest). */
@@ -237,12 +276,67 @@ const scenario = (name: string, timeout: number, body: (t: { diagnostic: (s: str
 describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
   before(() => {
     if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npx tsc -b\` first`)
-    console.error(`[faults] brick = ${bin}${bundleIsCurrent ? "" : " (dist/brick.mjs is missing or older than the compiled sources: run `node scripts/bundle.mjs` for faster starts)"}`)
+    console.error(
+      `[faults] brick = ${bin}${
+        bundleIsCurrent
+          ? ""
+          : " (dist/brick.mjs is missing or older than the compiled sources: run `node scripts/bundle.mjs` for faster starts)"
+      }`
+    )
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "brick-faults-"))
     for (const iqn of [TA, TB, TC]) labTarget("delete", "--iqn", iqn, "--if-exists")
-    const a = JSON.parse(labTarget("create", "--iqn", TA, ...P.flatMap((p) => ["--portal", p]), "--lun", "0:16M", "--lun", "1:16M", "--lun", "2:16M", "--lun", "3:16M"))
-    const b = JSON.parse(labTarget("create", "--iqn", TB, "--portal", P[0], "--portal", P[1], "--lun", "0:16M", "--lun", "1:16M", "--lun", "2:16M", "--lun", "3:16M", "--serial", `3:${serialA}`))
-    const c = JSON.parse(labTarget("create", "--iqn", TC, "--portal", P[0], "--lun", "0:16M", "--chap-user", "brick", "--chap-password", chapPassword))
+    const a = JSON.parse(
+      labTarget(
+        "create",
+        "--iqn",
+        TA,
+        ...P.flatMap((p) => ["--portal", p]),
+        "--lun",
+        "0:16M",
+        "--lun",
+        "1:16M",
+        "--lun",
+        "2:16M",
+        "--lun",
+        "3:16M"
+      )
+    )
+    const b = JSON.parse(
+      labTarget(
+        "create",
+        "--iqn",
+        TB,
+        "--portal",
+        P[0],
+        "--portal",
+        P[1],
+        "--lun",
+        "0:16M",
+        "--lun",
+        "1:16M",
+        "--lun",
+        "2:16M",
+        "--lun",
+        "3:16M",
+        "--serial",
+        `3:${serialA}`
+      )
+    )
+    const c = JSON.parse(
+      labTarget(
+        "create",
+        "--iqn",
+        TC,
+        "--portal",
+        P[0],
+        "--lun",
+        "0:16M",
+        "--chap-user",
+        "brick",
+        "--chap-password",
+        chapPassword
+      )
+    )
     for (const [iqn, t] of [[TA, a], [TB, b], [TC, c]] as const) {
       for (const l of t.luns as ReadonlyArray<{ lun: number; wwn: string }>) wwns.set(`${iqn}/${l.lun}`, l.wwn)
     }
@@ -253,48 +347,70 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  scenario("a portal dies in the middle of a multipath connect: the dm with the remaining paths; after disconnect nothing of the dead path remains", 240_000, async (t) => {
-    const before = snapshot()
-    const vol = info("mid.json", multi(TA, 0, P))
-    const connect = start(["connect", "--info", vol, "--multipath", ...normal])
-    // the moment the first session of the target exists, the third portal goes dark
-    await waitUntil("a first session", 60, () => sessionsOf(TA).length > 0)
-    portalDown(P[2], "drop")
-    const r = await connect.done
-    const device = deviceOf(r)
-    t.diagnostic(`connect ${r.ms} ms, sessions when it returned: ${sessionsOf(TA).length}`)
-    assert.match(device.path, /^\/dev\/dm-\d+$/)
-    assert.equal(device.scsi_wwn, scsiWwn(wwns.get(`${TA}/0`)!))
-    const slaves = slavesOf(device.path)
-    for (const p of [P[0], P[1]]) {
-      const sd = byPathDevice(p, TA, 0)
-      assert.ok(sd !== undefined && slaves.includes(sd), `the path through ${p} (${sd}) is in the map ${slaves.join(",")}`)
+  scenario(
+    "a portal dies in the middle of a multipath connect: the dm with the remaining paths; after disconnect nothing of the dead path remains",
+    240_000,
+    async (t) => {
+      const before = snapshot()
+      const vol = info("mid.json", multi(TA, 0, P))
+      const connect = start(["connect", "--info", vol, "--multipath", ...normal])
+      // the moment the first session of the target exists, the third portal goes dark
+      await waitUntil("a first session", 60, () => sessionsOf(TA).length > 0)
+      portalDown(P[2], "drop")
+      const r = await connect.done
+      const device = deviceOf(r)
+      t.diagnostic(`connect ${r.ms} ms, sessions when it returned: ${sessionsOf(TA).length}`)
+      assert.match(device.path, /^\/dev\/dm-\d+$/)
+      assert.equal(device.scsi_wwn, scsiWwn(wwns.get(`${TA}/0`)!))
+      const slaves = slavesOf(device.path)
+      for (const p of [P[0], P[1]]) {
+        const sd = byPathDevice(p, TA, 0)
+        assert.ok(
+          sd !== undefined && slaves.includes(sd),
+          `the path through ${p} (${sd}) is in the map ${slaves.join(",")}`
+        )
+      }
+      const d = await disconnect(vol, r)
+      assert.equal(d.code, 0, d.stderr.slice(-4000))
+      t.diagnostic(`disconnect ${d.ms} ms`)
+      // before the portal comes back: no session, record, device or link of the dead path
+      await assertHostIs(before, "after disconnect, portal still down")
+      assert.doesNotMatch(
+        sh("iscsiadm -m session 2>/dev/null; ls -R /etc/iscsi/nodes 2>/dev/null; ls /dev/disk/by-path 2>/dev/null"),
+        /10\.99\.0\.3/
+      )
+      portalUp(P[2])
     }
-    const d = await disconnect(vol, r)
-    assert.equal(d.code, 0, d.stderr.slice(-4000))
-    t.diagnostic(`disconnect ${d.ms} ms`)
-    // before the portal comes back: no session, record, device or link of the dead path
-    await assertHostIs(before, "after disconnect, portal still down")
-    assert.doesNotMatch(sh("iscsiadm -m session 2>/dev/null; ls -R /etc/iscsi/nodes 2>/dev/null; ls /dev/disk/by-path 2>/dev/null"), /10\.99\.0\.3/)
-    portalUp(P[2])
-  })
+  )
 
   for (const mode of ["drop", "reject"] as const) {
-    scenario(`every portal ${mode === "drop" ? "dead (packets dropped)" : "refusing (RST)"}: a typed LoginFailed in bounded time, host unchanged`, 240_000, async (t) => {
-      const before = snapshot()
-      for (const p of [P[0], P[1]]) portalDown(p, mode)
-      try {
-        const r = await brick("connect", "--info", info(`dead-${mode}.json`, multi(TA, 1, [P[0], P[1]])), "--multipath", ...fast)
-        t.diagnostic(`failed after ${r.ms} ms`)
-        assert.equal(r.code, 3, r.stderr.slice(-4000))
-        assert.equal(r.stdout, "")
-        assert.equal(errorOf(r)["kind"], "LoginFailed")
-        assert.ok(r.ms < 90_000, `took ${r.ms} ms`)
-        await assertHostIs(before, `all portals ${mode}`)
-      } finally {
-        for (const p of [P[0], P[1]]) portalUp(p)
+    scenario(
+      `every portal ${
+        mode === "drop" ? "dead (packets dropped)" : "refusing (RST)"
+      }: a typed LoginFailed in bounded time, host unchanged`,
+      240_000,
+      async (t) => {
+        const before = snapshot()
+        for (const p of [P[0], P[1]]) portalDown(p, mode)
+        try {
+          const r = await brick(
+            "connect",
+            "--info",
+            info(`dead-${mode}.json`, multi(TA, 1, [P[0], P[1]])),
+            "--multipath",
+            ...fast
+          )
+          t.diagnostic(`failed after ${r.ms} ms`)
+          assert.equal(r.code, 3, r.stderr.slice(-4000))
+          assert.equal(r.stdout, "")
+          assert.equal(errorOf(r)["kind"], "LoginFailed")
+          assert.ok(r.ms < 90_000, `took ${r.ms} ms`)
+          await assertHostIs(before, `all portals ${mode}`)
+        } finally {
+          for (const p of [P[0], P[1]]) portalUp(p)
+        }
       }
-    })
+    )
   }
 
   scenario("the LUN is not exported: a typed DeviceNotFound, host unchanged", 240_000, async (t) => {
@@ -308,24 +424,35 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
 
   /** The sendtargets discovery records the wrong-CHAP scenario's multipath connect left (checked by the test below). */
   let discoveryLeftovers = ""
-  scenario("a wrong CHAP secret: a typed AuthenticationFailed, host unchanged, the secret nowhere", 240_000, async (_t) => {
-    // start without any discovery record (another tool's would hide brick's)
-    dropDiscoveryRecords()
-    const before = snapshot()
-    const wrong = "Wrong-S3cret-Faults-42"
-    const vol = info("wrongchap.json", { target_portal: P[0], target_iqn: TC, target_lun: 0, auth_method: "CHAP", auth_username: "brick", auth_password: wrong })
-    // single path (node record + login), then multipath from one portal (sendtargets discovery first)
-    for (const flags of [[], ["--multipath"]]) {
-      const r = await brick("connect", "--info", vol, ...flags, ...fast)
-      assert.equal(r.code, 4, r.stderr.slice(-4000))
-      assert.equal(errorOf(r)["kind"], "AuthenticationFailed")
-      assert.ok(r.stderr.split("\n").length > 3, "debug logs were captured")
-      noSecret(r, wrong, chapPassword)
-      if (flags.length > 0) discoveryLeftovers = sh("find /etc/iscsi/send_targets -mindepth 1 2>/dev/null | sort")
-      await assertHostIs(before, `wrong CHAP ${flags.join(" ")}`)
+  scenario(
+    "a wrong CHAP secret: a typed AuthenticationFailed, host unchanged, the secret nowhere",
+    240_000,
+    async (_t) => {
+      // start without any discovery record (another tool's would hide brick's)
+      dropDiscoveryRecords()
+      const before = snapshot()
+      const wrong = "Wrong-S3cret-Faults-42"
+      const vol = info("wrongchap.json", {
+        target_portal: P[0],
+        target_iqn: TC,
+        target_lun: 0,
+        auth_method: "CHAP",
+        auth_username: "brick",
+        auth_password: wrong
+      })
+      // single path (node record + login), then multipath from one portal (sendtargets discovery first)
+      for (const flags of [[], ["--multipath"]]) {
+        const r = await brick("connect", "--info", vol, ...flags, ...fast)
+        assert.equal(r.code, 4, r.stderr.slice(-4000))
+        assert.equal(errorOf(r)["kind"], "AuthenticationFailed")
+        assert.ok(r.stderr.split("\n").length > 3, "debug logs were captured")
+        noSecret(r, wrong, chapPassword)
+        if (flags.length > 0) discoveryLeftovers = sh("find /etc/iscsi/send_targets -mindepth 1 2>/dev/null | sort")
+        await assertHostIs(before, `wrong CHAP ${flags.join(" ")}`)
+      }
+      assert.equal(sh(`grep -rl -- '${wrong}' /etc/iscsi /run/brick 2>/dev/null`), "")
     }
-    assert.equal(sh(`grep -rl -- '${wrong}' /etc/iscsi /run/brick 2>/dev/null`), "")
-  })
+  )
 
   it("a failed connect that ran sendtargets discovery leaves no discovery record (/etc/iscsi/send_targets/<portal>)", {
     skip: !selected("wrong CHAP")
@@ -333,132 +460,195 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
     assert.equal(discoveryLeftovers, "")
   })
 
-  scenario("brick SIGKILLed in the middle of a connect: the same connect again returns the same device; disconnect leaves a clean host", 300_000, async (t) => {
-    const before = snapshot()
-    const vol = info("killed.json", multi(TB, 0, [P[0], P[1]]))
-    const first = start(["connect", "--info", vol, "--multipath", ...normal])
-    await waitUntil("a first session", 60, () => sessionsOf(TB).length > 0)
-    first.child.kill("SIGKILL")
-    const killed = await first.done
-    assert.equal(killed.signal, "SIGKILL")
-    t.diagnostic(`killed after ${killed.ms} ms with ${sessionsOf(TB).length} session(s)`)
-    const again = await brick("connect", "--info", vol, "--multipath", ...normal)
-    const device = deviceOf(again)
-    assert.equal(device.scsi_wwn, scsiWwn(wwns.get(`${TB}/0`)!))
-    assert.match(device.path, /^\/dev\/dm-\d+$/)
-    const third = deviceOf(await brick("connect", "--info", vol, "--multipath", ...normal))
-    assert.deepEqual({ path: third.path, wwn: third.scsi_wwn }, { path: device.path, wwn: device.scsi_wwn })
-    const d = await disconnect(vol, again)
-    assert.equal(d.code, 0, d.stderr.slice(-4000))
-    await assertHostIs(before, "after the killed connect, reconnect and disconnect")
-  })
-
-  scenario("the target goes away and comes back while attached: the multipath device survives; detach works", 300_000, async (t) => {
-    const before = snapshot()
-    const vol = info("away.json", multi(TA, 2, [P[0], P[1]]))
-    const r = await brick("connect", "--info", vol, "--multipath", ...normal)
-    const device = deviceOf(r)
-    const uuid = fs.readFileSync(`/sys/block/${path.basename(device.path)}/dm/uuid`, "utf8").trim()
-    const t0 = Date.now()
-    for (const p of [P[0], P[1]]) portalDown(p, "drop")
-    await waitUntil("both sessions FAILED", 60, () => sessionStates(TA).every((s) => s !== "LOGGED_IN"))
-    t.diagnostic(`sessions failed ${Date.now() - t0} ms after portal-down`)
-    assert.ok(fs.existsSync(device.path), "the dm device is still there while every path is down")
-    for (const p of [P[0], P[1]]) portalUp(p)
-    await waitUntil("both sessions LOGGED_IN again", 120, () => sessionStates(TA).length === 2 && sessionStates(TA).every((s) => s === "LOGGED_IN"))
-    t.diagnostic(`sessions back ${Date.now() - t0} ms after portal-down`)
-    assert.equal(fs.readFileSync(`/sys/block/${path.basename(device.path)}/dm/uuid`, "utf8").trim(), uuid, "the same map")
-    const read = spawnSync("timeout", ["30", "dd", `if=${device.path}`, "of=/dev/null", "bs=4096", "count=16", "iflag=direct"], { encoding: "utf8" })
-    assert.equal(read.status, 0, `reading the map after the target came back: ${read.stderr}`)
-    const d = await disconnect(vol, r)
-    assert.equal(d.code, 0, d.stderr.slice(-4000))
-    await assertHostIs(before, "after the target came back and the volume was detached")
-  })
-
-  scenario("LUN number reuse: detach LUN 3, the target puts other storage at LUN 3, attach: the new WWN, never a stale device", 300_000, async (_t) => {
-    const before = snapshot()
-    const vol = info("reuse.json", multi(TB, 3, [P[0], P[1]]))
-    const oldWwn = JSON.parse(labTarget("wwn", "--serial", serialA)).wwn as string
-    const newWwn = JSON.parse(labTarget("wwn", "--serial", serialB)).wwn as string
-    assert.equal(oldWwn, wwns.get(`${TB}/3`))
-    const first = await brick("connect", "--info", vol, "--multipath", ...normal)
-    const d1 = deviceOf(first)
-    assert.equal(d1.scsi_wwn, scsiWwn(oldWwn))
-    const off = await disconnect(vol, first)
-    assert.equal(off.code, 0, off.stderr.slice(-3000))
-    labTarget("remove-lun", "--iqn", TB, "--lun", "3")
-    labTarget("add-lun", "--iqn", TB, "--lun", "3:32M", "--serial", `3:${serialB}`)
-    wwns.set(`${TB}/3`, newWwn) // the LUN the later scenarios find at TB/3 now
-    const second = await brick("connect", "--info", vol, "--multipath", ...normal)
-    const d2 = deviceOf(second)
-    assert.equal(d2.scsi_wwn, scsiWwn(newWwn))
-    assert.notEqual(d2.scsi_wwn, d1.scsi_wwn)
-    for (const sd of slavesOf(d2.path)) {
-      assert.equal(fs.readFileSync(`/sys/block/${sd}/device/wwid`, "utf8").trim(), newWwn, `${sd} is the new storage`)
+  scenario(
+    "brick SIGKILLed in the middle of a connect: the same connect again returns the same device; disconnect leaves a clean host",
+    300_000,
+    async (t) => {
+      const before = snapshot()
+      const vol = info("killed.json", multi(TB, 0, [P[0], P[1]]))
+      const first = start(["connect", "--info", vol, "--multipath", ...normal])
+      await waitUntil("a first session", 60, () => sessionsOf(TB).length > 0)
+      first.child.kill("SIGKILL")
+      const killed = await first.done
+      assert.equal(killed.signal, "SIGKILL")
+      t.diagnostic(`killed after ${killed.ms} ms with ${sessionsOf(TB).length} session(s)`)
+      const again = await brick("connect", "--info", vol, "--multipath", ...normal)
+      const device = deviceOf(again)
+      assert.equal(device.scsi_wwn, scsiWwn(wwns.get(`${TB}/0`)!))
+      assert.match(device.path, /^\/dev\/dm-\d+$/)
+      const third = deviceOf(await brick("connect", "--info", vol, "--multipath", ...normal))
+      assert.deepEqual({ path: third.path, wwn: third.scsi_wwn }, { path: device.path, wwn: device.scsi_wwn })
+      const d = await disconnect(vol, again)
+      assert.equal(d.code, 0, d.stderr.slice(-4000))
+      await assertHostIs(before, "after the killed connect, reconnect and disconnect")
     }
-    assert.equal(Number(fs.readFileSync(`/sys/block/${path.basename(d2.path)}/size`, "utf8").trim()) * 512, 32 * 1024 * 1024)
-    const off2 = await disconnect(vol, second)
-    assert.equal(off2.code, 0, off2.stderr.slice(-3000))
-    await assertHostIs(before, "after LUN reuse")
-  })
-  scenario("8 brick connects at once (8 LUNs, 2 shared targets), then 8 disconnects at once: all succeed, no node-DB error, host clean", 1_300_000, async (t) => {
-    const before = snapshot()
-    const luns = [TA, TB].flatMap((iqn) => [0, 1, 2, 3].map((lun) => ({ iqn, lun, file: info(`c-${iqn.slice(-1)}${lun}.json`, multi(iqn, lun, [P[0], P[1]])) })))
-    // 8 processes at once on a 2-vCPU emulated guest: iscsiadm calls take seconds each (its node-DB lock),
-    // so the login timeout is a realistic one here, not the low one of the failure scenarios
-    const concurrent = ["--login-timeout", "30", "--lock-timeout", "600", "--multipath-timeout", "60", "--log-level", "debug"]
-    const connects = await Promise.all(luns.map((l) => start(["connect", "--info", l.file, "--multipath", ...concurrent], 600_000).done))
-    t.diagnostic(`connects: ${connects.map((r) => r.ms).join(", ")} ms`)
-    const devices = connects.map(deviceOf)
-    devices.forEach((d, i) => {
-      assert.equal(d.scsi_wwn, scsiWwn(wwns.get(`${luns[i]!.iqn}/${luns[i]!.lun}`)!))
-      assert.match(d.path, /^\/dev\/dm-\d+$/)
-      assert.ok(slavesOf(d.path).length >= 1, `${d.path} has a path`)
-    })
-    // a map may be returned with one path while multipathd (busy: its `add path` answers "fail" under
-    // this load) still adds the other; both paths' devices exist, and multipathd joins them
-    t.diagnostic(`paths per map at return: ${devices.map((d) => slavesOf(d.path).length).join(", ")}`)
-    await waitUntil("every map with both paths", 120, () => devices.every((d) => slavesOf(d.path).length === 2))
-    assert.equal(new Set(devices.map((d) => d.path)).size, 8)
-    connects.forEach(noDbErrors)
-    assert.equal(sessionsOf(TA).length + sessionsOf(TB).length, 4, "one session per target and portal")
-    luns.forEach((l, i) => fs.writeFileSync(path.join(dir, `d-${l.file}`), connects[i]!.stdout))
-    const disconnects = await Promise.all(luns.map((l) => start(["disconnect", "--info", l.file, "--device", `d-${l.file}`, "--multipath", ...concurrent], 600_000).done))
-    t.diagnostic(`disconnects: ${disconnects.map((r) => r.ms).join(", ")} ms`)
-    for (const r of disconnects) assert.equal(r.code, 0, r.stderr.slice(-4000))
-    disconnects.forEach(noDbErrors)
-    await assertHostIs(before, "after 8 concurrent disconnects")
-  })
+  )
 
-  scenario("another tool making and deleting node records all the while (open-iscsi's database race): connects and disconnects succeed, no DB error leaks", 600_000, async (t) => {
-    const before = snapshot()
-    // every `-m node` command walks every record: one removed meanwhile fails it with exit 6
-    const churnIqn = "iqn.2003-01.org.brick:churn"
-    const stop = path.join(dir, "stop-churn")
-    const churn = spawn("sh", ["-c", `ok=0; raced=0; while [ ! -e '${stop}' ]; do ` +
-      `for p in 10.99.0.201 10.99.0.202; do iscsiadm -m node -T ${churnIqn} -p $p -o new >/dev/null 2>&1; done; ` +
-      `for p in 10.99.0.201 10.99.0.202; do iscsiadm -m node -T ${churnIqn} -p $p -o delete >/dev/null 2>&1 && ok=$((ok+1)) || raced=$((raced+1)); done; ` +
-      `done; echo "$ok $raced"`], { stdio: ["ignore", "pipe", "inherit"] })
-    let churned = ""
-    churn.stdout.on("data", (d) => (churned += d))
-    const churnDone = new Promise<void>((resolve) => churn.on("close", () => resolve()))
-    try {
-      for (let round = 0; round < 3; round++) {
-        const vol = info(`churn-${round}.json`, multi(TA, round, [P[0], P[1]]))
-        const c = await brick("connect", "--info", vol, "--multipath", ...normal)
-        assert.equal(c.code, 0, c.stderr.slice(-4000))
-        noDbErrors(c)
-        const d = await disconnect(vol, c)
-        assert.equal(d.code, 0, d.stderr.slice(-4000))
-        noDbErrors(d)
-        t.diagnostic(`round ${round}: connect ${c.ms} ms, disconnect ${d.ms} ms`)
+  scenario(
+    "the target goes away and comes back while attached: the multipath device survives; detach works",
+    300_000,
+    async (t) => {
+      const before = snapshot()
+      const vol = info("away.json", multi(TA, 2, [P[0], P[1]]))
+      const r = await brick("connect", "--info", vol, "--multipath", ...normal)
+      const device = deviceOf(r)
+      const uuid = fs.readFileSync(`/sys/block/${path.basename(device.path)}/dm/uuid`, "utf8").trim()
+      const t0 = Date.now()
+      for (const p of [P[0], P[1]]) portalDown(p, "drop")
+      await waitUntil("both sessions FAILED", 60, () => sessionStates(TA).every((s) => s !== "LOGGED_IN"))
+      t.diagnostic(`sessions failed ${Date.now() - t0} ms after portal-down`)
+      assert.ok(fs.existsSync(device.path), "the dm device is still there while every path is down")
+      for (const p of [P[0], P[1]]) portalUp(p)
+      await waitUntil(
+        "both sessions LOGGED_IN again",
+        120,
+        () => sessionStates(TA).length === 2 && sessionStates(TA).every((s) => s === "LOGGED_IN")
+      )
+      t.diagnostic(`sessions back ${Date.now() - t0} ms after portal-down`)
+      assert.equal(
+        fs.readFileSync(`/sys/block/${path.basename(device.path)}/dm/uuid`, "utf8").trim(),
+        uuid,
+        "the same map"
+      )
+      const read = spawnSync("timeout", [
+        "30",
+        "dd",
+        `if=${device.path}`,
+        "of=/dev/null",
+        "bs=4096",
+        "count=16",
+        "iflag=direct"
+      ], { encoding: "utf8" })
+      assert.equal(read.status, 0, `reading the map after the target came back: ${read.stderr}`)
+      const d = await disconnect(vol, r)
+      assert.equal(d.code, 0, d.stderr.slice(-4000))
+      await assertHostIs(before, "after the target came back and the volume was detached")
+    }
+  )
+
+  scenario(
+    "LUN number reuse: detach LUN 3, the target puts other storage at LUN 3, attach: the new WWN, never a stale device",
+    300_000,
+    async (_t) => {
+      const before = snapshot()
+      const vol = info("reuse.json", multi(TB, 3, [P[0], P[1]]))
+      const oldWwn = JSON.parse(labTarget("wwn", "--serial", serialA)).wwn as string
+      const newWwn = JSON.parse(labTarget("wwn", "--serial", serialB)).wwn as string
+      assert.equal(oldWwn, wwns.get(`${TB}/3`))
+      const first = await brick("connect", "--info", vol, "--multipath", ...normal)
+      const d1 = deviceOf(first)
+      assert.equal(d1.scsi_wwn, scsiWwn(oldWwn))
+      const off = await disconnect(vol, first)
+      assert.equal(off.code, 0, off.stderr.slice(-3000))
+      labTarget("remove-lun", "--iqn", TB, "--lun", "3")
+      labTarget("add-lun", "--iqn", TB, "--lun", "3:32M", "--serial", `3:${serialB}`)
+      wwns.set(`${TB}/3`, newWwn) // the LUN the later scenarios find at TB/3 now
+      const second = await brick("connect", "--info", vol, "--multipath", ...normal)
+      const d2 = deviceOf(second)
+      assert.equal(d2.scsi_wwn, scsiWwn(newWwn))
+      assert.notEqual(d2.scsi_wwn, d1.scsi_wwn)
+      for (const sd of slavesOf(d2.path)) {
+        assert.equal(fs.readFileSync(`/sys/block/${sd}/device/wwid`, "utf8").trim(), newWwn, `${sd} is the new storage`)
       }
-    } finally {
-      fs.writeFileSync(stop, "")
-      await churnDone
-      sh(`iscsiadm -m node -T ${churnIqn} -o delete 2>/dev/null`)
+      assert.equal(
+        Number(fs.readFileSync(`/sys/block/${path.basename(d2.path)}/size`, "utf8").trim()) * 512,
+        32 * 1024 * 1024
+      )
+      const off2 = await disconnect(vol, second)
+      assert.equal(off2.code, 0, off2.stderr.slice(-3000))
+      await assertHostIs(before, "after LUN reuse")
     }
-    t.diagnostic(`the other tool's deletes: ${churned.trim()} (ok, failed)`)
-    await assertHostIs(before, "after the churn rounds")
-  })
+  )
+  scenario(
+    "8 brick connects at once (8 LUNs, 2 shared targets), then 8 disconnects at once: all succeed, no node-DB error, host clean",
+    1_300_000,
+    async (t) => {
+      const before = snapshot()
+      const luns = [TA, TB].flatMap((iqn) =>
+        [0, 1, 2, 3].map((lun) => ({
+          iqn,
+          lun,
+          file: info(`c-${iqn.slice(-1)}${lun}.json`, multi(iqn, lun, [P[0], P[1]]))
+        }))
+      )
+      // 8 processes at once on a 2-vCPU emulated guest: iscsiadm calls take seconds each (its node-DB lock),
+      // so the login timeout is a realistic one here, not the low one of the failure scenarios
+      const concurrent = [
+        "--login-timeout",
+        "30",
+        "--lock-timeout",
+        "600",
+        "--multipath-timeout",
+        "60",
+        "--log-level",
+        "debug"
+      ]
+      const connects = await Promise.all(
+        luns.map((l) => start(["connect", "--info", l.file, "--multipath", ...concurrent], 600_000).done)
+      )
+      t.diagnostic(`connects: ${connects.map((r) => r.ms).join(", ")} ms`)
+      const devices = connects.map(deviceOf)
+      devices.forEach((d, i) => {
+        assert.equal(d.scsi_wwn, scsiWwn(wwns.get(`${luns[i]!.iqn}/${luns[i]!.lun}`)!))
+        assert.match(d.path, /^\/dev\/dm-\d+$/)
+        assert.ok(slavesOf(d.path).length >= 1, `${d.path} has a path`)
+      })
+      // a map may be returned with one path while multipathd (busy: its `add path` answers "fail" under
+      // this load) still adds the other; both paths' devices exist, and multipathd joins them
+      t.diagnostic(`paths per map at return: ${devices.map((d) => slavesOf(d.path).length).join(", ")}`)
+      await waitUntil("every map with both paths", 120, () => devices.every((d) => slavesOf(d.path).length === 2))
+      assert.equal(new Set(devices.map((d) => d.path)).size, 8)
+      connects.forEach(noDbErrors)
+      assert.equal(sessionsOf(TA).length + sessionsOf(TB).length, 4, "one session per target and portal")
+      luns.forEach((l, i) => fs.writeFileSync(path.join(dir, `d-${l.file}`), connects[i]!.stdout))
+      const disconnects = await Promise.all(
+        luns.map((l) =>
+          start(["disconnect", "--info", l.file, "--device", `d-${l.file}`, "--multipath", ...concurrent], 600_000).done
+        )
+      )
+      t.diagnostic(`disconnects: ${disconnects.map((r) => r.ms).join(", ")} ms`)
+      for (const r of disconnects) assert.equal(r.code, 0, r.stderr.slice(-4000))
+      disconnects.forEach(noDbErrors)
+      await assertHostIs(before, "after 8 concurrent disconnects")
+    }
+  )
+
+  scenario(
+    "another tool making and deleting node records all the while (open-iscsi's database race): connects and disconnects succeed, no DB error leaks",
+    600_000,
+    async (t) => {
+      const before = snapshot()
+      // every `-m node` command walks every record: one removed meanwhile fails it with exit 6
+      const churnIqn = "iqn.2003-01.org.brick:churn"
+      const stop = path.join(dir, "stop-churn")
+      const churn = spawn("sh", [
+        "-c",
+        `ok=0; raced=0; while [ ! -e '${stop}' ]; do ` +
+        `for p in 10.99.0.201 10.99.0.202; do iscsiadm -m node -T ${churnIqn} -p $p -o new >/dev/null 2>&1; done; ` +
+        `for p in 10.99.0.201 10.99.0.202; do iscsiadm -m node -T ${churnIqn} -p $p -o delete >/dev/null 2>&1 && ok=$((ok+1)) || raced=$((raced+1)); done; ` +
+        `done; echo "$ok $raced"`
+      ], { stdio: ["ignore", "pipe", "inherit"] })
+      let churned = ""
+      churn.stdout.on("data", (d) => (churned += d))
+      const churnDone = new Promise<void>((resolve) => churn.on("close", () => resolve()))
+      try {
+        for (let round = 0; round < 3; round++) {
+          const vol = info(`churn-${round}.json`, multi(TA, round, [P[0], P[1]]))
+          const c = await brick("connect", "--info", vol, "--multipath", ...normal)
+          assert.equal(c.code, 0, c.stderr.slice(-4000))
+          noDbErrors(c)
+          const d = await disconnect(vol, c)
+          assert.equal(d.code, 0, d.stderr.slice(-4000))
+          noDbErrors(d)
+          t.diagnostic(`round ${round}: connect ${c.ms} ms, disconnect ${d.ms} ms`)
+        }
+      } finally {
+        fs.writeFileSync(stop, "")
+        await churnDone
+        sh(`iscsiadm -m node -T ${churnIqn} -o delete 2>/dev/null`)
+      }
+      t.diagnostic(`the other tool's deletes: ${churned.trim()} (ok, failed)`)
+      await assertHostIs(before, "after the churn rounds")
+    }
+  )
 })

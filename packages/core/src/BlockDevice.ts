@@ -9,7 +9,10 @@ import type { DevicePath } from "./DevicePath.ts"
 export class BlockDeviceError extends Data.TaggedError("BlockDeviceError")<{
   readonly operation: "flush" | "size"
   readonly device: string
-  readonly reason: { readonly _tag: "NotFound" } | { readonly _tag: "Busy" } | { readonly _tag: "Failed"; readonly detail: string }
+  readonly reason: { readonly _tag: "NotFound" } | { readonly _tag: "Busy" } | {
+    readonly _tag: "Failed"
+    readonly detail: string
+  }
 }> {
   override get message(): string {
     const detail = this.reason._tag === "Failed" ? `: ${this.reason.detail}` : ""

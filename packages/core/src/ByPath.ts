@@ -28,7 +28,9 @@ export const isPciAddress = (s: string): boolean => pciPattern.test(s)
 export const lunText = (kernelLun: number): string =>
   kernelLun < 256
     ? String(kernelLun)
-    : `0x${(kernelLun & 0xffff).toString(16).padStart(4, "0")}${((kernelLun >>> 16) & 0xffff).toString(16).padStart(4, "0")}00000000`
+    : `0x${(kernelLun & 0xffff).toString(16).padStart(4, "0")}${
+      ((kernelLun >>> 16) & 0xffff).toString(16).padStart(4, "0")
+    }00000000`
 
 const parseLunText = (s: string): number | undefined => {
   if (/^\d+$/.test(s)) {
@@ -78,7 +80,11 @@ const portalOfText = (address: string, port: string): Portal | undefined => {
  * Whether a link name is the LUN's, whatever the offload HBA's PCI address:
  * what to match when the address is not known yet.
  */
-export const matches = (linkName: string, p: Pick<ByPathName, "portal" | "iqn" | "kernelLun">, offload: boolean): boolean => {
+export const matches = (
+  linkName: string,
+  p: Pick<ByPathName, "portal" | "iqn" | "kernelLun">,
+  offload: boolean
+): boolean => {
   const parsed = parse(linkName)
   return parsed !== undefined && parsed.portal === p.portal && parsed.iqn === p.iqn &&
     parsed.kernelLun === p.kernelLun && (offload ? parsed.pci !== undefined : parsed.pci === undefined)

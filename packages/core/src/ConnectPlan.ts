@@ -52,7 +52,12 @@ export const plannedPath = (path: TargetPath.TargetPath, mode: AddressingMode, o
   return {
     ...path,
     kernelLun: lun,
-    byPathName: ByPath.name({ pci: offload ? "DDDD:BB:DD.F" : undefined, portal: path.portal, iqn: path.iqn, kernelLun: lun })
+    byPathName: ByPath.name({
+      pci: offload ? "DDDD:BB:DD.F" : undefined,
+      portal: path.portal,
+      iqn: path.iqn,
+      kernelLun: lun
+    })
   }
 }
 

@@ -22,13 +22,14 @@
  * not from the result) logs it out.
  */
 import { Clock, Effect, Exit, Fiber, Option, Queue, Ref, Result } from "effect"
-import { noStack } from "./Spans.ts"
+import type { BlockDevice } from "./BlockDevice.ts"
 import { ConnectError, type PathFailure } from "./BrickError.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as ConnectPlan from "./ConnectPlan.ts"
 import type { DeviceInfo } from "./DeviceInfo.ts"
 import { unsafeMake as devicePath } from "./DevicePath.ts"
+import * as HostPath from "./HostPath.ts"
 import * as HostState from "./HostState.ts"
 import * as IfaceChoice from "./IfaceChoice.ts"
 import { defaultIface, type IfaceName } from "./IfaceName.ts"
@@ -37,10 +38,9 @@ import * as Ledger from "./Ledger.ts"
 import { Multipath } from "./Multipath.ts"
 import { type AttachedPath, attachPath, createRecord, type PathContext } from "./PathAttach.ts"
 import * as Poll from "./Poll.ts"
+import { noStack } from "./Spans.ts"
 import { Sysfs, type SysfsError } from "./Sysfs.ts"
-import * as HostPath from "./HostPath.ts"
 import * as Layout from "./SysfsLayout.ts"
-import type { BlockDevice } from "./BlockDevice.ts"
 import * as TargetLock from "./TargetLock.ts"
 import * as TargetPath from "./TargetPath.ts"
 import { isOffload, isTransport } from "./Transport.ts"
@@ -81,7 +81,9 @@ const discoverPaths = (plan: ConnectPlan.ConnectPlan, iface: IfaceName) =>
     const { portal, auth } = plan.discovery.value
     const primary = plan.paths[0]!
     const found = yield* iscsiadm.discover({ portal, iface, auth }).pipe(
-      Effect.catch((e) => Effect.as(Effect.logWarning(`discovery through ${portal} failed, using it alone: ${e.message}`), []))
+      Effect.catch((e) =>
+        Effect.as(Effect.logWarning(`discovery through ${portal} failed, using it alone: ${e.message}`), [])
+      )
     )
     const discovered = found.filter((t) => t.iqn === primary.iqn)
       .map((t): TargetPath.TargetPath => ({ portal: t.portal, iqn: t.iqn, lun: primary.lun }))
@@ -132,7 +134,10 @@ interface Assembly {
   readonly map: Option.Option<{ readonly dm: string; readonly wwn: Wwn }>
 }
 
-type Outcome = { readonly _tag: "Ok"; readonly path: AttachedPath } | { readonly _tag: "Failed"; readonly failure: PathFailure }
+type Outcome = { readonly _tag: "Ok"; readonly path: AttachedPath } | {
+  readonly _tag: "Failed"
+  readonly failure: PathFailure
+}
 
 /** Whether udev has linked any of the paths' devices under /dev/disk/by-path. */
 const anyLinked = (ok: ReadonlyArray<AttachedPath>) =>
@@ -172,11 +177,11 @@ const assemble = (
   multipathd: boolean
 ): Effect.Effect<Assembly, never, Iscsiadm | Sysfs | Multipath | BlockDevice> =>
   paths.length === 1 && !multipath
-    ? // one path, no map to wait for: no fibers needed
-      Effect.match(attachPath(ctx, paths[0]!), {
-        onFailure: (failure): Assembly => ({ ok: [], failed: [failure], map: Option.none() }),
-        onSuccess: (path): Assembly => ({ ok: [path], failed: [], map: Option.none() })
-      })
+    // one path, no map to wait for: no fibers needed
+    ? Effect.match(attachPath(ctx, paths[0]!), {
+      onFailure: (failure): Assembly => ({ ok: [], failed: [failure], map: Option.none() }),
+      onSuccess: (path): Assembly => ({ ok: [path], failed: [], map: Option.none() })
+    })
     : assembleMany(ctx, paths, multipath, multipathd)
 
 const assembleMany = (
@@ -311,7 +316,11 @@ const dropUnusedNodes = (ledger: Ref.Ref<ReadonlyArray<Ledger.Created>>, ok: Rea
       if (used.has(key) || done.has(key)) continue
       done.add(key)
       yield* iscsiadm.deleteNode(e.node).pipe(
-        Effect.catch((err) => err.reason._tag === "NotFound" ? Effect.void : Effect.logWarning(`could not remove an unused node record: ${err.message}`))
+        Effect.catch((err) =>
+          err.reason._tag === "NotFound"
+            ? Effect.void
+            : Effect.logWarning(`could not remove an unused node record: ${err.message}`)
+        )
       )
     }
   })
@@ -326,7 +335,9 @@ const resultOf = (
     if (ok.length === 0) {
       const loggedIn = failed.some((f) => f.kind === "DeviceNotFound" || f.kind === "WwnMismatch")
       return yield* Effect.fail(
-        new ConnectError({ reason: loggedIn ? { _tag: "DeviceNotFound", paths: failed } : { _tag: "LoginFailed", paths: failed } })
+        new ConnectError({
+          reason: loggedIn ? { _tag: "DeviceNotFound", paths: failed } : { _tag: "LoginFailed", paths: failed }
+        })
       )
     }
     const first = ok[0]!
@@ -351,7 +362,13 @@ const resultOf = (
       }
       yield* Effect.logWarning(`multipath requested but ${detail}: returning /dev/${first.block}`)
     }
-    return { type: "block", path: devicePath(`/dev/${first.block}`), scsi_wwn: first.wwn, iface: first.iface, devices } satisfies DeviceInfo
+    return {
+      type: "block",
+      path: devicePath(`/dev/${first.block}`),
+      scsi_wwn: first.wwn,
+      iface: first.iface,
+      devices
+    } satisfies DeviceInfo
   })
 
 /** Attaches a volume from decoded input and options (span `brick.connect`, no stack capture). */
@@ -365,13 +382,19 @@ export const connect = Effect.fnUntraced(function*(
   if (plan.iface._tag === "Refuse") {
     return yield* Effect.fail(
       new ConnectError({
-        reason: { _tag: "IfaceUnusable", requested: plan.iface.requested, detail: IfaceChoice.describeReason(plan.iface.reason) }
+        reason: {
+          _tag: "IfaceUnusable",
+          requested: plan.iface.requested,
+          detail: IfaceChoice.describeReason(plan.iface.reason)
+        }
       })
     )
   }
   const choice = plan.iface
   if (choice._tag === "Fallback") {
-    yield* Effect.logWarning(`iface ${choice.requested} not usable (${IfaceChoice.describeReason(choice.reason)}): using default`)
+    yield* Effect.logWarning(
+      `iface ${choice.requested} not usable (${IfaceChoice.describeReason(choice.reason)}): using default`
+    )
   }
   const multipathd = plan.multipath ? yield* Multipath.use((m) => m.isRunning) : false
   if (plan.multipath && plan.enforceMultipath && !multipathd) {
@@ -386,7 +409,9 @@ export const connect = Effect.fnUntraced(function*(
     const body = Effect.gen(function*() {
       if (choice._tag === "Use" && Option.isSome(choice.create)) {
         yield* Ref.update(ledger, (l) => [...l, { _tag: "Iface", name: choice.iface } as const])
-        yield* iscsiadm.createIface(choice.iface, choice.create.value).pipe(Effect.mapError(hostError("creating the iface")))
+        yield* iscsiadm.createIface(choice.iface, choice.create.value).pipe(
+          Effect.mapError(hostError("creating the iface"))
+        )
       }
       const nodes = yield* iscsiadm.listNodes.pipe(Effect.mapError(hostError("listing node records")))
       const paths = yield* discoverPaths(plan, choice.iface)
@@ -411,8 +436,10 @@ export const connect = Effect.fnUntraced(function*(
     )
   }).pipe(
     TargetLock.withTargets(iqns, options.lockTimeout),
-    Effect.catchTag("LockError", (e) =>
-      Effect.fail(new ConnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } })))
+    Effect.catchTag(
+      "LockError",
+      (e) => Effect.fail(new ConnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } }))
+    )
   )
 }, (effect, data) =>
   Effect.annotateLogs(effect, {

@@ -5,10 +5,10 @@
  * are tolerated; every refusal names its field.
  */
 import { Effect, Option, Redacted, Result, Schema } from "effect"
-import { AddressingMode, Lun } from "./Lun.ts"
-import { Iqn } from "./Iqn.ts"
-import { PortalFromString } from "./Portal.ts"
 import * as InvalidInput from "./InvalidInput.ts"
+import { Iqn } from "./Iqn.ts"
+import { AddressingMode, Lun } from "./Lun.ts"
+import { PortalFromString } from "./Portal.ts"
 
 /**
  * A CHAP secret. iscsiadm writes `name = value` record lines, so a CR, LF or
@@ -79,7 +79,11 @@ const crossFieldIssues = (d: ConnectionData): ReadonlyArray<InvalidInput.FieldIs
     need("target_portal", d.target_portal !== undefined, "required (or target_portals)")
     need("target_iqn", d.target_iqn !== undefined, "required (or target_iqns)")
   } else {
-    need("target_portals", d.target_portals !== undefined || d.target_portal !== undefined, "required with target_iqns/target_luns")
+    need(
+      "target_portals",
+      d.target_portals !== undefined || d.target_portal !== undefined,
+      "required with target_iqns/target_luns"
+    )
     // without target_portals, the lists pair with the single target_portal
     const n = d.target_portals?.length ?? (d.target_portal === undefined ? undefined : 1)
     const portalsField = d.target_portals === undefined ? "target_portal" : "target_portals"
@@ -95,12 +99,28 @@ const crossFieldIssues = (d: ConnectionData): ReadonlyArray<InvalidInput.FieldIs
   if (isChap(d.auth_method)) {
     need("auth_username", d.auth_username !== undefined, "required when auth_method is CHAP")
     need("auth_password", d.auth_password !== undefined, "required when auth_method is CHAP")
-    need("auth_password_in", d.auth_username_in === undefined || d.auth_password_in !== undefined, "required with auth_username_in (mutual CHAP)")
-    need("auth_username_in", d.auth_password_in === undefined || d.auth_username_in !== undefined, "required with auth_password_in (mutual CHAP)")
+    need(
+      "auth_password_in",
+      d.auth_username_in === undefined || d.auth_password_in !== undefined,
+      "required with auth_username_in (mutual CHAP)"
+    )
+    need(
+      "auth_username_in",
+      d.auth_password_in === undefined || d.auth_username_in !== undefined,
+      "required with auth_password_in (mutual CHAP)"
+    )
   }
   if (isChap(d.discovery_auth_method)) {
-    need("discovery_auth_username", d.discovery_auth_username !== undefined, "required when discovery_auth_method is CHAP")
-    need("discovery_auth_password", d.discovery_auth_password !== undefined, "required when discovery_auth_method is CHAP")
+    need(
+      "discovery_auth_username",
+      d.discovery_auth_username !== undefined,
+      "required when discovery_auth_method is CHAP"
+    )
+    need(
+      "discovery_auth_password",
+      d.discovery_auth_password !== undefined,
+      "required when discovery_auth_method is CHAP"
+    )
   }
   return issues
 }

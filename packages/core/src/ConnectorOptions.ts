@@ -4,26 +4,29 @@
  */
 import { Effect, Result, Schema } from "effect"
 import { IfaceName } from "./IfaceName.ts"
+import * as InvalidInput from "./InvalidInput.ts"
 import * as Portal from "./Portal.ts"
 import { Transport } from "./Transport.ts"
-import * as InvalidInput from "./InvalidInput.ts"
 
 const hwaddress = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/
 const netIfacename = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$/
 /** A literal IPv4 or IPv6 address (no host name, no port). */
-const isIpAddress = (s: string): boolean =>
-  (!s.includes(":") && Portal.parse(s)?.family === "ipv4") || Portal.isIpv6(s)
+const isIpAddress = (s: string): boolean => (!s.includes(":") && Portal.parse(s)?.family === "ipv4") || Portal.isIpv6(s)
 
 /** An iface to create (or reuse) from its transport and hardware identity. */
 export const IfaceSpec = Schema.Struct({
   name: Schema.optionalKey(IfaceName),
   transport: Transport,
-  hwaddress: Schema.optionalKey(Schema.String.check(Schema.isPattern(hwaddress, { message: "a MAC address aa:bb:cc:dd:ee:ff" }))),
+  hwaddress: Schema.optionalKey(
+    Schema.String.check(Schema.isPattern(hwaddress, { message: "a MAC address aa:bb:cc:dd:ee:ff" }))
+  ),
   ipaddress: Schema.optionalKey(Schema.String.check(Schema.makeFilter<string>(
     (s) => (isIpAddress(s) ? undefined : "an IPv4 or IPv6 address"),
     { identifier: "IpAddress" }
   ))),
-  netIfacename: Schema.optionalKey(Schema.String.check(Schema.isPattern(netIfacename, { message: "a network interface name (1-15 chars)" })))
+  netIfacename: Schema.optionalKey(
+    Schema.String.check(Schema.isPattern(netIfacename, { message: "a network interface name (1-15 chars)" }))
+  )
 })
 /** An iface to create (or reuse) from its transport and hardware identity. */
 export type IfaceSpec = typeof IfaceSpec.Type

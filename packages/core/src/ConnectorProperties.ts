@@ -26,7 +26,9 @@ export interface ConnectorProperties {
 /** The connector properties under decoded options. */
 export const properties = Effect.fn("brick.properties")(function*(options: ConnectorOptions.ConnectorOptions) {
   const initiator = yield* Iscsiadm.use((i) => i.initiatorName).pipe(
-    Effect.mapError((e) => new PropertiesError({ reason: { _tag: "HostError", operation: "reading the initiator name", detail: e.message } }))
+    Effect.mapError((e) =>
+      new PropertiesError({ reason: { _tag: "HostError", operation: "reading the initiator name", detail: e.message } })
+    )
   )
   const running = yield* Multipath.use((m) => m.isRunning)
   if (options.useMultipath && options.enforceMultipath && !running) {

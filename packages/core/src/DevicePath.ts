@@ -12,10 +12,12 @@ export const isDevicePath = (s: string): boolean =>
 
 /** A block device path under /dev. */
 export const DevicePath = Schema.String.check(
-  Schema.makeFilter<string>((s) =>
-    isDevicePath(s) ? undefined : "a device path: /dev/sdX, /dev/dm-N, /dev/mapper/NAME or /dev/disk/by-*/NAME", {
-    identifier: "DevicePath"
-  })
+  Schema.makeFilter<string>(
+    (s) => isDevicePath(s) ? undefined : "a device path: /dev/sdX, /dev/dm-N, /dev/mapper/NAME or /dev/disk/by-*/NAME",
+    {
+      identifier: "DevicePath"
+    }
+  )
 ).pipe(Schema.brand("DevicePath"))
 /** A block device path under /dev. */
 export type DevicePath = typeof DevicePath.Type

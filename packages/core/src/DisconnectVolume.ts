@@ -19,7 +19,6 @@
  * session while it is being logged out.
  */
 import { Effect, Option, Ref, Result } from "effect"
-import { noStack } from "./Spans.ts"
 import { BlockDevice } from "./BlockDevice.ts"
 import { DisconnectError, type StepFailure } from "./BrickError.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
@@ -34,6 +33,7 @@ import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
 import { kernelLun } from "./Lun.ts"
 import { Multipath } from "./Multipath.ts"
 import type { Portal } from "./Portal.ts"
+import { noStack } from "./Spans.ts"
 import { Sysfs } from "./Sysfs.ts"
 import * as Layout from "./SysfsLayout.ts"
 import * as TargetLock from "./TargetLock.ts"
@@ -93,7 +93,9 @@ export const findVolume = (luns: ReadonlyMap<string, ReadonlySet<number>>, wwn: 
         const block = yield* HostState.blockOf(hctl)
         const deviceWwn = yield* HostState.wwnOf(hctl)
         if (Option.isSome(wwn) && Option.isSome(deviceWwn) && deviceWwn.value !== wwn.value) {
-          yield* Effect.logWarning(`device ${Hctl.format(hctl)} has WWN ${deviceWwn.value}, not the volume's: left alone`)
+          yield* Effect.logWarning(
+            `device ${Hctl.format(hctl)} has WWN ${deviceWwn.value}, not the volume's: left alone`
+          )
           continue
         }
         devices.push({ session, hctl, block, wwn: deviceWwn })
@@ -115,7 +117,7 @@ export const findVolume = (luns: ReadonlyMap<string, ReadonlySet<number>>, wwn: 
 const flushMapRetrying = (multipath: Multipath["Service"], name: string) =>
   Effect.gen(function*() {
     let waited = 0
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0;; attempt++) {
       const r = yield* Effect.result(multipath.flushMap(name))
       if (Result.isSuccess(r)) return
       if (r.failure.reason._tag !== "InUse" || waited >= flushInUseBudgetMillis) return yield* Effect.fail(r.failure)
@@ -130,119 +132,162 @@ const flushMapRetrying = (multipath: Multipath["Service"], name: string) =>
 export const flushInUseBudgetMillis = 20_000
 
 /** Disconnects a volume from decoded input. */
-export const disconnect = Effect.fn("brick.disconnect")(function*(
-  data: ConnectionInfo.ConnectionData,
-  options: ConnectorOptions.ConnectorOptions,
-  device: Option.Option<DeviceInfo.DeviceInfo>,
-  flags: DisconnectFlags
-) {
-  const luns = volumeLuns(data)
-  const goOn = flags.force === true || flags.ignoreErrors === true
-  return yield* Effect.gen(function*() {
-    const sysfs = yield* Sysfs
-    const iscsiadm = yield* Iscsiadm
-    const multipath = yield* Multipath
-    const block = yield* BlockDevice
-    const failures = yield* Ref.make<ReadonlyArray<StepFailure>>([])
-    /** Runs a step; on failure records it and, without force/ignoreErrors, stops. */
-    const step = <A, E extends { readonly message: string }, R>(
-      name: StepFailure["step"],
-      target: string,
-      effect: Effect.Effect<A, E, R>
-    ): Effect.Effect<Option.Option<A>, DisconnectError, R> =>
-      effect.pipe(
-        Effect.map(Option.some),
-        Effect.catch((e: E) =>
-          Effect.gen(function*() {
-            const f: StepFailure = { step: name, target, detail: e.message }
-            yield* Effect.logError(`${name} ${target} failed: ${e.message}`)
-            const all = yield* Ref.updateAndGet(failures, (l) => [...l, f])
-            if (!goOn) return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
-            return Option.none<A>()
-          })
-        ),
-        Effect.withSpan(`brick.disconnect.${name}`, { attributes: { target } }, noStack)
+export const disconnect = Effect.fn("brick.disconnect")(
+  function*(
+    data: ConnectionInfo.ConnectionData,
+    options: ConnectorOptions.ConnectorOptions,
+    device: Option.Option<DeviceInfo.DeviceInfo>,
+    flags: DisconnectFlags
+  ) {
+    const luns = volumeLuns(data)
+    const goOn = flags.force === true || flags.ignoreErrors === true
+    return yield* Effect.gen(function*() {
+      const sysfs = yield* Sysfs
+      const iscsiadm = yield* Iscsiadm
+      const multipath = yield* Multipath
+      const block = yield* BlockDevice
+      const failures = yield* Ref.make<ReadonlyArray<StepFailure>>([])
+      /** Runs a step; on failure records it and, without force/ignoreErrors, stops. */
+      const step = <A, E extends { readonly message: string }, R>(
+        name: StepFailure["step"],
+        target: string,
+        effect: Effect.Effect<A, E, R>
+      ): Effect.Effect<Option.Option<A>, DisconnectError, R> =>
+        effect.pipe(
+          Effect.map(Option.some),
+          Effect.catch((e: E) =>
+            Effect.gen(function*() {
+              const f: StepFailure = { step: name, target, detail: e.message }
+              yield* Effect.logError(`${name} ${target} failed: ${e.message}`)
+              const all = yield* Ref.updateAndGet(failures, (l) => [...l, f])
+              if (!goOn) {
+                return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
+              }
+              return Option.none<A>()
+            })
+          ),
+          Effect.withSpan(`brick.disconnect.${name}`, { attributes: { target } }, noStack)
+        )
+
+      const wwn = Option.map(device, (d) => d.scsi_wwn as string)
+      const found = yield* step("inspect", "sessions", findVolume(luns, wwn))
+      if (Option.isNone(found)) return yield* finish(failures, flags)
+      const { sessions, devices } = found.value
+      yield* Effect.logInfo(`disconnecting: ${devices.length} device(s) on ${sessions.length} session(s)`)
+
+      // 1. The maps holding the devices (and the one the device info names).
+      const maps = new Set<string>()
+      for (const d of devices) {
+        if (Option.isNone(d.block)) continue
+        const holder = yield* step("inspect", d.block.value, HostState.holderOf(d.block.value))
+        if (Option.isSome(holder) && Option.isSome(holder.value)) maps.add(holder.value.value)
+      }
+      const named = Option.flatMap(device, (d) => Option.fromUndefinedOr(d.multipath_id))
+      if (maps.size === 0 && Option.isSome(named)) {
+        // the map may have outlived its paths: flush it by its name (the WWID)
+        yield* step(
+          "flushMap",
+          named.value,
+          flushMapRetrying(multipath, named.value).pipe(
+            Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+          )
+        )
+      }
+      for (const dm of maps) {
+        const map = yield* step("inspect", dm, HostState.mapOf(dm))
+        const name = Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm)
+        yield* step(
+          "flushMap",
+          name,
+          flushMapRetrying(multipath, name).pipe(
+            Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+          )
+        )
+      }
+
+      // 2. Every device's buffers flushed, then every device deleted, each
+      //    phase in parallel (one blockdev / one sysfs delete per path at once:
+      //    measured by `pnpm bench:lab`); without force a failed flush stops
+      //    the disconnect before any device is deleted.
+      const flushed = yield* Effect.forEach(devices, (d) =>
+        Option.isNone(d.block) ?
+          Effect.succeed(true) :
+          step(
+            "flushDevice",
+            d.block.value,
+            block.flush(devicePath(`/dev/${d.block.value}`)).pipe(
+              Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+            )
+          ).pipe(Effect.map(Option.isSome)), { concurrency: "unbounded" })
+      yield* Effect.forEach(devices, (d, i) =>
+        !flushed[i] && flags.force !== true
+          ? Effect.void
+          : step("deleteDevice", Hctl.format(d.hctl), sysfs.write(Layout.scsiDeviceFile(d.hctl, "delete"), "1")), {
+        concurrency: "unbounded",
+        discard: true
+      })
+
+      // multipathd may have formed a map around a device after we looked: a
+      // map of the volume's WWN left without paths goes too.
+      const wwns = new Set(devices.flatMap((d) => (Option.isSome(d.wwn) ? [d.wwn.value] : [])))
+      for (const w of wwns) {
+        const dm = yield* step("inspect", w, HostState.mapByName(w))
+        if (Option.isNone(dm) || Option.isNone(dm.value) || maps.has(dm.value.value)) {
+          continue
+        }
+        const slaves = yield* step("inspect", dm.value.value, HostState.slavesOf(dm.value.value))
+        if (Option.isNone(slaves) || slaves.value.length > 0) {
+          continue
+        }
+        yield* step(
+          "flushMap",
+          w,
+          flushMapRetrying(multipath, w).pipe(
+            Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+          )
+        )
+      }
+
+      // 3. Sessions no LUN device uses any more: log out, delete the node
+      //    record; the sessions in parallel (measured by `pnpm bench:lab`).
+      yield* Effect.forEach(sessions, (s) =>
+        Effect.gen(function*() {
+          if (Option.isNone(s.portal)) return
+          const left = yield* step("inspect", `session${s.sid}`, HostState.devicesOf(s.sid))
+          if (Option.isNone(left) || left.value.length > 0) return
+          const node: NodeRecord = { portal: s.portal.value as Portal, iqn: s.iqn as Iqn, iface: ifaceName(s.iface) }
+          yield* Effect.logInfo(`logging out session ${s.sid}`)
+          const out = yield* step(
+            "logout",
+            `session${s.sid}`,
+            iscsiadm.logout(node).pipe(
+              Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+            )
+          )
+          if (Option.isNone(out)) return
+          yield* step(
+            "deleteNode",
+            `${s.portal.value} ${s.iqn}`,
+            iscsiadm.deleteNode(node).pipe(
+              Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+            )
+          )
+        }), { concurrency: "unbounded", discard: true })
+      return yield* finish(failures, flags)
+    }).pipe(
+      TargetLock.withTargets(luns.keys(), options.lockTimeout),
+      Effect.catchTag(
+        "LockError",
+        (e) => Effect.fail(new DisconnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } }))
       )
-
-    const wwn = Option.map(device, (d) => d.scsi_wwn as string)
-    const found = yield* step("inspect", "sessions", findVolume(luns, wwn))
-    if (Option.isNone(found)) return yield* finish(failures, flags)
-    const { sessions, devices } = found.value
-    yield* Effect.logInfo(`disconnecting: ${devices.length} device(s) on ${sessions.length} session(s)`)
-
-    // 1. The maps holding the devices (and the one the device info names).
-    const maps = new Set<string>()
-    for (const d of devices) {
-      if (Option.isNone(d.block)) continue
-      const holder = yield* step("inspect", d.block.value, HostState.holderOf(d.block.value))
-      if (Option.isSome(holder) && Option.isSome(holder.value)) maps.add(holder.value.value)
-    }
-    const named = Option.flatMap(device, (d) => Option.fromUndefinedOr(d.multipath_id))
-    if (maps.size === 0 && Option.isSome(named)) {
-      // the map may have outlived its paths: flush it by its name (the WWID)
-      yield* step("flushMap", named.value, flushMapRetrying(multipath, named.value).pipe(
-        Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-      ))
-    }
-    for (const dm of maps) {
-      const map = yield* step("inspect", dm, HostState.mapOf(dm))
-      const name = Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm)
-      yield* step("flushMap", name, flushMapRetrying(multipath, name).pipe(
-        Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-      ))
-    }
-
-    // 2. Every device's buffers flushed, then every device deleted, each
-    //    phase in parallel (one blockdev / one sysfs delete per path at once:
-    //    measured by `pnpm bench:lab`); without force a failed flush stops
-    //    the disconnect before any device is deleted.
-    const flushed = yield* Effect.forEach(devices, (d) =>
-      Option.isNone(d.block) ? Effect.succeed(true) : step("flushDevice", d.block.value, block.flush(devicePath(`/dev/${d.block.value}`)).pipe(
-        Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-      )).pipe(Effect.map(Option.isSome)), { concurrency: "unbounded" })
-    yield* Effect.forEach(devices, (d, i) =>
-      !flushed[i] && flags.force !== true
-        ? Effect.void
-        : step("deleteDevice", Hctl.format(d.hctl), sysfs.write(Layout.scsiDeviceFile(d.hctl, "delete"), "1")),
-      { concurrency: "unbounded", discard: true })
-
-    // multipathd may have formed a map around a device after we looked: a
-    // map of the volume's WWN left without paths goes too.
-    const wwns = new Set(devices.flatMap((d) => (Option.isSome(d.wwn) ? [d.wwn.value] : [])))
-    for (const w of wwns) {
-      const dm = yield* step("inspect", w, HostState.mapByName(w))
-      if (Option.isNone(dm) || Option.isNone(dm.value) || maps.has(dm.value.value)) continue
-      const slaves = yield* step("inspect", dm.value.value, HostState.slavesOf(dm.value.value))
-      if (Option.isNone(slaves) || slaves.value.length > 0) continue
-      yield* step("flushMap", w, flushMapRetrying(multipath, w).pipe(
-        Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-      ))
-    }
-
-    // 3. Sessions no LUN device uses any more: log out, delete the node
-    //    record; the sessions in parallel (measured by `pnpm bench:lab`).
-    yield* Effect.forEach(sessions, (s) =>
-      Effect.gen(function*() {
-        if (Option.isNone(s.portal)) return
-        const left = yield* step("inspect", `session${s.sid}`, HostState.devicesOf(s.sid))
-        if (Option.isNone(left) || left.value.length > 0) return
-        const node: NodeRecord = { portal: s.portal.value as Portal, iqn: s.iqn as Iqn, iface: ifaceName(s.iface) }
-        yield* Effect.logInfo(`logging out session ${s.sid}`)
-        const out = yield* step("logout", `session${s.sid}`, iscsiadm.logout(node).pipe(
-          Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-        ))
-        if (Option.isNone(out)) return
-        yield* step("deleteNode", `${s.portal.value} ${s.iqn}`, iscsiadm.deleteNode(node).pipe(
-          Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-        ))
-      }), { concurrency: "unbounded", discard: true })
-    return yield* finish(failures, flags)
-  }).pipe(
-    TargetLock.withTargets(luns.keys(), options.lockTimeout),
-    Effect.catchTag("LockError", (e) =>
-      Effect.fail(new DisconnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } })))
-  )
-}, (effect, data) => Effect.annotateLogs(effect, { volume: data.volume_id ?? "", target: data.target_iqn ?? data.target_iqns?.[0] ?? "" }))
+    )
+  },
+  (effect, data) =>
+    Effect.annotateLogs(effect, {
+      volume: data.volume_id ?? "",
+      target: data.target_iqn ?? data.target_iqns?.[0] ?? ""
+    })
+)
 
 const finish = (failures: Ref.Ref<ReadonlyArray<StepFailure>>, flags: DisconnectFlags) =>
   Effect.gen(function*() {

@@ -24,13 +24,19 @@ export const extend = Effect.fn("brick.extend")(function*(data: ConnectionInfo.C
   const sysfs = yield* Sysfs
   const multipath = yield* Multipath
   const block = yield* BlockDevice
-  const { devices } = yield* findVolume(volumeLuns(data), Option.none()).pipe(Effect.mapError(stepFailed("inspect", "sessions")))
+  const { devices } = yield* findVolume(volumeLuns(data), Option.none()).pipe(
+    Effect.mapError(stepFailed("inspect", "sessions"))
+  )
   const attached = devices.flatMap((d) => (Option.isSome(d.block) ? [{ ...d, name: d.block.value }] : []))
   if (attached.length === 0) return yield* Effect.fail(new ExtendError({ reason: { _tag: "NotAttached" } }))
   for (const d of attached) {
-    yield* sysfs.write(Layout.scsiDeviceFile(d.hctl, "rescan"), "1").pipe(Effect.mapError(stepFailed("rescanDevice", Hctl.format(d.hctl))))
+    yield* sysfs.write(Layout.scsiDeviceFile(d.hctl, "rescan"), "1").pipe(
+      Effect.mapError(stepFailed("rescanDevice", Hctl.format(d.hctl)))
+    )
   }
-  const holder = yield* HostState.holderOf(attached[0]!.name).pipe(Effect.mapError(stepFailed("inspect", attached[0]!.name)))
+  const holder = yield* HostState.holderOf(attached[0]!.name).pipe(
+    Effect.mapError(stepFailed("inspect", attached[0]!.name))
+  )
   if (Option.isSome(holder)) {
     const map = yield* HostState.mapOf(holder.value).pipe(Effect.mapError(stepFailed("inspect", holder.value)))
     const name = Option.getOrElse(map.name, () => holder.value)
@@ -41,7 +47,9 @@ export const extend = Effect.fn("brick.extend")(function*(data: ConnectionInfo.C
     }
     return yield* sizeOf(holder.value)
   }
-  return yield* block.size(devicePath(`/dev/${attached[0]!.name}`)).pipe(Effect.mapError(stepFailed("size", attached[0]!.name)))
+  return yield* block.size(devicePath(`/dev/${attached[0]!.name}`)).pipe(
+    Effect.mapError(stepFailed("size", attached[0]!.name))
+  )
 }, (effect, data) => Effect.annotateLogs(effect, { volume: data.volume_id ?? "" }))
 
 /** Extends a volume: decodes `info` first; returns the new size in bytes. */

@@ -10,7 +10,9 @@ export const isHostPath = (s: string): boolean =>
 
 /** A path under /sys or /dev. */
 export const HostPath = Schema.String.check(
-  Schema.makeFilter<string>((s) => (isHostPath(s) ? undefined : "a path under /sys or /dev"), { identifier: "HostPath" })
+  Schema.makeFilter<string>((s) => (isHostPath(s) ? undefined : "a path under /sys or /dev"), {
+    identifier: "HostPath"
+  })
 ).pipe(Schema.brand("HostPath"))
 /** A path under /sys or /dev. */
 export type HostPath = typeof HostPath.Type

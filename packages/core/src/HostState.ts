@@ -97,7 +97,10 @@ export class SessionSnapshot implements ReadonlySet<number> {
 }
 
 /** The sessions now (one listing), to find a login's new session by difference later. */
-export const sessionSnapshot: Q<SessionSnapshot> = Effect.map(list(Layout.sessionsDir), (names) => new SessionSnapshot(names))
+export const sessionSnapshot: Q<SessionSnapshot> = Effect.map(
+  list(Layout.sessionsDir),
+  (names) => new SessionSnapshot(names)
+)
 
 /** `sessionN` spelled as the kernel does (no leading zero, short enough to parse exactly): distinct names, distinct ids. */
 const canonicalSessionName = (name: string): boolean =>
@@ -186,7 +189,9 @@ export const sessionsOfTargets = (iqns: ReadonlySet<string>): Q<ReadonlyArray<Se
     const ids = yield* sessionIds
     const found = yield* Effect.forEach(ids, (sid) =>
       Effect.flatMap(targetName(sid), (iqn) =>
-        Option.isSome(iqn) && iqns.has(iqn.value) ? Effect.map(completeSession(sid, iqn.value), Option.some) : Effect.succeed(Option.none<Session>())))
+        Option.isSome(iqn) && iqns.has(iqn.value)
+          ? Effect.map(completeSession(sid, iqn.value), Option.some)
+          : Effect.succeed(Option.none<Session>())))
     return found.flatMap((o) => (Option.isSome(o) ? [o.value] : []))
   })
 
@@ -233,7 +238,10 @@ export const sessionsOfTargetsCheap = (
 
 /** The session of a node record, by a full scan (the thorough fallback). */
 export const findSessionByScan = (node: NodeRecord): Q<Option.Option<Session>> =>
-  Effect.map(sessionsOfTargets(new Set([node.iqn])), (all) => Option.fromUndefinedOr(all.find((s) => isSessionOf(s, node))))
+  Effect.map(
+    sessionsOfTargets(new Set([node.iqn])),
+    (all) => Option.fromUndefinedOr(all.find((s) => isSessionOf(s, node)))
+  )
 
 /** `…/host3/session2/target3:0:0/3:0:0:1/block/sdc` → session 2 and 3:0:0:1. */
 const parseBlockLink = (link: string): { sid: number; hctl: Hctl.Hctl } | undefined => {
@@ -299,7 +307,9 @@ export const findNewSession = (node: NodeRecord, before: ReadonlySet<number>): Q
   })
 
 /** The SCSI targets (`targetH:C:T`) under a session. */
-export const targetsOf = (sid: number): Q<ReadonlyArray<{ host: number; channel: number; target: number; name: string }>> =>
+export const targetsOf = (
+  sid: number
+): Q<ReadonlyArray<{ host: number; channel: number; target: number; name: string }>> =>
   Effect.map(list(Layout.sessionDeviceDir(sid)), (names) => {
     const targets: Array<{ host: number; channel: number; target: number; name: string }> = []
     for (const name of names) {
@@ -336,8 +346,10 @@ export const blockOf = (hctl: Hctl.Hctl): Q<Option.Option<string>> =>
 
 /** A SCSI device's WWN (from `device/wwid`), once the kernel has read it. */
 export const wwnOf = (hctl: Hctl.Hctl): Q<Option.Option<Wwn>> =>
-  Effect.map(read(Layout.scsiDeviceFile(hctl, "wwid")), (w) =>
-    Option.flatMap(w, (text) => (text.trim() === "" ? Option.none() : Option.some(fromSysfsWwid(text)))))
+  Effect.map(
+    read(Layout.scsiDeviceFile(hctl, "wwid")),
+    (w) => Option.flatMap(w, (text) => (text.trim() === "" ? Option.none() : Option.some(fromSysfsWwid(text))))
+  )
 
 /** The dm map holding a block device (`dm-3`), if any. */
 export const holderOf = (block: string): Q<Option.Option<string>> =>

@@ -58,7 +58,11 @@ export const describeReason = (r: FallbackReason): string => {
   }
 }
 
-const use = (iface: IfaceName, transport: Transport, create: Option.Option<IfaceSettings> = Option.none()): IfaceChoice => ({
+const use = (
+  iface: IfaceName,
+  transport: Transport,
+  create: Option.Option<IfaceSettings> = Option.none()
+): IfaceChoice => ({
   _tag: "Use",
   iface,
   transport,
@@ -106,14 +110,20 @@ export const choose = (
   if (typeof requested === "string") {
     const record = facts.ifaces.find((r) => r.name === requested)
     if (record === undefined) {
-      return requested === iserIface ? use(iserIface, "iser") : fallback(requested, { _tag: "IfaceNotFound" }, allowFallback)
+      return requested === iserIface
+        ? use(iserIface, "iser")
+        : fallback(requested, { _tag: "IfaceNotFound" }, allowFallback)
     }
     const transport = recordTransport(record.transport)
     if (transport === undefined) {
       return fallback(requested, { _tag: "UnsupportedTransport", transport: record.transport }, allowFallback)
     }
     if (isOffload(transport) && !hasHba(facts, Option.getOrUndefined(record.hwaddress))) {
-      return fallback(requested, { _tag: "HardwareAbsent", hwaddress: Option.getOrUndefined(record.hwaddress) }, allowFallback)
+      return fallback(
+        requested,
+        { _tag: "HardwareAbsent", hwaddress: Option.getOrUndefined(record.hwaddress) },
+        allowFallback
+      )
     }
     return use(record.name, transport)
   }
@@ -132,5 +142,9 @@ export const choose = (
     netIfacename: Option.fromUndefinedOr(requested.netIfacename)
   }
   const record = facts.ifaces.find((r) => r.name === name)
-  return use(name, transport, record !== undefined && sameSettings(record, settings) ? Option.none() : Option.some(settings))
+  return use(
+    name,
+    transport,
+    record !== undefined && sameSettings(record, settings) ? Option.none() : Option.some(settings)
+  )
 }

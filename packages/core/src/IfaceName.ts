@@ -11,10 +11,12 @@ export const isIfaceName = (s: string): boolean => pattern.test(s)
 
 /** An iface record name. */
 export const IfaceName = Schema.String.check(
-  Schema.makeFilter<string>((s) =>
-    isIfaceName(s) ? undefined : "an iface name: letters, digits, '._:-', not starting with '-', 1-64 chars", {
-    identifier: "IfaceName"
-  })
+  Schema.makeFilter<string>(
+    (s) => isIfaceName(s) ? undefined : "an iface name: letters, digits, '._:-', not starting with '-', 1-64 chars",
+    {
+      identifier: "IfaceName"
+    }
+  )
 ).pipe(Schema.brand("IfaceName"))
 /** An iface record name. */
 export type IfaceName = typeof IfaceName.Type

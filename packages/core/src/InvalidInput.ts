@@ -36,7 +36,10 @@ const standard = SchemaIssue.makeFormatterStandardSchemaV1()
  * Lists a schema issue as field issues. The messages come from the schemas'
  * own texts, which never quote the input, so no secret can leak through them.
  */
-export const fieldIssues = (issue: SchemaIssue.Issue, prefix: ReadonlyArray<PropertyKey> = []): ReadonlyArray<FieldIssue> =>
+export const fieldIssues = (
+  issue: SchemaIssue.Issue,
+  prefix: ReadonlyArray<PropertyKey> = []
+): ReadonlyArray<FieldIssue> =>
   standard(issue).issues.map((i) => ({
     field: fieldName([...prefix, ...(i.path ?? []).map((p) => (typeof p === "object" ? p.key : p))]),
     message: i.message

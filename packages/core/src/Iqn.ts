@@ -4,7 +4,8 @@
  */
 import { Schema } from "effect"
 
-const iqnPattern = /^iqn\.\d{4}-(0[1-9]|1[0-2])\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[A-Za-z0-9.:_-]+)?$/
+const iqnPattern =
+  /^iqn\.\d{4}-(0[1-9]|1[0-2])\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[A-Za-z0-9.:_-]+)?$/
 const euiPattern = /^eui\.[0-9A-Fa-f]{16}$/
 const naaPattern = /^naa\.(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$/
 
@@ -14,10 +15,12 @@ export const isIqn = (s: string): boolean =>
 
 /** An iSCSI name (iqn., eui. or naa.). */
 export const Iqn = Schema.String.check(
-  Schema.makeFilter<string>((s) =>
-    isIqn(s) ? undefined : "an iSCSI name: iqn.YYYY-MM.domain[:id], eui.<16 hex> or naa.<16|32 hex>", {
-    identifier: "Iqn"
-  })
+  Schema.makeFilter<string>(
+    (s) => isIqn(s) ? undefined : "an iSCSI name: iqn.YYYY-MM.domain[:id], eui.<16 hex> or naa.<16|32 hex>",
+    {
+      identifier: "Iqn"
+    }
+  )
 ).pipe(Schema.brand("Iqn"))
 /** An iSCSI name (iqn., eui. or naa.). */
 export type Iqn = typeof Iqn.Type

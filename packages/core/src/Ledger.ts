@@ -11,13 +11,13 @@
  * (never raised) and the rest continues. It must run while the connect still holds its target locks.
  */
 import { Effect, Option } from "effect"
-import { noStack } from "./Spans.ts"
 import * as BlockDevice from "./BlockDevice.ts"
 import * as Hctl from "./Hctl.ts"
 import * as HostState from "./HostState.ts"
 import type { IfaceName } from "./IfaceName.ts"
 import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
 import { Multipath } from "./Multipath.ts"
+import { noStack } from "./Spans.ts"
 import { Sysfs } from "./Sysfs.ts"
 import * as Layout from "./SysfsLayout.ts"
 
@@ -101,7 +101,10 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
       seenNodes.add(key)
       const sid = e._tag === "Session"
         ? Option.some(e.sid)
-        : Option.map(Option.flatten(yield* attempt("finding a new session", HostState.findNewSession(e.node, e.before))), (s) => s.sid)
+        : Option.map(
+          Option.flatten(yield* attempt("finding a new session", HostState.findNewSession(e.node, e.before))),
+          (s) => s.sid
+        )
       if (Option.isSome(sid)) sessions.push({ key, node: e.node, sid: sid.value })
     }
     const known = new Set(ours.map((d) => Hctl.format(d.hctl)))
@@ -123,7 +126,10 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
       const holder = Option.flatten(yield* attempt("reading holders", HostState.holderOf(block)))
       if (Option.isNone(holder) || flushed.has(holder.value)) continue
       const dm = holder.value
-      const slaves = Option.getOrElse(yield* attempt("listing map slaves", sysfs.list(Layout.blockFile(dm, "slaves"))), () => [])
+      const slaves = Option.getOrElse(
+        yield* attempt("listing map slaves", sysfs.list(Layout.blockFile(dm, "slaves"))),
+        () => []
+      )
       if (!slaves.every((s) => ourBlocks.has(s))) continue
       const map = Option.getOrUndefined(yield* attempt("reading a map", HostState.mapOf(dm)))
       const name = map === undefined ? undefined : Option.getOrUndefined(map.name)
@@ -187,7 +193,9 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
       yield* iscsiadm.deleteNode(e.node).pipe(
         Effect.retry({ times: retries, while: (err) => err.reason._tag !== "NotFound" }),
         Effect.catch((err) =>
-          err.reason._tag === "NotFound" ? Effect.void : Effect.logError(`undo: deleting node record failed: ${err.message}`)
+          err.reason._tag === "NotFound"
+            ? Effect.void
+            : Effect.logError(`undo: deleting node record failed: ${err.message}`)
         )
       )
     }

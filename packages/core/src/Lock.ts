@@ -2,7 +2,7 @@
  * A host-wide named lock, held across processes (two `brick` commands on one
  * host exclude each other). brick locks per target, never globally.
  */
-import { Context, Data, Effect, type Duration, type Scope } from "effect"
+import { Context, Data, type Duration, Effect, type Scope } from "effect"
 
 /** The lock could not be had in time, or its backing store failed. */
 export class LockError extends Data.TaggedError("LockError")<{
@@ -21,6 +21,7 @@ export class Lock extends Context.Service<Lock, {
 }>()("@brick/core/Lock") {}
 
 /** Runs `effect` while holding the lock named `name`. */
-export const withLock = (name: string, timeout: Duration.Input) =>
-<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | LockError, R | Lock> =>
-  Effect.scoped(Effect.andThen(Lock.use((lock) => lock.acquire(name, timeout)), effect))
+export const withLock =
+  (name: string, timeout: Duration.Input) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | LockError, R | Lock> =>
+    Effect.scoped(Effect.andThen(Lock.use((lock) => lock.acquire(name, timeout)), effect))

@@ -20,7 +20,9 @@ export class MultipathError extends Data.TaggedError("MultipathError")<{
   readonly detail?: string
 }> {
   override get message(): string {
-    return `multipath ${this.operation} ${this.target} failed: ${this.reason._tag}${this.detail ? `: ${this.detail}` : ""}`
+    return `multipath ${this.operation} ${this.target} failed: ${this.reason._tag}${
+      this.detail ? `: ${this.detail}` : ""
+    }`
   }
 }
 

@@ -6,7 +6,6 @@
  * ledger. Must run while the connect holds the path's target lock.
  */
 import { Clock, Effect, Exit, Option, Ref, Result } from "effect"
-import { noStack } from "./Spans.ts"
 import type { BlockDevice } from "./BlockDevice.ts"
 import type { PathFailure } from "./BrickError.ts"
 import type { ConnectorOptions } from "./ConnectorOptions.ts"
@@ -16,8 +15,9 @@ import * as HostState from "./HostState.ts"
 import { defaultIface, type IfaceName } from "./IfaceName.ts"
 import { Iscsiadm, type IscsiadmError, type NodeRecord, type NodeSettings } from "./Iscsiadm.ts"
 import * as Ledger from "./Ledger.ts"
-import * as Poll from "./Poll.ts"
 import type { Multipath } from "./Multipath.ts"
+import * as Poll from "./Poll.ts"
+import { noStack } from "./Spans.ts"
 import { Sysfs, type SysfsError } from "./Sysfs.ts"
 import * as Layout from "./SysfsLayout.ts"
 import type { Wwn } from "./Wwn.ts"
@@ -69,7 +69,11 @@ const hostError = (path: PlannedPath, iface: IfaceName) => (e: SysfsError | Iscs
   failure(path, iface, "HostError", e.message)
 
 const loginKind = (e: IscsiadmError): PathFailure["kind"] =>
-  e.reason._tag === "AuthenticationFailed" ? "AuthenticationFailed" : e.reason._tag === "Timeout" ? "LoginTimeout" : "LoginFailed"
+  e.reason._tag === "AuthenticationFailed"
+    ? "AuthenticationFailed"
+    : e.reason._tag === "Timeout"
+    ? "LoginTimeout"
+    : "LoginFailed"
 
 const push = (local: Ref.Ref<ReadonlyArray<Ledger.Created>>, entry: Ledger.Created) =>
   Ref.update(local, (l) => [...l, entry])
@@ -145,7 +149,9 @@ const sessionThrough = (
         yield* Effect.logDebug(`reusing session ${found.value.sid} (login said it exists)`)
         return found.value
       }
-      return yield* Effect.fail(failure(path, iface, "HostError", "iscsiadm reports a session that sysfs does not show"))
+      return yield* Effect.fail(
+        failure(path, iface, "HostError", "iscsiadm reports a session that sysfs does not show")
+      )
     }
     yield* rollbackAttempt
     const kind = login === "timeout" ? "LoginTimeout" as const : loginKind(login)
@@ -187,7 +193,9 @@ const deviceFor = (
     const lun = path.kernelLun
     // on a session this path just logged in, every device is this connect's
     const loggedInHere = (yield* Ref.get(local)).some((e) => e._tag === "Session" && e.sid === sid)
-    const before = loggedInHere ? [] : (yield* Effect.mapError(HostState.lunDevicesOf(sid, lun), toHost)).map(Hctl.format)
+    const before = loggedInHere
+      ? []
+      : (yield* Effect.mapError(HostState.lunDevicesOf(sid, lun), toHost)).map(Hctl.format)
     const look = Effect.gen(function*() {
       for (const hctl of yield* HostState.lunDevicesOf(sid, lun)) {
         const block = yield* HostState.blockOf(hctl)
@@ -228,11 +236,15 @@ const deviceFor = (
       const found = yield* look
       if (Option.isSome(found)) return found.value
       if (scans >= attempts && now - lastScan >= interval) {
-        return yield* Effect.fail(failure(path, iface, "DeviceNotFound", `LUN ${lun} did not appear after ${scans} scans`))
+        return yield* Effect.fail(
+          failure(path, iface, "DeviceNotFound", `LUN ${lun} did not appear after ${scans} scans`)
+        )
       }
       yield* Poll.wait(polls++, pollInterval)
     }
-  }).pipe(Effect.withSpan("brick.findDevice", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } }, noStack))
+  }).pipe(
+    Effect.withSpan("brick.findDevice", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } }, noStack)
+  )
 
 /**
  * Attaches one path. Fails with a `PathFailure` (never anything else) after
@@ -251,7 +263,12 @@ export const attachPath = (ctx: PathContext, path: PlannedPath): Effect.Effect<A
       if (!accepted) {
         const expected = Option.getOrElse(yield* Ref.get(ctx.volumeWwn), () => "")
         return yield* Effect.fail(
-          failure(path, iface, "WwnMismatch", `device ${device.block} has WWN ${device.wwn}, the volume's is ${expected}`)
+          failure(
+            path,
+            iface,
+            "WwnMismatch",
+            `device ${device.block} has WWN ${device.wwn}, the volume's is ${expected}`
+          )
         )
       }
       yield* Effect.logDebug(`path device ${device.block} (${Hctl.format(device.hctl)})`)
@@ -259,8 +276,10 @@ export const attachPath = (ctx: PathContext, path: PlannedPath): Effect.Effect<A
     })
     return yield* body.pipe(
       Effect.onExit((exit) =>
-        Effect.flatMap(Ref.get(local), (entries) =>
-          Exit.isSuccess(exit) ? Ref.update(ctx.ledger, (l) => [...l, ...entries]) : Ledger.undo(entries))
+        Effect.flatMap(
+          Ref.get(local),
+          (entries) => Exit.isSuccess(exit) ? Ref.update(ctx.ledger, (l) => [...l, ...entries]) : Ledger.undo(entries)
+        )
       )
     )
   }).pipe(

@@ -39,8 +39,7 @@ export const iscsiHostDir = (host: number): HostPath => `${iscsiHostsDir}/host${
 /** The SCSI host's scan file: write `C T L`. */
 export const hostScanFile = (host: number): HostPath => `${scsiHostsDir}/host${host}/scan` as HostPath
 /** A SCSI device's directory: wwid, vendor, state, delete, rescan, block/. */
-export const scsiDeviceDir = (a: Hctl.Hctl): HostPath =>
-  `${scsiDevicesDir}/${Hctl.format(a)}/device` as HostPath
+export const scsiDeviceDir = (a: Hctl.Hctl): HostPath => `${scsiDevicesDir}/${Hctl.format(a)}/device` as HostPath
 /** A SCSI device attribute. */
 export const scsiDeviceFile = (a: Hctl.Hctl, file: string): HostPath => under(scsiDeviceDir(a), file)
 /** A block device's directory (`sdb`, `dm-0`). */

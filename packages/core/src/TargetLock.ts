@@ -4,8 +4,8 @@
  * programs can never wait for each other in a cycle.
  */
 import { Effect } from "effect"
-import { noStack } from "./Spans.ts"
 import { Lock, type LockError } from "./Lock.ts"
+import { noStack } from "./Spans.ts"
 
 /** The lock name of a target. */
 export const name = (iqn: string): string => `brick-iscsi-${iqn}`
@@ -17,14 +17,17 @@ export const names = (iqns: Iterable<string>): ReadonlyArray<string> => [...new 
  * Runs `effect` while holding the locks of `iqns` (taken in sorted order,
  * released in reverse when `effect` ends, however it ends).
  */
-export const withTargets = (iqns: Iterable<string>, timeoutSeconds: number) =>
-<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | LockError, R | Lock> =>
-  Effect.scoped(
-    Effect.gen(function*() {
-      const lock = yield* Lock
-      for (const n of names(iqns)) {
-        yield* lock.acquire(n, `${timeoutSeconds} seconds`).pipe(Effect.withSpan("brick.lock", { attributes: { lock: n } }, noStack))
-      }
-      return yield* effect
-    })
-  )
+export const withTargets =
+  (iqns: Iterable<string>, timeoutSeconds: number) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | LockError, R | Lock> =>
+    Effect.scoped(
+      Effect.gen(function*() {
+        const lock = yield* Lock
+        for (const n of names(iqns)) {
+          yield* lock.acquire(n, `${timeoutSeconds} seconds`).pipe(
+            Effect.withSpan("brick.lock", { attributes: { lock: n } }, noStack)
+          )
+        }
+        return yield* effect
+      })
+    )

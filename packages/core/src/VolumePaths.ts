@@ -5,12 +5,12 @@
  * is listed and matched.
  */
 import { Effect } from "effect"
+import { ConnectError } from "./BrickError.ts"
 import * as ByPath from "./ByPath.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
-import { ConnectError } from "./BrickError.ts"
-import { ifaceFacts } from "./ConnectVolume.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as ConnectPlan from "./ConnectPlan.ts"
+import { ifaceFacts } from "./ConnectVolume.ts"
 import { Sysfs } from "./Sysfs.ts"
 import * as Layout from "./SysfsLayout.ts"
 
@@ -21,9 +21,13 @@ export const volumePaths = Effect.fn("brick.volumePaths")(function*(
 ) {
   const facts = yield* ifaceFacts(options)
   const plan = ConnectPlan.make(data, options, facts)
-  if (!plan.offload) return plan.paths.map((p) => ByPath.path({ pci: undefined, portal: p.portal, iqn: p.iqn, kernelLun: p.kernelLun }))
+  if (!plan.offload) {
+    return plan.paths.map((p) => ByPath.path({ pci: undefined, portal: p.portal, iqn: p.iqn, kernelLun: p.kernelLun }))
+  }
   const names = yield* Sysfs.use((s) => s.list(Layout.byPathDir)).pipe(
-    Effect.mapError((e) => new ConnectError({ reason: { _tag: "HostError", operation: "listing by-path links", detail: e.message } }))
+    Effect.mapError((e) =>
+      new ConnectError({ reason: { _tag: "HostError", operation: "listing by-path links", detail: e.message } })
+    )
   )
   return names.filter((n) => plan.paths.some((p) => ByPath.matches(n, p, true))).map((n) => `${ByPath.directory}/${n}`)
 })

@@ -5,7 +5,9 @@
 import { Schema } from "effect"
 
 /** A SCSI world-wide name in multipath's form. */
-export const Wwn = Schema.String.check(Schema.isPattern(/^[0-9A-Za-z][0-9A-Za-z._: -]{1,254}$/)).pipe(Schema.brand("Wwn"))
+export const Wwn = Schema.String.check(Schema.isPattern(/^[0-9A-Za-z][0-9A-Za-z._: -]{1,254}$/)).pipe(
+  Schema.brand("Wwn")
+)
 /** A SCSI world-wide name in multipath's form. */
 export type Wwn = typeof Wwn.Type
 

@@ -11,7 +11,14 @@ describe("ByPath.name", () => {
   it("is path_id's name for a software transport", () => {
     expect(ByPath.name({ pci: undefined, portal: P("10.0.0.1"), iqn: volIqn, kernelLun: 1 }))
       .toBe("ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:volume-1-lun-1")
-    expect(ByPath.path({ pci: undefined, portal: P("10.99.0.1:3260"), iqn: I("iqn.2003-01.org.linux-iscsi.lab:t1"), kernelLun: 0 }))
+    expect(
+      ByPath.path({
+        pci: undefined,
+        portal: P("10.99.0.1:3260"),
+        iqn: I("iqn.2003-01.org.linux-iscsi.lab:t1"),
+        kernelLun: 0
+      })
+    )
       .toBe("/dev/disk/by-path/ip-10.99.0.1:3260-iscsi-iqn.2003-01.org.linux-iscsi.lab:t1-lun-0")
   })
   it("writes IPv6 addresses as the kernel's persistent_address: without brackets", () => {
@@ -37,7 +44,8 @@ describe("ByPath.name", () => {
     [0x12345678, "0x5678123400000000"]
   ])("writes kernel LUN %d as lun-%s", (n, text) => {
     expect(ByPath.lunText(n)).toBe(text)
-    expect(ByPath.name({ pci: undefined, portal: P("10.0.0.1"), iqn: volIqn, kernelLun: n }).endsWith(`-lun-${text}`)).toBe(true)
+    expect(ByPath.name({ pci: undefined, portal: P("10.0.0.1"), iqn: volIqn, kernelLun: n }).endsWith(`-lun-${text}`))
+      .toBe(true)
   })
 })
 
@@ -45,9 +53,18 @@ describe("ByPath.parse", () => {
   it("reads udev's names", () => {
     expect(ByPath.parse("ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:volume-1-lun-1"))
       .toEqual({ pci: undefined, portal: "10.0.0.1:3260", iqn: volIqn, kernelLun: 1 })
-    expect(ByPath.parse("ip-2a10:4741:36:28:e61d:2dff:fe90:80fe:3260-iscsi-iqn.2005-10.org.freenas.ctl:csi-pvc-1-lun-0"))
-      .toEqual({ pci: undefined, portal: "[2a10:4741:36:28:e61d:2dff:fe90:80fe]:3260", iqn: "iqn.2005-10.org.freenas.ctl:csi-pvc-1", kernelLun: 0 })
-    expect(ByPath.parse("pci-0000:03:00.1-ip-fe80::1:3260-iscsi-iqn.2010-10.org.openstack:volume-1-lun-0x4100000000000000"))
+    expect(
+      ByPath.parse("ip-2a10:4741:36:28:e61d:2dff:fe90:80fe:3260-iscsi-iqn.2005-10.org.freenas.ctl:csi-pvc-1-lun-0")
+    )
+      .toEqual({
+        pci: undefined,
+        portal: "[2a10:4741:36:28:e61d:2dff:fe90:80fe]:3260",
+        iqn: "iqn.2005-10.org.freenas.ctl:csi-pvc-1",
+        kernelLun: 0
+      })
+    expect(
+      ByPath.parse("pci-0000:03:00.1-ip-fe80::1:3260-iscsi-iqn.2010-10.org.openstack:volume-1-lun-0x4100000000000000")
+    )
       .toEqual({ pci: "0000:03:00.1", portal: "[fe80::1]:3260", iqn: volIqn, kernelLun: 0x4100 })
   })
   it("splits an IQN holding -lun- and -iscsi- correctly", () => {
@@ -55,31 +72,52 @@ describe("ByPath.parse", () => {
       .toEqual({ pci: undefined, portal: "10.0.0.1:3260", iqn: "iqn.2010-10.org.x:a-lun-3-iscsi-b", kernelLun: 4 })
   })
   it.each([
-    "", "sda", "ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a", "ip-10.0.0.1-iscsi-iqn.2010-10.org.x:a-lun-1",
-    "ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-256", "ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-0x00ff000000000000",
-    "ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-0x4100000000000001", "ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-1-part1",
-    "ip-10.0.0.1:0-iscsi-iqn.2010-10.org.x:a-lun-1", "ip-10.0.0.1:3260-iscsi-bad iqn-lun-1", "ip-[fe80::1]:3260-iscsi-iqn.2010-10.org.x:a-lun-1",
-    "pci-0000:03:00.1-virtio-pci-virtio1", "pci-0000:03:00.8-ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-1",
-    "fc-0x500a098287581f91-lun-0", "ip-999.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-1"
+    "",
+    "sda",
+    "ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a",
+    "ip-10.0.0.1-iscsi-iqn.2010-10.org.x:a-lun-1",
+    "ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-256",
+    "ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-0x00ff000000000000",
+    "ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-0x4100000000000001",
+    "ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-1-part1",
+    "ip-10.0.0.1:0-iscsi-iqn.2010-10.org.x:a-lun-1",
+    "ip-10.0.0.1:3260-iscsi-bad iqn-lun-1",
+    "ip-[fe80::1]:3260-iscsi-iqn.2010-10.org.x:a-lun-1",
+    "pci-0000:03:00.1-virtio-pci-virtio1",
+    "pci-0000:03:00.8-ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-1",
+    "fc-0x500a098287581f91-lun-0",
+    "ip-999.0.0.1:3260-iscsi-iqn.2010-10.org.x:a-lun-1"
   ])("refuses %j", (s) => expect(ByPath.parse(s)).toBeUndefined())
 
   it("parse(name(x)) == x for generated portals, IQNs (with -lun-/-iscsi-), kernel LUNs and PCI addresses", () => {
     fc.assert(
-      fc.property(fc.option(pciAddress, { nil: undefined }), canonicalPortal, iqn.filter(Iqn.isIqn), kernelLun, (pci, portal, name, lun) => {
-        const x = { pci, portal: P(portal), iqn: I(name), kernelLun: lun }
-        expect(ByPath.parse(ByPath.name(x))).toEqual(x)
-      }),
+      fc.property(
+        fc.option(pciAddress, { nil: undefined }),
+        canonicalPortal,
+        iqn.filter(Iqn.isIqn),
+        kernelLun,
+        (pci, portal, name, lun) => {
+          const x = { pci, portal: P(portal), iqn: I(name), kernelLun: lun }
+          expect(ByPath.parse(ByPath.name(x))).toEqual(x)
+        }
+      ),
       { numRuns: 2000 }
     )
   })
 
   it("every name is one plain path segment under /dev/disk/by-path", () => {
     fc.assert(
-      fc.property(fc.option(pciAddress, { nil: undefined }), canonicalPortal, iqn.filter(Iqn.isIqn), kernelLun, (pci, portal, name, lun) => {
-        const n = ByPath.name({ pci, portal: P(portal), iqn: I(name), kernelLun: lun })
-        const p = HostPath.make(ByPath.path({ pci, portal: P(portal), iqn: I(name), kernelLun: lun }))
-        return !n.includes("/") && n !== "." && n !== ".." && p === `${ByPath.directory}/${n}` && !/[\s\0]/.test(n)
-      }),
+      fc.property(
+        fc.option(pciAddress, { nil: undefined }),
+        canonicalPortal,
+        iqn.filter(Iqn.isIqn),
+        kernelLun,
+        (pci, portal, name, lun) => {
+          const n = ByPath.name({ pci, portal: P(portal), iqn: I(name), kernelLun: lun })
+          const p = HostPath.make(ByPath.path({ pci, portal: P(portal), iqn: I(name), kernelLun: lun }))
+          return !n.includes("/") && n !== "." && n !== ".." && p === `${ByPath.directory}/${n}` && !/[\s\0]/.test(n)
+        }
+      ),
       { numRuns: 1500 }
     )
   })
@@ -99,11 +137,20 @@ describe("ByPath.matches", () => {
     expect(ByPath.matches("ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:volume-1-lun-11", lunOf, false)).toBe(false)
     expect(ByPath.matches("ip-10.0.0.1:3261-iscsi-iqn.2010-10.org.openstack:volume-1-lun-1", lunOf, false)).toBe(false)
     expect(ByPath.matches("ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:volume-10-lun-1", lunOf, false)).toBe(false)
-    expect(ByPath.matches("ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:volume-1-lun-1-part1", lunOf, false)).toBe(false)
+    expect(ByPath.matches("ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:volume-1-lun-1-part1", lunOf, false)).toBe(
+      false
+    )
   })
   it("matches exactly the names of that LUN whatever the unknown PCI address", () => {
     fc.assert(
-      fc.property(pciAddress, canonicalPortal, iqn.filter(Iqn.isIqn), kernelLun, canonicalPortal, iqn.filter(Iqn.isIqn), kernelLun,
+      fc.property(
+        pciAddress,
+        canonicalPortal,
+        iqn.filter(Iqn.isIqn),
+        kernelLun,
+        canonicalPortal,
+        iqn.filter(Iqn.isIqn),
+        kernelLun,
         (pci, portal, name, lun, portal2, name2, lun2) => {
           const a = { portal: P(portal), iqn: I(name), kernelLun: lun }
           const b = { portal: P(portal2), iqn: I(name2), kernelLun: lun2 }
@@ -111,7 +158,8 @@ describe("ByPath.matches", () => {
           return ByPath.matches(ByPath.name({ pci, ...b }), a, true) === same &&
             ByPath.matches(ByPath.name({ pci: undefined, ...b }), a, false) === same &&
             ByPath.matches(ByPath.name({ pci, ...a }), a, true)
-        }),
+        }
+      ),
       { numRuns: 1500 }
     )
   })
@@ -136,8 +184,14 @@ describe("ByPath.pciAddressOfHost", () => {
   })
   it("finds the generated HBA address in any PCI chain", () => {
     fc.assert(
-      fc.property(fc.array(pciAddress, { maxLength: 3 }), pciAddress, fc.integer({ min: 0, max: 999 }), (bridges, hba, h) =>
-        ByPath.pciAddressOfHost(`../../devices/pci0000:00/${[...bridges, hba].join("/")}/host${h}/iscsi_host/host${h}`) === hba
+      fc.property(
+        fc.array(pciAddress, { maxLength: 3 }),
+        pciAddress,
+        fc.integer({ min: 0, max: 999 }),
+        (bridges, hba, h) =>
+          ByPath.pciAddressOfHost(
+            `../../devices/pci0000:00/${[...bridges, hba].join("/")}/host${h}/iscsi_host/host${h}`
+          ) === hba
       ),
       { numRuns: 1000 }
     )

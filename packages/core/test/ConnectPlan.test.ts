@@ -7,7 +7,10 @@ import { connectionData, decodeValid } from "./arbitraries.ts"
 const a = "iqn.2010-10.org.x:a"
 const b = "iqn.2010-10.org.x:b"
 const noFacts: IfaceChoice.IfaceFacts = { ifaces: [], hbaHwaddresses: [] }
-const options = (o: Partial<ConnectorOptions.ConnectorOptions> = {}): ConnectorOptions.ConnectorOptions => ({ ...ConnectorOptions.defaults, ...o })
+const options = (o: Partial<ConnectorOptions.ConnectorOptions> = {}): ConnectorOptions.ConnectorOptions => ({
+  ...ConnectorOptions.defaults,
+  ...o
+})
 const single = { target_portal: "10.0.0.1", target_iqn: a, target_lun: 1 }
 const plural = { ...single, target_portals: ["10.0.0.1", "10.0.0.2"], target_iqns: [a, b], target_luns: [1, 2] }
 const plan = (data: unknown, o: Partial<ConnectorOptions.ConnectorOptions> = {}, facts = noFacts) =>
@@ -22,7 +25,12 @@ describe("ConnectPlan.make", () => {
   })
 
   it("discovers through the single portal with multipath and no target_portals", () => {
-    const p = plan({ ...single, discovery_auth_method: "CHAP", discovery_auth_username: "du", discovery_auth_password: "dp" }, { useMultipath: true })
+    const p = plan({
+      ...single,
+      discovery_auth_method: "CHAP",
+      discovery_auth_username: "du",
+      discovery_auth_password: "dp"
+    }, { useMultipath: true })
     const d = Option.getOrThrow(p.discovery)
     expect(d.portal).toBe("10.0.0.1:3260")
     const auth = Option.getOrThrow(d.auth)
@@ -32,18 +40,25 @@ describe("ConnectPlan.make", () => {
 
   it("does not discover when the portals are listed", () => {
     expect(Option.isNone(plan(plural, { useMultipath: true }).discovery)).toBe(true)
-    expect(Option.isNone(plan({ ...plural, target_portals: ["10.0.0.1"], target_iqns: [a], target_luns: [1] }, { useMultipath: true }).discovery)).toBe(true)
+    expect(
+      Option.isNone(
+        plan({ ...plural, target_portals: ["10.0.0.1"], target_iqns: [a], target_luns: [1] }, { useMultipath: true })
+          .discovery
+      )
+    ).toBe(true)
     expect(plan(plural, { useMultipath: true }).paths).toHaveLength(2)
   })
 
-  it.each([
-    [undefined, 300, 300],
-    ["transparent", 300, 300],
-    ["SAM", 5, 5],
-    ["SAM2", 5, 5],
-    ["SAM2", 256, 0x4100],
-    ["SAM3-flat", 1, 0x4001]
-  ] as const)("addressing %s: LUN %d is kernel LUN %d", (mode, lun, kernel) => {
+  it.each(
+    [
+      [undefined, 300, 300],
+      ["transparent", 300, 300],
+      ["SAM", 5, 5],
+      ["SAM2", 5, 5],
+      ["SAM2", 256, 0x4100],
+      ["SAM3-flat", 1, 0x4001]
+    ] as const
+  )("addressing %s: LUN %d is kernel LUN %d", (mode, lun, kernel) => {
     const p = plan({ ...single, target_lun: lun, ...(mode === undefined ? {} : { addressing_mode: mode }) })
     expect(p.addressingMode).toBe(mode ?? "transparent")
     expect(p.paths[0]!.lun).toBe(lun)
@@ -56,14 +71,23 @@ describe("ConnectPlan.make", () => {
     const creds = Option.getOrThrow(chap.auth!)
     expect([creds.username, Redacted.value(creds.password)]).toEqual(["u", "p"])
     for (const method of [undefined, "None", "none"]) {
-      const s = plan({ ...single, auth_username: "u", auth_password: "p", ...(method ? { auth_method: method } : {}) }).nodeSettings
+      const s = plan({ ...single, auth_username: "u", auth_password: "p", ...(method ? { auth_method: method } : {}) })
+        .nodeSettings
       expect(Option.isNone(s.auth!)).toBe(true)
     }
   })
 
   it("writes manual startup, the scan mode and the login timeout", () => {
-    expect(plan(single).nodeSettings).toMatchObject({ startup: "manual", scan: "manual", loginTimeout: 15, loginRetryMax: 1 })
-    expect(plan(single, { manualScan: false, loginTimeout: 30 }).nodeSettings).toMatchObject({ scan: "auto", loginTimeout: 30 })
+    expect(plan(single).nodeSettings).toMatchObject({
+      startup: "manual",
+      scan: "manual",
+      loginTimeout: 15,
+      loginRetryMax: 1
+    })
+    expect(plan(single, { manualScan: false, loginTimeout: 30 }).nodeSettings).toMatchObject({
+      scan: "auto",
+      loginTimeout: 30
+    })
   })
 
   it("names by-path links per transport: ip-… for software, pci-…-ip-… matched for offload", () => {
@@ -94,20 +118,30 @@ describe("ConnectPlan.make", () => {
 describe("ConnectPlan.make properties", () => {
   it("plans exactly the normalised paths, each with its kernel LUN and by-path name", () => {
     fc.assert(
-      fc.property(connectionData, fc.boolean(), fc.constantFrom(undefined, "transparent", "SAM", "SAM2", "SAM3-flat"), (raw, multipath, mode) => {
-        const data = decodeValid(mode === undefined ? raw : { ...raw, addressing_mode: mode })
-        const p = ConnectPlan.make(data, options({ useMultipath: multipath }), noFacts)
-        const expected = TargetPath.fromConnectionData(data, multipath)
-        expect(p.paths.map(TargetPath.key)).toEqual(expected.map(TargetPath.key))
-        for (const path of p.paths) {
-          expect(path.kernelLun).toBe(Lun.kernelLun(path.lun, mode ?? "transparent"))
-          expect(ByPath.parse(path.byPathName)).toEqual({ pci: undefined, portal: path.portal, iqn: path.iqn, kernelLun: path.kernelLun })
+      fc.property(
+        connectionData,
+        fc.boolean(),
+        fc.constantFrom(undefined, "transparent", "SAM", "SAM2", "SAM3-flat"),
+        (raw, multipath, mode) => {
+          const data = decodeValid(mode === undefined ? raw : { ...raw, addressing_mode: mode })
+          const p = ConnectPlan.make(data, options({ useMultipath: multipath }), noFacts)
+          const expected = TargetPath.fromConnectionData(data, multipath)
+          expect(p.paths.map(TargetPath.key)).toEqual(expected.map(TargetPath.key))
+          for (const path of p.paths) {
+            expect(path.kernelLun).toBe(Lun.kernelLun(path.lun, mode ?? "transparent"))
+            expect(ByPath.parse(path.byPathName)).toEqual({
+              pci: undefined,
+              portal: path.portal,
+              iqn: path.iqn,
+              kernelLun: path.kernelLun
+            })
+          }
+          // discovery only for multipath with a single portal
+          expect(Option.isSome(p.discovery)).toBe(multipath && data.target_portals === undefined)
+          // CHAP only when asked for
+          expect(Option.isSome(p.nodeSettings.auth!)).toBe(data.auth_method === "CHAP")
         }
-        // discovery only for multipath with a single portal
-        expect(Option.isSome(p.discovery)).toBe(multipath && data.target_portals === undefined)
-        // CHAP only when asked for
-        expect(Option.isSome(p.nodeSettings.auth!)).toBe(data.auth_method === "CHAP")
-      }),
+      ),
       { numRuns: 1000 }
     )
   })

@@ -2,7 +2,17 @@ import { Cause, Effect, Exit, Option, Redacted, Result } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { ConnectionInfo, ConnectorOptions, InvalidInput, Iqn, Portal } from "../src/index.ts"
-import { canonicalPortal, chapUser, connectionData, decodeInfo, decodeValid, fieldsOf, iqn, lun, secret } from "./arbitraries.ts"
+import {
+  canonicalPortal,
+  chapUser,
+  connectionData,
+  decodeInfo,
+  decodeValid,
+  fieldsOf,
+  iqn,
+  lun,
+  secret
+} from "./arbitraries.ts"
 
 const decode = (u: unknown) => Effect.runSyncExit(ConnectionInfo.decode(u))
 const iqn1 = "iqn.2010-10.org.openstack:volume-1"
@@ -10,7 +20,15 @@ const base = { target_portal: "10.0.0.1", target_iqn: iqn1, target_lun: 1 }
 
 describe("ConnectionInfo.decode", () => {
   it("accepts Cinder's single-path data and normalises the portal", () => {
-    const exit = decode({ target_portal: "10.0.0.1", target_iqn: "iqn.2010-10.org.openstack:volume-1", target_lun: 1, auth_method: "CHAP", auth_username: "u", auth_password: "s3cret", extra_key: 1 })
+    const exit = decode({
+      target_portal: "10.0.0.1",
+      target_iqn: "iqn.2010-10.org.openstack:volume-1",
+      target_lun: 1,
+      auth_method: "CHAP",
+      auth_username: "u",
+      auth_password: "s3cret",
+      extra_key: 1
+    })
     expect(Exit.isSuccess(exit)).toBe(true)
     if (Exit.isSuccess(exit)) {
       expect(exit.value.target_portal).toBe("10.0.0.1:3260")
@@ -19,7 +37,10 @@ describe("ConnectionInfo.decode", () => {
     }
   })
   it("names the offending fields inside the wrapped form", () => {
-    const exit = decode({ driver_volume_type: "iscsi", data: { target_portal: "10.0.0.1:99999", target_iqn: "bad iqn", target_lun: -1 } })
+    const exit = decode({
+      driver_volume_type: "iscsi",
+      data: { target_portal: "10.0.0.1:99999", target_iqn: "bad iqn", target_lun: -1 }
+    })
     expect(Exit.isFailure(exit)).toBe(true)
     const error = Exit.isFailure(exit) ? exit.cause : undefined
     const text = String(error)
@@ -28,8 +49,14 @@ describe("ConnectionInfo.decode", () => {
     expect(text).toContain("data.target_lun")
   })
   it("rejects unequal list lengths, naming the list", () => {
-    const exit = decode({ target_portals: ["10.0.0.1", "10.0.0.2"], target_iqns: ["iqn.2010-10.org.x:a"], target_luns: [1, 1] })
-    expect(String(Exit.isFailure(exit) ? exit.cause : "")).toContain("target_iqns: must have as many entries as target_portals (2)")
+    const exit = decode({
+      target_portals: ["10.0.0.1", "10.0.0.2"],
+      target_iqns: ["iqn.2010-10.org.x:a"],
+      target_luns: [1, 1]
+    })
+    expect(String(Exit.isFailure(exit) ? exit.cause : "")).toContain(
+      "target_iqns: must have as many entries as target_portals (2)"
+    )
   })
   it("decodes options with defaults", () => {
     expect(ConnectorOptions.defaults.useMultipath).toBe(false)
@@ -38,7 +65,10 @@ describe("ConnectionInfo.decode", () => {
   })
 
   it("fails with an InvalidInput whose message lists each field", () => {
-    const r = decodeInfo({ driver_volume_type: "iscsi", data: { ...base, target_iqn: "iqn.2010-10.org.x:a b", target_luns: [1, 99999] } })
+    const r = decodeInfo({
+      driver_volume_type: "iscsi",
+      data: { ...base, target_iqn: "iqn.2010-10.org.x:a b", target_luns: [1, 99999] }
+    })
     expect(Result.isFailure(r)).toBe(true)
     if (Result.isFailure(r)) {
       expect(r.failure).toBeInstanceOf(InvalidInput.InvalidInput)
@@ -68,7 +98,9 @@ describe("ConnectionInfo.decode", () => {
 
   it("accepts the wrapped form, upper-case ISCSI too", () => {
     for (const t of ["iscsi", "ISCSI"]) {
-      expect(decodeValid({ driver_volume_type: t, data: base, serial: "x", connector: {} }).target_portal).toBe("10.0.0.1:3260")
+      expect(decodeValid({ driver_volume_type: t, data: base, serial: "x", connector: {} }).target_portal).toBe(
+        "10.0.0.1:3260"
+      )
     }
   })
 
@@ -86,8 +118,12 @@ describe("ConnectionInfo.decode", () => {
     [{ ...base, auth_method: "CHAP" }, ["auth_username", "auth_password"]],
     [{ ...base, auth_method: "chap", auth_username: "u" }, ["auth_password"]],
     [{ ...base, auth_method: "CHAP", auth_password: "p" }, ["auth_username"]],
-    [{ ...base, auth_method: "CHAP", auth_username: "u", auth_password: "p", auth_username_in: "t" }, ["auth_password_in"]],
-    [{ ...base, auth_method: "CHAP", auth_username: "u", auth_password: "p", auth_password_in: "q" }, ["auth_username_in"]],
+    [{ ...base, auth_method: "CHAP", auth_username: "u", auth_password: "p", auth_username_in: "t" }, [
+      "auth_password_in"
+    ]],
+    [{ ...base, auth_method: "CHAP", auth_username: "u", auth_password: "p", auth_password_in: "q" }, [
+      "auth_username_in"
+    ]],
     [{ ...base, discovery_auth_method: "CHAP", discovery_auth_password: "p" }, ["discovery_auth_username"]],
     [{ ...base, discovery_auth_method: "CHAP", discovery_auth_username: "u" }, ["discovery_auth_password"]],
     [{ ...base, auth_method: "kerberos" }, ["auth_method"]],
@@ -97,8 +133,12 @@ describe("ConnectionInfo.decode", () => {
     [{ ...base, auth_password: "" }, ["auth_password"]],
     [{ ...base, auth_password: "pw\nnode.startup = automatic" }, ["auth_password"]],
     [{ ...base, auth_password: "pw\rx" }, ["auth_password"]],
-    [{ ...base, auth_username: "t", auth_password: "p", auth_username_in: "t", auth_password_in: "pw\0x" }, ["auth_password_in"]],
-    [{ ...base, discovery_auth_method: "CHAP", discovery_auth_username: "d", discovery_auth_password: "\n" }, ["discovery_auth_password"]],
+    [{ ...base, auth_username: "t", auth_password: "p", auth_username_in: "t", auth_password_in: "pw\0x" }, [
+      "auth_password_in"
+    ]],
+    [{ ...base, discovery_auth_method: "CHAP", discovery_auth_username: "d", discovery_auth_password: "\n" }, [
+      "discovery_auth_password"
+    ]],
     [{ ...base, addressing_mode: "SAM4" }, ["addressing_mode"]],
     [{ ...base, access_mode: "rwx" }, ["access_mode"]],
     [{ ...base, encrypted: "yes" }, ["encrypted"]],
@@ -116,8 +156,15 @@ describe("ConnectionInfo.decode", () => {
 
   it("holds CHAP secrets as Redacted, mutual and discovery included", () => {
     const d = decodeValid({
-      ...base, auth_method: "CHAP", auth_username: "u", auth_password: "p1", auth_username_in: "t", auth_password_in: "p2",
-      discovery_auth_method: "CHAP", discovery_auth_username: "du", discovery_auth_password: "p3"
+      ...base,
+      auth_method: "CHAP",
+      auth_username: "u",
+      auth_password: "p1",
+      auth_username_in: "t",
+      auth_password_in: "p2",
+      discovery_auth_method: "CHAP",
+      discovery_auth_username: "du",
+      discovery_auth_password: "p3"
     })
     const chap = Option.getOrThrow(ConnectionInfo.sessionChap(d))
     expect(chap.username).toBe("u")
@@ -130,7 +177,9 @@ describe("ConnectionInfo.decode", () => {
   })
 
   it("pairs target_iqns/target_luns given without target_portals with the single target_portal", () => {
-    expect(fieldsOf(decodeInfo({ target_portal: "10.0.0.1", target_iqns: [iqn1, iqn1], target_luns: [1, 2] }))).toEqual(["target_iqns", "target_luns"])
+    expect(fieldsOf(decodeInfo({ target_portal: "10.0.0.1", target_iqns: [iqn1, iqn1], target_luns: [1, 2] }))).toEqual(
+      ["target_iqns", "target_luns"]
+    )
     const d = decodeValid({ target_portal: "10.0.0.1", target_iqns: [iqn1], target_luns: [7] })
     expect([d.target_iqns, d.target_luns]).toEqual([[iqn1], [7]])
   })
@@ -168,7 +217,13 @@ const notLun = fc.oneof(
   fc.constant(null),
   fc.constant(Number.NaN)
 )
-const notName = fc.oneof(fc.constant(""), chapUser.map((u) => `-${u}`), chapUser.map((u) => `${u} x`), chapUser.map((u) => `${u}\0`), wrongType)
+const notName = fc.oneof(
+  fc.constant(""),
+  chapUser.map((u) => `-${u}`),
+  chapUser.map((u) => `${u} x`),
+  chapUser.map((u) => `${u}\0`),
+  wrongType
+)
 const notMethod = fc.string({ maxLength: 10 }).filter((s) => !["CHAP", "chap", "None", "none"].includes(s))
 const replaceAt = (list: unknown, i: number, v: unknown) => (list as Array<unknown>).map((x, j) => (j === i ? v : x))
 const set = (key: string, value: unknown) => (d: Record<string, unknown>) => ({ ...d, [key]: value })
@@ -184,10 +239,13 @@ const singularCorruptions: fc.Arbitrary<Corruption> = fc.oneof(
   fc.oneof(fc.constant(""), wrongType).map((v) => ({ field: "auth_password", apply: set("auth_password", v) })),
   fc.tuple(chapUser, secret, fc.constantFrom("auth_username", "auth_password")).map(([user, password, missing]) => ({
     field: missing,
-    apply: (d: Record<string, unknown>) => without(missing)({ ...d, auth_method: "CHAP", auth_username: user, auth_password: password })
+    apply: (d: Record<string, unknown>) =>
+      without(missing)({ ...d, auth_method: "CHAP", auth_username: user, auth_password: password })
   })),
   fc.constantFrom("addressing_mode", "access_mode", "encrypted").chain((key) =>
-    fc.oneof(fc.string({ maxLength: 8 }), fc.integer()).filter((v) => !["SAM", "SAM2", "SAM3-flat", "transparent", "rw", "ro"].includes(String(v)))
+    fc.oneof(fc.string({ maxLength: 8 }), fc.integer()).filter((v) =>
+      !["SAM", "SAM2", "SAM3-flat", "transparent", "rw", "ro"].includes(String(v))
+    )
       .map((v) => ({ field: key, apply: set(key, v) }))
   )
 )
@@ -195,9 +253,18 @@ const singularCorruptions: fc.Arbitrary<Corruption> = fc.oneof(
 const pluralCorruptions = (n: number): fc.Arbitrary<Corruption> =>
   fc.integer({ min: 0, max: n - 1 }).chain((i) =>
     fc.oneof(
-      notPortal.map((v) => ({ field: `target_portals[${i}]`, apply: (d: Record<string, unknown>) => ({ ...d, target_portals: replaceAt(d["target_portals"], i, v) }) })),
-      notIqn.map((v) => ({ field: `target_iqns[${i}]`, apply: (d: Record<string, unknown>) => ({ ...d, target_iqns: replaceAt(d["target_iqns"], i, v) }) })),
-      notLun.map((v) => ({ field: `target_luns[${i}]`, apply: (d: Record<string, unknown>) => ({ ...d, target_luns: replaceAt(d["target_luns"], i, v) }) })),
+      notPortal.map((v) => ({
+        field: `target_portals[${i}]`,
+        apply: (d: Record<string, unknown>) => ({ ...d, target_portals: replaceAt(d["target_portals"], i, v) })
+      })),
+      notIqn.map((v) => ({
+        field: `target_iqns[${i}]`,
+        apply: (d: Record<string, unknown>) => ({ ...d, target_iqns: replaceAt(d["target_iqns"], i, v) })
+      })),
+      notLun.map((v) => ({
+        field: `target_luns[${i}]`,
+        apply: (d: Record<string, unknown>) => ({ ...d, target_luns: replaceAt(d["target_luns"], i, v) })
+      })),
       fc.constantFrom("target_iqns", "target_luns").chain((key) =>
         fc.constantFrom("drop", "add", "empty").map((how) => ({
           field: key,
@@ -208,7 +275,10 @@ const pluralCorruptions = (n: number): fc.Arbitrary<Corruption> =>
         }))
       ),
       fc.constantFrom("target_portals", "target_iqns", "target_luns").chain((key) =>
-        fc.oneof(wrongType.filter((v) => !Array.isArray(v)), fc.string()).map((v) => ({ field: key, apply: set(key, v) }))
+        fc.oneof(wrongType.filter((v) => !Array.isArray(v)), fc.string()).map((v) => ({
+          field: key,
+          apply: set(key, v)
+        }))
       )
     )
   )
@@ -239,7 +309,9 @@ describe("ConnectionInfo.decode properties", () => {
         expect(Result.isSuccess(decodeInfo(data))).toBe(true)
         const bad = c.apply(data)
         expect(new Set(fieldsOf(decodeInfo(bad)))).toEqual(new Set([c.field]))
-        expect(new Set(fieldsOf(decodeInfo({ driver_volume_type: type, data: bad })))).toEqual(new Set([`data.${c.field}`]))
+        expect(new Set(fieldsOf(decodeInfo({ driver_volume_type: type, data: bad })))).toEqual(
+          new Set([`data.${c.field}`])
+        )
       }),
       { numRuns: 1000 }
     )
@@ -247,7 +319,9 @@ describe("ConnectionInfo.decode properties", () => {
 
   it("every generated valid connection data decodes, with unknown keys tolerated", () => {
     const unknownKeys = fc.dictionary(
-      fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !(k in ConnectionInfo.ConnectionData.fields) && k !== "__proto__"),
+      fc.string({ minLength: 1, maxLength: 12 }).filter((k) =>
+        !(k in ConnectionInfo.ConnectionData.fields) && k !== "__proto__"
+      ),
       fc.jsonValue()
     )
     fc.assert(
@@ -262,10 +336,24 @@ describe("ConnectionInfo.decode properties", () => {
   })
 
   it("the CHAP password never appears in the error's message, String or JSON rendering", () => {
-    const placement = fc.constantFrom("valid", "auth_username", "target_iqn", "auth_method", "target_portal", "target_luns", "volume_id")
+    const placement = fc.constantFrom(
+      "valid",
+      "auth_username",
+      "target_iqn",
+      "auth_method",
+      "target_portal",
+      "target_luns",
+      "volume_id"
+    )
     fc.assert(
       fc.property(malformed, secret, placement, chapUser, ({ c, data }, password, where, user) => {
-        const withChap = { ...data, auth_method: "CHAP", auth_username: user, auth_password: password, auth_password_in: password }
+        const withChap = {
+          ...data,
+          auth_method: "CHAP",
+          auth_username: user,
+          auth_password: password,
+          auth_password_in: password
+        }
         const bad = where === "valid" ? c.apply(withChap) : { ...c.apply(withChap), [where]: password }
         for (const input of [bad, { driver_volume_type: "iscsi", data: bad }]) {
           const r = decodeInfo(input)
@@ -300,9 +388,13 @@ describe("ConnectionInfo.decode properties", () => {
 
   it("a non-iscsi driver_volume_type is refused naming that field", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), wrongType).filter((t) => t !== "iscsi" && t !== "ISCSI"), validSingular, (t, d) => {
-        expect(fieldsOf(decodeInfo({ driver_volume_type: t, data: d }))).toEqual(["driver_volume_type"])
-      }),
+      fc.property(
+        fc.oneof(fc.string(), wrongType).filter((t) => t !== "iscsi" && t !== "ISCSI"),
+        validSingular,
+        (t, d) => {
+          expect(fieldsOf(decodeInfo({ driver_volume_type: t, data: d }))).toEqual(["driver_volume_type"])
+        }
+      ),
       { numRuns: 500 }
     )
   })

@@ -68,14 +68,18 @@ describe("ConnectorOptions.decode", () => {
 
   it("a numeric option decodes exactly within its bounds, else the error names it", () => {
     fc.assert(
-      fc.property(fc.constantFrom(...Object.keys(bounds) as Array<keyof typeof bounds>), fc.integer({ min: -10, max: 700_000 }), (key, v) => {
-        const [min, max] = bounds[key]
-        const inRange = v >= min && v <= max
-        const r = decode({ [key]: v })
-        expect(Result.isSuccess(r)).toBe(inRange)
-        if (Result.isSuccess(r)) expect({ ...r.success, [key]: expectedDefaults[key] }).toEqual(expectedDefaults)
-        else expect(r.failure.reason.issues.map((i) => i.field)).toEqual([key])
-      }),
+      fc.property(
+        fc.constantFrom(...Object.keys(bounds) as Array<keyof typeof bounds>),
+        fc.integer({ min: -10, max: 700_000 }),
+        (key, v) => {
+          const [min, max] = bounds[key]
+          const inRange = v >= min && v <= max
+          const r = decode({ [key]: v })
+          expect(Result.isSuccess(r)).toBe(inRange)
+          if (Result.isSuccess(r)) expect({ ...r.success, [key]: expectedDefaults[key] }).toEqual(expectedDefaults)
+          else expect(r.failure.reason.issues.map((i) => i.field)).toEqual([key])
+        }
+      ),
       { numRuns: 2000 }
     )
   })
@@ -101,8 +105,15 @@ describe("ConnectorOptions iface", () => {
   it("accepts a spec", () => {
     const spec = { transport: "bnx2i", hwaddress: "00:0A:f7:00:00:01", ipaddress: "10.0.0.5" }
     expect(ok({ iface: spec }).iface).toEqual(spec)
-    expect(ok({ iface: { transport: "tcp", netIfacename: "eth1" } }).iface).toEqual({ transport: "tcp", netIfacename: "eth1" })
-    expect(ok({ iface: { name: "mine", transport: "iser", ipaddress: "fe80::1" } }).iface).toEqual({ name: "mine", transport: "iser", ipaddress: "fe80::1" })
+    expect(ok({ iface: { transport: "tcp", netIfacename: "eth1" } }).iface).toEqual({
+      transport: "tcp",
+      netIfacename: "eth1"
+    })
+    expect(ok({ iface: { name: "mine", transport: "iser", ipaddress: "fe80::1" } }).iface).toEqual({
+      name: "mine",
+      transport: "iser",
+      ipaddress: "fe80::1"
+    })
   })
 
   it.each([
@@ -134,13 +145,16 @@ describe("ConnectorOptions iface", () => {
   ])("%j fails naming %j", (input, expected) => {
     expect([...fields(input)].sort()).toEqual([...expected].sort())
     const r = decode(input)
-    if (Result.isFailure(r)) for (const f of expected) expect(r.failure.message).toContain(`${f}: `)
+    if (Result.isFailure(r)) { for (const f of expected) expect(r.failure.message).toContain(`${f}: `) }
   })
 
   it("takes a literal IPv4 or IPv6 address as iface.ipaddress", () => {
     fc.assert(
       fc.property(fc.oneof(fc.ipV4(), fc.ipV6()), (ip) => {
-        expect(ok({ iface: { transport: "qla4xxx", ipaddress: ip } }).iface).toEqual({ transport: "qla4xxx", ipaddress: ip })
+        expect(ok({ iface: { transport: "qla4xxx", ipaddress: ip } }).iface).toEqual({
+          transport: "qla4xxx",
+          ipaddress: ip
+        })
       }),
       { numRuns: 1000 }
     )
@@ -148,9 +162,14 @@ describe("ConnectorOptions iface", () => {
 
   it("names iface.transport for any unknown transport", () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 12 }).filter((t) => !["default", "tcp", "iser", "be2iscsi", "bnx2i", "cxgb3i", "cxgb4i", "qla4xxx", "ocs"].includes(t)), (t) => {
-        expect(fields({ iface: { transport: t, hwaddress: "00:11:22:33:44:55" } })).toEqual(["iface.transport"])
-      }),
+      fc.property(
+        fc.string({ maxLength: 12 }).filter((t) =>
+          !["default", "tcp", "iser", "be2iscsi", "bnx2i", "cxgb3i", "cxgb4i", "qla4xxx", "ocs"].includes(t)
+        ),
+        (t) => {
+          expect(fields({ iface: { transport: t, hwaddress: "00:11:22:33:44:55" } })).toEqual(["iface.transport"])
+        }
+      ),
       { numRuns: 1000 }
     )
   })
@@ -159,10 +178,16 @@ describe("ConnectorOptions iface", () => {
     const text = fc.string({ maxLength: 20 })
     fc.assert(
       fc.property(text, text, text, text, (name, hw, ip, net) => {
-        for (const input of [{ iface: name }, { iface: { transport: "bnx2i", name, hwaddress: hw, ipaddress: ip, netIfacename: net } }]) {
+        for (
+          const input of [{ iface: name }, {
+            iface: { transport: "bnx2i", name, hwaddress: hw, ipaddress: ip, netIfacename: net }
+          }]
+        ) {
           const r = decode(input)
           if (Result.isSuccess(r)) {
-            const values = typeof r.success.iface === "string" ? [r.success.iface] : Object.values(r.success.iface ?? {})
+            const values = typeof r.success.iface === "string"
+              ? [r.success.iface]
+              : Object.values(r.success.iface ?? {})
             for (const v of values) expect(/^-|[\s\0]/.test(String(v))).toBe(false)
           }
         }

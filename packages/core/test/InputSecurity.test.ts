@@ -11,7 +11,23 @@ import { ByPath, ConnectorOptions, ConnectPlan, HostPath, SysfsLayout } from "..
 import { canonicalPortal, chapUser, decodeInfo, iqn, lun } from "./arbitraries.ts"
 
 const hostileText = fc.oneof(
-  fc.constantFrom("-o", "--op=delete", "-I", "- ", "a b", "a\tb", "x\0", "\n", "../../etc/passwd", "..", "$(reboot)", "`id`", "a;b", "\u00a0x", "x\u2028"),
+  fc.constantFrom(
+    "-o",
+    "--op=delete",
+    "-I",
+    "- ",
+    "a b",
+    "a\tb",
+    "x\0",
+    "\n",
+    "../../etc/passwd",
+    "..",
+    "$(reboot)",
+    "`id`",
+    "a;b",
+    "\u00a0x",
+    "x\u2028"
+  ),
   fc.string({ maxLength: 12 }),
   fc.string({ maxLength: 12, unit: "binary" })
 )
@@ -22,7 +38,10 @@ const spoil = (valid: fc.Arbitrary<string>) =>
     return at % 3 === 0 ? bad + v : v.slice(0, i) + bad + v.slice(i)
   })
 const maybeHostile = (valid: fc.Arbitrary<string>) =>
-  fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: spoil(valid) }, { weight: 1, arbitrary: hostileText })
+  fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: spoil(valid) }, {
+    weight: 1,
+    arbitrary: hostileText
+  })
 
 const info = fc.record(
   {
@@ -66,8 +85,13 @@ describe("input security", () => {
         accepted++
         const d = r.success
         const args = [
-          d.target_portal, d.target_iqn, ...(d.target_portals ?? []), ...(d.target_iqns ?? []),
-          d.auth_username, d.auth_username_in, d.discovery_auth_username
+          d.target_portal,
+          d.target_iqn,
+          ...(d.target_portals ?? []),
+          ...(d.target_iqns ?? []),
+          d.auth_username,
+          d.auth_username_in,
+          d.discovery_auth_username
         ].filter((v) => v !== undefined)
         for (const v of args) expect(safeArgument(v), JSON.stringify(v)).toBe(true)
       }),

@@ -25,14 +25,44 @@ describe("Iqn", () => {
   })
 
   it.each([
-    "", "iqn", "iqn.", "iqn.2010-10", "iqn.2010-10.", "iqn.2010-13.org.x", "iqn.2010-00.org.x", "iqn.10-10.org.x",
-    "iqn.2010-10.Org.x", "iqn.2010-10.ORG.EXAMPLE:t", "IQN.2010-10.org.x", "iqn.2010-10.-org.x", "iqn.2010-10.org-.x",
-    "iqn.2010-10.org..x", "iqn.2010-10.org.x:", "iqn.2010-10.org.x:a b", "iqn.2010-10.org.x:a\tb",
-    "iqn.2010-10.org.x:a;rm", "iqn.2010-10.org.x:$(id)", "iqn.2010-10.org.x:`id`", "iqn.2010-10.org.x:a|b",
-    "iqn.2010-10.org.x:a&b", "iqn.2010-10.org.x:a>b", "iqn.2010-10.org.x:a/b", "iqn.2010-10.org.x:a\0b",
-    "iqn.2010-10.org.x:a\nb", "iqn.2010-10.org.x:a,b", "-iqn.2010-10.org.x", "-o", " iqn.2010-10.org.x", "iqn.2010-10.org.x ",
-    "eui.0123456789abcde", "eui.0123456789abcdef0", "eui.0123456789abcdeg", "naa.0123456789abcdef0", "naa.0123",
-    "EUI.0123456789ABCDEF", "iqn.2010-10.org.x:" + "a".repeat(206)
+    "",
+    "iqn",
+    "iqn.",
+    "iqn.2010-10",
+    "iqn.2010-10.",
+    "iqn.2010-13.org.x",
+    "iqn.2010-00.org.x",
+    "iqn.10-10.org.x",
+    "iqn.2010-10.Org.x",
+    "iqn.2010-10.ORG.EXAMPLE:t",
+    "IQN.2010-10.org.x",
+    "iqn.2010-10.-org.x",
+    "iqn.2010-10.org-.x",
+    "iqn.2010-10.org..x",
+    "iqn.2010-10.org.x:",
+    "iqn.2010-10.org.x:a b",
+    "iqn.2010-10.org.x:a\tb",
+    "iqn.2010-10.org.x:a;rm",
+    "iqn.2010-10.org.x:$(id)",
+    "iqn.2010-10.org.x:`id`",
+    "iqn.2010-10.org.x:a|b",
+    "iqn.2010-10.org.x:a&b",
+    "iqn.2010-10.org.x:a>b",
+    "iqn.2010-10.org.x:a/b",
+    "iqn.2010-10.org.x:a\0b",
+    "iqn.2010-10.org.x:a\nb",
+    "iqn.2010-10.org.x:a,b",
+    "-iqn.2010-10.org.x",
+    "-o",
+    " iqn.2010-10.org.x",
+    "iqn.2010-10.org.x ",
+    "eui.0123456789abcde",
+    "eui.0123456789abcdef0",
+    "eui.0123456789abcdeg",
+    "naa.0123456789abcdef0",
+    "naa.0123",
+    "EUI.0123456789ABCDEF",
+    "iqn.2010-10.org.x:" + "a".repeat(206)
   ])("rejects %j", (s) => {
     expect(Iqn.isIqn(s)).toBe(false)
     expect(is(s)).toBe(false)
@@ -56,7 +86,9 @@ describe("Iqn", () => {
     const anything = fc.oneof(
       fc.string({ maxLength: 60 }),
       iqn.map((s) => s + "x"),
-      fc.tuple(iqn, fc.string({ maxLength: 3 }), fc.nat()).map(([s, ins, at]) => s.slice(0, at % (s.length + 1)) + ins + s.slice(at % (s.length + 1)))
+      fc.tuple(iqn, fc.string({ maxLength: 3 }), fc.nat()).map(([s, ins, at]) =>
+        s.slice(0, at % (s.length + 1)) + ins + s.slice(at % (s.length + 1))
+      )
     )
     fc.assert(
       fc.property(anything, (s) => {

@@ -19,7 +19,9 @@ describe("Lun", () => {
   it.each(["1", null, undefined, true, [1]])("rejects the non-number %j", (u) => expect(is(u)).toBe(false))
   it("maxLun is the 14-bit flat space limit", () => expect(Lun.maxLun).toBe(0x3fff))
   it("accepts exactly the integers 0..16383", () => {
-    fc.assert(fc.property(fc.integer({ min: -100_000, max: 100_000 }), (n) => is(n) === (n >= 0 && n <= 16383)), { numRuns: 5000 })
+    fc.assert(fc.property(fc.integer({ min: -100_000, max: 100_000 }), (n) => is(n) === (n >= 0 && n <= 16383)), {
+      numRuns: 5000
+    })
   })
 })
 

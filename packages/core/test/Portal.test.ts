@@ -15,13 +15,16 @@ describe("Portal.parse", () => {
         .map(([a, b, p]) => `10.${a}.${b}.1:${p}`),
       fc.constantFrom("[fe80::1]:3260", "fe80::1", "Host.Example:3260", "10.0.0.1", "[::1]")
     )
-    fc.assert(fc.property(fc.array(text, { maxLength: 40 }), fc.integer({ min: 0, max: 1500 }), (xs, flood) => {
-      const first = xs.map((x) => Portal.parse(x))
-      for (let i = 0; i < flood; i++) Portal.parse(`10.0.${i >> 8}.${i & 255}:3260`)
-      const again = xs.map((x) => Portal.parse(x))
-      expect(again).toEqual(first)
-      for (const p of again) if (p !== undefined) expect(Object.isFrozen(p)).toBe(true)
-    }), { numRuns: 200 })
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 40 }), fc.integer({ min: 0, max: 1500 }), (xs, flood) => {
+        const first = xs.map((x) => Portal.parse(x))
+        for (let i = 0; i < flood; i++) Portal.parse(`10.0.${i >> 8}.${i & 255}:3260`)
+        const again = xs.map((x) => Portal.parse(x))
+        expect(again).toEqual(first)
+        for (const p of again) if (p !== undefined) expect(Object.isFrozen(p)).toBe(true)
+      }),
+      { numRuns: 200 }
+    )
   })
 
   it.each([
@@ -54,14 +57,65 @@ describe("Portal.parse", () => {
   })
 
   it.each([
-    "", " ", "10.0.0.1 ", " 10.0.0.1", "10.0.0.256", "10.0.0", "10.0.0.1.1", "010.0.0.1", "1.2.3.04",
-    "10.0.0.1:0", "10.0.0.1:65536", "10.0.0.1:99999", "10.0.0.1:-1", "10.0.0.1:", "10.0.0.1:abc", "10.0.0.1:32 60",
-    "10.0.0.1:+3260", "10.0.0.1:3260:1", "host:0x10", "-host", "-o", "host-", "ho_st", "host name", "a..b", ".a", "a.",
-    "host;rm -rf /", "$(id)", "`id`", "a|b", "a\0b", "a\nb",
-    "[fe80::1]:0", "[fe80::1]:65536", "[fe80::1]:", "[fe80::1", "fe80::1]", "[10.0.0.1]:3260", "[host]:3260",
-    "[fe80::1%eth0]:3260", "[fe80::1]x", "[[fe80::1]]", "fe80::1:3260", "::1:3260", "2001:db8::5:1",
-    "1:2:3:4:5:6:7:8:9", "1::2::3", ":::1", "fe80:::1", "1:2:3:4:5:6:7:8::", "12345::1", "g::1",
-    "0x7f.1", "0x7f000001", "0X7F.0.0.1", "017.0.0.1:3260", "a".repeat(64) + ".example", `${"a.".repeat(127)}ab`
+    "",
+    " ",
+    "10.0.0.1 ",
+    " 10.0.0.1",
+    "10.0.0.256",
+    "10.0.0",
+    "10.0.0.1.1",
+    "010.0.0.1",
+    "1.2.3.04",
+    "10.0.0.1:0",
+    "10.0.0.1:65536",
+    "10.0.0.1:99999",
+    "10.0.0.1:-1",
+    "10.0.0.1:",
+    "10.0.0.1:abc",
+    "10.0.0.1:32 60",
+    "10.0.0.1:+3260",
+    "10.0.0.1:3260:1",
+    "host:0x10",
+    "-host",
+    "-o",
+    "host-",
+    "ho_st",
+    "host name",
+    "a..b",
+    ".a",
+    "a.",
+    "host;rm -rf /",
+    "$(id)",
+    "`id`",
+    "a|b",
+    "a\0b",
+    "a\nb",
+    "[fe80::1]:0",
+    "[fe80::1]:65536",
+    "[fe80::1]:",
+    "[fe80::1",
+    "fe80::1]",
+    "[10.0.0.1]:3260",
+    "[host]:3260",
+    "[fe80::1%eth0]:3260",
+    "[fe80::1]x",
+    "[[fe80::1]]",
+    "fe80::1:3260",
+    "::1:3260",
+    "2001:db8::5:1",
+    "1:2:3:4:5:6:7:8:9",
+    "1::2::3",
+    ":::1",
+    "fe80:::1",
+    "1:2:3:4:5:6:7:8::",
+    "12345::1",
+    "g::1",
+    "0x7f.1",
+    "0x7f000001",
+    "0X7F.0.0.1",
+    "017.0.0.1:3260",
+    "a".repeat(64) + ".example",
+    `${"a.".repeat(127)}ab`
   ])("rejects %j", (input) => {
     expect(Portal.parse(input)).toBeUndefined()
     expect(() => decode(input)).toThrow()
@@ -87,11 +141,33 @@ describe("Portal.parse", () => {
 })
 
 describe("Portal.isIpv6", () => {
-  it.each(["::", "::1", "fe80::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "::ffff:1.2.3.4", "64:ff9b::192.0.2.33"])(
+  it.each([
+    "::",
+    "::1",
+    "fe80::",
+    "1:2:3:4:5:6:7:8",
+    "1:2:3:4:5:6:7::",
+    "::2:3:4:5:6:7:8",
+    "::ffff:1.2.3.4",
+    "64:ff9b::192.0.2.33"
+  ])(
     "accepts %j",
     (s) => expect(Portal.isIpv6(s)).toBe(true)
   )
-  it.each([":", "1", "1.2.3.4", "1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8:9", "1::2::3", "::1.2.3", "::1.2.3.4:5", "12345::", "[::1]", "::1%eth0", "1:2:3:4:5:6:1.2.3.4:5"])(
+  it.each([
+    ":",
+    "1",
+    "1.2.3.4",
+    "1:2:3:4:5:6:7",
+    "1:2:3:4:5:6:7:8:9",
+    "1::2::3",
+    "::1.2.3",
+    "::1.2.3.4:5",
+    "12345::",
+    "[::1]",
+    "::1%eth0",
+    "1:2:3:4:5:6:1.2.3.4:5"
+  ])(
     "rejects %j",
     (s) => expect(Portal.isIpv6(s)).toBe(false)
   )
@@ -117,7 +193,8 @@ describe("Portal properties", () => {
         if (once === undefined) return true
         const text = Portal.format(once)
         const twice = Portal.parse(text)
-        return twice !== undefined && Portal.format(twice) === text && twice.family === once.family && twice.port === once.port
+        return twice !== undefined && Portal.format(twice) === text && twice.family === once.family &&
+          twice.port === once.port
       }),
       { numRuns: 3000 }
     )
@@ -150,7 +227,8 @@ describe("Portal properties", () => {
       fc.property(ipv6, (v6) => {
         const cut = v6.lastIndexOf(":")
         const last = v6.slice(cut + 1)
-        const ambiguous = /^\d{1,5}$/.test(last) && Number(last) >= 1 && Number(last) <= 65535 && Portal.isIpv6(v6.slice(0, cut))
+        const ambiguous = /^\d{1,5}$/.test(last) && Number(last) >= 1 && Number(last) <= 65535 &&
+          Portal.isIpv6(v6.slice(0, cut))
         expect(Portal.parse(v6) === undefined).toBe(ambiguous)
         if (!ambiguous) expect(decode(v6)).toBe(`[${v6}]:3260`)
       }),

@@ -1,6 +1,6 @@
+import { BrickError, DeviceInfo, HostState, TargetLock } from "@brick/core"
 import { Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
-import { BrickError, DeviceInfo, HostState, TargetLock } from "@brick/core"
 
 describe("TargetLock.names", () => {
   it("derives one lock per target, deduplicated and sorted", () => {
@@ -21,7 +21,13 @@ describe("HostState.portalOf", () => {
 
 describe("DeviceInfo.decode", () => {
   it("accepts what connect returns", () => {
-    const info = { type: "block", path: "/dev/dm-3", scsi_wwn: "36001405abc", multipath_id: "36001405abc", iface: "default" }
+    const info = {
+      type: "block",
+      path: "/dev/dm-3",
+      scsi_wwn: "36001405abc",
+      multipath_id: "36001405abc",
+      iface: "default"
+    }
     const exit = Effect.runSyncExit(DeviceInfo.decode(info))
     expect(Exit.isSuccess(exit)).toBe(true)
   })
@@ -39,13 +45,22 @@ describe("errors", () => {
     const e = new BrickError.ConnectError({
       reason: {
         _tag: "LoginFailed",
-        paths: [{ portal: "10.0.0.1:3260", iqn: "iqn.2010-10.org.a:y", lun: 1, iface: "default", kind: "LoginTimeout", detail: "no answer" }]
+        paths: [{
+          portal: "10.0.0.1:3260",
+          iqn: "iqn.2010-10.org.a:y",
+          lun: 1,
+          iface: "default",
+          kind: "LoginTimeout",
+          detail: "no answer"
+        }]
       }
     })
     expect(e._tag).toBe("ConnectError")
     expect(e.message).toContain("10.0.0.1:3260")
     expect(e.message).toContain("LoginTimeout")
-    const d = new BrickError.DisconnectError({ reason: { _tag: "StepsFailed", failures: [{ step: "flushMap", target: "3600", detail: "InUse" }] } })
+    const d = new BrickError.DisconnectError({
+      reason: { _tag: "StepsFailed", failures: [{ step: "flushMap", target: "3600", detail: "InUse" }] }
+    })
     expect(d.message).toContain("flushMap 3600: InUse")
   })
 })

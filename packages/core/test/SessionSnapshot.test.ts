@@ -4,10 +4,10 @@
  * with a plain set of the ids before (parsing every name): same reads, same
  * answer, whatever the listings hold.
  */
+import { HostState, IfaceName, Iqn, Portal, Sysfs } from "@brick/core"
 import { Effect, Option } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { HostState, IfaceName, Iqn, Portal, Sysfs } from "@brick/core"
 
 const node = {
   portal: Portal.unsafeMake("10.0.0.1:3260"),
@@ -34,13 +34,24 @@ const stub = (names: ReadonlyArray<string>, mine: number | undefined, log: Array
 
 const run = (names: ReadonlyArray<string>, before: ReadonlySet<number>, mine: number | undefined) => {
   const log: Array<string> = []
-  const found = Effect.runSync(HostState.findNewSession(node, before).pipe(Effect.provideService(Sysfs.Sysfs, stub(names, mine, log))))
+  const found = Effect.runSync(
+    HostState.findNewSession(node, before).pipe(Effect.provideService(Sysfs.Sysfs, stub(names, mine, log)))
+  )
   return { found: Option.getOrUndefined(Option.map(found, (s) => s.sid)), log }
 }
 
 const name = fc.oneof(
   { weight: 12, arbitrary: fc.integer({ min: 0, max: 40 }).map((n) => `session${n}`) },
-  fc.constantFrom("session007", "session00", "session0", "sessionx", "session", "connection1:0", "session12345678901234567", "session1234567890123456")
+  fc.constantFrom(
+    "session007",
+    "session00",
+    "session0",
+    "sessionx",
+    "session",
+    "connection1:0",
+    "session12345678901234567",
+    "session1234567890123456"
+  )
 )
 
 /** A later listing: the earlier one with names removed, added and (sometimes) reordered. */
@@ -60,38 +71,47 @@ const edited = (before: ReadonlyArray<string>) =>
     return out
   })
 
-const listings = fc.uniqueArray(name, { maxLength: 30 }).chain((before) => edited(before).map((after) => ({ before, after })))
+const listings = fc.uniqueArray(name, { maxLength: 30 }).chain((before) =>
+  edited(before).map((after) => ({ before, after }))
+)
 
 const idsOf = (names: ReadonlyArray<string>) =>
   new Set(names.flatMap((n) => (/^session\d+$/.test(n) ? [Number(n.slice(7))] : [])))
 
 describe("HostState.SessionSnapshot", () => {
   it("is the set of the listing's session ids", () => {
-    fc.assert(fc.property(fc.uniqueArray(name, { maxLength: 30 }), (names) => {
-      const snap = new HostState.SessionSnapshot(names)
-      const plain = idsOf(names)
-      expect(snap.size).toBe(plain.size)
-      expect([...snap].sort()).toEqual([...plain].sort())
-      for (let sid = 0; sid < 45; sid++) expect(snap.has(sid)).toBe(plain.has(sid))
-      const seen: Array<number> = []
-      snap.forEach((v, k, s) => {
-        expect(k).toBe(v)
-        expect(s).toBe(snap)
-        seen.push(v)
-      })
-      expect(seen).toEqual([...snap.values()])
-      expect([...snap.keys()]).toEqual([...snap.values()])
-      expect([...snap.entries()]).toEqual([...snap.values()].map((v) => [v, v]))
-    }), { numRuns: 500 })
+    fc.assert(
+      fc.property(fc.uniqueArray(name, { maxLength: 30 }), (names) => {
+        const snap = new HostState.SessionSnapshot(names)
+        const plain = idsOf(names)
+        expect(snap.size).toBe(plain.size)
+        expect([...snap].sort()).toEqual([...plain].sort())
+        for (let sid = 0; sid < 45; sid++) expect(snap.has(sid)).toBe(plain.has(sid))
+        const seen: Array<number> = []
+        snap.forEach((v, k, s) => {
+          expect(k).toBe(v)
+          expect(s).toBe(snap)
+          seen.push(v)
+        })
+        expect(seen).toEqual([...snap.values()])
+        expect([...snap.keys()]).toEqual([...snap.values()])
+        expect([...snap.entries()]).toEqual([...snap.values()].map((v) => [v, v]))
+      }),
+      { numRuns: 500 }
+    )
   })
 
   it("findNewSession reads the same sessions and finds the same one as with a plain set of ids", () => {
     fc.assert(
-      fc.property(listings, fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }), ({ after, before }, mine) => {
-        const fast = run(after, new HostState.SessionSnapshot(before), mine)
-        const plain = run(after, idsOf(before), mine)
-        expect(fast).toEqual(plain)
-      }),
+      fc.property(
+        listings,
+        fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }),
+        ({ after, before }, mine) => {
+          const fast = run(after, new HostState.SessionSnapshot(before), mine)
+          const plain = run(after, idsOf(before), mine)
+          expect(fast).toEqual(plain)
+        }
+      ),
       { numRuns: 3000 }
     )
   })

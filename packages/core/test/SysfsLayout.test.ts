@@ -3,8 +3,23 @@ import { describe, expect, it } from "vitest"
 import { Hctl, HostPath, SysfsLayout } from "../src/index.ts"
 
 const nat = fc.integer({ min: 0, max: 1_000_000 })
-const hctl = fc.record({ host: nat, channel: fc.integer({ min: 0, max: 7 }), target: nat, lun: fc.integer({ min: 0, max: 0x7fff }) })
-const attr = fc.constantFrom("targetname", "state", "ifacename", "recovery_tmo", "tpgt", "persistent_address", "device/delete", "holders", "dm/uuid")
+const hctl = fc.record({
+  host: nat,
+  channel: fc.integer({ min: 0, max: 7 }),
+  target: nat,
+  lun: fc.integer({ min: 0, max: 0x7fff })
+})
+const attr = fc.constantFrom(
+  "targetname",
+  "state",
+  "ifacename",
+  "recovery_tmo",
+  "tpgt",
+  "persistent_address",
+  "device/delete",
+  "holders",
+  "dm/uuid"
+)
 
 describe("SysfsLayout path builders", () => {
   it("build the kernel's paths", () => {
@@ -16,12 +31,18 @@ describe("SysfsLayout path builders", () => {
     expect(SysfsLayout.sessionFile(12, "targetname")).toBe("/sys/class/iscsi_session/session12/targetname")
     expect(SysfsLayout.sessionDeviceDir(3)).toBe("/sys/class/iscsi_session/session3/device")
     expect(SysfsLayout.sessionTargetDir(3, "target2:0:0")).toBe("/sys/class/iscsi_session/session3/device/target2:0:0")
-    expect(SysfsLayout.connectionFile(3, "persistent_address")).toBe("/sys/class/iscsi_connection/connection3:0/persistent_address")
+    expect(SysfsLayout.connectionFile(3, "persistent_address")).toBe(
+      "/sys/class/iscsi_connection/connection3:0/persistent_address"
+    )
     expect(SysfsLayout.iscsiHostFile(2, "hwaddress")).toBe("/sys/class/iscsi_host/host2/hwaddress")
     expect(SysfsLayout.iscsiHostDir(2)).toBe("/sys/class/iscsi_host/host2")
     expect(SysfsLayout.hostScanFile(2)).toBe("/sys/class/scsi_host/host2/scan")
-    expect(SysfsLayout.scsiDeviceDir({ host: 2, channel: 0, target: 0, lun: 1 })).toBe("/sys/class/scsi_device/2:0:0:1/device")
-    expect(SysfsLayout.scsiDeviceFile({ host: 2, channel: 0, target: 0, lun: 16640 }, "wwid")).toBe("/sys/class/scsi_device/2:0:0:16640/device/wwid")
+    expect(SysfsLayout.scsiDeviceDir({ host: 2, channel: 0, target: 0, lun: 1 })).toBe(
+      "/sys/class/scsi_device/2:0:0:1/device"
+    )
+    expect(SysfsLayout.scsiDeviceFile({ host: 2, channel: 0, target: 0, lun: 16640 }, "wwid")).toBe(
+      "/sys/class/scsi_device/2:0:0:16640/device/wwid"
+    )
     expect(SysfsLayout.blockDir("sdb")).toBe("/sys/block/sdb")
     expect(SysfsLayout.blockFile("dm-0", "dm/uuid")).toBe("/sys/block/dm-0/dm/uuid")
   })
@@ -30,10 +51,18 @@ describe("SysfsLayout path builders", () => {
     fc.assert(
       fc.property(nat, hctl, attr, fc.constantFrom("sda", "sdzz", "dm-0", "dm-12"), (n, a, file, dev) => {
         const all = [
-          SysfsLayout.sessionDir(n), SysfsLayout.sessionFile(n, file), SysfsLayout.sessionDeviceDir(n),
-          SysfsLayout.sessionTargetDir(n, `target${a.host}:${a.channel}:${a.target}`), SysfsLayout.connectionFile(n, file),
-          SysfsLayout.iscsiHostFile(n, file), SysfsLayout.iscsiHostDir(n), SysfsLayout.hostScanFile(n),
-          SysfsLayout.scsiDeviceDir(a), SysfsLayout.scsiDeviceFile(a, file), SysfsLayout.blockDir(dev), SysfsLayout.blockFile(dev, file)
+          SysfsLayout.sessionDir(n),
+          SysfsLayout.sessionFile(n, file),
+          SysfsLayout.sessionDeviceDir(n),
+          SysfsLayout.sessionTargetDir(n, `target${a.host}:${a.channel}:${a.target}`),
+          SysfsLayout.connectionFile(n, file),
+          SysfsLayout.iscsiHostFile(n, file),
+          SysfsLayout.iscsiHostDir(n),
+          SysfsLayout.hostScanFile(n),
+          SysfsLayout.scsiDeviceDir(a),
+          SysfsLayout.scsiDeviceFile(a, file),
+          SysfsLayout.blockDir(dev),
+          SysfsLayout.blockFile(dev, file)
         ]
         for (const p of all) {
           expect(HostPath.isHostPath(p)).toBe(true)
@@ -64,16 +93,20 @@ describe("SysfsLayout parsers", () => {
   it("parse session and target names", () => {
     expect(SysfsLayout.parseSessionName("session12")).toBe(12)
     expect(SysfsLayout.parseTargetName("target2:0:1")).toEqual({ host: 2, channel: 0, target: 1 })
-    for (const s of ["session", "session-1", "sessionx", "xsession1", "session1 ", "connection1:0"]) expect(SysfsLayout.parseSessionName(s)).toBeUndefined()
-    for (const s of ["target2:0", "target2:0:0:1", "targetx:0:0", "2:0:0", "target2:0:0/"]) expect(SysfsLayout.parseTargetName(s)).toBeUndefined()
+    for (const s of ["session", "session-1", "sessionx", "xsession1", "session1 ", "connection1:0"]) {
+      expect(SysfsLayout.parseSessionName(s)).toBeUndefined()
+    }
+    for (const s of ["target2:0", "target2:0:0:1", "targetx:0:0", "2:0:0", "target2:0:0/"]) {
+      expect(SysfsLayout.parseTargetName(s)).toBeUndefined()
+    }
   })
 
   it("round-trip generated session and target names", () => {
     fc.assert(
       fc.property(nat, nat, nat, nat, (s, h, c, t) =>
         SysfsLayout.parseSessionName(`session${s}`) === s &&
-        JSON.stringify(SysfsLayout.parseTargetName(`target${h}:${c}:${t}`)) === JSON.stringify({ host: h, channel: c, target: t })
-      ),
+        JSON.stringify(SysfsLayout.parseTargetName(`target${h}:${c}:${t}`)) ===
+          JSON.stringify({ host: h, channel: c, target: t })),
       { numRuns: 2000 }
     )
   })
@@ -91,10 +124,13 @@ describe("SysfsLayout parsers", () => {
     const digits = fc.string({ unit: fc.constantFrom("0", "3", "9"), minLength: 1, maxLength: 20 })
     const wellFormed = (n: number) => fc.array(digits, { minLength: n - 1, maxLength: n + 1 }).map((g) => g.join(":"))
     const any = fc.oneof(text, wellFormed(3), wellFormed(4), fc.string())
-    fc.assert(fc.property(any, fc.constantFrom("", "target", "targe", "xtarget"), (t, prefix) => {
-      expect(SysfsLayout.parseTargetName(prefix + t)).toEqual(refTarget(prefix + t))
-      expect(Hctl.parse(prefix + t)).toEqual(refHctl(prefix + t))
-    }), { numRuns: 5000 })
+    fc.assert(
+      fc.property(any, fc.constantFrom("", "target", "targe", "xtarget"), (t, prefix) => {
+        expect(SysfsLayout.parseTargetName(prefix + t)).toEqual(refTarget(prefix + t))
+        expect(Hctl.parse(prefix + t)).toEqual(refHctl(prefix + t))
+      }),
+      { numRuns: 5000 }
+    )
   })
 
   it("parseSessionName agrees with its plain definition on any name (the hand-written fast path)", () => {
@@ -119,15 +155,24 @@ describe("SysfsLayout parsers", () => {
     ["../../devices/pci0000:00/0000:00:1c.0/0000:05:00.3/host7/session9/iscsi_session/session9", 7]
   ])("hostOfSessionLink(%s) = %d", (link, host) => expect(SysfsLayout.hostOfSessionLink(link)).toBe(host))
 
-  it.each(["", "../../devices/platform/session1/iscsi_session/session1", "../../devices/platform/xhost2/session1", "host2"])(
+  it.each([
+    "",
+    "../../devices/platform/session1/iscsi_session/session1",
+    "../../devices/platform/xhost2/session1",
+    "host2"
+  ])(
     "hostOfSessionLink(%j) is undefined",
     (link) => expect(SysfsLayout.hostOfSessionLink(link)).toBeUndefined()
   )
 
   it("hostOfSessionLink finds the host of any generated link", () => {
     fc.assert(
-      fc.property(nat, nat, fc.constantFrom("../../devices/platform", "../../devices/pci0000:00/0000:00:03.0/0000:03:00.1"), (h, s, parent) =>
-        SysfsLayout.hostOfSessionLink(`${parent}/host${h}/session${s}/iscsi_session/session${s}`) === h
+      fc.property(
+        nat,
+        nat,
+        fc.constantFrom("../../devices/platform", "../../devices/pci0000:00/0000:00:03.0/0000:03:00.1"),
+        (h, s, parent) =>
+          SysfsLayout.hostOfSessionLink(`${parent}/host${h}/session${s}/iscsi_session/session${s}`) === h
       ),
       { numRuns: 1000 }
     )

@@ -22,10 +22,18 @@ describe("TargetPath.fromConnectionData", () => {
 
   it("zips the plural lists with multipath, the primary path first", () => {
     const d = {
-      target_portal: "10.0.0.1", target_iqn: a, target_lun: 1,
-      target_portals: ["10.0.0.1", "10.0.0.2:3261", "[fe80::1]"], target_iqns: [a, b, a], target_luns: [1, 2, 3]
+      target_portal: "10.0.0.1",
+      target_iqn: a,
+      target_lun: 1,
+      target_portals: ["10.0.0.1", "10.0.0.2:3261", "[fe80::1]"],
+      target_iqns: [a, b, a],
+      target_luns: [1, 2, 3]
     }
-    expect(paths(d, true)).toEqual([path("10.0.0.1:3260", a, 1), path("10.0.0.2:3261", b, 2), path("[fe80::1]:3260", a, 3)])
+    expect(paths(d, true)).toEqual([
+      path("10.0.0.1:3260", a, 1),
+      path("10.0.0.2:3261", b, 2),
+      path("[fe80::1]:3260", a, 3)
+    ])
     expect(paths(d, false)).toEqual([path("10.0.0.1:3260", a, 1)])
   })
 
@@ -45,7 +53,16 @@ describe("TargetPath.fromConnectionData", () => {
   })
 
   it("drops repeated paths, also when they differ only in spelling", () => {
-    expect(paths({ target_portal: "10.0.0.1:3260", target_iqn: a, target_lun: 1, target_portals: ["10.0.0.1", "10.0.0.1:3260"], target_iqns: [a, a], target_luns: [1, 1] }, true))
+    expect(
+      paths({
+        target_portal: "10.0.0.1:3260",
+        target_iqn: a,
+        target_lun: 1,
+        target_portals: ["10.0.0.1", "10.0.0.1:3260"],
+        target_iqns: [a, a],
+        target_luns: [1, 1]
+      }, true)
+    )
       .toEqual([path("10.0.0.1:3260", a, 1)])
   })
 
@@ -64,7 +81,10 @@ const shapes = fc.integer({ min: 1, max: 4 }).chain((n) =>
       target_portal: canonicalPortal,
       target_iqn: iqn.filter(Iqn.isIqn),
       target_lun: lun,
-      target_portals: fc.array(fc.oneof(canonicalPortal, fc.constantFrom("10.0.0.1:3260", "10.0.0.1")), { minLength: n, maxLength: n }),
+      target_portals: fc.array(fc.oneof(canonicalPortal, fc.constantFrom("10.0.0.1:3260", "10.0.0.1")), {
+        minLength: n,
+        maxLength: n
+      }),
       target_iqns: fc.array(fc.oneof(iqn.filter(Iqn.isIqn), fc.constant(a)), { minLength: n, maxLength: n }),
       target_luns: fc.array(fc.oneof(lun, fc.constant(1)), { minLength: n, maxLength: n })
     },
@@ -78,7 +98,9 @@ const statedCombos = (d: ConnectionInfo.ConnectionData): { single: string | unde
     ? `${d.target_portal},${d.target_iqn},${d.target_lun}`
     : undefined
   const portals = d.target_portals ?? (d.target_portal === undefined ? [] : [d.target_portal])
-  const listed = portals.map((p, i) => `${p},${d.target_iqns?.[i] ?? d.target_iqn},${d.target_luns?.[i] ?? d.target_lun}`)
+  const listed = portals.map((p, i) =>
+    `${p},${d.target_iqns?.[i] ?? d.target_iqn},${d.target_luns?.[i] ?? d.target_lun}`
+  )
   return { single, listed }
 }
 

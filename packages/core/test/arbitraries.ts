@@ -30,25 +30,36 @@ export const portalParts = fc.oneof(
 )
 
 /** Canonical portal texts. */
-export const canonicalPortal = portalParts.map((p) => p.family === "ipv6" ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`)
+export const canonicalPortal = portalParts.map((p) =>
+  p.family === "ipv6" ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`
+)
 
 const hex = (min: number, max: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${min},${max}}$`))
 
 /** An `iqn.` name id part: may contain `-lun-`, `-iscsi-`, `:` and dots. */
 const iqnId = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9.:_-]{1,40}$/),
-  fc.tuple(fc.stringMatching(/^[a-z0-9]{1,8}$/), fc.constantFrom("-lun-", "-iscsi-", "-lun-0x", ":volume-", ".."), fc.stringMatching(/^[a-z0-9]{0,8}$/))
+  fc.tuple(
+    fc.stringMatching(/^[a-z0-9]{1,8}$/),
+    fc.constantFrom("-lun-", "-iscsi-", "-lun-0x", ":volume-", ".."),
+    fc.stringMatching(/^[a-z0-9]{0,8}$/)
+  )
     .map(([a, b, c]) => a + b + c)
 )
 
 /** Well-formed iSCSI names: iqn., eui. and naa. */
 export const iqn = fc.oneof(
-  { weight: 6, arbitrary: fc.tuple(
-    fc.integer({ min: 1990, max: 2099 }),
-    fc.integer({ min: 1, max: 12 }),
-    fc.array(label, { minLength: 1, maxLength: 4 }),
-    fc.option(iqnId, { nil: undefined })
-  ).map(([y, m, labels, id]) => `iqn.${y}-${String(m).padStart(2, "0")}.${labels.join(".")}${id === undefined ? "" : `:${id}`}`) },
+  {
+    weight: 6,
+    arbitrary: fc.tuple(
+      fc.integer({ min: 1990, max: 2099 }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.array(label, { minLength: 1, maxLength: 4 }),
+      fc.option(iqnId, { nil: undefined })
+    ).map(([y, m, labels, id]) =>
+      `iqn.${y}-${String(m).padStart(2, "0")}.${labels.join(".")}${id === undefined ? "" : `:${id}`}`
+    )
+  },
   { weight: 1, arbitrary: hex(16, 16).map((h) => `eui.${h.toUpperCase()}`) },
   { weight: 1, arbitrary: fc.oneof(hex(16, 16), hex(32, 32)).map((h) => `naa.${h}`) }
 )

@@ -72,8 +72,8 @@ export const spawnedCounter = Metric.counter("brick_commands_spawned_total", {
 const collect = <E>(stream: Stream.Stream<Uint8Array, E>) => Stream.mkString(Stream.decodeText(stream))
 
 /** The runner over effect's ChildProcessSpawner, configured by NodeHostConfig. */
-export const layer: Layer.Layer<CommandRunner, never, NodeHostConfig | ChildProcessSpawner.ChildProcessSpawner> =
-  Layer.effect(
+export const layer: Layer.Layer<CommandRunner, never, NodeHostConfig | ChildProcessSpawner.ChildProcessSpawner> = Layer
+  .effect(
     CommandRunner,
     Effect.gen(function*() {
       const config = yield* NodeHostConfig
@@ -91,7 +91,9 @@ export const layer: Layer.Layer<CommandRunner, never, NodeHostConfig | ChildProc
         const command = Redaction.render(argv)
         const secrets = Redaction.secrets(argv)
         const scrub = (s: string) => Redaction.scrub(s, secrets)
-        const timeout = options?.timeout === undefined ? config.commandTimeout : Duration.fromInputUnsafe(options.timeout)
+        const timeout = options?.timeout === undefined
+          ? config.commandTimeout
+          : Duration.fromInputUnsafe(options.timeout)
         const [head, ...rest] = argv as [string, ...ReadonlyArray<Redaction.Word>]
         const fail = (reason: CommandFailure) => new CommandError({ program, command, reason })
 
@@ -134,7 +136,13 @@ export const layer: Layer.Layer<CommandRunner, never, NodeHostConfig | ChildProc
           yield* Effect.logDebug("command", command).pipe(
             Effect.annotateLogs({ program, exitCode, durationMillis })
           )
-          const result: CommandResult = { command, exitCode, stdout: scrub(stdout), stderr: scrub(stderr), durationMillis }
+          const result: CommandResult = {
+            command,
+            exitCode,
+            stdout: scrub(stdout),
+            stderr: scrub(stderr),
+            durationMillis
+          }
           return result
         }).pipe(Effect.withLogSpan(program), Effect.withSpan(`brick.command.${program}`, { attributes: { command } }))
       }

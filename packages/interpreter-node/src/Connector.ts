@@ -13,10 +13,10 @@
  */
 import {
   type BlockDevice,
+  ConnectionInfo,
   ConnectorOptions as CoreOptions,
   ConnectorProperties,
   ConnectVolume,
-  ConnectionInfo,
   DeviceInfo,
   DisconnectVolume,
   ExtendVolume,
@@ -27,7 +27,19 @@ import {
   VolumePaths
 } from "@brick/core"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Cause, Duration, Effect, Exit, Layer, Logger, type LogLevel, ManagedRuntime, Option, Redacted, References } from "effect"
+import {
+  Cause,
+  Duration,
+  Effect,
+  Exit,
+  Layer,
+  Logger,
+  type LogLevel,
+  ManagedRuntime,
+  Option,
+  Redacted,
+  References
+} from "effect"
 import * as NodeHost from "./NodeHost.ts"
 import type { NodeHostConfigInput } from "./NodeHostConfig.ts"
 
@@ -121,7 +133,8 @@ const plain = (value: unknown, depth = 0): unknown => {
 }
 
 const firstLine = (e: unknown): string =>
-  (typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e)).split("\n")[0] ?? ""
+  (typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e))
+    .split("\n")[0] ?? ""
 
 /** The BrickError of a failed call. */
 export const toBrickError = (cause: Cause.Cause<unknown>): BrickError => {
@@ -139,7 +152,9 @@ export const toBrickError = (cause: Cause.Cause<unknown>): BrickError => {
 const logger = (onLog: (record: LogRecord) => void) =>
   Logger.make((o) => {
     const s = Logger.formatStructured.log(o)
-    const message = Array.isArray(o.message) ? o.message.map((m) => (typeof m === "string" ? m : JSON.stringify(plain(m)))).join(" ") : String(o.message)
+    const message = Array.isArray(o.message)
+      ? o.message.map((m) => (typeof m === "string" ? m : JSON.stringify(plain(m)))).join(" ")
+      : String(o.message)
     onLog({ level: s.level, message, annotations: plain(s.annotations) as Record<string, unknown> })
   })
 
@@ -154,7 +169,10 @@ export const createConnector = (config: CreateConnectorOptions = {}): Connector 
   const host = config.layer ?? NodeHost.layer(config.host ?? {}).pipe(Layer.provide(NodeServices.layer))
   const logging = config.onLog === undefined
     ? Logger.layer([])
-    : Layer.merge(Logger.layer([logger(config.onLog)]), Layer.succeed(References.MinimumLogLevel, config.logLevel ?? "Info"))
+    : Layer.merge(
+      Logger.layer([logger(config.onLog)]),
+      Layer.succeed(References.MinimumLogLevel, config.logLevel ?? "Info")
+    )
   const runtime = ManagedRuntime.make(Layer.merge(host, logging))
   const run = async <A>(effect: Effect.Effect<A, unknown, HostServices>): Promise<A> => {
     const exit = await runtime.runPromiseExit(effect)
@@ -167,7 +185,9 @@ export const createConnector = (config: CreateConnectorOptions = {}): Connector 
     disconnectVolume: (info, device, flags = {}) =>
       run(Effect.gen(function*() {
         const data = yield* decodeInfo(info)
-        const dev = device === undefined || device === null ? Option.none() : Option.some(yield* DeviceInfo.decode(device))
+        const dev = device === undefined || device === null
+          ? Option.none()
+          : Option.some(yield* DeviceInfo.decode(device))
         yield* DisconnectVolume.disconnect(data, options, dev, flags)
       })),
     extendVolume: (info) => run(Effect.flatMap(decodeInfo(info), ExtendVolume.extend)),

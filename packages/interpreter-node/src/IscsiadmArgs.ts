@@ -41,12 +41,14 @@ export const paramWords = (params: ReadonlyArray<Param>): ReadonlyArray<Word> =>
   checkParams(params).flatMap((p) => ["-n", p.name, "-v", p.value])
 
 /** `-T iqn -p portal -I iface`: how brick names a node record. */
-export const nodeSelector = (node: Iscsiadm.NodeRecord): ReadonlyArray<Word> =>
-  ["-T", node.iqn, "-p", node.portal, "-I", node.iface]
+export const nodeSelector = (
+  node: Iscsiadm.NodeRecord
+): ReadonlyArray<Word> => ["-T", node.iqn, "-p", node.portal, "-I", node.iface]
 
 /** `iscsiadm -m node -T … -p … -I … -o new` */
-export const nodeNew = (node: Iscsiadm.NodeRecord): ReadonlyArray<Word> =>
-  ["-m", "node", ...nodeSelector(node), "-o", "new"]
+export const nodeNew = (
+  node: Iscsiadm.NodeRecord
+): ReadonlyArray<Word> => ["-m", "node", ...nodeSelector(node), "-o", "new"]
 
 /** The `-n/-v` pairs a NodeSettings stands for (empty when it sets nothing). */
 export const nodeParams = (settings: Iscsiadm.NodeSettings): ReadonlyArray<Param> => {
@@ -101,19 +103,22 @@ export const nodeUpdate = (
 }
 
 /** `iscsiadm -m node -T … -p … -I … -o delete` */
-export const nodeDelete = (node: Iscsiadm.NodeRecord): ReadonlyArray<Word> =>
-  ["-m", "node", ...nodeSelector(node), "-o", "delete"]
+export const nodeDelete = (
+  node: Iscsiadm.NodeRecord
+): ReadonlyArray<Word> => ["-m", "node", ...nodeSelector(node), "-o", "delete"]
 
 /** `iscsiadm -m node -P 1`: every record with its iface. */
 export const nodeList: ReadonlyArray<Word> = ["-m", "node", "-P", "1"]
 
 /** `iscsiadm -m node -T … -p … -I … --login` */
-export const login = (node: Iscsiadm.NodeRecord): ReadonlyArray<Word> =>
-  ["-m", "node", ...nodeSelector(node), "--login"]
+export const login = (
+  node: Iscsiadm.NodeRecord
+): ReadonlyArray<Word> => ["-m", "node", ...nodeSelector(node), "--login"]
 
 /** `iscsiadm -m node -T … -p … -I … --logout` */
-export const logout = (node: Iscsiadm.NodeRecord): ReadonlyArray<Word> =>
-  ["-m", "node", ...nodeSelector(node), "--logout"]
+export const logout = (
+  node: Iscsiadm.NodeRecord
+): ReadonlyArray<Word> => ["-m", "node", ...nodeSelector(node), "--logout"]
 
 /** `iscsiadm -m session`: active sessions, flat. */
 export const sessionList: ReadonlyArray<Word> = ["-m", "session"]
@@ -125,15 +130,17 @@ export interface DiscoveryOptions {
   readonly auth: Option.Option<Iscsiadm.ChapCredentials>
 }
 
-const discoveryBase = (options: DiscoveryOptions) => ["-t", "sendtargets", "-p", options.portal, "-I", options.iface] as const
+const discoveryBase = (options: DiscoveryOptions) =>
+  ["-t", "sendtargets", "-p", options.portal, "-I", options.iface] as const
 
 /**
  * `iscsiadm -m discovery -t sendtargets -p P -I I -o nonpersistent`: the
  * targets, printed, and nothing written (no node record, no discovery
  * record; no walk of the node database either).
  */
-export const discovery = (options: DiscoveryOptions): ReadonlyArray<Word> =>
-  ["-m", "discovery", ...discoveryBase(options), "-o", "nonpersistent"]
+export const discovery = (
+  options: DiscoveryOptions
+): ReadonlyArray<Word> => ["-m", "discovery", ...discoveryBase(options), "-o", "nonpersistent"]
 
 /**
  * With discovery CHAP the credentials must sit in a discovery record
@@ -142,22 +149,32 @@ export const discovery = (options: DiscoveryOptions): ReadonlyArray<Word> =>
  * `discoveryDelete` removes it (and no node record: none is linked to it
  * after a nonpersistent discovery).
  */
-export const discoveryNew = (options: DiscoveryOptions): ReadonlyArray<Word> =>
-  ["-m", "discoverydb", ...discoveryBase(options), "-o", "new"]
+export const discoveryNew = (
+  options: DiscoveryOptions
+): ReadonlyArray<Word> => ["-m", "discoverydb", ...discoveryBase(options), "-o", "new"]
 
 /** `iscsiadm -m discoverydb … -o update` with the `discovery.sendtargets.auth.*` pairs (none without CHAP). */
 export const discoveryAuth = (options: DiscoveryOptions): ReadonlyArray<Word> | undefined =>
   Option.isNone(options.auth)
     ? undefined
-    : ["-m", "discoverydb", ...discoveryBase(options), "-o", "update", ...paramWords(authParams("discovery.sendtargets.auth", options.auth))]
+    : [
+      "-m",
+      "discoverydb",
+      ...discoveryBase(options),
+      "-o",
+      "update",
+      ...paramWords(authParams("discovery.sendtargets.auth", options.auth))
+    ]
 
 /** `iscsiadm -m discoverydb … --discover -o nonpersistent`: discovery with the record's settings, nothing written. */
-export const discoveryFromRecord = (options: DiscoveryOptions): ReadonlyArray<Word> =>
-  ["-m", "discoverydb", ...discoveryBase(options), "--discover", "-o", "nonpersistent"]
+export const discoveryFromRecord = (
+  options: DiscoveryOptions
+): ReadonlyArray<Word> => ["-m", "discoverydb", ...discoveryBase(options), "--discover", "-o", "nonpersistent"]
 
 /** `iscsiadm -m discoverydb … -o delete`: the discovery record and the node records linked to it. */
-export const discoveryDelete = (options: DiscoveryOptions): ReadonlyArray<Word> =>
-  ["-m", "discoverydb", ...discoveryBase(options), "-o", "delete"]
+export const discoveryDelete = (
+  options: DiscoveryOptions
+): ReadonlyArray<Word> => ["-m", "discoverydb", ...discoveryBase(options), "-o", "delete"]
 
 /**
  * Every command of a discovery on a host without a discovery record of the
@@ -189,9 +206,12 @@ export const ifaceParams = (settings: Iscsiadm.IfaceSettings): ReadonlyArray<Par
 }
 
 /** `iscsiadm -m iface -I name -o update -n … -v …` */
-export const ifaceUpdate = (name: IfaceName.IfaceName, settings: Iscsiadm.IfaceSettings): ReadonlyArray<Word> =>
-  ["-m", "iface", "-I", name, "-o", "update", ...paramWords(ifaceParams(settings))]
+export const ifaceUpdate = (
+  name: IfaceName.IfaceName,
+  settings: Iscsiadm.IfaceSettings
+): ReadonlyArray<Word> => ["-m", "iface", "-I", name, "-o", "update", ...paramWords(ifaceParams(settings))]
 
 /** `iscsiadm -m iface -I name -o delete` */
-export const ifaceDelete = (name: IfaceName.IfaceName): ReadonlyArray<Word> =>
-  ["-m", "iface", "-I", name, "-o", "delete"]
+export const ifaceDelete = (
+  name: IfaceName.IfaceName
+): ReadonlyArray<Word> => ["-m", "iface", "-I", name, "-o", "delete"]

@@ -45,10 +45,14 @@ export const make = Effect.gen(function*() {
       },
       catch: (e) => {
         const code = (e as NodeJS.ErrnoException).code
-        return fail("size", device, code === "ENOENT" || code === "ENOTDIR" ? { _tag: "NotFound" } : {
-          _tag: "Failed",
-          detail: code ?? String(e)
-        })
+        return fail(
+          "size",
+          device,
+          code === "ENOENT" || code === "ENOTDIR" ? { _tag: "NotFound" } : {
+            _tag: "Failed",
+            detail: code ?? String(e)
+          }
+        )
       }
     }).pipe(Effect.withSpan("BlockDevice.size", { attributes: { device } }))
 
@@ -64,9 +68,15 @@ export const make = Effect.gen(function*() {
       },
       catch: (e) => {
         const code = (e as NodeJS.ErrnoException).code
-        return fail("flush", device, code === "ENOENT" || code === "ENXIO" || code === "ENODEV" || code === "ENOTDIR"
-          ? { _tag: "NotFound" }
-          : code === "EBUSY" ? { _tag: "Busy" } : { _tag: "Failed", detail: code ?? String(e) })
+        return fail(
+          "flush",
+          device,
+          code === "ENOENT" || code === "ENXIO" || code === "ENODEV" || code === "ENOTDIR"
+            ? { _tag: "NotFound" }
+            : code === "EBUSY"
+            ? { _tag: "Busy" }
+            : { _tag: "Failed", detail: code ?? String(e) }
+        )
       }
     }).pipe(
       Effect.timeoutOrElse({
@@ -77,13 +87,15 @@ export const make = Effect.gen(function*() {
     )
 
   const flush = (device: DevicePath.DevicePath) =>
-    config.commandPrefix.length === 0 && config.blockdevPath === "blockdev" ? fsync(device) : runner.run("blockdev", ["--flushbufs", RootPath.resolve(config.commandRoot, device)]).pipe(
-      Effect.mapError((e) => fail("flush", device, { _tag: "Failed", detail: e.message })),
-      Effect.flatMap((r) =>
-        r.exitCode === 0 ? Effect.void : Effect.fail(fail("flush", device, reasonOf(r.stderr || r.stdout)))
-      ),
-      Effect.withSpan("BlockDevice.flush", { attributes: { device } })
-    )
+    config.commandPrefix.length === 0 && config.blockdevPath === "blockdev" ?
+      fsync(device) :
+      runner.run("blockdev", ["--flushbufs", RootPath.resolve(config.commandRoot, device)]).pipe(
+        Effect.mapError((e) => fail("flush", device, { _tag: "Failed", detail: e.message })),
+        Effect.flatMap((r) =>
+          r.exitCode === 0 ? Effect.void : Effect.fail(fail("flush", device, reasonOf(r.stderr || r.stdout)))
+        ),
+        Effect.withSpan("BlockDevice.flush", { attributes: { device } })
+      )
 
   return BlockDevice.BlockDevice.of({ flush, size })
 })

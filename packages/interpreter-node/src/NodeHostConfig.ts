@@ -45,15 +45,20 @@ export interface NodeHostConfigShape {
 }
 
 /** What a caller may give: any subset, durations in any effect spelling. */
-export type NodeHostConfigInput = Partial<
-  Omit<NodeHostConfigShape, "commandTimeout" | "loginCommandTimeout" | "probeTimeout" | "killGrace" | "lockPollInterval">
-> & {
-  readonly commandTimeout?: Duration.Input
-  readonly loginCommandTimeout?: Duration.Input
-  readonly probeTimeout?: Duration.Input
-  readonly killGrace?: Duration.Input
-  readonly lockPollInterval?: Duration.Input
-}
+export type NodeHostConfigInput =
+  & Partial<
+    Omit<
+      NodeHostConfigShape,
+      "commandTimeout" | "loginCommandTimeout" | "probeTimeout" | "killGrace" | "lockPollInterval"
+    >
+  >
+  & {
+    readonly commandTimeout?: Duration.Input
+    readonly loginCommandTimeout?: Duration.Input
+    readonly probeTimeout?: Duration.Input
+    readonly killGrace?: Duration.Input
+    readonly lockPollInterval?: Duration.Input
+  }
 
 /** The defaults: the real root, no prefix, tools found on PATH. */
 export const defaults: NodeHostConfigShape = {

@@ -25,8 +25,8 @@ import { type CommandResult, CommandRunner, type RunOptions } from "./CommandRun
 import * as Args from "./IscsiadmArgs.ts"
 import { reasonFor } from "./IscsiadmExit.ts"
 import * as Output from "./IscsiadmOutput.ts"
-import * as RecordFile from "./NodeRecordFile.ts"
 import { NodeHostConfig } from "./NodeHostConfig.ts"
+import * as RecordFile from "./NodeRecordFile.ts"
 import type { Word } from "./Redaction.ts"
 import * as RootPath from "./RootPath.ts"
 
@@ -34,7 +34,7 @@ const maxDetail = 1000
 
 /** The useful part of what a failed command printed: stderr (else stdout), trimmed and bounded. */
 export const detailOf = (result: Pick<CommandResult, "stdout" | "stderr">): string => {
-  const text = (result.stderr.trim() || result.stdout.trim())
+  const text = result.stderr.trim() || result.stdout.trim()
   return text.length > maxDetail ? `…${text.slice(text.length - maxDetail)}` : text
 }
 
@@ -253,7 +253,9 @@ export const make = Effect.gen(function*() {
       Lock.withLock(`discovery ${discoveryRecordName(options.portal)}`, Duration.times(config.loginCommandTimeout, 3)),
       Effect.provideService(Lock.Lock, locks),
       Effect.catchTag("LockError", (e) =>
-        Effect.fail(new Iscsiadm.IscsiadmError({ operation: "discover", target, reason: { _tag: "Busy" }, detail: e.message })))
+        Effect.fail(
+          new Iscsiadm.IscsiadmError({ operation: "discover", target, reason: { _tag: "Busy" }, detail: e.message })
+        ))
     )
 
   /** `-o delete`, retried on a database race; NotFound after a race means the raced try deleted it. */
@@ -290,7 +292,8 @@ export const make = Effect.gen(function*() {
     })
 
   /** The host's own iscsiadm, its database in /etc/iscsi: brick may read it, and write new records into it. */
-  const ownDatabase = config.iscsiadmPath === "iscsiadm" && config.commandPrefix.length === 0 && debianLayout(config.root)
+  const ownDatabase = config.iscsiadmPath === "iscsiadm" && config.commandPrefix.length === 0 &&
+    debianLayout(config.root)
 
   /**
    * Writes a new record itself (NodeRecordFile) when it may: true when
@@ -356,7 +359,9 @@ export const make = Effect.gen(function*() {
           return `not removed: ${(e as Error).message}`
         }
       }).pipe(Effect.catchDefect((e) => Effect.succeed(`not removed: ${String(e)}`)))
-      yield* Effect.logDebug(`node record ${outcome ?? "not removed: the database lock stayed taken"} (${file}, no iscsiadm)`)
+      yield* Effect.logDebug(
+        `node record ${outcome ?? "not removed: the database lock stayed taken"} (${file}, no iscsiadm)`
+      )
       return outcome === "removed"
     })
 
@@ -390,10 +395,11 @@ export const make = Effect.gen(function*() {
     // a retry after a database race may find the record already deleted by
     // the try that raced: NotFound then means done
     deleteNode: (node) =>
-      Effect.flatMap(removeRecord(node), (removed) => (removed ? Effect.void : deletes.withPermit(deleteOnce(node)))).pipe(
-        Effect.asVoid,
-        traced("deleteNode", nodeTarget(node))
-      ),
+      Effect.flatMap(removeRecord(node), (removed) => (removed ? Effect.void : deletes.withPermit(deleteOnce(node))))
+        .pipe(
+          Effect.asVoid,
+          traced("deleteNode", nodeTarget(node))
+        ),
     listNodes: Effect.suspend(() => {
       // only when iscsiadm is the host's own (a configured wrapper may reach another database)
       const own = config.iscsiadmPath === "iscsiadm" && config.commandPrefix.length === 0

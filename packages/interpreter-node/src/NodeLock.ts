@@ -87,7 +87,8 @@ const unreadableMaxAgeMillis = 10_000
 /** Lock files in one directory. */
 export const makeInDirectory = (directory: string, pollInterval: Duration.Duration): Lock.Lock["Service"] => {
   let self: Promise<{ start: string | null; boot: string | null }> | undefined
-  const identity = () => (self ??= Promise.all([startTime(process.pid), bootId()]).then(([start, boot]) => ({ start, boot })))
+  const identity =
+    () => (self ??= Promise.all([startTime(process.pid), bootId()]).then(([start, boot]) => ({ start, boot })))
   let ready: Promise<unknown> | undefined
   const ensureDirectory = () => (ready ??= NodeFs.mkdir(directory, { recursive: true, mode: 0o755 }).catch((e) => {
     ready = undefined
@@ -201,5 +202,8 @@ export const makeInDirectory = (directory: string, pollInterval: Duration.Durati
 /** Locks under `<root>/<lockDirectory>`. */
 export const layer: Layer.Layer<Lock.Lock, never, NodeHostConfig> = Layer.effect(
   Lock.Lock,
-  Effect.map(NodeHostConfig, (c) => makeInDirectory(RootPath.resolve(c.root, `/${c.lockDirectory}`), c.lockPollInterval))
+  Effect.map(
+    NodeHostConfig,
+    (c) => makeInDirectory(RootPath.resolve(c.root, `/${c.lockDirectory}`), c.lockPollInterval)
+  )
 )

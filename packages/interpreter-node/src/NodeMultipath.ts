@@ -28,16 +28,23 @@ export const replyFailed = (r: Pick<CommandResult, "exitCode" | "stdout">): bool
 /** The reason a failed multipath command's output stands for. */
 export const reasonOf = (text: string): Reason => {
   if (/in use/i.test(text)) return { _tag: "InUse" }
-  if (/failed to connect|can't connect|cannot connect|connection refused|no such file or directory.*socket|not running|receiving packet|sending packet/i.test(text)) {
+  if (
+    /failed to connect|can't connect|cannot connect|connection refused|no such file or directory.*socket|not running|receiving packet|sending packet/i
+      .test(text)
+  ) {
     return { _tag: "NotRunning" }
   }
-  if (/not found|not a multipath device|not present|no such|doesn't exist|does not exist|already removed|invalid map/i.test(text)) {
+  if (
+    /not found|not a multipath device|not present|no such|doesn't exist|does not exist|already removed|invalid map/i
+      .test(text)
+  ) {
     return { _tag: "NotFound" }
   }
   return { _tag: "Failed" }
 }
 
-const output = (r: Pick<CommandResult, "stdout" | "stderr">) => [r.stderr.trim(), r.stdout.trim()].filter(Boolean).join("\n")
+const output = (r: Pick<CommandResult, "stdout" | "stderr">) =>
+  [r.stderr.trim(), r.stdout.trim()].filter(Boolean).join("\n")
 
 /** Whether `/run/multipathd.pid` names a live process called `multipathd` (this host's own /run and /proc). */
 export const pidfileNamesLiveDaemon = (): boolean => {
@@ -80,7 +87,12 @@ export const make = Effect.gen(function*() {
         )
       )
       : Effect.fail(
-        new Multipath.MultipathError({ operation, target, reason: { _tag: "Failed" }, detail: "not a device or map name" })
+        new Multipath.MultipathError({
+          operation,
+          target,
+          reason: { _tag: "Failed" },
+          detail: "not a device or map name"
+        })
       )).pipe(
         Effect.annotateLogs({ operation: `multipath.${operation}`, target }),
         Effect.withSpan(`Multipath.${operation}`, { attributes: { target } })
@@ -102,7 +114,9 @@ export const make = Effect.gen(function*() {
 
   return Multipath.Multipath.of({
     isRunning: Effect.suspend(() =>
-      config.root === "/" && config.commandPrefix.length === 0 && pidfileNamesLiveDaemon() ? Effect.succeed(true) : probe
+      config.root === "/" && config.commandPrefix.length === 0 && pidfileNamesLiveDaemon()
+        ? Effect.succeed(true)
+        : probe
     ).pipe(Effect.withSpan("Multipath.isRunning")),
     addMap,
     addPath: (device) => Effect.asVoid(run("addPath", device, "multipathd", ["add", "path", device])),

@@ -227,7 +227,8 @@ export const sessionMayUse = (root: string, node: Iscsiadm.NodeRecord, host: str
     const address = readTrimmed(RootPath.resolve(root, `${conn}/persistent_address`))
     const boundPort = readTrimmed(RootPath.resolve(root, `${conn}/persistent_port`))
     const iface = readTrimmed(RootPath.resolve(root, `/sys/class/iscsi_session/${s}/ifacename`))
-    const portalMatches = address === undefined || boundPort === undefined || (address === host && boundPort === String(port))
+    const portalMatches = address === undefined || boundPort === undefined ||
+      (address === host && boundPort === String(port))
     const ifaceMatches = iface === undefined || iface === "" || iface === "<NULL>" || iface === node.iface
     if (portalMatches && ifaceMatches) return true
   }

@@ -68,7 +68,8 @@ export const makeWithRoot = (root: string): Sysfs.Sysfs["Service"] => {
         (): ReadonlyArray<string> => NodeFsSync.readdirSync(at(path)).sort(),
         (): ReadonlyArray<string> => []
       ),
-    readlink: (path) => attempt("readlink", path, () => Option.some(NodeFsSync.readlinkSync(at(path))), () => Option.none()),
+    readlink: (path) =>
+      attempt("readlink", path, () => Option.some(NodeFsSync.readlinkSync(at(path))), () => Option.none()),
     write: (path, value) =>
       Effect.tryPromise({
         try: async () => {

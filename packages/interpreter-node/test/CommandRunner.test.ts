@@ -54,7 +54,10 @@ describe("CommandRunner", () => {
     const marker = NodePath.join(dir, "survived")
     const tool = fakeTool(dir, "iscsiadm", `(sleep 2; touch '${marker}') & sleep 30`)
     const started = Date.now()
-    const e = await failureWith({ iscsiadmPath: tool, killGrace: "200 millis" }, run("iscsiadm", ["x"], { timeout: "300 millis" }))
+    const e = await failureWith(
+      { iscsiadmPath: tool, killGrace: "200 millis" },
+      run("iscsiadm", ["x"], { timeout: "300 millis" })
+    )
     expect(e._tag).toBe("CommandError")
     expect(e.reason._tag).toBe("TimedOut")
     expect(Date.now() - started).toBeLessThan(5000)
@@ -74,7 +77,10 @@ describe("CommandRunner", () => {
   })
 
   it("reports a program that cannot be spawned", async () => {
-    const e = await failureWith({ multipathdPath: NodePath.join(dir, "missing") }, run("multipathd", ["show", "daemon"]))
+    const e = await failureWith(
+      { multipathdPath: NodePath.join(dir, "missing") },
+      run("multipathd", ["show", "daemon"])
+    )
     expect(e.reason._tag).toBe("SpawnFailed")
   })
 

@@ -11,7 +11,11 @@ const node: Iscsiadm.NodeRecord = {
   portal: Portal.unsafeMake("10.0.0.1:3260"),
   iface: IfaceName.unsafeMake("default")
 }
-const v6node: Iscsiadm.NodeRecord = { ...node, portal: Portal.unsafeMake("[fd00::1]:3260"), iface: IfaceName.unsafeMake("iface0") }
+const v6node: Iscsiadm.NodeRecord = {
+  ...node,
+  portal: Portal.unsafeMake("[fd00::1]:3260"),
+  iface: IfaceName.unsafeMake("iface0")
+}
 
 const chap = (password: string, passwordIn?: string): Iscsiadm.ChapCredentials => ({
   username: "user1",
@@ -45,10 +49,27 @@ const allNodeCommands = (n: Iscsiadm.NodeRecord, settings: Iscsiadm.NodeSettings
 describe("IscsiadmArgs", () => {
   it("addresses node records by -T iqn -p portal -I iface", () => {
     expect(Args.nodeNew(node)).toEqual([
-      "-m", "node", "-T", "iqn.2010-10.org.openstack:volume-1", "-p", "10.0.0.1:3260", "-I", "default", "-o", "new"
+      "-m",
+      "node",
+      "-T",
+      "iqn.2010-10.org.openstack:volume-1",
+      "-p",
+      "10.0.0.1:3260",
+      "-I",
+      "default",
+      "-o",
+      "new"
     ])
     expect(Args.login(v6node)).toEqual([
-      "-m", "node", "-T", "iqn.2010-10.org.openstack:volume-1", "-p", "[fd00::1]:3260", "-I", "iface0", "--login"
+      "-m",
+      "node",
+      "-T",
+      "iqn.2010-10.org.openstack:volume-1",
+      "-p",
+      "[fd00::1]:3260",
+      "-I",
+      "iface0",
+      "--login"
     ])
     expect(Args.logout(node).slice(-1)).toEqual(["--logout"])
     expect(Args.nodeDelete(node).slice(-2)).toEqual(["-o", "delete"])
@@ -109,7 +130,11 @@ describe("IscsiadmArgs", () => {
     const base = ["-t", "sendtargets", "-p", "10.0.0.1:3260", "-I", "default"]
     const plain = Args.discoveryCommands({ portal: node.portal, iface: node.iface, auth: Option.none() })
     expect(plain).toEqual([["-m", "discovery", ...base, "-o", "nonpersistent"]])
-    const withChap = Args.discoveryCommands({ portal: node.portal, iface: node.iface, auth: Option.some(chap("D1scSecret!!")) })
+    const withChap = Args.discoveryCommands({
+      portal: node.portal,
+      iface: node.iface,
+      auth: Option.some(chap("D1scSecret!!"))
+    })
     expect(withChap).toHaveLength(4)
     expect(withChap[0]).toEqual(["-m", "discoverydb", ...base, "-o", "new"])
     expect(withChap[1]!.slice(0, 10)).toEqual(["-m", "discoverydb", ...base, "-o", "update"])
@@ -128,21 +153,40 @@ describe("IscsiadmArgs", () => {
       ipaddress: Option.none(),
       netIfacename: Option.some("eth1")
     })).toEqual([
-      "-m", "iface", "-I", "brick-tcp0", "-o", "update",
-      "-n", "iface.transport_name", "-v", "tcp", "-n", "iface.net_ifacename", "-v", "eth1"
+      "-m",
+      "iface",
+      "-I",
+      "brick-tcp0",
+      "-o",
+      "update",
+      "-n",
+      "iface.transport_name",
+      "-v",
+      "tcp",
+      "-n",
+      "iface.net_ifacename",
+      "-v",
+      "eth1"
     ])
     expect(Args.ifaceDelete(name)).toEqual(["-m", "iface", "-I", "brick-tcp0", "-o", "delete"])
   })
 
   it("refuses values that would inject lines into a record", () => {
-    expect(() => Args.nodeUpdate(node, { auth: Option.some({ ...chap("x"), username: "a\nnode.startup = automatic" }) }))
+    expect(() =>
+      Args.nodeUpdate(node, { auth: Option.some({ ...chap("x"), username: "a\nnode.startup = automatic" }) })
+    )
       .toThrow(Args.UnsafeValue)
     expect(() => Args.nodeUpdate(node, { auth: Option.some(chap("pass\rword")) })).toThrow(/node.session.auth.password/)
     expect(() => Args.nodeUpdate(node, { auth: Option.some(chap("pass\0word")) })).toThrow(Args.UnsafeValue)
   })
 
   it("property: values from input never stand where an option could be read, -I is always there, secrets never show", () => {
-    const iqn = fc.tuple(fc.integer({ min: 1990, max: 2099 }), fc.integer({ min: 1, max: 12 }), fc.stringMatching(/^[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){0,3}$/), fc.stringMatching(/^[A-Za-z0-9.:_-]{0,20}$/))
+    const iqn = fc.tuple(
+      fc.integer({ min: 1990, max: 2099 }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.stringMatching(/^[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){0,3}$/),
+      fc.stringMatching(/^[A-Za-z0-9.:_-]{0,20}$/)
+    )
       .map(([y, m, d, id]) => `iqn.${y}-${String(m).padStart(2, "0")}.${d}${id ? `:${id}` : ""}`)
       .filter(Iqn.isIqn).map((s) => s as Iqn.Iqn)
     const portal = fc.oneof(
@@ -153,24 +197,31 @@ describe("IscsiadmArgs", () => {
     const iface = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._:-]{0,20}$/).map((s) => s as IfaceName.IfaceName)
     const username = fc.string({ maxLength: 20 }).filter((s) => !/[\r\n\0]/.test(s))
     fc.assert(
-      fc.property(iqn, portal, iface, username, fc.string({ minLength: 1, maxLength: 20 }), (iqn, portal, iface, user, pw) => {
-        fc.pre(!/[\r\n\0]/.test(pw))
-        const secret = `PW<${pw}>`
-        const n = { iqn, portal, iface }
-        const auth = Option.some({ ...chap(secret), username: user })
-        for (const argv of allNodeCommands(n, { startup: "manual", auth })) {
-          assertValuesFollowOptions(argv)
-          const i = argv.indexOf("-I")
-          expect(argv[i + 1]).toBe(iface)
-          for (const w of [iqn, portal, iface]) expect(w.startsWith("-")).toBe(false)
-          expect(render(argv)).not.toContain(secret)
+      fc.property(
+        iqn,
+        portal,
+        iface,
+        username,
+        fc.string({ minLength: 1, maxLength: 20 }),
+        (iqn, portal, iface, user, pw) => {
+          fc.pre(!/[\r\n\0]/.test(pw))
+          const secret = `PW<${pw}>`
+          const n = { iqn, portal, iface }
+          const auth = Option.some({ ...chap(secret), username: user })
+          for (const argv of allNodeCommands(n, { startup: "manual", auth })) {
+            assertValuesFollowOptions(argv)
+            const i = argv.indexOf("-I")
+            expect(argv[i + 1]).toBe(iface)
+            for (const w of [iqn, portal, iface]) expect(w.startsWith("-")).toBe(false)
+            expect(render(argv)).not.toContain(secret)
+          }
+          for (const argv of Args.discoveryCommands({ portal, iface, auth })) {
+            assertValuesFollowOptions(argv)
+            expect(argv[argv.indexOf("-I") + 1]).toBe(iface)
+            expect(render(argv)).not.toContain(secret)
+          }
         }
-        for (const argv of Args.discoveryCommands({ portal, iface, auth })) {
-          assertValuesFollowOptions(argv)
-          expect(argv[argv.indexOf("-I") + 1]).toBe(iface)
-          expect(render(argv)).not.toContain(secret)
-        }
-      }),
+      ),
       { numRuns: 300 }
     )
   })

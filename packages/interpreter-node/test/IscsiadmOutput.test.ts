@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest"
 import * as Output from "../src/IscsiadmOutput.ts"
 
 /** Real outputs of iscsiadm 2.1.8 captured on the dev machine (see fixtures/devhost/README.md). */
-const devhost = (name: string) => NodeFs.readFileSync(NodePath.join(import.meta.dirname, "fixtures", "devhost", name), "utf8")
+const devhost = (name: string) =>
+  NodeFs.readFileSync(NodePath.join(import.meta.dirname, "fixtures", "devhost", name), "utf8")
 
 describe("IscsiadmOutput on real iscsiadm 2.1.8 output (dev machine)", () => {
   it("parses `-m node -P 1` into records with their iface", () => {
@@ -26,8 +27,22 @@ describe("IscsiadmOutput on real iscsiadm 2.1.8 output (dev machine)", () => {
 
   it("parses `-m iface`", () => {
     expect(Output.parseIfaces(devhost("iface-flat.txt"))).toEqual([
-      { name: "default", transport: "tcp", hwaddress: Option.none(), ipaddress: Option.none(), netIfacename: Option.none(), initiatorName: Option.none() },
-      { name: "iser", transport: "iser", hwaddress: Option.none(), ipaddress: Option.none(), netIfacename: Option.none(), initiatorName: Option.none() }
+      {
+        name: "default",
+        transport: "tcp",
+        hwaddress: Option.none(),
+        ipaddress: Option.none(),
+        netIfacename: Option.none(),
+        initiatorName: Option.none()
+      },
+      {
+        name: "iser",
+        transport: "iser",
+        hwaddress: Option.none(),
+        ipaddress: Option.none(),
+        netIfacename: Option.none(),
+        initiatorName: Option.none()
+      }
     ])
   })
 
@@ -95,14 +110,39 @@ describe("IscsiadmOutput on samples from open-iscsi's format strings", () => {
       "iser: [3] 10.99.0.2:3260,1 iqn.2010-10.org.openstack:volume-3 (flash)"
     ].join("\n")
     expect(Output.parseSessions(text)).toEqual([
-      { transport: "tcp", sid: 1, portal: "10.99.0.1:3260", tpgt: 1, iqn: "iqn.2003-01.org.linux-iscsi.guest.x8664:sn.0123456789ab", flash: false },
-      { transport: "tcp", sid: 12, portal: "[fd00::10]:3260", tpgt: 1, iqn: "iqn.2010-10.org.openstack:volume-2", flash: false },
-      { transport: "iser", sid: 3, portal: "10.99.0.2:3260", tpgt: 1, iqn: "iqn.2010-10.org.openstack:volume-3", flash: true }
+      {
+        transport: "tcp",
+        sid: 1,
+        portal: "10.99.0.1:3260",
+        tpgt: 1,
+        iqn: "iqn.2003-01.org.linux-iscsi.guest.x8664:sn.0123456789ab",
+        flash: false
+      },
+      {
+        transport: "tcp",
+        sid: 12,
+        portal: "[fd00::10]:3260",
+        tpgt: 1,
+        iqn: "iqn.2010-10.org.openstack:volume-2",
+        flash: false
+      },
+      {
+        transport: "iser",
+        sid: 3,
+        portal: "10.99.0.2:3260",
+        tpgt: 1,
+        iqn: "iqn.2010-10.org.openstack:volume-3",
+        flash: true
+      }
     ])
   })
 
   it("parses a custom iface line with every field set", () => {
-    expect(Output.parseIfaces("bnx2i.00:10:18:aa:bb:cc bnx2i,00:10:18:aa:bb:cc,10.1.1.5,eth2,iqn.1993-08.org.debian:01:abc\n")).toEqual([{
+    expect(
+      Output.parseIfaces(
+        "bnx2i.00:10:18:aa:bb:cc bnx2i,00:10:18:aa:bb:cc,10.1.1.5,eth2,iqn.1993-08.org.debian:01:abc\n"
+      )
+    ).toEqual([{
       name: "bnx2i.00:10:18:aa:bb:cc",
       transport: "bnx2i",
       hwaddress: Option.some("00:10:18:aa:bb:cc"),
@@ -113,7 +153,8 @@ describe("IscsiadmOutput on samples from open-iscsi's format strings", () => {
   })
 
   it("reads the initiator name file, comments ignored", () => {
-    const text = "## DO NOT EDIT OR REMOVE THIS FILE!\n## If you remove this file, the iSCSI daemon will not start.\nInitiatorName=iqn.1993-08.org.debian:01:8621b55d74db\n"
+    const text =
+      "## DO NOT EDIT OR REMOVE THIS FILE!\n## If you remove this file, the iSCSI daemon will not start.\nInitiatorName=iqn.1993-08.org.debian:01:8621b55d74db\n"
     expect(Output.parseInitiatorName(text)).toEqual(Option.some("iqn.1993-08.org.debian:01:8621b55d74db"))
     expect(Output.parseInitiatorName("## nothing\n")).toEqual(Option.none())
   })

@@ -44,7 +44,11 @@ const replay = (tool: string, name: string) =>
   )
 
 const IQN = "iqn.2003-01.org.brick:fixtures"
-const node: Iscsiadm.NodeRecord = { iqn: Iqn.unsafeMake(IQN), portal: Portal.unsafeMake("10.99.0.1:3260"), iface: IfaceName.defaultIface }
+const node: Iscsiadm.NodeRecord = {
+  iqn: Iqn.unsafeMake(IQN),
+  portal: Portal.unsafeMake("10.99.0.1:3260"),
+  iface: IfaceName.defaultIface
+}
 const use = <A, E>(f: (i: Iscsiadm.Iscsiadm["Service"]) => Effect.Effect<A, E>) => Iscsiadm.Iscsiadm.use(f)
 
 describe("parsers on lab output", () => {
@@ -86,12 +90,17 @@ describe("parsers on lab output", () => {
   })
 
   withFixture("iface-list")("`-m iface`", () => {
-    expect(Output.parseIfaces(stdout("iface-list")).map((r) => [r.name, r.transport])).toEqual([["default", "tcp"], ["iser", "iser"]])
+    expect(Output.parseIfaces(stdout("iface-list")).map((r) => [r.name, r.transport])).toEqual([["default", "tcp"], [
+      "iser",
+      "iser"
+    ]])
   })
 
   withFixture("iface-show-default")("`-m iface -I default`", () => {
     const r = Output.parseIfaceRecord(stdout("iface-show-default"))
-    expect(Option.map(r, (x) => [x.name, x.transport, Option.isNone(x.netIfacename)])).toEqual(Option.some(["default", "tcp", true]))
+    expect(Option.map(r, (x) => [x.name, x.transport, Option.isNone(x.netIfacename)])).toEqual(
+      Option.some(["default", "tcp", true])
+    )
   })
 
   withFixture("iface-show-custom")("custom iface bound to a netdev", () => {
@@ -101,9 +110,13 @@ describe("parsers on lab output", () => {
 
   withFixture("node-show")("a node record dump", () => {
     const r = Output.parseRecord(stdout("node-show"))
-    expect([r.get("node.name"), r.get("node.tpgt"), r.get("iface.iscsi_ifacename"), r.get("node.conn[0].address")]).toEqual([
-      IQN, "1", "default", "10.99.0.1"
-    ])
+    expect([r.get("node.name"), r.get("node.tpgt"), r.get("iface.iscsi_ifacename"), r.get("node.conn[0].address")])
+      .toEqual([
+        IQN,
+        "1",
+        "default",
+        "10.99.0.1"
+      ])
   })
 
   withFixture("node-show-chap")("a CHAP record dump shows the password masked", () => {
@@ -114,7 +127,9 @@ describe("parsers on lab output", () => {
   })
 
   withFixture("initiatorname")("the initiator name file", () => {
-    expect(Output.parseInitiatorName(stdout("initiatorname"))).toEqual(Option.some("iqn.2004-10.com.brick:lab-initiator"))
+    expect(Output.parseInitiatorName(stdout("initiatorname"))).toEqual(
+      Option.some("iqn.2004-10.com.brick:lab-initiator")
+    )
   })
 })
 

@@ -17,7 +17,9 @@ const node: Iscsiadm.NodeRecord = {
 
 describe("command logging", () => {
   it("logs every command at debug level, redacted, with program, exit code and duration", async () => {
-    const entries: Array<{ message: unknown; level: string; annotations: Record<string, unknown>; spans: Record<string, number> }> = []
+    const entries: Array<
+      { message: unknown; level: string; annotations: Record<string, unknown>; spans: Record<string, number> }
+    > = []
     const capture = Logger.map(Logger.formatStructured, (e) => {
       entries.push(e)
     })

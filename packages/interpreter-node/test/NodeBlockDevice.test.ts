@@ -20,7 +20,10 @@ beforeEach(() => {
   mk("dev/mapper")
   NodeFs.writeFileSync(NodePath.join(root, "dev/sdb"), "")
   NodeFs.writeFileSync(NodePath.join(root, "dev/dm-0"), "")
-  NodeFs.symlinkSync("../../sdb", NodePath.join(root, "dev/disk/by-path/ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:v-lun-1"))
+  NodeFs.symlinkSync(
+    "../../sdb",
+    NodePath.join(root, "dev/disk/by-path/ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:v-lun-1")
+  )
   NodeFs.symlinkSync("../dm-0", NodePath.join(root, "dev/mapper/36001405abc"))
 })
 afterEach(() => cleanup(dir))
@@ -30,15 +33,18 @@ const d = DevicePath.unsafeMake
 
 describe("NodeBlockDevice", () => {
   it("reads sizes from sysfs under the root, following by-path and mapper links, spawning nothing", async () => {
-    const [sizes, counts] = await runWith({ root }, Effect.gen(function*() {
-      const b = yield* BlockDevice.BlockDevice
-      const sizes = [
-        yield* b.size(d("/dev/sdb")),
-        yield* b.size(d("/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:v-lun-1")),
-        yield* b.size(d("/dev/mapper/36001405abc"))
-      ]
-      return [sizes, yield* CommandRunner.use((r) => r.spawnCounts)] as const
-    }))
+    const [sizes, counts] = await runWith(
+      { root },
+      Effect.gen(function*() {
+        const b = yield* BlockDevice.BlockDevice
+        const sizes = [
+          yield* b.size(d("/dev/sdb")),
+          yield* b.size(d("/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:v-lun-1")),
+          yield* b.size(d("/dev/mapper/36001405abc"))
+        ]
+        return [sizes, yield* CommandRunner.use((r) => r.spawnCounts)] as const
+      })
+    )
     expect(sizes).toEqual([2097152 * 512, 2097152 * 512, 4194304 * 512])
     expect(counts).toEqual({})
   })

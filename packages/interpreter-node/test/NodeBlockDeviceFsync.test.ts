@@ -11,7 +11,9 @@ const flushUnder = (root: string, device: string) =>
     Effect.flip(BlockDevice.BlockDevice.use((b) => b.flush(DevicePath.unsafeMake(device)))).pipe(
       Effect.map((e) => e.reason._tag),
       Effect.catch(() => Effect.succeed("ok")),
-      Effect.provide(NodeHost.layerWithServices({ root, blockdevPath: "blockdev" }) as Layer.Layer<BlockDevice.BlockDevice>)
+      Effect.provide(
+        NodeHost.layerWithServices({ root, blockdevPath: "blockdev" }) as Layer.Layer<BlockDevice.BlockDevice>
+      )
     )
   )
 

@@ -16,7 +16,12 @@ describe("readNodeDb", () => {
     NodeFs.writeFileSync(NodePath.join(t, "fd00::5,3261"), "node.name = x\n")
     NodeFs.writeFileSync(NodePath.join(t, "garbage"), "")
     const got = readNodeDb(root)!.map((r) => `${r.portal} ${r.iface}`).sort()
-    expect(got).toEqual(["10.0.0.1:3260 default", "10.0.0.1:3260 myiface", "10.0.0.2:3260 other", "[fd00::5]:3261 default"])
+    expect(got).toEqual([
+      "10.0.0.1:3260 default",
+      "10.0.0.1:3260 myiface",
+      "10.0.0.2:3260 other",
+      "[fd00::5]:3261 default"
+    ])
     expect(readNodeDb(root)!.every((r) => r.iqn === "iqn.2024-01.org.example:vol")).toBe(true)
     NodeFs.rmSync(root, { recursive: true })
   })

@@ -6,12 +6,12 @@
  * not core's programs. Runs with node's test runner (lab/test.sh); skipped
  * outside the guest.
  */
-import { DevicePath, HostPath, IfaceName, Iqn, Iscsiadm, Multipath, Portal, Sysfs, BlockDevice } from "@brick/core"
+import { BlockDevice, DevicePath, HostPath, IfaceName, Iqn, Iscsiadm, Multipath, Portal, Sysfs } from "@brick/core"
 import { Effect, Option, Redacted } from "effect"
+import * as assert from "node:assert/strict"
 import * as NodeChild from "node:child_process"
 import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs"
-import * as assert from "node:assert/strict"
 import { after, before, describe, it } from "node:test"
 import { CommandRunner } from "../src/CommandRunner.ts"
 import * as RecordFile from "../src/NodeRecordFile.ts"
@@ -38,8 +38,13 @@ const labTarget = (...args: Array<string>) => {
   return r.stdout
 }
 
-const run = <A, E>(effect: Effect.Effect<A, E, Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | CommandRunner>) =>
-  runWith({}, effect)
+const run = <A, E>(
+  effect: Effect.Effect<
+    A,
+    E,
+    Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | CommandRunner
+  >
+) => runWith({}, effect)
 
 /** Polls `check` every 100 ms until it yields a value, for `seconds`. */
 const waitFor = <A, E, R>(what: string, seconds: number, check: Effect.Effect<Option.Option<A>, E, R>) =>
@@ -59,8 +64,12 @@ const sessionOf = (portal: string) =>
     for (const s of yield* sysfs.list(HostPath.make("/sys/class/iscsi_session"))) {
       const dir = HostPath.make(`/sys/class/iscsi_session/${s}`)
       const name = yield* sysfs.read(HostPath.join(dir, "targetname"))
-      const address = yield* sysfs.read(HostPath.make(`/sys/class/iscsi_connection/connection${s.slice("session".length)}:0/persistent_address`))
-      if (Option.getOrNull(name) === IQN && portal.startsWith(`${Option.getOrElse(address, () => "?")}:`)) return Option.some(s)
+      const address = yield* sysfs.read(
+        HostPath.make(`/sys/class/iscsi_connection/connection${s.slice("session".length)}:0/persistent_address`)
+      )
+      if (
+        Option.getOrNull(name) === IQN && portal.startsWith(`${Option.getOrElse(address, () => "?")}:`)
+      ) return Option.some(s)
     }
     return Option.none<string>()
   })
@@ -68,7 +77,23 @@ const sessionOf = (portal: string) =>
 describe("NodeHost in the lab guest", { skip: !inGuest }, () => {
   let wwn = ""
   before(() => {
-    const created = JSON.parse(labTarget("create", "--iqn", IQN, "--portal", P1, "--portal", P2, "--lun", "0:16M", "--chap-user", "brickuser", "--chap-password", "brickpass1234"))
+    const created = JSON.parse(
+      labTarget(
+        "create",
+        "--iqn",
+        IQN,
+        "--portal",
+        P1,
+        "--portal",
+        P2,
+        "--lun",
+        "0:16M",
+        "--chap-user",
+        "brickuser",
+        "--chap-password",
+        "brickpass1234"
+      )
+    )
     wwn = created.luns[0].wwn
   })
   after(() => {
@@ -89,44 +114,54 @@ describe("NodeHost in the lab guest", { skip: !inGuest }, () => {
 
   it("a wrong CHAP secret is AuthenticationFailed and leaves no session", { timeout: 180_000 }, async () => {
     const node = { iqn: IQN, portal: P1, iface }
-    const e = await runWith({}, Effect.flip(Iscsiadm.Iscsiadm.use((i) =>
-      Effect.andThen(i.createNode(node, { startup: "manual", auth: Option.some(chap("wrong-password-99")), loginRetryMax: 1 }), i.login(node))
-    )))
+    const e = await runWith(
+      {},
+      Effect.flip(Iscsiadm.Iscsiadm.use((i) =>
+        Effect.andThen(
+          i.createNode(node, { startup: "manual", auth: Option.some(chap("wrong-password-99")), loginRetryMax: 1 }),
+          i.login(node)
+        )
+      ))
+    )
     assert.equal(e.reason._tag, "AuthenticationFailed")
     assert.ok(!(e.detail ?? "").includes("wrong-password-99"))
     assert.equal(Option.getOrNull(await run(sessionOf(P1))), null)
   })
 
-  it("logs in with CHAP in two iscsiadm calls (the record the test before made: update, login); sysfs, by-path, size, flush, multipathd see the disk", { timeout: 180_000 }, async () => {
-    const node = { iqn: IQN, portal: P1, iface }
-    const result = await run(Effect.gen(function*() {
-      const runner = yield* CommandRunner
-      const i = yield* Iscsiadm.Iscsiadm
-      yield* runner.resetCounts
-      yield* i.createNode(node, { startup: "manual", scan: "auto", auth: Option.some(chap("brickpass1234")) })
-      yield* i.login(node)
-      const counts = yield* runner.spawnCounts
-      const session = yield* waitFor("session", 10, sessionOf(P1))
-      const sysfs = yield* Sysfs.Sysfs
-      const ifacename = yield* sysfs.read(HostPath.make(`/sys/class/iscsi_session/${session}/ifacename`))
-      const byPath = `/dev/disk/by-path/ip-${P1}-iscsi-${IQN}-lun-0`
-      const link = yield* waitFor("by-path link", 20, sysfs.readlink(HostPath.make(byPath)))
-      const size = yield* BlockDevice.BlockDevice.use((b) => b.size(DevicePath.unsafeMake(byPath)))
-      yield* BlockDevice.BlockDevice.use((b) => b.flush(DevicePath.unsafeMake(byPath)))
-      const device = link.split("/").pop()!
-      const wwid = yield* sysfs.read(HostPath.make(`/sys/block/${device}/device/wwid`))
-      const running = yield* Multipath.Multipath.use((m) => m.isRunning)
-      const again = yield* Effect.flip(i.login(node))
-      return { counts, ifacename, link, size, wwid, running, again: again.reason._tag }
-    }))
-    assert.deepEqual(result.counts, { iscsiadm: 2 })
-    assert.equal(Option.getOrNull(result.ifacename), "default")
-    assert.match(result.link, /^\.\.\/\.\.\/sd[a-z]+$/)
-    assert.equal(result.size, 16 * 1024 * 1024)
-    assert.equal(Option.getOrNull(result.wwid), wwn)
-    assert.equal(result.running, true)
-    assert.equal(result.again, "SessionExists")
-  })
+  it(
+    "logs in with CHAP in two iscsiadm calls (the record the test before made: update, login); sysfs, by-path, size, flush, multipathd see the disk",
+    { timeout: 180_000 },
+    async () => {
+      const node = { iqn: IQN, portal: P1, iface }
+      const result = await run(Effect.gen(function*() {
+        const runner = yield* CommandRunner
+        const i = yield* Iscsiadm.Iscsiadm
+        yield* runner.resetCounts
+        yield* i.createNode(node, { startup: "manual", scan: "auto", auth: Option.some(chap("brickpass1234")) })
+        yield* i.login(node)
+        const counts = yield* runner.spawnCounts
+        const session = yield* waitFor("session", 10, sessionOf(P1))
+        const sysfs = yield* Sysfs.Sysfs
+        const ifacename = yield* sysfs.read(HostPath.make(`/sys/class/iscsi_session/${session}/ifacename`))
+        const byPath = `/dev/disk/by-path/ip-${P1}-iscsi-${IQN}-lun-0`
+        const link = yield* waitFor("by-path link", 20, sysfs.readlink(HostPath.make(byPath)))
+        const size = yield* BlockDevice.BlockDevice.use((b) => b.size(DevicePath.unsafeMake(byPath)))
+        yield* BlockDevice.BlockDevice.use((b) => b.flush(DevicePath.unsafeMake(byPath)))
+        const device = link.split("/").pop()!
+        const wwid = yield* sysfs.read(HostPath.make(`/sys/block/${device}/device/wwid`))
+        const running = yield* Multipath.Multipath.use((m) => m.isRunning)
+        const again = yield* Effect.flip(i.login(node))
+        return { counts, ifacename, link, size, wwid, running, again: again.reason._tag }
+      }))
+      assert.deepEqual(result.counts, { iscsiadm: 2 })
+      assert.equal(Option.getOrNull(result.ifacename), "default")
+      assert.match(result.link, /^\.\.\/\.\.\/sd[a-z]+$/)
+      assert.equal(result.size, 16 * 1024 * 1024)
+      assert.equal(Option.getOrNull(result.wwid), wwn)
+      assert.equal(result.running, true)
+      assert.equal(result.again, "SessionExists")
+    }
+  )
 
   it("logs out and deletes the record; a second logout is NotFound", { timeout: 180_000 }, async () => {
     const node = { iqn: IQN, portal: P1, iface }
@@ -159,119 +194,179 @@ describe("node records brick writes itself (NodeRecordFile) in the lab guest", {
 
   /** What iscsiadm reads of the record, secrets shown (`-o show -S`). */
   const shown = (portal: string) => {
-    const r = NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", PARITY_IQN, "-p", portal, "-I", "default", "-o", "show", "-S"], { encoding: "utf8" })
+    const r = NodeChild.spawnSync("iscsiadm", [
+      "-m",
+      "node",
+      "-T",
+      PARITY_IQN,
+      "-p",
+      portal,
+      "-I",
+      "default",
+      "-o",
+      "show",
+      "-S"
+    ], { encoding: "utf8" })
     assert.equal(r.status, 0, r.stderr)
     return r.stdout
   }
   const deleted = (portal: string) => {
-    const r = NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", PARITY_IQN, "-p", portal, "-I", "default", "-o", "delete"], { encoding: "utf8" })
+    const r = NodeChild.spawnSync("iscsiadm", [
+      "-m",
+      "node",
+      "-T",
+      PARITY_IQN,
+      "-p",
+      portal,
+      "-I",
+      "default",
+      "-o",
+      "delete"
+    ], { encoding: "utf8" })
     assert.equal(r.status, 0, r.stderr)
   }
   /** Makes the record of P1 with `writes`; returns the spawns and what iscsiadm reads of it. */
   const made = (writes: "direct" | "iscsiadm", settings: Iscsiadm.NodeSettings) =>
-    runWith({ nodeRecordWrites: writes }, Effect.gen(function*() {
-      const runner = yield* CommandRunner
-      yield* runner.resetCounts
-      yield* Iscsiadm.Iscsiadm.use((i) => i.createNode({ iqn: PARITY_IQN, portal: P1, iface }, settings))
-      return yield* runner.spawnCounts
-    })).then((counts) => ({ counts, record: shown(P1), file: recordFile(P1) }))
+    runWith(
+      { nodeRecordWrites: writes },
+      Effect.gen(function*() {
+        const runner = yield* CommandRunner
+        yield* runner.resetCounts
+        yield* Iscsiadm.Iscsiadm.use((i) => i.createNode({ iqn: PARITY_IQN, portal: P1, iface }, settings))
+        return yield* runner.spawnCounts
+      })
+    ).then((counts) => ({ counts, record: shown(P1), file: recordFile(P1) }))
 
   /** The record file's `name = value` lines (the file `-o new` writes without a tpgt). */
   const recordFile = (portal: string) => {
     const text = NodeFs.readFileSync(`/etc/iscsi/nodes/${PARITY_IQN}/${portal.replace(":", ",")}`, "utf8")
-    return new Map(text.split("\n").flatMap((l) => {
-      const m = /^(\S+) = (.*)$/.exec(l)
-      return m === null ? [] : [[m[1]!, m[2]!] as const]
-    }))
+    return new Map(
+      text.split("\n").flatMap((l) => {
+        const m = /^(\S+) = (.*)$/.exec(l)
+        return m === null ? [] : [[m[1]!, m[2]!] as const]
+      })
+    )
   }
 
   const variants: ReadonlyArray<[string, string, Iscsiadm.NodeSettings]> = [
-    ["no CHAP, Debian's iscsid.conf", "", { startup: "manual", scan: "manual", loginTimeout: 15, loginRetryMax: 1, auth: Option.none() }],
-    ["CHAP and mutual CHAP, iscsid.conf with more node settings and its own CHAP", [
-      "node.session.timeo.replacement_timeout = 17",
-      "node.session.cmds_max = 64",
-      "node.conn[0].timeo.noop_out_interval =3",
-      "node.session.auth.authmethod = CHAP",
-      "node.session.auth.username = confuser",
-      "node.session.queue_depth=99",
-      ""
-    ].join("\n"), {
+    ["no CHAP, Debian's iscsid.conf", "", {
       startup: "manual",
-      scan: "auto",
-      loginTimeout: 5,
-      loginRetryMax: 2,
-      auth: Option.some({
-        username: "brickuser",
-        password: Redacted.make("brick pass 1234"),
-        usernameIn: Option.some("targetuser"),
-        passwordIn: Option.some(Redacted.make("target-pass-5678"))
-      })
-    }]
+      scan: "manual",
+      loginTimeout: 15,
+      loginRetryMax: 1,
+      auth: Option.none()
+    }],
+    [
+      "CHAP and mutual CHAP, iscsid.conf with more node settings and its own CHAP",
+      [
+        "node.session.timeo.replacement_timeout = 17",
+        "node.session.cmds_max = 64",
+        "node.conn[0].timeo.noop_out_interval =3",
+        "node.session.auth.authmethod = CHAP",
+        "node.session.auth.username = confuser",
+        "node.session.queue_depth=99",
+        ""
+      ].join("\n"),
+      {
+        startup: "manual",
+        scan: "auto",
+        loginTimeout: 5,
+        loginRetryMax: 2,
+        auth: Option.some({
+          username: "brickuser",
+          password: Redacted.make("brick pass 1234"),
+          usernameIn: Option.some("targetuser"),
+          passwordIn: Option.some(Redacted.make("target-pass-5678"))
+        })
+      }
+    ]
   ]
   for (const [name, extraConf, settings] of variants) {
-    it(`reads back through iscsiadm exactly as the record -o new and -o update make (${name})`, { timeout: 120_000 }, async () => {
-      NodeFs.writeFileSync(conf, confBefore + extraConf)
-      const byIscsiadm = await made("iscsiadm", settings)
-      deleted(P1)
-      const byBrick = await made("direct", settings)
-      assert.deepEqual(byIscsiadm.counts, { iscsiadm: 2 })
-      assert.deepEqual(byBrick.counts, {})
-      assert.equal(byBrick.record, byIscsiadm.record)
-      // and line for line (`-o show` prints an empty value and the text `<empty>` alike):
-      // every line brick wrote is iscsiadm's; the lines it left out hold built-in defaults
-      for (const [k, v] of byBrick.file) assert.equal(byIscsiadm.file.get(k), v, k)
-      if (extraConf !== "") {
-        assert.match(byBrick.record, /^node\.session\.timeo\.replacement_timeout = 17$/m)
-        assert.match(byBrick.record, /^node\.session\.queue_depth = 32$/m) // `=99` without a blank: idbm skips it
+    it(
+      `reads back through iscsiadm exactly as the record -o new and -o update make (${name})`,
+      { timeout: 120_000 },
+      async () => {
+        NodeFs.writeFileSync(conf, confBefore + extraConf)
+        const byIscsiadm = await made("iscsiadm", settings)
+        deleted(P1)
+        const byBrick = await made("direct", settings)
+        assert.deepEqual(byIscsiadm.counts, { iscsiadm: 2 })
+        assert.deepEqual(byBrick.counts, {})
+        assert.equal(byBrick.record, byIscsiadm.record)
+        // and line for line (`-o show` prints an empty value and the text `<empty>` alike):
+        // every line brick wrote is iscsiadm's; the lines it left out hold built-in defaults
+        for (const [k, v] of byBrick.file) assert.equal(byIscsiadm.file.get(k), v, k)
+        if (extraConf !== "") {
+          assert.match(byBrick.record, /^node\.session\.timeo\.replacement_timeout = 17$/m)
+          assert.match(byBrick.record, /^node\.session\.queue_depth = 32$/m) // `=99` without a blank: idbm skips it
+        }
+        deleted(P1)
+        NodeFs.writeFileSync(conf, confBefore)
       }
-      deleted(P1)
-      NodeFs.writeFileSync(conf, confBefore)
-    })
+    )
   }
 
-  it("a record brick wrote logs in (scan auto finds the LUN); while the session is up it cannot be deleted; after logout brick removes it", { timeout: 120_000 }, async () => {
-    const node = { iqn: PARITY_IQN, portal: P1, iface }
-    const sid = await run(Effect.gen(function*() {
-      const i = yield* Iscsiadm.Iscsiadm
-      yield* i.createNode(node, { startup: "manual", scan: "auto", loginRetryMax: 1, auth: Option.none() })
-      yield* i.login(node)
-      const s = yield* waitFor("session", 10, Effect.gen(function*() {
-        const sysfs = yield* Sysfs.Sysfs
-        for (const name of yield* sysfs.list(HostPath.make("/sys/class/iscsi_session"))) {
-          const t = yield* sysfs.read(HostPath.make(`/sys/class/iscsi_session/${name}/targetname`))
-          if (Option.getOrNull(t) === PARITY_IQN) return Option.some(name)
-        }
-        return Option.none<string>()
+  it(
+    "a record brick wrote logs in (scan auto finds the LUN); while the session is up it cannot be deleted; after logout brick removes it",
+    { timeout: 120_000 },
+    async () => {
+      const node = { iqn: PARITY_IQN, portal: P1, iface }
+      const sid = await run(Effect.gen(function*() {
+        const i = yield* Iscsiadm.Iscsiadm
+        yield* i.createNode(node, { startup: "manual", scan: "auto", loginRetryMax: 1, auth: Option.none() })
+        yield* i.login(node)
+        const s = yield* waitFor(
+          "session",
+          10,
+          Effect.gen(function*() {
+            const sysfs = yield* Sysfs.Sysfs
+            for (const name of yield* sysfs.list(HostPath.make("/sys/class/iscsi_session"))) {
+              const t = yield* sysfs.read(HostPath.make(`/sys/class/iscsi_session/${name}/targetname`))
+              if (Option.getOrNull(t) === PARITY_IQN) return Option.some(name)
+            }
+            return Option.none<string>()
+          })
+        )
+        yield* waitFor(
+          "by-path link",
+          20,
+          Sysfs.Sysfs.use((f) => f.readlink(HostPath.make(`/dev/disk/by-path/ip-${P1}-iscsi-${PARITY_IQN}-lun-0`)))
+        )
+        const refused = yield* Effect.flip(i.deleteNode(node))
+        const kept = NodeFs.existsSync(`/etc/iscsi/nodes/${PARITY_IQN}/10.99.0.1,3260`)
+        yield* i.logout(node)
+        const runner = yield* CommandRunner
+        yield* runner.resetCounts
+        yield* i.deleteNode(node)
+        return { s, refused: refused.reason._tag, kept, deleteSpawns: yield* runner.spawnCounts }
       }))
-      yield* waitFor("by-path link", 20, Sysfs.Sysfs.use((f) => f.readlink(HostPath.make(`/dev/disk/by-path/ip-${P1}-iscsi-${PARITY_IQN}-lun-0`))))
-      const refused = yield* Effect.flip(i.deleteNode(node))
-      const kept = NodeFs.existsSync(`/etc/iscsi/nodes/${PARITY_IQN}/10.99.0.1,3260`)
-      yield* i.logout(node)
-      const runner = yield* CommandRunner
-      yield* runner.resetCounts
-      yield* i.deleteNode(node)
-      return { s, refused: refused.reason._tag, kept, deleteSpawns: yield* runner.spawnCounts }
-    }))
-    assert.match(sid.s, /^session\d+$/)
-    assert.equal(sid.refused, "SessionExists")
-    assert.equal(sid.kept, true)
-    assert.deepEqual(sid.deleteSpawns, {})
-    assert.equal(NodeFs.existsSync(`/etc/iscsi/nodes/${PARITY_IQN}`), false)
-    const listed = NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", PARITY_IQN], { encoding: "utf8" })
-    assert.equal(listed.status, 21, listed.stdout + listed.stderr)
-  })
+      assert.match(sid.s, /^session\d+$/)
+      assert.equal(sid.refused, "SessionExists")
+      assert.equal(sid.kept, true)
+      assert.deepEqual(sid.deleteSpawns, {})
+      assert.equal(NodeFs.existsSync(`/etc/iscsi/nodes/${PARITY_IQN}`), false)
+      const listed = NodeChild.spawnSync("iscsiadm", ["-m", "node", "-T", PARITY_IQN], { encoding: "utf8" })
+      assert.equal(listed.status, 21, listed.stdout + listed.stderr)
+    }
+  )
 
-  it("takes the same lock as iscsiadm: an iscsiadm -o new waits while brick holds it", { timeout: 60_000 }, async () => {
-    assert.equal(RecordFile.tryLock("/"), true)
-    let exited: number | null | undefined
-    const child = NodeChild.spawn("iscsiadm", ["-m", "node", "-T", PARITY_IQN, "-p", P2, "-o", "new"], { stdio: "ignore" })
-    const done = new Promise<void>((resolve) => child.on("exit", (code) => ((exited = code), resolve())))
-    await new Promise((r) => setTimeout(r, 1500))
-    const whileHeld = exited
-    RecordFile.unlock("/")
-    await done
-    assert.equal(whileHeld, undefined)
-    assert.equal(exited, 0)
-    deleted(P2)
-  })
+  it(
+    "takes the same lock as iscsiadm: an iscsiadm -o new waits while brick holds it",
+    { timeout: 60_000 },
+    async () => {
+      assert.equal(RecordFile.tryLock("/"), true)
+      let exited: number | null | undefined
+      const child = NodeChild.spawn("iscsiadm", ["-m", "node", "-T", PARITY_IQN, "-p", P2, "-o", "new"], {
+        stdio: "ignore"
+      })
+      const done = new Promise<void>((resolve) => child.on("exit", (code) => ((exited = code), resolve())))
+      await new Promise((r) => setTimeout(r, 1500))
+      const whileHeld = exited
+      RecordFile.unlock("/")
+      await done
+      assert.equal(whileHeld, undefined)
+      assert.equal(exited, 0)
+      deleted(P2)
+    }
+  )
 })

@@ -31,7 +31,10 @@ const use = <A, E>(f: (s: Iscsiadm.Iscsiadm["Service"]) => Effect.Effect<A, E>) 
 describe("NodeIscsiadm", () => {
   it("creates a node record in two calls: new, then one update with every setting", async () => {
     const config = iscsiadm("exit 0")
-    await runWith(config, use((i) => i.createNode(node, { startup: "manual", scan: "manual", auth: Option.some(chap) })))
+    await runWith(
+      config,
+      use((i) => i.createNode(node, { startup: "manual", scan: "manual", auth: Option.some(chap) }))
+    )
     const made = calls(dir, "iscsiadm")
     expect(made).toHaveLength(2)
     expect(made[0]).toEqual(["-m", "node", ...selector, "-o", "new"])
@@ -43,12 +46,24 @@ describe("NodeIscsiadm", () => {
     const root = NodePath.join(dir, "root")
     const nodes = NodePath.join(root, "etc", "iscsi", "nodes", node.iqn)
     NodeFs.mkdirSync(NodePath.join(nodes, "10.0.0.1,3260,1"), { recursive: true })
-    NodeFs.writeFileSync(NodePath.join(nodes, "10.0.0.1,3260,1", "default"), "# BEGIN RECORD 2.1.8\nnode.name = x\n# END RECORD\n")
-    NodeFs.writeFileSync(NodePath.join(nodes, "10.0.0.2,3260"), "# BEGIN RECORD 2.1.8\niface.iscsi_ifacename = default\n# END RECORD\n")
-    NodeFs.writeFileSync(NodePath.join(nodes, "10.0.0.3,3260"), "# BEGIN RECORD 2.1.8\niface.iscsi_ifacename = iser\n# END RECORD\n")
+    NodeFs.writeFileSync(
+      NodePath.join(nodes, "10.0.0.1,3260,1", "default"),
+      "# BEGIN RECORD 2.1.8\nnode.name = x\n# END RECORD\n"
+    )
+    NodeFs.writeFileSync(
+      NodePath.join(nodes, "10.0.0.2,3260"),
+      "# BEGIN RECORD 2.1.8\niface.iscsi_ifacename = default\n# END RECORD\n"
+    )
+    NodeFs.writeFileSync(
+      NodePath.join(nodes, "10.0.0.3,3260"),
+      "# BEGIN RECORD 2.1.8\niface.iscsi_ifacename = iser\n# END RECORD\n"
+    )
     const config = { ...iscsiadm("exit 0"), root }
     for (const portal of ["10.0.0.1:3260", "10.0.0.2:3260", "10.0.0.3:3260", "10.0.0.4:3260"]) {
-      await runWith(config, use((i) => i.createNode({ ...node, portal: Portal.unsafeMake(portal) }, { startup: "manual" })))
+      await runWith(
+        config,
+        use((i) => i.createNode({ ...node, portal: Portal.unsafeMake(portal) }, { startup: "manual" }))
+      )
     }
     expect(calls(dir, "iscsiadm").map((argv) => `${argv[5]} ${argv[9]}`)).toEqual([
       "10.0.0.1:3260 update",
@@ -108,33 +123,62 @@ describe("NodeIscsiadm", () => {
     const listed = await runWith(iscsiadm(`cat '${dir}/tree.txt'`), use((i) => i.listNodes))
     expect(listed).toHaveLength(3)
     expect(calls(dir, "iscsiadm")).toEqual([["-m", "node", "-P", "1"]])
-    expect(await runWith(iscsiadm(`echo "iscsiadm: No records found" >&2; exit 21`), use((i) => i.listNodes))).toEqual([])
+    expect(await runWith(iscsiadm(`echo "iscsiadm: No records found" >&2; exit 21`), use((i) => i.listNodes))).toEqual(
+      []
+    )
   })
 
   describe("discovery leaves no record", () => {
     const discoverOutput = `echo "10.0.0.1:3260,1 ${node.iqn}"; echo "10.0.0.2:3260,1 ${node.iqn}"`
     const ops = () =>
-      calls(dir, "iscsiadm").map((a) => `${a[1]} ${a.slice(8).filter((w) => w.startsWith("-") || /^(new|update|delete|nonpersistent)$/.test(w)).filter((w) => w !== "-n" && w !== "-v").join(" ")}`)
+      calls(dir, "iscsiadm").map((a) =>
+        `${a[1]} ${
+          a.slice(8).filter((w) => w.startsWith("-") || /^(new|update|delete|nonpersistent)$/.test(w)).filter((w) =>
+            w !== "-n" && w !== "-v"
+          ).join(" ")
+        }`
+      )
     const discover = (auth: Option.Option<Iscsiadm.ChapCredentials>) =>
       use((i) => i.discover({ portal: node.portal, iface: node.iface, auth }))
 
     it("without CHAP: one nonpersistent discovery, its targets parsed", async () => {
       const found = await runWith({ ...iscsiadm(discoverOutput), root: dir }, discover(Option.none()))
       expect(found.map((t) => t.portal)).toEqual(["10.0.0.1:3260", "10.0.0.2:3260"])
-      expect(calls(dir, "iscsiadm")).toEqual([["-m", "discovery", "-t", "sendtargets", "-p", node.portal, "-I", "default", "-o", "nonpersistent"]])
+      expect(calls(dir, "iscsiadm")).toEqual([[
+        "-m",
+        "discovery",
+        "-t",
+        "sendtargets",
+        "-p",
+        node.portal,
+        "-I",
+        "default",
+        "-o",
+        "nonpersistent"
+      ]])
     })
 
     it("with discovery CHAP and no record: makes one, sets the credentials, discovers, deletes it", async () => {
       const config = { ...iscsiadm(`case "$*" in *--discover*) ${discoverOutput};; esac`), root: dir }
       const found = await runWith(config, discover(Option.some(chap)))
       expect(found).toHaveLength(2)
-      expect(ops()).toEqual(["discoverydb -o new", "discoverydb -o update", "discoverydb --discover -o nonpersistent", "discoverydb -o delete"])
+      expect(ops()).toEqual([
+        "discoverydb -o new",
+        "discoverydb -o update",
+        "discoverydb --discover -o nonpersistent",
+        "discoverydb -o delete"
+      ])
       // the host-wide lock of the portal's record was taken and released
       expect(NodeFs.readdirSync(NodePath.join(dir, "run", "brick", "locks"))).toEqual([])
     })
 
     it("with discovery CHAP and a failing discovery: the record brick made is deleted all the same", async () => {
-      const config = { ...iscsiadm(`case "$*" in *--discover*) echo "iscsiadm: discovery login failed to authenticate" >&2; exit 24;; esac`), root: dir }
+      const config = {
+        ...iscsiadm(
+          `case "$*" in *--discover*) echo "iscsiadm: discovery login failed to authenticate" >&2; exit 24;; esac`
+        ),
+        root: dir
+      }
       const e = await failureWith(config, discover(Option.some(chap)))
       expect(e.reason._tag).toBe("AuthenticationFailed")
       expect(ops().at(-1)).toBe("discoverydb -o delete")
@@ -174,30 +218,60 @@ describe("NodeIscsiadm", () => {
   })
 
   it("creates an iface with new + one update, and lists ifaces", async () => {
-    const config = iscsiadm(`case "$*" in "-m iface") echo "default tcp,<empty>,<empty>,<empty>,<empty>"; echo "brick0 tcp,<empty>,<empty>,dummy0,<empty>";; esac`)
+    const config = iscsiadm(
+      `case "$*" in "-m iface") echo "default tcp,<empty>,<empty>,<empty>,<empty>"; echo "brick0 tcp,<empty>,<empty>,dummy0,<empty>";; esac`
+    )
     const name = IfaceName.unsafeMake("brick0")
     const listed = await runWith(
       config,
       Effect.gen(function*() {
         const i = yield* Iscsiadm.Iscsiadm
-        yield* i.createIface(name, { transport: "tcp", hwaddress: Option.none(), ipaddress: Option.none(), netIfacename: Option.some("dummy0") })
+        yield* i.createIface(name, {
+          transport: "tcp",
+          hwaddress: Option.none(),
+          ipaddress: Option.none(),
+          netIfacename: Option.some("dummy0")
+        })
         yield* i.deleteIface(name)
         return yield* i.listIfaces
       })
     )
     expect(calls(dir, "iscsiadm")).toEqual([
       ["-m", "iface", "-I", "brick0", "-o", "new"],
-      ["-m", "iface", "-I", "brick0", "-o", "update", "-n", "iface.transport_name", "-v", "tcp", "-n", "iface.net_ifacename", "-v", "dummy0"],
+      [
+        "-m",
+        "iface",
+        "-I",
+        "brick0",
+        "-o",
+        "update",
+        "-n",
+        "iface.transport_name",
+        "-v",
+        "tcp",
+        "-n",
+        "iface.net_ifacename",
+        "-v",
+        "dummy0"
+      ],
       ["-m", "iface", "-I", "brick0", "-o", "delete"],
       ["-m", "iface"]
     ])
-    expect(listed.map((r) => [r.name, Option.getOrNull(r.netIfacename)])).toEqual([["default", null], ["brick0", "dummy0"]])
+    expect(listed.map((r) => [r.name, Option.getOrNull(r.netIfacename)])).toEqual([["default", null], [
+      "brick0",
+      "dummy0"
+    ]])
   })
 
   it("reads the initiator name under the root, none when the file is absent", async () => {
     NodeFs.mkdirSync(NodePath.join(dir, "etc", "iscsi"), { recursive: true })
-    NodeFs.writeFileSync(NodePath.join(dir, "etc", "iscsi", "initiatorname.iscsi"), "## x\nInitiatorName=iqn.1993-08.org.debian:01:abc\n")
-    expect(await runWith({ root: dir }, use((i) => i.initiatorName))).toEqual(Option.some("iqn.1993-08.org.debian:01:abc"))
+    NodeFs.writeFileSync(
+      NodePath.join(dir, "etc", "iscsi", "initiatorname.iscsi"),
+      "## x\nInitiatorName=iqn.1993-08.org.debian:01:abc\n"
+    )
+    expect(await runWith({ root: dir }, use((i) => i.initiatorName))).toEqual(
+      Option.some("iqn.1993-08.org.debian:01:abc")
+    )
     expect(await runWith({ root: NodePath.join(dir, "empty") }, use((i) => i.initiatorName))).toEqual(Option.none())
   })
   describe("open-iscsi's database race (exit 6 while another process removes a record)", () => {

@@ -20,7 +20,14 @@ const lockFile = (name: string) => NodePath.join(dir, `${safeName(name)}.lock`)
 const child = (name: string, timeoutMs: number, holdMs: number) => {
   const p = NodeChild.spawn(
     process.execPath,
-    [NodePath.join(import.meta.dirname, "child", "runTs.mjs"), NodePath.join(import.meta.dirname, "child", "lockChild.ts"), dir, name, String(timeoutMs), String(holdMs)],
+    [
+      NodePath.join(import.meta.dirname, "child", "runTs.mjs"),
+      NodePath.join(import.meta.dirname, "child", "lockChild.ts"),
+      dir,
+      name,
+      String(timeoutMs),
+      String(holdMs)
+    ],
     { stdio: ["ignore", "pipe", "inherit"] }
   )
   let out = ""
@@ -54,7 +61,10 @@ describe("NodeLock", () => {
     const l = lock()
     const log: Array<string> = []
     await Effect.runPromise(
-      Effect.all([holdFor(l, "iqn.2010-10.org.openstack:volume-1", 150, log, "a"), holdFor(l, "iqn.2010-10.org.openstack:volume-1", 10, log, "b")], {
+      Effect.all([
+        holdFor(l, "iqn.2010-10.org.openstack:volume-1", 150, log, "a"),
+        holdFor(l, "iqn.2010-10.org.openstack:volume-1", 10, log, "b")
+      ], {
         concurrency: "unbounded"
       })
     )
@@ -67,7 +77,9 @@ describe("NodeLock", () => {
     const l = lock()
     const log: Array<string> = []
     await Effect.runPromise(
-      Effect.all([holdFor(l, "x", 150, log, "x"), Effect.andThen(Effect.sleep(20), holdFor(l, "y", 10, log, "y"))], { concurrency: "unbounded" })
+      Effect.all([holdFor(l, "x", 150, log, "x"), Effect.andThen(Effect.sleep(20), holdFor(l, "y", 10, log, "y"))], {
+        concurrency: "unbounded"
+      })
     )
     expect(log).toEqual(["x in", "y in", "y out", "x out"])
   })
@@ -127,7 +139,10 @@ describe("NodeLock", () => {
     const dead = NodeChild.spawnSync("true").pid!
     NodeFs.writeFileSync(lockFile("s"), JSON.stringify({ pid: dead, start: null, boot: null, token: "old" }))
     await Effect.runPromise(Effect.scoped(lock().acquire("s", "200 millis")))
-    NodeFs.writeFileSync(lockFile("live"), JSON.stringify({ pid: process.pid, start: await startTime(process.pid), boot: null, token: "other" }))
+    NodeFs.writeFileSync(
+      lockFile("live"),
+      JSON.stringify({ pid: process.pid, start: await startTime(process.pid), boot: null, token: "other" })
+    )
     const e = await Effect.runPromise(Effect.flip(Effect.scoped(lock().acquire("live", "100 millis"))))
     expect(e.reason._tag).toBe("Timeout")
     expect(JSON.parse(NodeFs.readFileSync(lockFile("live"), "utf8")).token).toBe("other")
@@ -152,7 +167,9 @@ describe("NodeLock", () => {
 
   it("makes another process wait until this one releases", async () => {
     const l = lock()
-    const fiber = Effect.runFork(Effect.scoped(Effect.andThen(l.acquire("handoff", "1 second"), Effect.sleep("2500 millis"))))
+    const fiber = Effect.runFork(
+      Effect.scoped(Effect.andThen(l.acquire("handoff", "1 second"), Effect.sleep("2500 millis")))
+    )
     await new Promise((r) => setTimeout(r, 50))
     const waiter = child("handoff", 20_000, 0)
     try {
@@ -168,10 +185,13 @@ describe("NodeLock", () => {
   })
 
   it("the node host layer puts locks under <root>/run/brick/locks", async () => {
-    await runWith({ root: dir }, Effect.scoped(Effect.gen(function*() {
-      yield* Lock.Lock.use((l) => l.acquire("rooted", "1 second"))
-      expect(NodeFs.readdirSync(NodePath.join(dir, "run", "brick", "locks"))).toEqual([`${safeName("rooted")}.lock`])
-    })))
+    await runWith(
+      { root: dir },
+      Effect.scoped(Effect.gen(function*() {
+        yield* Lock.Lock.use((l) => l.acquire("rooted", "1 second"))
+        expect(NodeFs.readdirSync(NodePath.join(dir, "run", "brick", "locks"))).toEqual([`${safeName("rooted")}.lock`])
+      }))
+    )
     expect(NodeFs.readdirSync(NodePath.join(dir, "run", "brick", "locks"))).toEqual([])
   })
 })

@@ -27,19 +27,30 @@ describe("NodeMultipath", () => {
     expect(await runWith({ multipathdPath: refused }, use((m) => m.isRunning))).toBe(false)
     const hangs = fakeTool(dir, "hangs", `sleep 30`)
     const started = Date.now()
-    expect(await runWith({ multipathdPath: hangs, probeTimeout: "200 millis", killGrace: "100 millis" }, use((m) => m.isRunning))).toBe(false)
+    expect(
+      await runWith(
+        { multipathdPath: hangs, probeTimeout: "200 millis", killGrace: "100 millis" },
+        use((m) => m.isRunning)
+      )
+    ).toBe(false)
     expect(Date.now() - started).toBeLessThan(3000)
   })
 
   it("addMap uses `multipathd add map <wwid>`", async () => {
-    const config = { multipathdPath: fakeTool(dir, "multipathd", `echo ok`), multipathPath: fakeTool(dir, "multipath", `exit 0`) }
+    const config = {
+      multipathdPath: fakeTool(dir, "multipathd", `echo ok`),
+      multipathPath: fakeTool(dir, "multipath", `exit 0`)
+    }
     await runWith(config, use((m) => m.addMap(wwn)))
     expect(calls(dir, "multipathd")).toEqual([["add", "map", wwn]])
     expect(calls(dir, "multipath")).toEqual([])
   })
 
   it("addMap falls back to `multipath <wwid>` when multipathd answers fail (even with exit 0)", async () => {
-    const config = { multipathdPath: fakeTool(dir, "multipathd", `echo fail`), multipathPath: fakeTool(dir, "multipath", `exit 0`) }
+    const config = {
+      multipathdPath: fakeTool(dir, "multipathd", `echo fail`),
+      multipathPath: fakeTool(dir, "multipath", `exit 0`)
+    }
     await runWith(config, use((m) => m.addMap(wwn)))
     expect(calls(dir, "multipath")).toEqual([[wwn]])
   })
@@ -56,13 +67,20 @@ describe("NodeMultipath", () => {
 
   it("adds and removes paths, resizes maps", async () => {
     const config = { multipathdPath: fakeTool(dir, "multipathd", `echo ok`) }
-    await runWith(config, Effect.gen(function*() {
-      const m = yield* Multipath.Multipath
-      yield* m.addPath("sdb")
-      yield* m.removePath("sdc")
-      yield* m.resizeMap("36001405abcdef")
-    }))
-    expect(calls(dir, "multipathd")).toEqual([["add", "path", "sdb"], ["del", "path", "sdc"], ["resize", "map", "36001405abcdef"]])
+    await runWith(
+      config,
+      Effect.gen(function*() {
+        const m = yield* Multipath.Multipath
+        yield* m.addPath("sdb")
+        yield* m.removePath("sdc")
+        yield* m.resizeMap("36001405abcdef")
+      })
+    )
+    expect(calls(dir, "multipathd")).toEqual([["add", "path", "sdb"], ["del", "path", "sdc"], [
+      "resize",
+      "map",
+      "36001405abcdef"
+    ]])
   })
 
   it("flushMap runs `multipath -f NAME`; a map in use is InUse", async () => {
@@ -74,7 +92,10 @@ describe("NodeMultipath", () => {
   })
 
   it("refuses names that could be read as options or paths, spawning nothing", async () => {
-    const config = { multipathdPath: fakeTool(dir, "multipathd", `echo ok`), multipathPath: fakeTool(dir, "multipath", `exit 0`) }
+    const config = {
+      multipathdPath: fakeTool(dir, "multipathd", `echo ok`),
+      multipathPath: fakeTool(dir, "multipath", `exit 0`)
+    }
     for (const bad of ["-f", "--all", "../sdb", "sd b", ""]) {
       const e = await failureWith(config, use((m) => m.flushMap(bad)))
       expect(e.reason._tag).toBe("Failed")

@@ -29,7 +29,13 @@ const chap: Iscsiadm.ChapCredentials = {
   usernameIn: Option.none(),
   passwordIn: Option.none()
 }
-const settings: Iscsiadm.NodeSettings = { startup: "manual", scan: "manual", loginTimeout: 15, loginRetryMax: 1, auth: Option.some(chap) }
+const settings: Iscsiadm.NodeSettings = {
+  startup: "manual",
+  scan: "manual",
+  loginTimeout: 15,
+  loginRetryMax: 1,
+  auth: Option.some(chap)
+}
 
 /** name → value of a record's text (each name must appear once). */
 const linesOf = (text: string): Map<string, string> => {
@@ -167,12 +173,15 @@ describe("NodeIscsiadm.createNode with direct record writes", () => {
     process.env.PATH = `${dir}:${process.env.PATH}`
   }
   const create = (n: Iscsiadm.NodeRecord, config: object = {}) =>
-    runWith({ root, ...config }, Effect.gen(function*() {
-      const i = yield* Iscsiadm.Iscsiadm
-      const runner = yield* CommandRunner
-      yield* i.createNode(n, settings)
-      return yield* runner.spawnCounts
-    }))
+    runWith(
+      { root, ...config },
+      Effect.gen(function*() {
+        const i = yield* Iscsiadm.Iscsiadm
+        const runner = yield* CommandRunner
+        yield* i.createNode(n, settings)
+        return yield* runner.spawnCounts
+      })
+    )
 
   it("writes a new record without a process: mode 0600 in 0700 directories, read back by listNodes", async () => {
     debianHost()
@@ -208,7 +217,9 @@ describe("NodeIscsiadm.createNode with direct record writes", () => {
     debianHost()
     await create(node, { nodeRecordWrites: "iscsiadm" })
     await create({ ...node, portal: Portal.unsafeMake("10.0.0.2:3260") }, { commandPrefix: ["env"] })
-    await create({ ...node, portal: Portal.unsafeMake("10.0.0.3:3260") }, { iscsiadmPath: NodePath.join(dir, "iscsiadm") })
+    await create({ ...node, portal: Portal.unsafeMake("10.0.0.3:3260") }, {
+      iscsiadmPath: NodePath.join(dir, "iscsiadm")
+    })
     NodeFs.mkdirSync(NodePath.join(root, "var/lib/iscsi"), { recursive: true })
     await create({ ...node, portal: Portal.unsafeMake("10.0.0.4:3260") })
     expect(calls(dir, "iscsiadm").filter((argv) => argv.includes("new")).map((argv) => argv[5])).toEqual([
@@ -222,7 +233,10 @@ describe("NodeIscsiadm.createNode with direct record writes", () => {
 
   it("never writes a value that would inject a record line: such a value is refused as it is on iscsiadm's way", async () => {
     debianHost()
-    const injected = { ...settings, auth: Option.some({ ...chap, password: Redacted.make("x\nnode.session.auth.authmethod = None") }) }
+    const injected = {
+      ...settings,
+      auth: Option.some({ ...chap, password: Redacted.make("x\nnode.session.auth.authmethod = None") })
+    }
     const e = await runWith({ root }, Effect.flip(Iscsiadm.Iscsiadm.use((i) => i.createNode(node, injected))))
     expect(e.detail).toMatch(/line break or NUL/)
     expect(readNodeDb(root)).toEqual([])
@@ -232,7 +246,10 @@ describe("NodeIscsiadm.createNode with direct record writes", () => {
   it("fails Busy when open-iscsi's lock stays taken, writing nothing", async () => {
     debianHost()
     expect(RecordFile.tryLock(root)).toBe(true)
-    const e = await runWith({ root, commandTimeout: "100 millis" }, Effect.flip(Iscsiadm.Iscsiadm.use((i) => i.createNode(node, settings))))
+    const e = await runWith(
+      { root, commandTimeout: "100 millis" },
+      Effect.flip(Iscsiadm.Iscsiadm.use((i) => i.createNode(node, settings)))
+    )
     expect(e.reason._tag).toBe("Busy")
     expect(e.detail).toMatch(/lock\.write/)
     expect(readNodeDb(root)).toEqual([])
@@ -274,7 +291,10 @@ describe("NodeIscsiadm.createNode with direct record writes", () => {
     expect(readNodeDb(root)).toEqual([node]) // the fake iscsiadm removes nothing
     const discovered = NodePath.join(targetDir(), "10.0.0.5,3260,1")
     NodeFs.mkdirSync(discovered)
-    NodeFs.writeFileSync(NodePath.join(discovered, "default"), "# BEGIN RECORD 2.1.8\nnode.discovery_type = send_targets\n# END RECORD\n")
+    NodeFs.writeFileSync(
+      NodePath.join(discovered, "default"),
+      "# BEGIN RECORD 2.1.8\nnode.discovery_type = send_targets\n# END RECORD\n"
+    )
     await remove({ ...node, portal: Portal.unsafeMake("10.0.0.5:3260") })
     await remove({ ...node, portal: Portal.unsafeMake("10.0.0.6:3260") })
     expect(calls(dir, "iscsiadm").map((argv) => `${argv[5]} ${argv.at(-1)}`)).toEqual([

@@ -42,7 +42,8 @@ beforeEach(() => {
 afterEach(() => cleanup(root))
 
 const run = <A, E>(f: (s: Sysfs.Sysfs["Service"]) => Effect.Effect<A, E>) => Effect.runPromise(f(makeWithRoot(root)))
-const flip = <A, E>(f: (s: Sysfs.Sysfs["Service"]) => Effect.Effect<A, E>) => Effect.runPromise(Effect.flip(f(makeWithRoot(root))))
+const flip = <A, E>(f: (s: Sysfs.Sysfs["Service"]) => Effect.Effect<A, E>) =>
+  Effect.runPromise(Effect.flip(f(makeWithRoot(root))))
 
 describe("NodeSysfs under a temporary root", () => {
   it("reads files without their final newline, through symlinked directories", async () => {
@@ -70,7 +71,11 @@ describe("NodeSysfs under a temporary root", () => {
     expect(await run((s) => s.readlink(p("/sys/class/iscsi_session/session1")))).toEqual(
       Option.some("../../devices/platform/host2/session1/iscsi_session/session1")
     )
-    expect(await run((s) => s.readlink(p("/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:volume-1-lun-1"))))
+    expect(
+      await run((s) =>
+        s.readlink(p("/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-iqn.2010-10.org.openstack:volume-1-lun-1"))
+      )
+    )
       .toEqual(Option.some("../../sdb"))
   })
 

@@ -12,20 +12,38 @@ import * as NodeCrypto from "node:crypto"
 import { afterAll, describe, expect, it } from "vitest"
 import { runWith } from "./support.ts"
 
-const iscsiadmPath = ["/usr/sbin/iscsiadm", "/sbin/iscsiadm"].find((p) => NodeChild.spawnSync(p, ["--version"]).status === 0)
+const iscsiadmPath = ["/usr/sbin/iscsiadm", "/sbin/iscsiadm"].find((p) =>
+  NodeChild.spawnSync(p, ["--version"]).status === 0
+)
 const enabled = iscsiadmPath !== undefined && process.getuid?.() === 0 && process.env.BRICK_SKIP_REAL_ISCSIADM !== "1"
 
 const iqn = Iqn.unsafeMake(`iqn.2099-01.test.brick:${NodeCrypto.randomBytes(6).toString("hex")}`)
-const portals = [Portal.unsafeMake("192.0.2.10:3260"), Portal.unsafeMake("192.0.2.11:3260"), Portal.unsafeMake("[2001:db8::10]:3260")]
+const portals = [
+  Portal.unsafeMake("192.0.2.10:3260"),
+  Portal.unsafeMake("192.0.2.11:3260"),
+  Portal.unsafeMake("[2001:db8::10]:3260")
+]
 const iface = IfaceName.defaultIface
 
 /** The record as iscsiadm shows it (`-o show`, secrets masked unless -S). */
 const show = (portal: string, secrets = false) => {
-  const r = NodeChild.spawnSync(iscsiadmPath!, ["-m", "node", "-T", iqn, "-p", portal, "-I", iface, ...(secrets ? ["-S"] : [])], { encoding: "utf8" })
-  return new Map(r.stdout.split("\n").flatMap((l) => {
-    const i = l.indexOf(" = ")
-    return i > 0 ? [[l.slice(0, i), l.slice(i + 3)] as const] : []
-  }))
+  const r = NodeChild.spawnSync(iscsiadmPath!, [
+    "-m",
+    "node",
+    "-T",
+    iqn,
+    "-p",
+    portal,
+    "-I",
+    iface,
+    ...(secrets ? ["-S"] : [])
+  ], { encoding: "utf8" })
+  return new Map(
+    r.stdout.split("\n").flatMap((l) => {
+      const i = l.indexOf(" = ")
+      return i > 0 ? [[l.slice(0, i), l.slice(i + 3)] as const] : []
+    })
+  )
 }
 
 afterAll(() => {
@@ -45,7 +63,15 @@ describe.skipIf(!enabled)("NodeIscsiadm on the real iscsiadm (node records only)
       passwordIn: Option.some(Redacted.make("target-S3cret-5678"))
     })
     for (const portal of portals) {
-      await use((i) => i.createNode({ iqn, portal, iface }, { startup: "manual", scan: "manual", loginTimeout: 7, loginRetryMax: 2, auth }))
+      await use((i) =>
+        i.createNode({ iqn, portal, iface }, {
+          startup: "manual",
+          scan: "manual",
+          loginTimeout: 7,
+          loginRetryMax: 2,
+          auth
+        })
+      )
     }
     const r = show(portals[0]!, true)
     expect(r.get("node.startup")).toBe("manual")
@@ -75,12 +101,14 @@ describe.skipIf(!enabled)("NodeIscsiadm on the real iscsiadm (node records only)
 
   it("reports a missing record as NotFound for update, delete, login and logout", async () => {
     const node = { iqn, portal: portals[0]!, iface }
-    for (const op of [
-      (i: Iscsiadm.Iscsiadm["Service"]) => i.updateNode(node, { startup: "manual" }),
-      (i: Iscsiadm.Iscsiadm["Service"]) => i.deleteNode(node),
-      (i: Iscsiadm.Iscsiadm["Service"]) => i.login(node),
-      (i: Iscsiadm.Iscsiadm["Service"]) => i.logout(node)
-    ]) {
+    for (
+      const op of [
+        (i: Iscsiadm.Iscsiadm["Service"]) => i.updateNode(node, { startup: "manual" }),
+        (i: Iscsiadm.Iscsiadm["Service"]) => i.deleteNode(node),
+        (i: Iscsiadm.Iscsiadm["Service"]) => i.login(node),
+        (i: Iscsiadm.Iscsiadm["Service"]) => i.logout(node)
+      ]
+    ) {
       const e = await runWith({ iscsiadmPath: iscsiadmPath! }, Effect.flip(Iscsiadm.Iscsiadm.use(op)))
       expect([e.reason._tag, e.exitCode]).toEqual(["NotFound", 21])
     }
@@ -99,6 +127,8 @@ describe.skipIf(!enabled)("NodeIscsiadm on the real iscsiadm (node records only)
 
   it("lists the built-in ifaces", async () => {
     const ifaces = await use((i) => i.listIfaces)
-    expect(ifaces.map((r) => [r.name, r.transport])).toEqual(expect.arrayContaining([["default", "tcp"], ["iser", "iser"]]))
+    expect(ifaces.map((r) => [r.name, r.transport])).toEqual(
+      expect.arrayContaining([["default", "tcp"], ["iser", "iser"]])
+    )
   })
 })

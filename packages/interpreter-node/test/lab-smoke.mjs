@@ -11,7 +11,12 @@ const IQN = Iqn.unsafeMake(`iqn.2003-01.org.brick:node-smoke-${process.pid}`)
 const P1 = Portal.unsafeMake("10.99.0.1:3260")
 const P2 = Portal.unsafeMake("10.99.0.2:3260")
 const iface = IfaceName.defaultIface
-const chap = (password) => ({ username: "brickuser", password: Redacted.make(password), usernameIn: Option.none(), passwordIn: Option.none() })
+const chap = (password) => ({
+  username: "brickuser",
+  password: Redacted.make(password),
+  usernameIn: Option.none(),
+  passwordIn: Option.none()
+})
 let failed = 0
 const check = (what, ok, detail = "") => {
   if (!ok) failed++
@@ -22,17 +27,34 @@ if (sh("sh", ["-c", "command -v lab-target"]).status !== 0) {
   console.log("LAB-SMOKE SKIPPED (not in the lab guest)")
   process.exit(0)
 }
-const created = JSON.parse(sh("lab-target", ["create", "--iqn", IQN, "--portal", P1, "--portal", P2, "--lun", "0:16M", "--chap-user", "brickuser", "--chap-password", "brickpass1234"]).stdout)
+const created = JSON.parse(
+  sh("lab-target", [
+    "create",
+    "--iqn",
+    IQN,
+    "--portal",
+    P1,
+    "--portal",
+    P2,
+    "--lun",
+    "0:16M",
+    "--chap-user",
+    "brickuser",
+    "--chap-password",
+    "brickpass1234"
+  ]).stdout
+)
 const wwid = created.luns[0].wwn
 
-const waitFor = (check, seconds) => Effect.gen(function*() {
-  for (let i = 0; i < seconds * 10; i++) {
-    const v = yield* check
-    if (Option.isSome(v)) return v
-    yield* Effect.sleep(100)
-  }
-  return Option.none()
-})
+const waitFor = (check, seconds) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < seconds * 10; i++) {
+      const v = yield* check
+      if (Option.isSome(v)) return v
+      yield* Effect.sleep(100)
+    }
+    return Option.none()
+  })
 const t0 = Date.now()
 const ms = () => `${Date.now() - t0} ms`
 
@@ -44,22 +66,37 @@ const program = Effect.gen(function*() {
   const runner = yield* CommandRunner.CommandRunner
 
   const found = yield* i.discover({ portal: P1, iface, auth: Option.none() })
-  check("discover returns both portals", found.filter((t) => t.iqn === IQN).length === 2, `${JSON.stringify(found)} ${ms()}`)
+  check(
+    "discover returns both portals",
+    found.filter((t) => t.iqn === IQN).length === 2,
+    `${JSON.stringify(found)} ${ms()}`
+  )
 
   for (const portal of [P1, P2]) {
     const node = { iqn: IQN, portal, iface }
     if (portal === P1) {
       yield* i.createNode(node, { startup: "manual", loginRetryMax: 1, auth: Option.some(chap("wrong-password-99")) })
       const e = yield* Effect.flip(i.login(node))
-      check("wrong CHAP is AuthenticationFailed", e.reason._tag === "AuthenticationFailed", `${e.reason._tag} ${e.exitCode} ${e.detail} ${ms()}`)
-      check("no secret in the error", !JSON.stringify(e).includes("wrong-password-99") && !e.message.includes("wrong-password-99"))
+      check(
+        "wrong CHAP is AuthenticationFailed",
+        e.reason._tag === "AuthenticationFailed",
+        `${e.reason._tag} ${e.exitCode} ${e.detail} ${ms()}`
+      )
+      check(
+        "no secret in the error",
+        !JSON.stringify(e).includes("wrong-password-99") && !e.message.includes("wrong-password-99")
+      )
     }
     yield* runner.resetCounts
     yield* i.createNode(node, { startup: "manual", scan: "auto", auth: Option.some(chap("brickpass1234")) })
     yield* i.login(node)
     const counts = yield* runner.spawnCounts
     // both records exist after discovery: update + login
-    check(`login ${portal} in 2 iscsiadm calls (discovered record)`, counts.iscsiadm === 2, `${JSON.stringify(counts)} ${ms()}`)
+    check(
+      `login ${portal} in 2 iscsiadm calls (discovered record)`,
+      counts.iscsiadm === 2,
+      `${JSON.stringify(counts)} ${ms()}`
+    )
   }
   const again = yield* Effect.flip(i.login({ iqn: IQN, portal: P1, iface }))
   check("second login is SessionExists", again.reason._tag === "SessionExists", again.reason._tag)
@@ -87,7 +124,13 @@ const program = Effect.gen(function*() {
 
   check("multipathd is running", yield* mp.isRunning)
   const wwn = Wwn.fromSysfsWwid(wwid)
-  const holders = yield* waitFor(Effect.map(sysfs.list(HostPath.make(`/sys/block/${dev}/holders`)), (h) => h.length > 0 ? Option.some(h) : Option.none()), 20)
+  const holders = yield* waitFor(
+    Effect.map(
+      sysfs.list(HostPath.make(`/sys/block/${dev}/holders`)),
+      (h) => h.length > 0 ? Option.some(h) : Option.none()
+    ),
+    20
+  )
   check("dm map formed", Option.isSome(holders), `${JSON.stringify(Option.getOrNull(holders))} ${ms()}`)
   const resized = yield* Effect.exit(mp.resizeMap(wwn))
   check("multipathd resize map <wwid>", resized._tag === "Success", JSON.stringify(resized))
@@ -98,16 +141,33 @@ const program = Effect.gen(function*() {
   const flushMap = yield* Effect.exit(mp.flushMap(wwn))
   check("multipath -f <map>", flushMap._tag === "Success", JSON.stringify(flushMap))
   const flushAgain = yield* Effect.flip(mp.flushMap(wwn))
-  check("flushing a missing map is NotFound", flushAgain.reason._tag === "NotFound", `${flushAgain.reason._tag}: ${flushAgain.detail}`)
+  check(
+    "flushing a missing map is NotFound",
+    flushAgain.reason._tag === "NotFound",
+    `${flushAgain.reason._tag}: ${flushAgain.detail}`
+  )
   yield* runner.resetCounts
   const addMap = yield* Effect.exit(mp.addMap(wwn))
   const mpCounts = yield* runner.spawnCounts
-  const back = yield* waitFor(Effect.map(sysfs.list(HostPath.make(`/sys/block/${dev}/holders`)), (h) => h.length > 0 ? Option.some(h) : Option.none()), 10)
-  check("addMap recreates the map", addMap._tag === "Success" && Option.isSome(back), `${JSON.stringify(addMap)} counts ${JSON.stringify(mpCounts)}`)
+  const back = yield* waitFor(
+    Effect.map(
+      sysfs.list(HostPath.make(`/sys/block/${dev}/holders`)),
+      (h) => h.length > 0 ? Option.some(h) : Option.none()
+    ),
+    10
+  )
+  check(
+    "addMap recreates the map",
+    addMap._tag === "Success" && Option.isSome(back),
+    `${JSON.stringify(addMap)} counts ${JSON.stringify(mpCounts)}`
+  )
   const dmName = Option.getOrElse(back, () => ["?"])[0]
   const inUse = yield* Effect.scoped(Effect.gen(function*() {
     const fs = yield* Effect.promise(() => import("node:fs/promises"))
-    const h = yield* Effect.acquireRelease(Effect.promise(() => fs.open(`/dev/${dmName}`, "r")), (h) => Effect.promise(() => h.close()))
+    const h = yield* Effect.acquireRelease(
+      Effect.promise(() => fs.open(`/dev/${dmName}`, "r")),
+      (h) => Effect.promise(() => h.close())
+    )
     void h
     return yield* Effect.flip(mp.flushMap(wwn))
   }))

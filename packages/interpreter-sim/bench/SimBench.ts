@@ -19,8 +19,8 @@
  * file from dist); `filter` keeps one row
  * (`single/1000`) or one mode (`multipath`).
  */
-import { Effect, ManagedRuntime, References } from "effect"
 import { connectVolume, disconnectVolume } from "@brick/core"
+import { Effect, ManagedRuntime, References } from "effect"
 import { SimHost } from "../src/index.ts"
 
 const iqn = "iqn.2010-10.org.openstack:volume-bench"
@@ -122,7 +122,9 @@ const rows: Array<Row> = []
 for (const multipath of [false, true]) {
   for (const others of [10, 1000]) {
     const name = `${multipath ? "multipath" : "single"}/${others}`
-    if (filter === "" || name === filter || name.startsWith(`${filter}/`)) rows.push(await bench(others, multipath, seconds))
+    if (filter === "" || name === filter || name.startsWith(`${filter}/`)) {
+      rows.push(await bench(others, multipath, seconds))
+    }
   }
 }
 console.table(rows.map(({ name: _, ...r }) => r))
@@ -131,7 +133,11 @@ for (const multipath of [false, true]) {
   const many = rows.find((r) => r.multipath === multipath && r.others === 1000)
   if (few === undefined || many === undefined) continue
   console.log(
-    `${multipath ? "multipath" : "single path"}: ops per attach ${few.opsPerAttach} (10 others) vs ${many.opsPerAttach} (1000 others): ratio ${(many.opsPerAttach / few.opsPerAttach).toFixed(3)}; ` +
+    `${
+      multipath ? "multipath" : "single path"
+    }: ops per attach ${few.opsPerAttach} (10 others) vs ${many.opsPerAttach} (1000 others): ratio ${
+      (many.opsPerAttach / few.opsPerAttach).toFixed(3)
+    }; ` +
       `${few.cyclesPerSecond} cycles/s (${few.cyclesPerCpuSecond} per CPU-second) with 10 others, ` +
       `${many.cyclesPerSecond} (${many.cyclesPerCpuSecond}) with 1000`
   )

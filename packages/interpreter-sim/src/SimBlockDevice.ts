@@ -2,8 +2,8 @@
  * BlockDevice on a simulated host: sizes of disks and dm maps, and buffer
  * flushes that fail when I/O cannot complete or a flush fault is set.
  */
-import { type Context, Effect, Layer } from "effect"
 import { BlockDevice } from "@brick/core"
+import { type Context, Effect, Layer } from "effect"
 import type { SimMap, SimScsiDevice } from "./SimModel.ts"
 import * as SimNames from "./SimNames.ts"
 import { run, type SimRuntime } from "./SimOps.ts"
@@ -14,9 +14,17 @@ type Reason = BlockDevice.BlockDeviceError["reason"]
 /** The BlockDevice service of `rt`'s host, as seen by `process`. */
 export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<typeof BlockDevice.BlockDevice> => {
   const st = rt.state
-  const error = (operation: "flush" | "size", device: string, reason: Reason) => new BlockDevice.BlockDeviceError({ operation, device, reason })
-  const toError = (operation: "flush" | "size", device: string) => (f: { readonly reason: string; readonly detail?: string }) =>
-    error(operation, device, f.reason === "NotFound" || f.reason === "Busy" ? { _tag: f.reason } : { _tag: "Failed", detail: f.detail ?? f.reason })
+  const error = (operation: "flush" | "size", device: string, reason: Reason) =>
+    new BlockDevice.BlockDeviceError({ operation, device, reason })
+  const toError =
+    (operation: "flush" | "size", device: string) => (f: { readonly reason: string; readonly detail?: string }) =>
+      error(
+        operation,
+        device,
+        f.reason === "NotFound" || f.reason === "Busy"
+          ? { _tag: f.reason }
+          : { _tag: "Failed", detail: f.detail ?? f.reason }
+      )
   /** The disk or map a /dev path resolves to now. */
   const lookup = (path: string): SimScsiDevice | SimMap | undefined => {
     const r = resolve(rt.view, path, true)
@@ -35,7 +43,9 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         const name = "minor" in target ? `dm-${target.minor}` : target.name
         const fault = st.flushFaults.get(name) ?? st.flushFaults.get("*")
         if (fault === "busy") return Effect.fail(error("flush", device, { _tag: "Busy" }))
-        if (fault === "fail") return Effect.fail(error("flush", device, { _tag: "Failed", detail: "Input/output error (injected)" }))
+        if (fault === "fail") {
+          return Effect.fail(error("flush", device, { _tag: "Failed", detail: "Input/output error (injected)" }))
+        }
         const ok = "minor" in target ? Array.from(target.paths).some(running) : running(target)
         return ok ? Effect.void : Effect.fail(error("flush", device, { _tag: "Failed", detail: "Input/output error" }))
       }),

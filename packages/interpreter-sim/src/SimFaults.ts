@@ -51,12 +51,26 @@ export class SimFaults {
 
   /** Makes `op` fail with `failure`, without touching the host, on its nth matching call. */
   fail(op: OpName, failure: SimFailure, when: SimFaultWhen = {}): void {
-    this.add(op, { match: when.match, skip: (when.nth ?? 1) - 1, times: when.times ?? 1, when: "before", fail: failure, run: undefined })
+    this.add(op, {
+      match: when.match,
+      skip: (when.nth ?? 1) - 1,
+      times: when.times ?? 1,
+      when: "before",
+      fail: failure,
+      run: undefined
+    })
   }
 
   /** Runs `action` before (default) or after the nth matching call of `op` (after: whatever its outcome). */
   on(op: OpName, when: SimFaultWhen & { readonly at?: "before" | "after" }, action: () => void): void {
-    this.add(op, { match: when.match, skip: (when.nth ?? 1) - 1, times: when.times ?? 1, when: when.at ?? "before", fail: undefined, run: action })
+    this.add(op, {
+      match: when.match,
+      skip: (when.nth ?? 1) - 1,
+      times: when.times ?? 1,
+      when: when.at ?? "before",
+      fail: undefined,
+      run: action
+    })
   }
 
   /** Drops every pending fault. */

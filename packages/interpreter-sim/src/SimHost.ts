@@ -4,8 +4,8 @@
  * share the host, its locks and its clock-driven events), steer it with fault
  * controls, and inspect it through snapshots and operation counters.
  */
-import { Effect, Layer, Semaphore } from "effect"
 import type { BlockDevice, Iscsiadm, Lock, Multipath, Sysfs } from "@brick/core"
+import { Effect, Layer, Semaphore } from "effect"
 import * as SimBlockDevice from "./SimBlockDevice.ts"
 import { type SimFailure, SimFaults, type SimFaultWhen } from "./SimFaults.ts"
 import * as SimIscsiadm from "./SimIscsiadm.ts"
@@ -15,9 +15,19 @@ import * as SimNames from "./SimNames.ts"
 import { type SimRuntime, tick } from "./SimOps.ts"
 import * as SimPreattach from "./SimPreattach.ts"
 import * as SimSnapshot from "./SimSnapshot.ts"
-import * as SimSysfs from "./SimSysfs.ts"
-import { latencyTable, type OpName, type SimLunSpec, type SimMultipathdSpec, type SimNetwork, type SimNetworkState, type SimSpec, type SimTargetSpec, type SimUdevSpec } from "./SimSpec.ts"
+import {
+  latencyTable,
+  type OpName,
+  type SimLunSpec,
+  type SimMultipathdSpec,
+  type SimNetwork,
+  type SimNetworkState,
+  type SimSpec,
+  type SimTargetSpec,
+  type SimUdevSpec
+} from "./SimSpec.ts"
 import { SimState, toNet } from "./SimState.ts"
+import * as SimSysfs from "./SimSysfs.ts"
 import type { VNode } from "./SimTree.ts"
 import * as SimView from "./SimView.ts"
 
@@ -57,7 +67,7 @@ export class SimHost implements SimRuntime {
   /** Counts one operation of `process`. */
   count(process: string, op: OpName): void {
     let c = this.lastProcess === process ? this.lastCounter : this.counters.get(process)
-    if (!c) this.counters.set(process, (c = { ops: new Map(), total: 0 }))
+    if (!c) this.counters.set(process, c = { ops: new Map(), total: 0 })
     this.lastProcess = process
     this.lastCounter = c
     c.ops.set(op, (c.ops.get(op) ?? 0) + 1)
@@ -68,7 +78,7 @@ export class SimHost implements SimRuntime {
   /** The host-wide lock named `name`. */
   lock(name: string): Semaphore.Semaphore {
     let s = this.locks.get(name)
-    if (!s) this.locks.set(name, (s = Semaphore.makeUnsafe(1)))
+    if (!s) this.locks.set(name, s = Semaphore.makeUnsafe(1))
     return s
   }
 

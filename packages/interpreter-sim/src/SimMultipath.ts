@@ -2,8 +2,8 @@
  * Multipath on a simulated host: multipathd's commands (add/remove path,
  * add/resize map) and `multipath -f` flushing, over the host's dm maps.
  */
-import { type Context, Effect, Layer } from "effect"
 import { Multipath } from "@brick/core"
+import { type Context, Effect, Layer } from "effect"
 import * as SimNames from "./SimNames.ts"
 import { run, type SimRuntime } from "./SimOps.ts"
 import type { OpName } from "./SimSpec.ts"
@@ -15,17 +15,37 @@ const reasons: ReadonlyArray<string> = ["NotRunning", "InUse", "NotFound", "Fail
 export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<typeof Multipath.Multipath> => {
   const st = rt.state
   const error = (operation: string, target: string, reason: Reason, detail?: string) =>
-    new Multipath.MultipathError({ operation, target, reason: { _tag: reason }, ...(detail === undefined ? {} : { detail }) })
-  const op = (name: OpName, operation: string, target: string, body: () => Effect.Effect<void, Multipath.MultipathError>) =>
-    run(rt, process, name, [target], (f) => error(operation, target, reasons.includes(f.reason) ? f.reason as Reason : "Failed", f.detail), body)
-  const fail = (operation: string, target: string, reason: Reason, detail?: string) => Effect.fail(error(operation, target, reason, detail))
-  const notRunning = (operation: string, target: string) => fail(operation, target, "NotRunning", "multipathd is not running")
+    new Multipath.MultipathError({
+      operation,
+      target,
+      reason: { _tag: reason },
+      ...(detail === undefined ? {} : { detail })
+    })
+  const op = (
+    name: OpName,
+    operation: string,
+    target: string,
+    body: () => Effect.Effect<void, Multipath.MultipathError>
+  ) =>
+    run(
+      rt,
+      process,
+      name,
+      [target],
+      (f) => error(operation, target, reasons.includes(f.reason) ? f.reason as Reason : "Failed", f.detail),
+      body
+    )
+  const fail = (operation: string, target: string, reason: Reason, detail?: string) =>
+    Effect.fail(error(operation, target, reason, detail))
+  const notRunning = (operation: string, target: string) =>
+    fail(operation, target, "NotRunning", "multipathd is not running")
 
   return {
     // an injected isRunning fault makes multipathd look down (the operation has no error channel)
-    isRunning: run(rt, process, "multipath.isRunning", [], () => false, () => Effect.sync(() => st.multipathd.running)).pipe(
-      Effect.catch((down: boolean) => Effect.succeed(down))
-    ),
+    isRunning: run(rt, process, "multipath.isRunning", [], () => false, () => Effect.sync(() => st.multipathd.running))
+      .pipe(
+        Effect.catch((down: boolean) => Effect.succeed(down))
+      ),
     addMap: (wwn) =>
       op("multipath.addMap", "add map", wwn, () => {
         if (!st.multipathd.running) return notRunning("add map", wwn)
@@ -74,7 +94,9 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         const map = st.maps.get(name)
         if (!map) return fail("resize map", name, "NotFound", "no such map")
         const sizes = new Set(Array.from(map.paths, (p) => p.sizeBytes))
-        if (sizes.size !== 1) return fail("resize map", name, "Failed", sizes.size === 0 ? "map has no paths" : "paths differ in size")
+        if (sizes.size !== 1) {
+          return fail("resize map", name, "Failed", sizes.size === 0 ? "map has no paths" : "paths differ in size")
+        }
         map.sizeBytes = sizes.values().next().value!
         return Effect.void
       })

@@ -24,7 +24,9 @@ export const lunSuffix = (kernelLun: number): string => {
 
 /** The /dev/disk/by-path name of an iSCSI LUN (offload transports prefix their HBA's PCI address). */
 export const byPathName = (portal: string, iqn: string, kernelLun: number, pciAddress?: string): string =>
-  `${pciAddress === undefined ? "" : `pci-${pciAddress}-`}ip-${unbracketed(portal)}-iscsi-${iqn}-${lunSuffix(kernelLun)}`
+  `${pciAddress === undefined ? "" : `pci-${pciAddress}-`}ip-${unbracketed(portal)}-iscsi-${iqn}-${
+    lunSuffix(kernelLun)
+  }`
 
 /** udev's path_id writes the connection's persistent_address, which has no brackets: `[fe80::1]:3260` → `fe80::1:3260`. */
 const unbracketed = (portal: string): string => portal.replace(/^\[([^\]]+)\](:\d+)$/, "$1$2")
@@ -64,7 +66,9 @@ export const nodeKey = (portal: string, iqn: string, iface: string): string => `
 export const portal = (text: string): string => Portal.normalize(text)
 
 /** The address part of a canonical portal (IPv6 without brackets) and its port. */
-export const portalAddress = (p: string): { readonly address: string; readonly port: number; readonly ipv6: boolean } => {
+export const portalAddress = (
+  p: string
+): { readonly address: string; readonly port: number; readonly ipv6: boolean } => {
   const parts = Portal.parse(p)
   return parts === undefined
     ? { address: p, port: Portal.defaultPort, ipv6: false }

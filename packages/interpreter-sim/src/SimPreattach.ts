@@ -30,9 +30,15 @@ export interface PreattachedVolume {
 }
 
 /** Attaches `count` other volumes at once (no time passes, no operation is counted). */
-export const preattach = (st: SimState, count: number, options: PreattachOptions = {}): ReadonlyArray<PreattachedVolume> => {
+export const preattach = (
+  st: SimState,
+  count: number,
+  options: PreattachOptions = {}
+): ReadonlyArray<PreattachedVolume> => {
   const multipath = options.multipath ?? false
-  const portals = (options.portals ?? (multipath ? ["10.99.0.1:3260", "10.99.0.2:3260"] : ["10.99.0.1:3260"])).map(SimNames.portal)
+  const portals = (options.portals ?? (multipath ? ["10.99.0.1:3260", "10.99.0.2:3260"] : ["10.99.0.1:3260"])).map(
+    SimNames.portal
+  )
   const prefix = options.iqnPrefix ?? "iqn.2010-10.org.openstack:other-"
   const lunNumber = options.lun ?? 1
   const iface = st.ifaces.get("default")!
@@ -41,7 +47,11 @@ export const preattach = (st: SimState, count: number, options: PreattachOptions
   while (out.length < count) {
     const iqn = `${prefix}${index++}`
     if (st.targets.has(iqn)) continue
-    const target = st.addTarget({ iqn, portals, luns: [{ lun: lunNumber, ...(options.sizeBytes === undefined ? {} : { sizeBytes: options.sizeBytes }) }] })
+    const target = st.addTarget({
+      iqn,
+      portals,
+      luns: [{ lun: lunNumber, ...(options.sizeBytes === undefined ? {} : { sizeBytes: options.sizeBytes }) }]
+    })
     const lun = target.luns.get(lunNumber)!
     const devices = portals.map((portal) => {
       const node = st.makeNode(portal, iqn, iface.name)

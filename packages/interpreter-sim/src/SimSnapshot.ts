@@ -74,7 +74,10 @@ const byKey = <A>(key: (a: A) => string) => (a: A, b: A): number => (key(a) < ke
 
 /** Takes the snapshot of a state as of its last processed event. */
 export const take = (st: SimState): SimSnapshot => ({
-  sessions: Array.from(st.sessions.values(), (s) => ({ sid: s.sid, host: s.host.no, iface: s.iface, portal: s.portal, iqn: s.iqn, tpgt: s.tpgt, state: s.state }))
+  sessions: Array.from(
+    st.sessions.values(),
+    (s) => ({ sid: s.sid, host: s.host.no, iface: s.iface, portal: s.portal, iqn: s.iqn, tpgt: s.tpgt, state: s.state })
+  )
     .sort((a, b) => a.sid - b.sid),
   nodes: Array.from(st.nodes.values(), (n) => ({
     portal: n.portal,
@@ -158,4 +161,6 @@ export const diff = (before: SimSnapshot, after: SimSnapshot): SnapshotDiff => (
 
 /** True when the diff has no change at all. */
 export const isEmpty = (d: SnapshotDiff): boolean =>
-  Object.values(d).every((c: SnapshotChanges) => c.added.length === 0 && c.removed.length === 0 && c.changed.length === 0)
+  Object.values(d).every((c: SnapshotChanges) =>
+    c.added.length === 0 && c.removed.length === 0 && c.changed.length === 0
+  )

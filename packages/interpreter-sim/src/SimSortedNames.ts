@@ -96,7 +96,7 @@ export class SimSortedMap<V> extends Map<string, V> {
 
   override delete(key: string): boolean {
     const i = this.index.delete(key)
-    if (i >= 0) for (const d of this.derivations) d.items.splice(i, 1)
+    if (i >= 0) { for (const d of this.derivations) d.items.splice(i, 1) }
     return super.delete(key)
   }
 

@@ -134,13 +134,29 @@ export interface SimNodeDefaults {
 
 /** Every operation the simulated services count, `service.operation`. */
 export const opNames = [
-  "iscsiadm.discover", "iscsiadm.createNode", "iscsiadm.updateNode", "iscsiadm.deleteNode", "iscsiadm.listNodes",
-  "iscsiadm.login", "iscsiadm.logout", "iscsiadm.listIfaces", "iscsiadm.createIface", "iscsiadm.deleteIface",
+  "iscsiadm.discover",
+  "iscsiadm.createNode",
+  "iscsiadm.updateNode",
+  "iscsiadm.deleteNode",
+  "iscsiadm.listNodes",
+  "iscsiadm.login",
+  "iscsiadm.logout",
+  "iscsiadm.listIfaces",
+  "iscsiadm.createIface",
+  "iscsiadm.deleteIface",
   "iscsiadm.initiatorName",
-  "sysfs.read", "sysfs.list", "sysfs.readlink", "sysfs.write",
-  "multipath.isRunning", "multipath.addMap", "multipath.addPath", "multipath.removePath", "multipath.flushMap",
+  "sysfs.read",
+  "sysfs.list",
+  "sysfs.readlink",
+  "sysfs.write",
+  "multipath.isRunning",
+  "multipath.addMap",
+  "multipath.addPath",
+  "multipath.removePath",
+  "multipath.flushMap",
   "multipath.resizeMap",
-  "blockDevice.flush", "blockDevice.size",
+  "blockDevice.flush",
+  "blockDevice.size",
   "lock.acquire"
 ] as const
 /** A counted service operation. */
@@ -208,9 +224,12 @@ export const latencyTable = (latency: SimLatency | undefined): Record<OpName, nu
   const p = profiles[name]
   const table = {} as Record<OpName, number>
   for (const op of opNames) {
-    const base = op.startsWith("iscsiadm.") ? p.iscsiadm
-      : op.startsWith("multipath.") ? p.multipath
-      : op.startsWith("blockDevice.") ? p.blockDevice
+    const base = op.startsWith("iscsiadm.") ?
+      p.iscsiadm
+      : op.startsWith("multipath.") ?
+      p.multipath
+      : op.startsWith("blockDevice.") ?
+      p.blockDevice
       : 0
     table[op] = overrides[op] ?? p.ops[op] ?? base
   }
@@ -218,7 +237,9 @@ export const latencyTable = (latency: SimLatency | undefined): Record<OpName, nu
 }
 
 /** The udev and map delays of a latency setting's profile. */
-export const profileDelays = (latency: SimLatency | undefined): { readonly udevDelayMs: number; readonly mapDelayMs: number } => {
+export const profileDelays = (
+  latency: SimLatency | undefined
+): { readonly udevDelayMs: number; readonly mapDelayMs: number } => {
   const name = typeof latency === "string" ? latency : latency?.profile ?? "realistic"
   return profiles[name]
 }

@@ -5,15 +5,33 @@
  * is a hash map so each operation costs the same on a host with 10 or 10,000
  * other volumes.
  */
-import { Option, Redacted } from "effect"
-import type { SimHba, SimIface, SimLun, SimMap, SimNet, SimNode, SimScsiDevice, SimScsiHost, SimSession, SimTarget } from "./SimModel.ts"
 import { Lun, Transport } from "@brick/core"
+import { Option, Redacted } from "effect"
 import { SimAlloc } from "./SimAlloc.ts"
+import type {
+  SimHba,
+  SimIface,
+  SimLun,
+  SimMap,
+  SimNet,
+  SimNode,
+  SimScsiDevice,
+  SimScsiHost,
+  SimSession,
+  SimTarget
+} from "./SimModel.ts"
 import * as SimNames from "./SimNames.ts"
 import * as SimRandom from "./SimRandom.ts"
 import { SimSchedule } from "./SimSchedule.ts"
-import { type SimLunSpec, type SimNetwork, type SimNetworkState, type SimSpec, type SimTargetSpec, profileDelays } from "./SimSpec.ts"
 import { SimSortedMap, SimSortedNames } from "./SimSortedNames.ts"
+import {
+  profileDelays,
+  type SimLunSpec,
+  type SimNetwork,
+  type SimNetworkState,
+  type SimSpec,
+  type SimTargetSpec
+} from "./SimSpec.ts"
 
 const up: SimNet = { state: "up", p: 0, latencyMs: 0, fast: false }
 const refusing: SimNet = { state: "refusing", p: 0, latencyMs: 0, fast: false }
@@ -25,7 +43,8 @@ export const toNet = (n: SimNetworkState | SimNetwork): SimNet =>
     : { state: n.state, p: n.p ?? 0.5, latencyMs: n.latencyMs ?? 0, fast: n.fast ?? false }
 
 /** Whether a transport name is an offload (HBA) one. */
-export const isOffload = (transport: string): boolean => Transport.isTransport(transport) && Transport.isOffload(transport)
+export const isOffload = (transport: string): boolean =>
+  Transport.isTransport(transport) && Transport.isOffload(transport)
 
 /** A simulated host's whole state. */
 export class SimState {
@@ -64,7 +83,13 @@ export class SimState {
     lateMs: number
     readonly wwids: Set<string>
   }
-  readonly nodeDefaults: { startup: "manual" | "automatic"; scan: "manual" | "auto"; loginTimeout: number; loginRetryMax: number; recoveryTmo: number }
+  readonly nodeDefaults: {
+    startup: "manual" | "automatic"
+    scan: "manual" | "auto"
+    loginTimeout: number
+    loginRetryMax: number
+    recoveryTmo: number
+  }
   readonly discoveryTimeout: number
   readonly localAddress: { readonly ipv4: string; readonly ipv6: string }
   iscsidRunning = true
@@ -79,12 +104,17 @@ export class SimState {
 
   constructor(readonly spec: SimSpec, readonly seed: number) {
     this.rng = SimRandom.make(SimRandom.hash("rng", seed))
-    this.initiatorName = spec.initiatorName ?? `iqn.1993-08.org.debian:01:${SimRandom.derivedHex(12, "initiator", seed)}`
+    this.initiatorName = spec.initiatorName ??
+      `iqn.1993-08.org.debian:01:${SimRandom.derivedHex(12, "initiator", seed)}`
     this.transports = new Set(spec.transports ?? ["tcp"])
     this.netdevs = new Set(spec.netdevs ?? ["lo", "eth0"])
     this.hostAlloc = new SimAlloc(spec.firstHostNumber ?? 0)
     const delays = profileDelays(spec.latency)
-    this.udev = { delayMs: spec.udev?.delayMs ?? delays.udevDelayMs, mode: spec.udev?.mode ?? "normal", lateMs: spec.udev?.lateMs ?? 5000 }
+    this.udev = {
+      delayMs: spec.udev?.delayMs ?? delays.udevDelayMs,
+      mode: spec.udev?.mode ?? "normal",
+      lateMs: spec.udev?.lateMs ?? 5000
+    }
     this.devtmpfs = spec.devtmpfs ?? true
     const m = spec.multipathd
     this.multipathd = {
@@ -108,8 +138,15 @@ export class SimState {
     this.localAddress = { ipv4: spec.localAddress?.ipv4 ?? "10.99.0.100", ipv6: spec.localAddress?.ipv6 ?? "fd00::100" }
     for (const t of spec.targets) this.addTarget(t)
     for (const [p, n] of Object.entries(spec.network ?? {})) this.network.set(SimNames.portal(p), toNet(n))
-    const builtin = (name: string, transport: string): SimIface =>
-      ({ name, transport, hwaddress: undefined, ipaddress: undefined, netIfacename: undefined, initiatorName: undefined, builtin: true })
+    const builtin = (name: string, transport: string): SimIface => ({
+      name,
+      transport,
+      hwaddress: undefined,
+      ipaddress: undefined,
+      netIfacename: undefined,
+      initiatorName: undefined,
+      builtin: true
+    })
     this.ifaces.set("default", builtin("default", "tcp"))
     this.ifaces.set("iser", builtin("iser", "iser"))
     for (const h of spec.hbas ?? []) {
@@ -123,7 +160,11 @@ export class SimState {
         nextTargetId: 0
       }
       this.hbas.push(hba)
-      this.ifaces.set(`${h.transport}.${hba.hwaddress}`, { ...builtin(`${h.transport}.${hba.hwaddress}`, h.transport), hwaddress: hba.hwaddress, builtin: false })
+      this.ifaces.set(`${h.transport}.${hba.hwaddress}`, {
+        ...builtin(`${h.transport}.${hba.hwaddress}`, h.transport),
+        hwaddress: hba.hwaddress,
+        builtin: false
+      })
     }
     for (const i of spec.ifaces ?? []) {
       this.ifaces.set(i.name, {
@@ -152,7 +193,7 @@ export class SimState {
   /** Adds a target (replacing one with the same IQN). */
   addTarget(t: SimTargetSpec): SimTarget {
     const old = this.targets.get(t.iqn)
-    if (old) for (const p of old.portals.keys()) this.portalTargets.get(p)?.delete(old)
+    if (old) { for (const p of old.portals.keys()) this.portalTargets.get(p)?.delete(old) }
     const target: SimTarget = {
       iqn: t.iqn,
       portals: new Map(),
@@ -170,7 +211,7 @@ export class SimState {
       const portal = SimNames.portal(spec.portal)
       target.portals.set(portal, { tpgt: spec.tpgt ?? 1 })
       let set = this.portalTargets.get(portal)
-      if (!set) this.portalTargets.set(portal, (set = new Set()))
+      if (!set) this.portalTargets.set(portal, set = new Set())
       set.add(target)
     }
     this.targets.set(t.iqn, target)
@@ -231,7 +272,13 @@ export class SimState {
       portal,
       iqn,
       iface,
-      settings: { startup: d.startup, scan: d.scan, auth: undefined, loginTimeout: d.loginTimeout, loginRetryMax: d.loginRetryMax }
+      settings: {
+        startup: d.startup,
+        scan: d.scan,
+        auth: undefined,
+        loginTimeout: d.loginTimeout,
+        loginRetryMax: d.loginRetryMax
+      }
     }
   }
 
@@ -299,7 +346,9 @@ export class SimState {
 
   /** The HBA an offload iface is bound to, when it exists and its driver is loaded. */
   hbaFor(iface: SimIface): SimHba | undefined {
-    return this.hbas.find((h) => h.transport === iface.transport && h.hwaddress === iface.hwaddress?.toLowerCase() && h.host)
+    return this.hbas.find((h) =>
+      h.transport === iface.transport && h.hwaddress === iface.hwaddress?.toLowerCase() && h.host
+    )
   }
 
   /** Creates the session of a successful login. */
@@ -352,7 +401,7 @@ export class SimState {
     this.sessionNames.add(`session${session.sid}`)
     this.sessionByNode.set(node.key, session)
     let byPortal = this.sessionsByPortal.get(session.portal)
-    if (!byPortal) this.sessionsByPortal.set(session.portal, (byPortal = new Set()))
+    if (!byPortal) this.sessionsByPortal.set(session.portal, byPortal = new Set())
     byPortal.add(session)
     return session
   }
@@ -376,7 +425,12 @@ export class SimState {
    * A scan of host `host` for channel/target/LUN (`undefined` = wildcard):
    * adds the devices of exported LUNs, as writing to `scsi_host/hostH/scan` does.
    */
-  scanHost(host: SimScsiHost, channel: number | undefined, targetId: number | undefined, lun: number | undefined): void {
+  scanHost(
+    host: SimScsiHost,
+    channel: number | undefined,
+    targetId: number | undefined,
+    lun: number | undefined
+  ): void {
     if (channel !== undefined && channel !== 0) return
     for (const s of host.sessions.values()) {
       if (targetId !== undefined && s.targetId !== targetId) continue
@@ -436,7 +490,7 @@ export class SimState {
 
   private indexWwid(dev: SimScsiDevice): void {
     let set = this.pathsByWwid.get(dev.wwid)
-    if (!set) this.pathsByWwid.set(dev.wwid, (set = new Set()))
+    if (!set) this.pathsByWwid.set(dev.wwid, set = new Set())
     set.add(dev)
   }
 
@@ -451,7 +505,7 @@ export class SimState {
     dev.udevDone = true
     dev.devNode = true
     let claims = this.byPath.get(dev.byPath)
-    if (!claims) this.byPath.set(dev.byPath, (claims = []))
+    if (!claims) this.byPath.set(dev.byPath, claims = [])
     claims.push(dev)
     if (notifyMultipathd) this.multipathdUevent(dev)
   }
@@ -542,7 +596,15 @@ export class SimState {
   createMap(wwid: string, paths: ReadonlyArray<SimScsiDevice>): SimMap {
     const name = SimNames.mpathName(wwid)
     const minor = this.dmAlloc.alloc()
-    const map: SimMap = { minor, name, uuid: `mpath-${name}`, wwid, paths: new Set(), sizeBytes: paths[0]?.sizeBytes ?? 0, open: false }
+    const map: SimMap = {
+      minor,
+      name,
+      uuid: `mpath-${name}`,
+      wwid,
+      paths: new Set(),
+      sizeBytes: paths[0]?.sizeBytes ?? 0,
+      open: false
+    }
     this.maps.set(name, map)
     this.mapsByMinor.set(minor, map)
     for (const p of paths) this.addPathToMap(map, p)
@@ -571,6 +633,6 @@ export class SimState {
   setMultipathdRunning(running: boolean): void {
     const was = this.multipathd.running
     this.multipathd.running = running
-    if (running && !was) for (const d of this.disks.values()) if (d.udevDone && !d.map) this.multipathdUevent(d)
+    if (running && !was) { for (const d of this.disks.values()) if (d.udevDone && !d.map) this.multipathdUevent(d) }
   }
 }

@@ -4,8 +4,8 @@
  * follow the node interpreter: absence (ENOENT, ENOTDIR) is a value, EACCES
  * is PermissionDenied, any other errno is Failed with the errno as detail.
  */
-import { type Context, Effect, Layer, Option } from "effect"
 import { Sysfs } from "@brick/core"
+import { type Context, Effect, Layer, Option } from "effect"
 import { run, type SimRuntime } from "./SimOps.ts"
 import { relativeLink, resolve, resolveNode } from "./SimTree.ts"
 
@@ -19,7 +19,11 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
   const failed = (operation: Operation, path: string, errno: string) =>
     Effect.fail(error(operation, path, { _tag: "Failed", detail: errno }))
   const toError = (operation: Operation, path: string) => (f: { readonly reason: string; readonly detail?: string }) =>
-    error(operation, path, f.reason === "PermissionDenied" ? { _tag: "PermissionDenied" } : { _tag: "Failed", detail: f.detail ?? f.reason })
+    error(
+      operation,
+      path,
+      f.reason === "PermissionDenied" ? { _tag: "PermissionDenied" } : { _tag: "Failed", detail: f.detail ?? f.reason }
+    )
 
   return {
     read: (path) =>
@@ -59,4 +63,5 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
 }
 
 /** A layer of the Sysfs service on `rt`'s host. */
-export const layer = (rt: SimRuntime, process = "main"): Layer.Layer<Sysfs.Sysfs> => Layer.succeed(Sysfs.Sysfs, make(rt, process))
+export const layer = (rt: SimRuntime, process = "main"): Layer.Layer<Sysfs.Sysfs> =>
+  Layer.succeed(Sysfs.Sysfs, make(rt, process))

@@ -16,7 +16,11 @@ export type VNode =
     /** `entries` come sorted already (a listing copies them, no sort). */
     readonly sorted?: boolean
   }
-  | { readonly kind: "file"; readonly read: (() => string) | undefined; readonly write: ((value: string) => WriteResult) | undefined }
+  | {
+    readonly kind: "file"
+    readonly read: (() => string) | undefined
+    readonly write: ((value: string) => WriteResult) | undefined
+  }
   | {
     readonly kind: "link"
     readonly target: string
@@ -42,7 +46,11 @@ export const fixed = (children: Readonly<Record<string, Child | VNode>>): VNode 
 }
 
 /** A directory whose entries are computed (`entries`; `sorted` when they come sorted) and looked up by name (`child`). */
-export const dynamic = (entries: () => ReadonlyArray<string>, child: (name: string) => VNode | undefined, sorted = false): VNode => ({
+export const dynamic = (
+  entries: () => ReadonlyArray<string>,
+  child: (name: string) => VNode | undefined,
+  sorted = false
+): VNode => ({
   kind: "dir",
   entries,
   child,
@@ -56,10 +64,19 @@ export const file = (read: () => string): VNode => ({ kind: "file", read, write:
 export const writeOnly = (write: (value: string) => WriteResult): VNode => ({ kind: "file", read: undefined, write })
 
 /** A read-write file. */
-export const readWrite = (read: () => string, write: (value: string) => WriteResult): VNode => ({ kind: "file", read, write })
+export const readWrite = (read: () => string, write: (value: string) => WriteResult): VNode => ({
+  kind: "file",
+  read,
+  write
+})
 
 /** A symbolic link to an absolute path. */
-export const link = (target: string, at?: () => VNode | undefined): VNode => ({ kind: "link", target, parts: segments(target), at })
+export const link = (target: string, at?: () => VNode | undefined): VNode => ({
+  kind: "link",
+  target,
+  parts: segments(target),
+  at
+})
 
 /** A directory with a single child `name` (cheaper than `fixed` with a computed key). */
 export const single = (name: string, child: Child): VNode => ({

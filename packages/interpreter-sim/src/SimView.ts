@@ -8,7 +8,21 @@ import type { SimMap, SimScsiDevice, SimScsiHost, SimSession } from "./SimModel.
 import * as SimNames from "./SimNames.ts"
 import * as SimRandom from "./SimRandom.ts"
 import type { SimState } from "./SimState.ts"
-import { type Shape, shape, shaped, shapes, type VNode, dynamic, empty, file, fixed, link, readWrite, single, writeOnly } from "./SimTree.ts"
+import {
+  dynamic,
+  empty,
+  file,
+  fixed,
+  link,
+  readWrite,
+  type Shape,
+  shape,
+  shaped,
+  shapes,
+  single,
+  type VNode,
+  writeOnly
+} from "./SimTree.ts"
 
 /**
  * Per-object caches of one view (a session's, a disk's… nodes: their names
@@ -72,7 +86,7 @@ const constants = new Map<string, VNode>()
 /** A read-only file whose text never changes (one node shared by every object: only for a bounded set of texts). */
 const text = (value: string): VNode => {
   let n = constants.get(value)
-  if (n === undefined) constants.set(value, (n = file(() => value)))
+  if (n === undefined) constants.set(value, n = file(() => value))
   return n
 }
 /** A device's runtime-PM directory (entries as the lab kernel lists them). */
@@ -125,7 +139,8 @@ export const make = (st: SimState): VNode => {
   const sessionLink = memo((s: SimSession) => link(sessionDir(s), () => session(s)))
   const connectionLink = memo((s: SimSession) => link(`${sessionDir(s)}/connection${s.sid}:0`, () => connectionDir(s)))
   const connectionDir = memo((s: SimSession) =>
-    fixed({ iscsi_connection: single(`connection${s.sid}:0`, () => iscsiConnection(s)), power: power, uevent: uevent }))
+    fixed({ iscsi_connection: single(`connection${s.sid}:0`, () => iscsiConnection(s)), power: power, uevent: uevent })
+  )
 
   /** iscsi_host attributes: iscsid leaves netdev/hwaddress/initiatorname unset ("(null)") unless the iface binds them. */
   const iscsiHostShape = shape<SimScsiHost>({
@@ -223,7 +238,12 @@ export const make = (st: SimState): VNode => {
     const localPort = String(32768 + r.int(28232))
     // per-session nodes, not `text` (its shared table must not grow with every session)
     const port = String(a.port)
-    return { address: file(() => a.address), port: file(() => port), expStatsn: file(() => expStatsn), localPort: file(() => localPort) }
+    return {
+      address: file(() => a.address),
+      port: file(() => port),
+      expStatsn: file(() => expStatsn),
+      localPort: file(() => localPort)
+    }
   })
   const iscsiConnectionShape = shape<SimSession>({
     address: (s) => connectionFacts(s).address,
@@ -329,7 +349,8 @@ export const make = (st: SimState): VNode => {
     evt_media_change: text("0"),
     evt_mode_parameter_change_reported: text("0"),
     evt_soft_threshold_reached: text("0"),
-    inquiry: (d) => file(() => ("\0".repeat(8) + pad("LIO-ORG", 8) + pad(d.model, 16) + pad("4.0", 4)).padEnd(96, "\0")),
+    inquiry: (d) =>
+      file(() => ("\0".repeat(8) + pad("LIO-ORG", 8) + pad(d.model, 16) + pad("4.0", 4)).padEnd(96, "\0")),
     iocounterbits: text("32"),
     iodone_cnt: text("0x0"),
     ioerr_cnt: text("0x0"),
@@ -373,7 +394,10 @@ export const make = (st: SimState): VNode => {
     const target = `target${s.host.no}:0:${s.targetId}`
     const connDir = connectionDir(s)
     const sessDir = single(`session${s.sid}`, () => iscsiSession(s))
-    const targetExtras = new Map<string, VNode>([["power", power], ["subsystem", link("/sys/bus/scsi")], ["uevent", uevent]])
+    const targetExtras = new Map<string, VNode>([["power", power], ["subsystem", link("/sys/bus/scsi")], [
+      "uevent",
+      uevent
+    ]])
     // entries come sorted (listing them is a copy): H:C:T:L names start with a digit, before the attributes
     const targetNode = dynamic(
       () => {
@@ -409,7 +433,14 @@ export const make = (st: SimState): VNode => {
     const iscsiHostDir = single(`host${h.no}`, () => iscsiHost(h))
     const scsiHostDir = single(`host${h.no}`, () => scsiHost(h))
     return dynamic(
-      () => ["iscsi_host", "power", "scsi_host", "subsystem", "uevent", ...Array.from(h.sessions.keys(), (sid) => `session${sid}`)],
+      () => [
+        "iscsi_host",
+        "power",
+        "scsi_host",
+        "subsystem",
+        "uevent",
+        ...Array.from(h.sessions.keys(), (sid) => `session${sid}`)
+      ],
       (name) => {
         if (name === "subsystem") return hostSubsystem
         if (name === "uevent") return uevent
@@ -471,34 +502,42 @@ export const make = (st: SimState): VNode => {
   const devices: VNode = fixed({ platform: () => platform, "pci0000:00": () => pci, virtual: () => virtual })
 
   // ---------------------------------------------------------------- classes
-  const sessionClassLink = memo((s: SimSession) => link(`${sessionDir(s)}/iscsi_session/session${s.sid}`, () => iscsiSession(s)))
+  const sessionClassLink = memo((s: SimSession) =>
+    link(`${sessionDir(s)}/iscsi_session/session${s.sid}`, () => iscsiSession(s))
+  )
   const connectionClassLink = memo((s: SimSession) =>
-    link(`${sessionDir(s)}/connection${s.sid}:0/iscsi_connection/connection${s.sid}:0`, () => iscsiConnection(s)))
+    link(`${sessionDir(s)}/connection${s.sid}:0/iscsi_connection/connection${s.sid}:0`, () => iscsiConnection(s))
+  )
   const iscsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/iscsi_host/host${h.no}`, () => iscsiHost(h)))
   const scsiHostClassLink = memo((h: SimScsiHost) => link(`${hostDir(h)}/scsi_host/host${h.no}`, () => scsiHost(h)))
-  const scsiDeviceClassLink = memo((d: SimScsiDevice) => link(`${deviceDir(d)}/scsi_device/${d.hctl}`, () => deviceLinkDir(d)))
+  const scsiDeviceClassLink = memo((d: SimScsiDevice) =>
+    link(`${deviceDir(d)}/scsi_device/${d.hctl}`, () => deviceLinkDir(d))
+  )
   const classDirs: Record<string, VNode> = {
     iscsi_session: dynamic(sessionNames, (name) => {
-        const s = sessionOf(name, "session")
-        return s ? sessionClassLink(s) : undefined
-      }, true),
+      const s = sessionOf(name, "session")
+      return s ? sessionClassLink(s) : undefined
+    }, true),
     iscsi_connection: dynamic(() => Array.from(st.sessions.keys(), (sid) => `connection${sid}:0`), (name) => {
-        const s = sessionOf(name, "connection", ":0")
-        return s ? connectionClassLink(s) : undefined
-      }),
+      const s = sessionOf(name, "connection", ":0")
+      return s ? connectionClassLink(s) : undefined
+    }),
     iscsi_host: dynamic(hostNames, (name) => {
-        const h = hostOf(name)
-        return h ? iscsiHostClassLink(h) : undefined
-      }),
+      const h = hostOf(name)
+      return h ? iscsiHostClassLink(h) : undefined
+    }),
     scsi_host: dynamic(hostNames, (name) => {
-        const h = hostOf(name)
-        return h ? scsiHostClassLink(h) : undefined
-      }),
+      const h = hostOf(name)
+      return h ? scsiHostClassLink(h) : undefined
+    }),
     scsi_device: dynamic(() => Array.from(st.scsi.keys()), (hctl) => {
-        const d = st.scsi.get(hctl)
-        return d ? scsiDeviceClassLink(d) : undefined
-      }),
-    iscsi_transport: dynamic(() => Array.from(st.transports), (t) => (st.transports.has(t) ? link(`/sys/devices/virtual/iscsi_transport/${t}`) : undefined)),
+      const d = st.scsi.get(hctl)
+      return d ? scsiDeviceClassLink(d) : undefined
+    }),
+    iscsi_transport: dynamic(
+      () => Array.from(st.transports),
+      (t) => (st.transports.has(t) ? link(`/sys/devices/virtual/iscsi_transport/${t}`) : undefined)
+    ),
     block: dynamic(blockNames, blockLink)
   }
   const classes = fixed(Object.fromEntries(Object.entries(classDirs).map(([k, v]) => [k, () => v])))

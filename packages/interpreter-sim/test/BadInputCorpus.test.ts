@@ -40,7 +40,12 @@ export const infoOf = (base: Record<string, unknown>, c: CorpusCase): Record<str
 
 const iqn = corpus.base["target_iqn"] as string
 const host = makeHost({
-  targets: [{ iqn, portals: ["10.99.0.1:3260", "10.99.0.2:3260"], luns: [{ lun: 1 }], chap: { username: "user1", password: "Corpus-S3cret-pw" } }]
+  targets: [{
+    iqn,
+    portals: ["10.99.0.1:3260", "10.99.0.2:3260"],
+    luns: [{ lun: 1 }],
+    chap: { username: "user1", password: "Corpus-S3cret-pw" }
+  }]
 })
 const layer = host.layer()
 
@@ -100,9 +105,33 @@ const rootKey = (field: string) => field.replace(/^data\./, "").replace(/[.[].*$
 const related = (key: string) => groups.find((g) => g.includes(key)) ?? [key]
 
 const hostile = fc.oneof(
-  fc.constantFrom("", " ", "-", "-o", "--op=delete", "-I default", "$(reboot)", "`id`", "a;b", "a|b", "a&&b", "../../etc/passwd",
-    "/sys/../etc", "x\0y", "x\ny", "\u00a0", "fe80::1:3260", "[::1", "10.0.0.1:0", "10.0.0.1:65536", "1e3", "NaN", "CHAP ",
-    "iqn.2003-01.org.x:a b", "-iqn.2003-01.org.x:a"),
+  fc.constantFrom(
+    "",
+    " ",
+    "-",
+    "-o",
+    "--op=delete",
+    "-I default",
+    "$(reboot)",
+    "`id`",
+    "a;b",
+    "a|b",
+    "a&&b",
+    "../../etc/passwd",
+    "/sys/../etc",
+    "x\0y",
+    "x\ny",
+    "\u00a0",
+    "fe80::1:3260",
+    "[::1",
+    "10.0.0.1:0",
+    "10.0.0.1:65536",
+    "1e3",
+    "NaN",
+    "CHAP ",
+    "iqn.2003-01.org.x:a b",
+    "-iqn.2003-01.org.x:a"
+  ),
   fc.string({ maxLength: 16 }),
   fc.string({ maxLength: 8, unit: "binary" })
 )
@@ -116,17 +145,28 @@ const junk = fc.oneof(
   fc.array(hostile, { maxLength: 3 }),
   fc.dictionary(fc.string({ maxLength: 4 }), hostile, { maxKeys: 2 })
 )
-const keys = [...new Set(groups.flat()), "addressing_mode", "access_mode", "encrypted", "volume_id", "target_discovered"]
+const keys = [
+  ...new Set(groups.flat()),
+  "addressing_mode",
+  "access_mode",
+  "encrypted",
+  "volume_id",
+  "target_discovered"
+]
 
 describe("bad input fuzz through the programs (sim)", () => {
   it("a random value of any shape is InvalidInput, zero operations", async () => {
     const before = host.totalOps()
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.anything(), fc.jsonValue()), fc.constantFrom(...programs), async (input, program) => {
-        const r = refusal(await runProgram(program, input, {}))
-        expect(r.tag).toBe("InvalidInput")
-        expect(r.fields.length).toBeGreaterThan(0)
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.anything(), fc.jsonValue()),
+        fc.constantFrom(...programs),
+        async (input, program) => {
+          const r = refusal(await runProgram(program, input, {}))
+          expect(r.tag).toBe("InvalidInput")
+          expect(r.fields.length).toBeGreaterThan(0)
+        }
+      ),
       { numRuns: 500 }
     )
     expect(host.totalOps()).toBe(before)
@@ -145,7 +185,9 @@ describe("bad input fuzz through the programs (sim)", () => {
           const info: Record<string, unknown> = { ...corpus.base }
           ks.forEach((k, i) => (info[k] = values[i]))
           const before = host.totalOps()
-          const exit = await runProgram(program, wrapped ? { driver_volume_type: "iscsi", data: info } : info, { useMultipath: true })
+          const exit = await runProgram(program, wrapped ? { driver_volume_type: "iscsi", data: info } : info, {
+            useMultipath: true
+          })
           const r = refusal(exit)
           // accepted (e.g. only volume_id or auth_method None changed): it ran against the host
           if (r.tag !== "InvalidInput") return

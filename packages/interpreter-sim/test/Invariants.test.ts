@@ -5,10 +5,10 @@
  * checks one or more invariants; fast-check shrinks a failure to a small,
  * printed scenario. Together they run well over 10,000 cases.
  */
+import { connectVolume, disconnectVolume } from "@brick/core"
 import { Cause, Effect, Exit, Fiber, Layer, Logger, Option, References, Tracer } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { connectVolume, disconnectVolume } from "@brick/core"
 import type { OpName, SimNetworkState, SimSpec } from "../src/SimSpec.ts"
 import { makeHost, runVirtual, type Services, type TestHost } from "./harness.ts"
 
@@ -140,7 +140,12 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
         const run = await runVirtual(
           Effect.gen(function*() {
             if (s.neighbour) {
-              const ok = yield* Effect.exit(connectVolume(infoOf({ ...s, chap: false, exported: true }, 3), { ...optionsOf(s), enforceMultipath: false }))
+              const ok = yield* Effect.exit(
+                connectVolume(infoOf({ ...s, chap: false, exported: true }, 3), {
+                  ...optionsOf(s),
+                  enforceMultipath: false
+                })
+              )
               if (Exit.isFailure(ok)) return undefined // the network may leave no path at all: nothing to test then
               yield* Effect.sleep(30_000)
               yield* h.host.settle
@@ -184,7 +189,16 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
       fc.asyncProperty(arbScenario, fc.integer({ min: 0, max: 400 }), async (s0, afterMs) => {
         const s = { ...s0, faults: [], neighbour: false }
         // latency on the slow steps, so that the interruption lands inside them
-        const latency = { profile: "zero" as const, ops: { "iscsiadm.login": 60, "iscsiadm.discover": 20, "iscsiadm.createNode": 3, "sysfs.write": 4, "multipath.addMap": 5 } }
+        const latency = {
+          profile: "zero" as const,
+          ops: {
+            "iscsiadm.login": 60,
+            "iscsiadm.discover": 20,
+            "iscsiadm.createNode": 3,
+            "sysfs.write": 4,
+            "multipath.addMap": 5
+          }
+        }
         const h = makeHost({ ...specOf(s), latency }, s.seed)
         if (s.others > 0) h.host.preattach(s.others)
         const run = await runVirtual(
@@ -238,18 +252,25 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
             { iqn: iqnB, portals: allPortals, luns: [{ lun: 1 }] }
           ],
           // a little latency where it matters, so that processes interleave
-          latency: { profile: "zero", ops: { "iscsiadm.login": 3, "iscsiadm.logout": 2, "sysfs.write": 1, "multipath.flushMap": 1 } },
+          latency: {
+            profile: "zero",
+            ops: { "iscsiadm.login": 3, "iscsiadm.logout": 2, "sysfs.write": 1, "multipath.flushMap": 1 }
+          },
           udev: { delayMs: 2 },
           multipathd: { mapDelayMs: 3 }
         }, c.seed)
         const before = h.snapshot()
         const options = { useMultipath: c.multipath, multipathAddDelay: 200 }
-        const byProcess = [0, 1, 2].map((p) => c.volumes.flatMap((v, i) => (v.process === p ? v.ops.map((op) => ({ op, i })) : [])))
+        const byProcess = [0, 1, 2].map((p) =>
+          c.volumes.flatMap((v, i) => (v.process === p ? v.ops.map((op) => ({ op, i })) : []))
+        )
         const programs = byProcess.map((ops, p) =>
           Effect.forEach(ops, ({ op, i }) =>
             Effect.map(
               Effect.exit<unknown, unknown, Services>(
-                op === "connect" ? connectVolume(volumeInfo(i, c.multipath), options) : disconnectVolume(volumeInfo(i, c.multipath))
+                op === "connect"
+                  ? connectVolume(volumeInfo(i, c.multipath), options)
+                  : disconnectVolume(volumeInfo(i, c.multipath))
               ),
               (exit) => ({ op, i, exit })
             ))
@@ -277,17 +298,38 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
 
   it("5: bad input never reaches the host: a typed error naming the field, before any operation", async () => {
     const bad: ReadonlyArray<readonly [string, unknown]> = [
-      ["target_portal", "10.0.0.1:99999"], ["target_portal", "-oProxyCommand=x"], ["target_portal", "../../etc/passwd"],
-      ["target_portal", "a b"], ["target_portal", 42], ["target_iqn", "bad iqn"], ["target_iqn", "-I default"],
-      ["target_iqn", "iqn.x"], ["target_iqn", "../../sys/kernel"], ["target_lun", -1], ["target_lun", 16384],
-      ["target_lun", 1.5], ["target_lun", "1"], ["auth_username", "-u"], ["auth_username", "a b"], ["auth_password", ""],
-      ["target_portals", []], ["target_iqns", ["iqn.2010-10.org.a:b", "iqn.2010-10.org.a:c", "iqn.2010-10.org.a:d"]],
-      ["addressing_mode", "SAM9"], ["access_mode", "rwx"]
+      ["target_portal", "10.0.0.1:99999"],
+      ["target_portal", "-oProxyCommand=x"],
+      ["target_portal", "../../etc/passwd"],
+      ["target_portal", "a b"],
+      ["target_portal", 42],
+      ["target_iqn", "bad iqn"],
+      ["target_iqn", "-I default"],
+      ["target_iqn", "iqn.x"],
+      ["target_iqn", "../../sys/kernel"],
+      ["target_lun", -1],
+      ["target_lun", 16384],
+      ["target_lun", 1.5],
+      ["target_lun", "1"],
+      ["auth_username", "-u"],
+      ["auth_username", "a b"],
+      ["auth_password", ""],
+      ["target_portals", []],
+      ["target_iqns", ["iqn.2010-10.org.a:b", "iqn.2010-10.org.a:c", "iqn.2010-10.org.a:d"]],
+      ["addressing_mode", "SAM9"],
+      ["access_mode", "rwx"]
     ]
     const badOptions: ReadonlyArray<readonly [string, unknown]> = [
-      ["iface", "-I x"], ["iface", "../etc"], ["iface", ""], ["iface", { transport: "warp" }],
-      ["iface", { transport: "tcp", netIfacename: "eth0; rm -rf /" }], ["deviceScanAttempts", 0],
-      ["deviceScanAttempts", "3"], ["loginTimeout", 1e9], ["useMultipath", "yes"], ["pollInterval", -5]
+      ["iface", "-I x"],
+      ["iface", "../etc"],
+      ["iface", ""],
+      ["iface", { transport: "warp" }],
+      ["iface", { transport: "tcp", netIfacename: "eth0; rm -rf /" }],
+      ["deviceScanAttempts", 0],
+      ["deviceScanAttempts", "3"],
+      ["loginTimeout", 1e9],
+      ["useMultipath", "yes"],
+      ["pollInterval", -5]
     ]
     const badInputHost = makeHost({ targets: [{ iqn: iqnA, portals: allPortals, luns: [{ lun: 1 }] }] })
     const badInputLayer = badInputHost.layer()
@@ -302,8 +344,15 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
         async (m, wrapped, program) => {
           const h = badInputHost
           const data: Record<string, unknown> = {
-            target_portal: allPortals[0], target_iqn: iqnA, target_lun: 1, auth_method: "CHAP", auth_username: "u", auth_password: "pw12345678",
-            target_portals: allPortals.slice(0, 2), target_iqns: [iqnA, iqnA], target_luns: [1, 1]
+            target_portal: allPortals[0],
+            target_iqn: iqnA,
+            target_lun: 1,
+            auth_method: "CHAP",
+            auth_username: "u",
+            auth_password: "pw12345678",
+            target_portals: allPortals.slice(0, 2),
+            target_iqns: [iqnA, iqnA],
+            target_luns: [1, 1]
           }
           const options: Record<string, unknown> = { useMultipath: true }
           if (m.where === "info") data[m.field[0]] = m.field[1]
@@ -338,11 +387,22 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
           auth_password: given,
           auth_username_in: "targetuser",
           auth_password_in: `${given}In`,
-          ...(discoveryChap ? { discovery_auth_method: "CHAP", discovery_auth_username: "disc", discovery_auth_password: `${given}Disc` } : {})
+          ...(discoveryChap
+            ? {
+              discovery_auth_method: "CHAP",
+              discovery_auth_username: "disc",
+              discovery_auth_password: `${given}Disc`
+            }
+            : {})
         }
         const seen: Array<string> = []
         const logger = Logger.make((o) => {
-          seen.push(String(o.message), JSON.stringify(o.message), JSON.stringify(o.fiber.getRef(References.CurrentLogAnnotations)), Cause.pretty(o.cause))
+          seen.push(
+            String(o.message),
+            JSON.stringify(o.message),
+            JSON.stringify(o.fiber.getRef(References.CurrentLogAnnotations)),
+            Cause.pretty(o.cause)
+          )
         })
         const tracer = Tracer.make({
           span(options) {
@@ -359,14 +419,22 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
         const observed = <A, E, R>(e: Effect.Effect<A, E, R>) =>
           e.pipe(Effect.withTracer(tracer), Effect.provide(Layer.mergeAll(Logger.layer([logger]), Layer.empty)))
         arm(h, s)
-        const exit = await runVirtual(observed(connectVolume(info, optionsOf(s))).pipe(Effect.provide(h.layer())), { ...step, logs: true })
+        const exit = await runVirtual(observed(connectVolume(info, optionsOf(s))).pipe(Effect.provide(h.layer())), {
+          ...step,
+          logs: true
+        })
         seen.push(show(exit))
         if (Exit.isFailure(exit)) {
           const e = Exit.findErrorOption(exit)
           if (Option.isSome(e)) seen.push(JSON.stringify(e.value), String(e.value), (e.value as Error).message)
         }
         h.faults.clear()
-        const d = await runVirtual(observed(disconnectVolume(info, Exit.isSuccess(exit) ? exit.value : undefined)).pipe(Effect.provide(h.layer())), { ...step, logs: true })
+        const d = await runVirtual(
+          observed(disconnectVolume(info, Exit.isSuccess(exit) ? exit.value : undefined)).pipe(
+            Effect.provide(h.layer())
+          ),
+          { ...step, logs: true }
+        )
         seen.push(show(d))
         const text = seen.join("\n")
         expect(text.length).toBeGreaterThan(0)

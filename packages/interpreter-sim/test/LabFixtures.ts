@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs"
 
 /** A fixture's text. */
-export const fixture = (name: string): string => readFileSync(new URL(`../../../lab/fixtures/${name}`, import.meta.url), "utf8")
+export const fixture = (name: string): string =>
+  readFileSync(new URL(`../../../lab/fixtures/${name}`, import.meta.url), "utf8")
 
 /** `grep -H . FILES` output: path → value (a multi-line file's lines joined with `\n`). */
 export const grepValues = (name: string): Map<string, string> => {
@@ -53,10 +54,15 @@ export const lsListing = (name: string): Map<string, Array<LsEntry>> => {
     if (!m || dir === undefined) continue
     const [nameAndTarget, target] = m[2]!.split(" -> ")
     if (nameAndTarget === "." || nameAndTarget === "..") continue
-    out.get(dir)!.push({ name: nameAndTarget!, kind: m[1] === "d" ? "dir" : m[1] === "l" ? "link" : "file", ...(target === undefined ? {} : { target }) })
+    out.get(dir)!.push({
+      name: nameAndTarget!,
+      kind: m[1] === "d" ? "dir" : m[1] === "l" ? "link" : "file",
+      ...(target === undefined ? {} : { target })
+    })
   }
   return out
 }
 
 /** A fixture's non-comment, non-empty lines. */
-export const lines = (name: string): Array<string> => fixture(name).split("\n").filter((l) => l.length > 0 && !l.startsWith("#"))
+export const lines = (name: string): Array<string> =>
+  fixture(name).split("\n").filter((l) => l.length > 0 && !l.startsWith("#"))

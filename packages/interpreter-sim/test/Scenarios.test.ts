@@ -3,9 +3,18 @@
  * host, runs connect/disconnect under a TestClock, and checks the result and
  * the host's state before and after.
  */
+import {
+  BrickError,
+  connectVolume,
+  DeviceInfo,
+  disconnectVolume,
+  extendVolume,
+  getConnectorProperties,
+  getVolumePaths,
+  Iscsiadm
+} from "@brick/core"
 import { Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
-import { BrickError, connectVolume, DeviceInfo, disconnectVolume, extendVolume, getConnectorProperties, getVolumePaths, Iscsiadm } from "@brick/core"
 import type { SimSpec } from "../src/SimSpec.ts"
 import { makeHost, runVirtual, type TestHost, timedVirtual } from "./harness.ts"
 
@@ -29,8 +38,12 @@ const spec = (extra: Partial<SimSpec> = {}): SimSpec => ({
 const wwnOf = (h: TestHost, lun = 1) => `3${h.state.lun(iqn, lun).wwid.slice(4)}`
 const connect = (h: TestHost, info: unknown, options?: unknown) =>
   runVirtual(connectVolume(info, options).pipe(Effect.provide(h.layer())))
-const disconnect = (h: TestHost, info: unknown, device?: unknown, flags?: { force?: boolean; ignoreErrors?: boolean }) =>
-  runVirtual(disconnectVolume(info, device, flags).pipe(Effect.provide(h.layer())))
+const disconnect = (
+  h: TestHost,
+  info: unknown,
+  device?: unknown,
+  flags?: { force?: boolean; ignoreErrors?: boolean }
+) => runVirtual(disconnectVolume(info, device, flags).pipe(Effect.provide(h.layer())))
 const errorOf = <A, E>(exit: Exit.Exit<A, E>): E => {
   const e = Exit.isFailure(exit) ? Exit.findErrorOption(exit) : Option.none()
   if (Option.isNone(e)) throw new Error(`expected a failure, got ${String(exit)}`)
@@ -70,7 +83,11 @@ describe("connect/disconnect scenarios", () => {
           ),
         login: (node) => Effect.andThen(Effect.sync(() => calls.push(`login ${node.portal}`)), inner.login(node))
       })
-      return yield* Effect.provideService(connectVolume(multipathInfo(), { useMultipath: true }), Iscsiadm.Iscsiadm, recording)
+      return yield* Effect.provideService(
+        connectVolume(multipathInfo(), { useMultipath: true }),
+        Iscsiadm.Iscsiadm,
+        recording
+      )
     })
     valueOf(await runVirtual(program.pipe(Effect.provide(h.layer()))))
     expect(calls.slice(0, 4).map((c) => c.split(" ")[0])).toEqual(["new", "new", "new", "new"])
@@ -128,7 +145,13 @@ describe("connect/disconnect scenarios", () => {
     h.faults.fail("multipath.addMap", { reason: "Failed", detail: "map refused" }, { times: 1000 })
     h.faults.fail("multipath.addPath", { reason: "Failed", detail: "path refused" }, { times: 1000 })
     const before = h.snapshot()
-    const options = { useMultipath: true, enforceMultipath: true, manualScan: false, multipathWaitTimeout: 1, multipathAddDelay: 100 }
+    const options = {
+      useMultipath: true,
+      enforceMultipath: true,
+      manualScan: false,
+      multipathWaitTimeout: 1,
+      multipathAddDelay: 100
+    }
     const error = errorOf(await connect(h, multipathInfo(), options)) as BrickError.ConnectError
     expect(error.reason._tag).toBe("MultipathRequired")
     expect(h.snapshot()).toEqual(before)
@@ -150,7 +173,9 @@ describe("connect/disconnect scenarios", () => {
 
   it("enforceMultipath without multipathd fails before touching the host", async () => {
     const h = makeHost(spec({ multipathd: { running: false } }))
-    const error = errorOf(await connect(h, multipathInfo(), { useMultipath: true, enforceMultipath: true })) as BrickError.ConnectError
+    const error = errorOf(
+      await connect(h, multipathInfo(), { useMultipath: true, enforceMultipath: true })
+    ) as BrickError.ConnectError
     expect(error.reason._tag).toBe("MultipathUnavailable")
     expect(h.ops.get("iscsiadm.login") ?? 0).toBe(0)
   })
@@ -225,7 +250,9 @@ describe("connect/disconnect scenarios", () => {
     const weird = valueOf(await connect(h, singleInfo(2), { iface: "weird" }))
     expect(weird.iface).toBe("default")
     expect(h.snapshot().sessions.every((s) => s.iface === "default")).toBe(true)
-    const refused = errorOf(await connect(makeHost(spec()), singleInfo(1), { iface: "nosuch", ifaceFallback: false })) as BrickError.ConnectError
+    const refused = errorOf(
+      await connect(makeHost(spec()), singleInfo(1), { iface: "nosuch", ifaceFallback: false })
+    ) as BrickError.ConnectError
     expect(refused.reason._tag).toBe("IfaceUnusable")
   })
 
@@ -259,15 +286,27 @@ describe("connect/disconnect scenarios", () => {
     expect(h.snapshot().nodes.map((n) => n.authUsername)).toEqual(["user", "user", "user", "user"])
     const h2 = makeHost(spec({ targets: [{ iqn, portals, luns: [{ lun: 1 }], chap }] }))
     const before = h2.snapshot()
-    const error = errorOf(await connect(h2, { ...multipathInfo(), ...auth, auth_password: "wrong-pw" }, { useMultipath: true })) as BrickError.ConnectError
+    const error = errorOf(
+      await connect(h2, { ...multipathInfo(), ...auth, auth_password: "wrong-pw" }, { useMultipath: true })
+    ) as BrickError.ConnectError
     expect(error.reason._tag).toBe("LoginFailed")
-    if (error.reason._tag === "LoginFailed") expect(error.reason.paths.every((p) => p.kind === "AuthenticationFailed")).toBe(true)
+    if (error.reason._tag === "LoginFailed") {
+      expect(error.reason.paths.every((p) => p.kind === "AuthenticationFailed")).toBe(true)
+    }
     expect(error.message).not.toContain("wrong-pw")
     expect(h2.snapshot()).toEqual(before)
   })
 
   it("discovery from one portal logs into every portal of the target", async () => {
-    const h = makeHost(spec({ targets: [{ iqn, portals, luns: [{ lun: 1 }] }, { iqn: "iqn.2010-10.org.openstack:other", portals, luns: [{ lun: 1 }] }] }))
+    const h = makeHost(
+      spec({
+        targets: [{ iqn, portals, luns: [{ lun: 1 }] }, {
+          iqn: "iqn.2010-10.org.openstack:other",
+          portals,
+          luns: [{ lun: 1 }]
+        }]
+      })
+    )
     const before = h.snapshot()
     const info = valueOf(await connect(h, singleInfo(1), { useMultipath: true }))
     expect(info.path).toMatch(/^\/dev\/dm-/)
@@ -290,7 +329,9 @@ describe("connect/disconnect scenarios", () => {
     expect(h.snapshot().sessions).toEqual(attached.sessions)
 
     const forced = errorOf(await disconnect(h, multipathInfo(), info, { force: true })) as BrickError.DisconnectError
-    if (forced.reason._tag === "StepsFailed") expect(forced.reason.failures.filter((f) => f.step === "flushDevice").length).toBe(4)
+    if (forced.reason._tag === "StepsFailed") {
+      expect(forced.reason.failures.filter((f) => f.step === "flushDevice").length).toBe(4)
+    }
     expect(h.snapshot().scsiDevices).toEqual([])
     expect(h.snapshot().sessions).toEqual([])
     // and again: idempotent
@@ -314,18 +355,26 @@ describe("connect/disconnect scenarios", () => {
   it("a blackholed portal does not delay the multipath result beyond 2x the healthy time", async () => {
     const options = { useMultipath: true }
     const healthy = makeHost(spec({ latency: "lab" }))
-    const t1 = await timedVirtual(connectVolume(multipathInfo(), options).pipe(Effect.provide(healthy.layer())), { stepMs: 10 })
+    const t1 = await timedVirtual(connectVolume(multipathInfo(), options).pipe(Effect.provide(healthy.layer())), {
+      stepMs: 10
+    })
     valueOf(t1.exit)
     const holed = makeHost(spec({ latency: "lab", network: { [portals[2]!]: "blackholed" } }))
     const before = holed.snapshot()
-    const t2 = await timedVirtual(connectVolume(multipathInfo(), options).pipe(Effect.provide(holed.layer())), { stepMs: 10 })
+    const t2 = await timedVirtual(connectVolume(multipathInfo(), options).pipe(Effect.provide(holed.layer())), {
+      stepMs: 10
+    })
     const info = valueOf(t2.exit)
     expect(info.path).toMatch(/^\/dev\/dm-/)
     console.log(`healthy 4-path attach ${t1.ms} ms, one portal blackholed ${t2.ms} ms (virtual, lab latency)`)
     expect(t2.ms).toBeLessThanOrEqual(2 * t1.ms)
     // the blackholed path was stopped and left nothing
     expect(holed.snapshot().nodes.map((n) => n.portal)).not.toContain(portals[2])
-    expect(valueOf(await runVirtual(disconnectVolume(multipathInfo(), info).pipe(Effect.provide(holed.layer())), { stepMs: 10 }))).toBeUndefined()
+    expect(
+      valueOf(
+        await runVirtual(disconnectVolume(multipathInfo(), info).pipe(Effect.provide(holed.layer())), { stepMs: 10 })
+      )
+    ).toBeUndefined()
     expect(holed.snapshot()).toEqual(before)
   })
 
@@ -334,7 +383,11 @@ describe("connect/disconnect scenarios", () => {
     const before = h.snapshot()
     // iscsid finishes the blackholed login just as brick gives up on it
     let completed = 0
-    h.host.on("iscsiadm.login", { at: "after", times: 10, match: (args) => (args[0] as Iscsiadm.NodeRecord).portal === portals[1] }, () => {
+    h.host.on("iscsiadm.login", {
+      at: "after",
+      times: 10,
+      match: (args) => (args[0] as Iscsiadm.NodeRecord).portal === portals[1]
+    }, () => {
       const node = [...h.state.nodes.values()].find((n) => n.portal === portals[1] && n.iqn === iqn)
       if (node && !h.state.sessionByNode.has(node.key)) {
         h.state.createSession(node, h.state.ifaces.get("default")!, 1)
@@ -361,9 +414,13 @@ describe("connect/disconnect scenarios", () => {
 
   it("paths and properties", async () => {
     const h = makeHost(spec())
-    const paths = valueOf(await runVirtual(getVolumePaths(multipathInfo(), { useMultipath: true }).pipe(Effect.provide(h.layer()))))
+    const paths = valueOf(
+      await runVirtual(getVolumePaths(multipathInfo(), { useMultipath: true }).pipe(Effect.provide(h.layer())))
+    )
     expect(paths).toEqual(portals.map((p) => `/dev/disk/by-path/ip-${p}-iscsi-${iqn}-lun-1`))
-    const props = valueOf(await runVirtual(getConnectorProperties({ useMultipath: true }).pipe(Effect.provide(h.layer()))))
+    const props = valueOf(
+      await runVirtual(getConnectorProperties({ useMultipath: true }).pipe(Effect.provide(h.layer())))
+    )
     expect(props.initiator).toBe(h.state.initiatorName)
     expect(props.multipath).toBe(true)
   })

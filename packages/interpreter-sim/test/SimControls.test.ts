@@ -1,7 +1,7 @@
+import { Iscsiadm, Multipath, Sysfs } from "@brick/core"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
-import { Iscsiadm, Multipath, Sysfs } from "@brick/core"
 import { SimHost } from "../src/index.ts"
 import { iqn, node, p1, p2, path, reasonOf, runExit, runTest, spec } from "./helpers.ts"
 
@@ -32,23 +32,26 @@ describe("host controls", () => {
   it("multipathd started late adopts existing paths; removePath/addPath move a path out of and back into its map", async () => {
     const host = SimHost.make(spec({ multipathd: { running: false } }))
     const wwn = host.wwn(iqn, 1)
-    const out = await runTest(host, Effect.gen(function*() {
-      yield* login(node(p1))
-      yield* login(node(p2))
-      yield* host.settle
-      const before = host.snapshot().maps.length
-      host.setMultipathd({ running: true, mapDelayMs: 100 })
-      yield* TestClock.adjust("100 millis")
-      yield* host.settle
-      const adopted = host.snapshot().maps.find((m) => m.name === wwn)?.paths
-      const mp = yield* Multipath.Multipath
-      yield* mp.removePath("sda")
-      const removed = host.snapshot().maps.find((m) => m.name === wwn)?.paths
-      yield* mp.addPath("sda")
-      const readded = host.snapshot().maps.find((m) => m.name === wwn)?.paths
-      const missing = yield* Effect.exit(mp.addPath("sdzz"))
-      return { before, adopted, removed, readded, missing }
-    }))
+    const out = await runTest(
+      host,
+      Effect.gen(function*() {
+        yield* login(node(p1))
+        yield* login(node(p2))
+        yield* host.settle
+        const before = host.snapshot().maps.length
+        host.setMultipathd({ running: true, mapDelayMs: 100 })
+        yield* TestClock.adjust("100 millis")
+        yield* host.settle
+        const adopted = host.snapshot().maps.find((m) => m.name === wwn)?.paths
+        const mp = yield* Multipath.Multipath
+        yield* mp.removePath("sda")
+        const removed = host.snapshot().maps.find((m) => m.name === wwn)?.paths
+        yield* mp.addPath("sda")
+        const readded = host.snapshot().maps.find((m) => m.name === wwn)?.paths
+        const missing = yield* Effect.exit(mp.addPath("sdzz"))
+        return { before, adopted, removed, readded, missing }
+      })
+    )
     expect(out.before).toBe(0)
     expect(out.adopted).toEqual(["sda", "sdc"])
     expect(out.removed).toEqual(["sdc"])
@@ -57,15 +60,20 @@ describe("host controls", () => {
   })
 
   it("udev `late` adds its extra delay before links appear", async () => {
-    const host = SimHost.make(spec({ udev: { delayMs: 100, mode: "late", lateMs: 3000 }, multipathd: { running: false } }))
-    const out = await runTest(host, Effect.gen(function*() {
-      const fs = yield* Sysfs.Sysfs
-      yield* login()
-      yield* TestClock.adjust("3099 millis")
-      const early = yield* fs.list(path("/dev/disk/by-path"))
-      yield* TestClock.adjust("1 millis")
-      return { early, late: yield* fs.list(path("/dev/disk/by-path")) }
-    }))
+    const host = SimHost.make(
+      spec({ udev: { delayMs: 100, mode: "late", lateMs: 3000 }, multipathd: { running: false } })
+    )
+    const out = await runTest(
+      host,
+      Effect.gen(function*() {
+        const fs = yield* Sysfs.Sysfs
+        yield* login()
+        yield* TestClock.adjust("3099 millis")
+        const early = yield* fs.list(path("/dev/disk/by-path"))
+        yield* TestClock.adjust("1 millis")
+        return { early, late: yield* fs.list(path("/dev/disk/by-path")) }
+      })
+    )
     expect(out.early).toEqual([])
     expect(out.late).toEqual([`ip-${p1}-iscsi-${iqn}-lun-1`, `ip-${p1}-iscsi-${iqn}-lun-2`])
   })
@@ -73,7 +81,9 @@ describe("host controls", () => {
   it("counts every operation per process", async () => {
     const host = SimHost.make(spec())
     await runTest(host, login())
-    await Effect.runPromise(Sysfs.Sysfs.use((fs) => fs.list(path("/sys/class/iscsi_session"))).pipe(Effect.provide(host.process("other"))))
+    await Effect.runPromise(
+      Sysfs.Sysfs.use((fs) => fs.list(path("/sys/class/iscsi_session"))).pipe(Effect.provide(host.process("other")))
+    )
     expect(host.counts("main")).toEqual({ "iscsiadm.createNode": 1, "iscsiadm.login": 1 })
     expect(host.counts("other")).toEqual({ "sysfs.list": 1 })
     expect(host.totalOps()).toBe(3)

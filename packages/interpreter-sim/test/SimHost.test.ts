@@ -1,7 +1,7 @@
+import { Iscsiadm, Lock, Sysfs } from "@brick/core"
 import { Effect, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
-import { Iscsiadm, Lock, Sysfs } from "@brick/core"
 import { SimHost, SimSnapshot } from "../src/index.ts"
 import { iqn, node, p1, p2, path, reasonOf, runExit, runTest, spec } from "./helpers.ts"
 
@@ -13,7 +13,13 @@ const attach = (n = node()) =>
     yield* adm.createNode(n, { scan: "manual" })
     yield* adm.login(n)
     for (const s of yield* fs.list(path("/sys/class/iscsi_session"))) {
-      const portal = yield* fs.read(path(`/sys/class/iscsi_session/${s}/device/connection${s.slice(7)}:0/iscsi_connection/connection${s.slice(7)}:0/persistent_address`))
+      const portal = yield* fs.read(
+        path(
+          `/sys/class/iscsi_session/${s}/device/connection${s.slice(7)}:0/iscsi_connection/connection${
+            s.slice(7)
+          }:0/persistent_address`
+        )
+      )
       const target = yield* fs.read(path(`/sys/class/iscsi_session/${s}/targetname`))
       if (Option.getOrUndefined(target) !== n.iqn || `${Option.getOrUndefined(portal)}:3260` !== n.portal) continue
       const link = Option.getOrThrow(yield* fs.readlink(path(`/sys/class/iscsi_session/${s}`)))
@@ -32,17 +38,21 @@ describe("locks", () => {
         yield* Effect.sleep(ms)
         events.push(`${who} out`)
       }))
-    const out = await Effect.runPromise(Effect.gen(function*() {
-      const a = yield* Effect.forkChild(Effect.provide(holder("a", 1000), host.process("a")))
-      yield* Effect.yieldNow
-      const b = yield* Effect.forkChild(Effect.provide(holder("b", 10), host.process("b")))
-      const c = yield* Effect.forkChild(Effect.exit(Effect.provide(Lock.withLock("target-x", "100 millis")(Effect.void), host.process("c"))))
-      yield* TestClock.adjust("2 seconds")
-      yield* Fiber.join(a)
-      yield* Fiber.join(b)
-      const other = yield* Effect.provide(Lock.withLock("target-y", 0)(Effect.succeed("free")), host.process("d"))
-      return { c: yield* Fiber.join(c), other }
-    }).pipe(Effect.provide(TestClock.layer())))
+    const out = await Effect.runPromise(
+      Effect.gen(function*() {
+        const a = yield* Effect.forkChild(Effect.provide(holder("a", 1000), host.process("a")))
+        yield* Effect.yieldNow
+        const b = yield* Effect.forkChild(Effect.provide(holder("b", 10), host.process("b")))
+        const c = yield* Effect.forkChild(
+          Effect.exit(Effect.provide(Lock.withLock("target-x", "100 millis")(Effect.void), host.process("c")))
+        )
+        yield* TestClock.adjust("2 seconds")
+        yield* Fiber.join(a)
+        yield* Fiber.join(b)
+        const other = yield* Effect.provide(Lock.withLock("target-y", 0)(Effect.succeed("free")), host.process("d"))
+        return { c: yield* Fiber.join(c), other }
+      }).pipe(Effect.provide(TestClock.layer()))
+    )
     expect(events).toEqual(["a in", "a out", "b in", "b out"])
     expect(reasonOf(out.c)).toBe("Timeout")
     expect(out.other).toBe("free")
@@ -54,15 +64,18 @@ describe("locks", () => {
 describe("determinism and snapshots", () => {
   const scenario = async (seed: number) => {
     const host = SimHost.make(spec({ latency: "realistic", network: { [p2]: { state: "flaky", p: 0.5 } } }), { seed })
-    await runTest(host, Effect.gen(function*() {
-      for (let i = 0; i < 6; i++) {
-        yield* Effect.exit(attach(node(p1)))
-        yield* Effect.exit(attach(node(p2)))
-        yield* Effect.sleep("1 second")
-        yield* Effect.exit(Iscsiadm.Iscsiadm.use((adm) => adm.logout(node(i % 2 === 0 ? p1 : p2))))
-      }
-      yield* host.settle
-    }).pipe(Effect.forkChild, Effect.flatMap((f) => Effect.andThen(TestClock.adjust("1 minute"), Fiber.join(f)))))
+    await runTest(
+      host,
+      Effect.gen(function*() {
+        for (let i = 0; i < 6; i++) {
+          yield* Effect.exit(attach(node(p1)))
+          yield* Effect.exit(attach(node(p2)))
+          yield* Effect.sleep("1 second")
+          yield* Effect.exit(Iscsiadm.Iscsiadm.use((adm) => adm.logout(node(i % 2 === 0 ? p1 : p2))))
+        }
+        yield* host.settle
+      }).pipe(Effect.forkChild, Effect.flatMap((f) => Effect.andThen(TestClock.adjust("1 minute"), Fiber.join(f))))
+    )
     return { snapshot: host.snapshot(), wwid: host.wwid(iqn, 1), counts: host.counts() }
   }
 
@@ -86,11 +99,14 @@ describe("determinism and snapshots", () => {
     expect(d.scsiDevices.added).toHaveLength(1)
     expect(d.maps.added).toEqual([host.wwn(iqn, 1)])
     expect(d.sessions.removed).toEqual([])
-    await runTest(host, Effect.gen(function*() {
-      const adm = yield* Iscsiadm.Iscsiadm
-      yield* adm.logout(node())
-      yield* adm.deleteNode(node())
-    }))
+    await runTest(
+      host,
+      Effect.gen(function*() {
+        const adm = yield* Iscsiadm.Iscsiadm
+        yield* adm.logout(node())
+        yield* adm.deleteNode(node())
+      })
+    )
     host.state.flushMap(host.state.maps.get(host.wwn(iqn, 1))!)
     const after = SimSnapshot.diff(before, host.snapshot())
     expect(SimSnapshot.isEmpty(after)).toBe(true)
@@ -102,7 +118,10 @@ describe("scripted faults", () => {
     const host = SimHost.make(spec())
     host.failNext("iscsiadm.login", { reason: "Timeout" }, { nth: 2 })
     const first = await runExit(host, attach(node(p1)))
-    const second = await runExit(host, Iscsiadm.Iscsiadm.use((adm) => Effect.andThen(adm.createNode(node(p2), {}), adm.login(node(p2)))))
+    const second = await runExit(
+      host,
+      Iscsiadm.Iscsiadm.use((adm) => Effect.andThen(adm.createNode(node(p2), {}), adm.login(node(p2))))
+    )
     const third = await runExit(host, Iscsiadm.Iscsiadm.use((adm) => adm.login(node(p2))))
     expect(reasonOf(first)).toBeUndefined()
     expect(reasonOf(second)).toBe("Timeout")
@@ -115,25 +134,36 @@ describe("scripted faults", () => {
     const host = SimHost.make(spec())
     host.on("iscsiadm.login", { at: "after" }, () => host.setNetwork(p2, "blackholed"))
     await runTest(host, attach(node(p1)))
-    const exit = await Effect.runPromise(Effect.gen(function*() {
-      const fiber = yield* Effect.forkChild(Effect.exit(Iscsiadm.Iscsiadm.use((adm) => Effect.andThen(adm.createNode(node(p2), { loginTimeout: 1, loginRetryMax: 1 }), adm.login(node(p2))))))
-      yield* TestClock.adjust("1 second")
-      return yield* Fiber.join(fiber)
-    }).pipe(Effect.provide(host.layer), Effect.provide(TestClock.layer())))
+    const exit = await Effect.runPromise(
+      Effect.gen(function*() {
+        const fiber = yield* Effect.forkChild(
+          Effect.exit(
+            Iscsiadm.Iscsiadm.use((adm) =>
+              Effect.andThen(adm.createNode(node(p2), { loginTimeout: 1, loginRetryMax: 1 }), adm.login(node(p2)))
+            )
+          )
+        )
+        yield* TestClock.adjust("1 second")
+        return yield* Fiber.join(fiber)
+      }).pipe(Effect.provide(host.layer), Effect.provide(TestClock.layer()))
+    )
     expect(reasonOf(exit)).toBe("Timeout")
   })
 
   it("match restricts a fault to some arguments (a sysfs write to one path)", async () => {
     const host = SimHost.make(spec())
     host.failNext("sysfs.write", { reason: "PermissionDenied" }, { match: ([p]) => String(p).endsWith("/delete") })
-    const out = await runTest(host, Effect.gen(function*() {
-      yield* attach()
-      const fs = yield* Sysfs.Sysfs
-      const denied = yield* Effect.exit(fs.write(path("/sys/block/sda/device/delete"), "1"))
-      const still = yield* fs.read(path("/sys/block/sda/size"))
-      yield* fs.write(path("/sys/block/sda/device/delete"), "1")
-      return { denied, still, gone: yield* fs.read(path("/sys/block/sda/size")) }
-    }))
+    const out = await runTest(
+      host,
+      Effect.gen(function*() {
+        yield* attach()
+        const fs = yield* Sysfs.Sysfs
+        const denied = yield* Effect.exit(fs.write(path("/sys/block/sda/device/delete"), "1"))
+        const still = yield* fs.read(path("/sys/block/sda/size"))
+        yield* fs.write(path("/sys/block/sda/device/delete"), "1")
+        return { denied, still, gone: yield* fs.read(path("/sys/block/sda/size")) }
+      })
+    )
     expect(reasonOf(out.denied)).toBe("PermissionDenied")
     expect(Option.isSome(out.still)).toBe(true)
     expect(out.gone).toEqual(Option.none())
@@ -155,7 +185,13 @@ describe("crowded hosts", () => {
     expect(sessions).toHaveLength(100)
     expect(host.counts()).toEqual({ "sysfs.list": 1 })
     // a new attach still gets the lowest free host number and the next disk letter
-    await runTest(host, Effect.andThen(Iscsiadm.Iscsiadm.use((adm) => Effect.andThen(adm.createNode(node(), {}), adm.login(node()))), host.settle))
+    await runTest(
+      host,
+      Effect.andThen(
+        Iscsiadm.Iscsiadm.use((adm) => Effect.andThen(adm.createNode(node(), {}), adm.login(node()))),
+        host.settle
+      )
+    )
     expect(host.snapshot().sessions.at(-1)).toMatchObject({ sid: 101, host: 100, iqn })
     expect(host.snapshot().scsiDevices.filter((d) => d.sid === 101).map((d) => d.name)).toEqual(["sdcw", "sdcx"])
   })

@@ -3,10 +3,10 @@
  * kernel 6.1, open-iscsi 2.1.8, LIO target, multipath-tools with
  * find_multipaths no): same target, same LUN serials, same names.
  */
+import { Iscsiadm, Sysfs } from "@brick/core"
 import { Effect, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
-import { Iscsiadm, Sysfs } from "@brick/core"
 import { SimHost, SimTree } from "../src/index.ts"
 import { node, path, runTest } from "./helpers.ts"
 import { fixture, grepValues, lines, lsListing } from "./LabFixtures.ts"
@@ -20,7 +20,11 @@ const serial1 = "c07a840f-492f-4d83-9e70-8ac4e407bcf4"
 // lab/fixtures/lab-target-create.json
 const labHost = () =>
   SimHost.make({
-    targets: [{ iqn, portals: [p2, p1], luns: [{ lun: 0, sizeBytes: 67108864, serial: serial0 }, { lun: 1, sizeBytes: 33554432, serial: serial1 }] }],
+    targets: [{
+      iqn,
+      portals: [p2, p1],
+      luns: [{ lun: 0, sizeBytes: 67108864, serial: serial0 }, { lun: 1, sizeBytes: 33554432, serial: serial1 }]
+    }],
     latency: "zero",
     udev: { delayMs: 500 },
     multipathd: { mapDelayMs: 200 },
@@ -47,18 +51,21 @@ describe("the sim matches the lab guest", () => {
 
   it("has the same by-path and by-id links (ls-dev-disk-by-path, ls-dev-disk-by-id)", async () => {
     const host = labHost()
-    const out = await runTest(host, Effect.gen(function*() {
-      yield* loginBoth
-      const fs = yield* Sysfs.Sysfs
-      const read = (dir: string) =>
-        Effect.gen(function*() {
-          const names = yield* fs.list(path(dir))
-          const out: Record<string, string> = {}
-          for (const n of names) out[n] = Option.getOrThrow(yield* fs.readlink(path(`${dir}/${n}`)))
-          return out
-        })
-      return { byPath: yield* read("/dev/disk/by-path"), byId: yield* read("/dev/disk/by-id") }
-    }))
+    const out = await runTest(
+      host,
+      Effect.gen(function*() {
+        yield* loginBoth
+        const fs = yield* Sysfs.Sysfs
+        const read = (dir: string) =>
+          Effect.gen(function*() {
+            const names = yield* fs.list(path(dir))
+            const out: Record<string, string> = {}
+            for (const n of names) out[n] = Option.getOrThrow(yield* fs.readlink(path(`${dir}/${n}`)))
+            return out
+          })
+        return { byPath: yield* read("/dev/disk/by-path"), byId: yield* read("/dev/disk/by-id") }
+      })
+    )
     expect(out.byPath).toEqual({
       "ip-10.99.0.1:3260-iscsi-iqn.2003-01.org.brick:fixtures-lun-0": "../../sda",
       "ip-10.99.0.1:3260-iscsi-iqn.2003-01.org.brick:fixtures-lun-1": "../../sdb",
@@ -88,15 +95,18 @@ describe("the sim matches the lab guest", () => {
 
   it("has the same SCSI addresses and recovery timeout (lsscsi-t, session-P3)", async () => {
     const host = labHost()
-    const out = await runTest(host, Effect.gen(function*() {
-      yield* loginBoth
-      const fs = yield* Sysfs.Sysfs
-      return {
-        devices: yield* fs.list(path("/sys/class/scsi_device")),
-        blocks: yield* fs.list(path("/sys/class/iscsi_session/session2/device/target1:0:0/1:0:0:1/block")),
-        recovery: yield* fs.read(path("/sys/class/iscsi_session/session1/recovery_tmo"))
-      }
-    }))
+    const out = await runTest(
+      host,
+      Effect.gen(function*() {
+        yield* loginBoth
+        const fs = yield* Sysfs.Sysfs
+        return {
+          devices: yield* fs.list(path("/sys/class/scsi_device")),
+          blocks: yield* fs.list(path("/sys/class/iscsi_session/session2/device/target1:0:0/1:0:0:1/block")),
+          recovery: yield* fs.read(path("/sys/class/iscsi_session/session1/recovery_tmo"))
+        }
+      })
+    )
     expect(out.devices).toEqual(["0:0:0:0", "0:0:0:1", "1:0:0:0", "1:0:0:1"])
     expect(out.blocks).toEqual(["sdd"])
     expect(out.recovery).toEqual(Option.some("5"))
@@ -104,28 +114,33 @@ describe("the sim matches the lab guest", () => {
 
   it("has the same /sys/devices/platform/host0 tree (find -maxdepth 4, links not followed)", async () => {
     const host = labHost()
-    const found = await runTest(host, Effect.gen(function*() {
-      yield* loginBoth
-      const fs = yield* Sysfs.Sysfs
-      const out: Array<string> = []
-      const walk = (dir: string, depth: number): Effect.Effect<void, Sysfs.SysfsError, Sysfs.Sysfs> =>
-        Effect.gen(function*() {
-          out.push(dir)
-          const isLink = Option.isSome(yield* Effect.orElseSucceed(fs.readlink(path(dir)), () => Option.none<string>()))
-          if (depth === 0 || isLink) return
-          const entries = yield* Effect.orElseSucceed(fs.list(path(dir)), () => [] as ReadonlyArray<string>)
-          for (const e of entries) yield* walk(`${dir}/${e}`, depth - 1)
-        })
-      yield* walk("/sys/devices/platform/host0", 4)
-      return out
-    }))
+    const found = await runTest(
+      host,
+      Effect.gen(function*() {
+        yield* loginBoth
+        const fs = yield* Sysfs.Sysfs
+        const out: Array<string> = []
+        const walk = (dir: string, depth: number): Effect.Effect<void, Sysfs.SysfsError, Sysfs.Sysfs> =>
+          Effect.gen(function*() {
+            out.push(dir)
+            const isLink = Option.isSome(
+              yield* Effect.orElseSucceed(fs.readlink(path(dir)), () => Option.none<string>())
+            )
+            if (depth === 0 || isLink) return
+            const entries = yield* Effect.orElseSucceed(fs.list(path(dir)), () => [] as ReadonlyArray<string>)
+            for (const e of entries) yield* walk(`${dir}/${e}`, depth - 1)
+          })
+        yield* walk("/sys/devices/platform/host0", 4)
+        return out
+      })
+    )
     const real = lines("find-sys-devices-platform-host0.txt")
     expect([...found].sort()).toEqual([...real].sort())
   })
 
-
   /** Attribute values the sim cannot (and need not) reproduce: pids, counters, random TCP state. */
-  const volatile = /\/(creator|exp_statsn|local_port|iodone_cnt|ioerr_cnt|iorequest_cnt|iotmo_cnt|diskseq|stat|inflight)$/
+  const volatile =
+    /\/(creator|exp_statsn|local_port|iodone_cnt|ioerr_cnt|iorequest_cnt|iotmo_cnt|diskseq|stat|inflight)$/
 
   /**
    * Which map becomes dm-0 varies from boot to boot (multipathd forms them in
@@ -154,66 +169,92 @@ describe("the sim matches the lab guest", () => {
       return `${kind}${to}`
     })
 
-  for (const name of [
-    "sysfs-session-attrs.txt",
-    "sysfs-connection-attrs.txt",
-    "sysfs-iscsi-host-attrs.txt",
-    "sysfs-scsi-host-attrs.txt",
-    "sysfs-scsi-device-attrs.txt",
-    "sysfs-wwids.txt",
-    "sysfs-dm0-dm.txt",
-    "sysfs-block-sizes.txt"
-  ]) {
+  for (
+    const name of [
+      "sysfs-session-attrs.txt",
+      "sysfs-connection-attrs.txt",
+      "sysfs-iscsi-host-attrs.txt",
+      "sysfs-scsi-host-attrs.txt",
+      "sysfs-scsi-device-attrs.txt",
+      "sysfs-wwids.txt",
+      "sysfs-dm0-dm.txt",
+      "sysfs-block-sizes.txt"
+    ]
+  ) {
     it(`reads the same attribute values (${name})`, async () => {
       const host = labHost()
       const real = [...grepValues(name)].filter(([p]) => !volatile.test(p))
       expect(real.length).toBeGreaterThan(0)
-      const sim = await runTest(host, Effect.gen(function*() {
-        yield* loginBoth
-        const fs = yield* Sysfs.Sysfs
-        const simPath = toSimDm(yield* simDmNames)
-        const out: Array<[string, string | undefined]> = []
-        for (const [p] of real) out.push([p, Option.getOrUndefined(yield* fs.read(path(simPath(p))))])
-        return out
-      }))
+      const sim = await runTest(
+        host,
+        Effect.gen(function*() {
+          yield* loginBoth
+          const fs = yield* Sysfs.Sysfs
+          const simPath = toSimDm(yield* simDmNames)
+          const out: Array<[string, string | undefined]> = []
+          for (const [p] of real) out.push([p, Option.getOrUndefined(yield* fs.read(path(simPath(p))))])
+          return out
+        })
+      )
       expect(sim).toEqual(real)
     })
   }
 
-  for (const name of [
-    "sysfs-ls-session1.txt",
-    "sysfs-ls-session1-target.txt",
-    "sysfs-ls-block-sda-dm0.txt",
-    "sysfs-ls-block-sda-device.txt",
-    "sysfs-ls-class-iscsi_session.txt",
-    "sysfs-block-holders-slaves.txt"
-  ]) {
+  for (
+    const name of [
+      "sysfs-ls-session1.txt",
+      "sysfs-ls-session1-target.txt",
+      "sysfs-ls-block-sda-dm0.txt",
+      "sysfs-ls-block-sda-device.txt",
+      "sysfs-ls-class-iscsi_session.txt",
+      "sysfs-block-holders-slaves.txt"
+    ]
+  ) {
     it(`lists the same entries and link texts (${name})`, async () => {
       const host = labHost()
       const real = lsListing(name)
       expect(real.size).toBeGreaterThan(0)
-      const sim = await runTest(host, Effect.gen(function*() {
-        yield* loginBoth
-        const fs = yield* Sysfs.Sysfs
-        const simByWwn = yield* simDmNames
-        const simPath = toSimDm(simByWwn)
-        // and back: the sim's dm names as the real host's
-        const realByWwn = new Map([...realDmWwn].map(([dm, wwn]) => [wwn, dm]))
-        const simToReal = (text: string) =>
-          renameDm(text, (dm) => realByWwn.get([...simByWwn].find(([, d]) => d === dm)?.[0] ?? "") ?? dm)
-        const out = new Map<string, Array<{ name: string; target?: string }>>()
-        for (const dir of real.keys()) {
-          const entries: Array<{ name: string; target?: string }> = []
-          for (const e of yield* fs.list(path(simPath(dir)))) {
-            const target = yield* Effect.orElseSucceed(fs.readlink(path(`${simPath(dir)}/${e}`)), () => Option.none<string>())
-            entries.push({ name: simToReal(e), ...(Option.isSome(target) ? { target: simToReal(target.value) } : {}) })
+      const sim = await runTest(
+        host,
+        Effect.gen(function*() {
+          yield* loginBoth
+          const fs = yield* Sysfs.Sysfs
+          const simByWwn = yield* simDmNames
+          const simPath = toSimDm(simByWwn)
+          // and back: the sim's dm names as the real host's
+          const realByWwn = new Map([...realDmWwn].map(([dm, wwn]) => [wwn, dm]))
+          const simToReal = (text: string) =>
+            renameDm(text, (dm) => realByWwn.get([...simByWwn].find(([, d]) => d === dm)?.[0] ?? "") ?? dm)
+          const out = new Map<string, Array<{ name: string; target?: string }>>()
+          for (const dir of real.keys()) {
+            const entries: Array<{ name: string; target?: string }> = []
+            for (const e of yield* fs.list(path(simPath(dir)))) {
+              const target = yield* Effect.orElseSucceed(
+                fs.readlink(path(`${simPath(dir)}/${e}`)),
+                () => Option.none<string>()
+              )
+              entries.push({
+                name: simToReal(e),
+                ...(Option.isSome(target) ? { target: simToReal(target.value) } : {})
+              })
+            }
+            out.set(dir, entries)
           }
-          out.set(dir, entries)
-        }
-        return out
-      }))
+          return out
+        })
+      )
       const strip = (m: Map<string, ReadonlyArray<{ name: string; target?: string }>>) =>
-        new Map([...m].map(([d, es]) => [d, [...es].map((e) => ({ name: e.name, ...(e.target === undefined ? {} : { target: e.target }) })).sort((a, b) => (a.name < b.name ? -1 : 1))]))
+        new Map(
+          [...m].map((
+            [d, es]
+          ) => [
+            d,
+            [...es].map((e) => ({ name: e.name, ...(e.target === undefined ? {} : { target: e.target }) })).sort((
+              a,
+              b
+            ) => (a.name < b.name ? -1 : 1))
+          ])
+        )
       expect(strip(sim)).toEqual(strip(real))
     })
   }

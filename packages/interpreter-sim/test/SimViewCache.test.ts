@@ -4,11 +4,11 @@
  * the host went through, the live view must show exactly what a view derived
  * afresh from the same state shows.
  */
+import { Iscsiadm, Sysfs } from "@brick/core"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { Iscsiadm, Sysfs } from "@brick/core"
 import { SimHost, SimTree } from "../src/index.ts"
 import { iqn, node, p1, p2, path, runTest, spec } from "./helpers.ts"
 import { dump, liveAndFresh, shortcutMismatches, unsortedSortedDirs, workout } from "./TreeWalk.ts"
@@ -28,27 +28,33 @@ describe("the live sysfs view equals a freshly derived one", () => {
   it("at every step of a scripted workout (logins, HBA, udev, maps, faults, deletes, rescans, logouts)", async () => {
     const host = SimHost.make(richSpec(), { seed: 7 })
     const steps: Array<string> = []
-    await runTest(host, workout(host, iqn, [p1, p2], [hba, "eth0-iscsi"], (label) => {
-      const { fresh, live } = liveAndFresh(host)
-      expect(live, label).toEqual(fresh)
-      expect(shortcutMismatches(host.view), label).toEqual({})
-      expect(unsortedSortedDirs(host.view), label).toEqual({})
-      steps.push(label)
-    }))
+    await runTest(
+      host,
+      workout(host, iqn, [p1, p2], [hba, "eth0-iscsi"], (label) => {
+        const { fresh, live } = liveAndFresh(host)
+        expect(live, label).toEqual(fresh)
+        expect(shortcutMismatches(host.view), label).toEqual({})
+        expect(unsortedSortedDirs(host.view), label).toEqual({})
+        steps.push(label)
+      })
+    )
     expect(steps.length).toBe(14)
   })
 
   it("links name their target node directly (the shortcut is exercised)", async () => {
     const host = SimHost.make(richSpec(), { seed: 7 })
     let shortcuts = 0
-    await runTest(host, workout(host, iqn, [p1, p2], [hba], (label) => {
-      if (label !== "udev and multipathd done") return
-      const count = (n: SimTree.VNode) => {
-        if (n.kind === "dir") for (const name of n.entries()) count(n.child(name)!)
-        else if (n.kind === "link" && n.at !== undefined && n.at() !== undefined) shortcuts++
-      }
-      count(host.view)
-    }))
+    await runTest(
+      host,
+      workout(host, iqn, [p1, p2], [hba], (label) => {
+        if (label !== "udev and multipathd done") return
+        const count = (n: SimTree.VNode) => {
+          if (n.kind === "dir") { for (const name of n.entries()) count(n.child(name)!) }
+          else if (n.kind === "link" && n.at !== undefined && n.at() !== undefined) shortcuts++
+        }
+        count(host.view)
+      })
+    )
     expect(shortcuts).toBeGreaterThan(50)
   })
 
@@ -83,10 +89,17 @@ describe("the live sysfs view equals a freshly derived one", () => {
     { weight: 3, arbitrary: fc.record({ _tag: fc.constant("scan" as const), lun: fc.constantFrom(undefined, 1, 2) }) },
     fc.record({ _tag: fc.constant("delete" as const), pick: fc.nat() }),
     fc.record({ _tag: fc.constant("rescan" as const), pick: fc.nat() }),
-    { weight: 3, arbitrary: fc.record({ _tag: fc.constant("wait" as const), ms: fc.constantFrom(0, 100, 250, 1000, 6000) }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({ _tag: fc.constant("wait" as const), ms: fc.constantFrom(0, 100, 250, 1000, 6000) })
+    },
     fc.record({ _tag: fc.constant("portal" as const), portal, up: fc.boolean() }),
     fc.record({ _tag: fc.constant("flushMaps" as const) }),
-    fc.record({ _tag: fc.constant("resize" as const), lun: fc.constantFrom(1, 2), gib: fc.integer({ min: 1, max: 4 }) }),
+    fc.record({
+      _tag: fc.constant("resize" as const),
+      lun: fc.constantFrom(1, 2),
+      gib: fc.integer({ min: 1, max: 4 })
+    }),
     fc.record({ _tag: fc.constant("replaceLun" as const), lun: fc.constantFrom(1, 2) }),
     fc.record({ _tag: fc.constant("multipathd" as const), running: fc.boolean() }),
     fc.record({ _tag: fc.constant("recoveryTmo" as const), pick: fc.nat(), value: fc.integer({ min: 1, max: 200 }) })
@@ -97,7 +110,10 @@ describe("the live sysfs view equals a freshly derived one", () => {
       const adm = yield* Iscsiadm.Iscsiadm
       const fs = yield* Sysfs.Sysfs
       const st = host.state
-      const pick = <A>(xs: ReadonlyArray<A>, i: number): A | undefined => (xs.length === 0 ? undefined : xs[i % xs.length])
+      const pick = <A>(
+        xs: ReadonlyArray<A>,
+        i: number
+      ): A | undefined => (xs.length === 0 ? undefined : xs[i % xs.length])
       switch (s._tag) {
         case "login":
           yield* Effect.ignore(adm.createNode(node(s.portal, iqn, s.iface), {}))
@@ -153,20 +169,27 @@ describe("the live sysfs view equals a freshly derived one", () => {
 
   it("after any sequence of host operations and faults (property)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), fc.integer({ min: 0, max: 3 }), async (steps, others) => {
-        const host = SimHost.make(richSpec(), { seed: 3 })
-        host.preattach(others, { multipath: others % 2 === 1 })
-        await runTest(host, Effect.gen(function*() {
-          for (const s of steps) {
-            yield* apply(host, s)
-            const { fresh, live } = liveAndFresh(host)
-            // compared as text first (fast); toEqual only to show a difference
-            if (JSON.stringify(live) !== JSON.stringify(fresh)) expect(live).toEqual(fresh)
-            expect(shortcutMismatches(host.view)).toEqual({})
-            expect(unsortedSortedDirs(host.view)).toEqual({})
-          }
-        }))
-      }),
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 25 }),
+        fc.integer({ min: 0, max: 3 }),
+        async (steps, others) => {
+          const host = SimHost.make(richSpec(), { seed: 3 })
+          host.preattach(others, { multipath: others % 2 === 1 })
+          await runTest(
+            host,
+            Effect.gen(function*() {
+              for (const s of steps) {
+                yield* apply(host, s)
+                const { fresh, live } = liveAndFresh(host)
+                // compared as text first (fast); toEqual only to show a difference
+                if (JSON.stringify(live) !== JSON.stringify(fresh)) expect(live).toEqual(fresh)
+                expect(shortcutMismatches(host.view)).toEqual({})
+                expect(unsortedSortedDirs(host.view)).toEqual({})
+              }
+            })
+          )
+        }
+      ),
       { numRuns: Math.max(1, Math.round(100 * scale)) }
     )
   }, 120_000)
@@ -174,36 +197,57 @@ describe("the live sysfs view equals a freshly derived one", () => {
 
 /** What a node shows (nodes made on lookup are new objects each time). */
 const describeNode = (n: SimTree.VNode | undefined) =>
-  n === undefined ? undefined :
-    n.kind === "dir" ? { dir: Array.from(n.entries()) } :
-    n.kind === "link" ? { link: n.target } :
+  n === undefined ?
+    undefined :
+    n.kind === "dir" ?
+    { dir: Array.from(n.entries()) } :
+    n.kind === "link" ?
+    { link: n.target } :
     { file: n.read?.(), writable: n.write !== undefined }
 
 describe("path resolution", () => {
   it("resolveNode and resolve (walk the text, take shortcuts) find what the plain walk finds, and resolve the same canonical path, for any path and link (property)", async () => {
     const host = SimHost.make(richSpec(), { seed: 7 })
     const paths: Array<string> = []
-    await runTest(host, workout(host, iqn, [p1, p2], [hba], (label) => {
-      if (label === "udev and multipathd done") paths.push(...Object.keys(dump(host.view)))
-    }))
+    await runTest(
+      host,
+      workout(host, iqn, [p1, p2], [hba], (label) => {
+        if (label === "udev and multipathd done") paths.push(...Object.keys(dump(host.view)))
+      })
+    )
     const some = [
-      "/sys/class/iscsi_session/session1/targetname", "/sys/class/scsi_device/1:0:0:1/device/wwid",
-      "/sys/block/sda/holders", "/dev/disk/by-path", "/sys/class/iscsi_host/host0", "/sys/block/dm-0/slaves/sda/size"
+      "/sys/class/iscsi_session/session1/targetname",
+      "/sys/class/scsi_device/1:0:0:1/device/wwid",
+      "/sys/block/sda/holders",
+      "/dev/disk/by-path",
+      "/sys/class/iscsi_host/host0",
+      "/sys/block/dm-0/slaves/sda/size"
     ]
     const path = fc.oneof(fc.constantFrom(...paths, ...some), fc.constantFrom(...some))
-    const mangled = fc.tuple(path, fc.constantFrom("", "/", "//", "/x", "/..", "/.", "/device", "/device/block", "/holders"), fc.boolean(), fc.nat())
+    const mangled = fc.tuple(
+      path,
+      fc.constantFrom("", "/", "//", "/x", "/..", "/.", "/device", "/device/block", "/holders"),
+      fc.boolean(),
+      fc.nat()
+    )
       .map(([p, tail, doubled, cut]) => {
         const parts = p.split("/")
-        const q = (doubled ? parts.join("//") : p).slice(0, cut % 3 === 0 ? undefined : Math.max(1, p.length - (cut % 7)))
+        const q = (doubled ? parts.join("//") : p).slice(
+          0,
+          cut % 3 === 0 ? undefined : Math.max(1, p.length - (cut % 7))
+        )
         return q + tail
       })
-    fc.assert(fc.property(mangled, fc.boolean(), (p, followLast) => {
-      const walked = SimTree.resolveWalking(host.view, p, followLast)
-      const fast = SimTree.resolve(host.view, p, followLast)
-      expect(describeNode(SimTree.resolveNode(host.view, p, followLast))).toEqual(describeNode(walked?.node))
-      expect(describeNode(fast?.node)).toEqual(describeNode(walked?.node))
-      expect(fast?.path).toBe(walked?.path)
-    }), { numRuns: 20_000 })
+    fc.assert(
+      fc.property(mangled, fc.boolean(), (p, followLast) => {
+        const walked = SimTree.resolveWalking(host.view, p, followLast)
+        const fast = SimTree.resolve(host.view, p, followLast)
+        expect(describeNode(SimTree.resolveNode(host.view, p, followLast))).toEqual(describeNode(walked?.node))
+        expect(describeNode(fast?.node)).toEqual(describeNode(walked?.node))
+        expect(fast?.path).toBe(walked?.path)
+      }),
+      { numRuns: 20_000 }
+    )
     expect(paths.length).toBeGreaterThan(2000)
   })
 })

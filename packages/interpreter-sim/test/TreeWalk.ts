@@ -4,9 +4,9 @@
  * scripted workout that drives a host through many states: the tests compare
  * the live view (with its per-object caches) against one derived afresh.
  */
+import { Iscsiadm, Sysfs } from "@brick/core"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
-import { Iscsiadm, Sysfs } from "@brick/core"
 import type { SimHost } from "../src/index.ts"
 import { SimView } from "../src/index.ts"
 import { resolveWalking, type VNode } from "../src/SimTree.ts"
@@ -41,9 +41,12 @@ export const dump = (root: VNode, at = ""): Record<string, string> => {
 export const shortcutMismatches = (root: VNode): Record<string, [string, string]> => {
   const out: Record<string, [string, string]> = {}
   const show = (n: VNode | undefined): string =>
-    n === undefined ? "absent" :
-      n.kind === "dir" ? `dir: ${Array.from(n.entries()).sort().join(",")}` :
-      n.kind === "link" ? `link: ${n.target}` :
+    n === undefined ?
+      "absent" :
+      n.kind === "dir" ?
+      `dir: ${Array.from(n.entries()).sort().join(",")}` :
+      n.kind === "link" ?
+      `link: ${n.target}` :
       `file: ${n.read?.() ?? "(write-only)"}`
   const walk = (n: VNode, p: string) => {
     if (n.kind === "dir") {
@@ -80,7 +83,10 @@ export const unsortedSortedDirs = (root: VNode): Record<string, ReadonlyArray<st
 }
 
 /** The live view and a freshly derived one, dumped. */
-export const liveAndFresh = (host: SimHost.SimHost) => ({ live: dump(host.view), fresh: dump(SimView.make(host.state)) })
+export const liveAndFresh = (host: SimHost.SimHost) => ({
+  live: dump(host.view),
+  fresh: dump(SimView.make(host.state))
+})
 
 /** Records dumps of a host's live view at the named points of `workout`. */
 export type Checkpoint = (label: string) => void

@@ -42,7 +42,11 @@ export const makeHost = (spec: SimSpec, seed = 1): TestHost => {
 export const captureLogs = () => {
   const lines: Array<string> = []
   const logger = Logger.make((o) => {
-    lines.push(`${o.logLevel} ${JSON.stringify(o.message)} ${JSON.stringify(o.fiber.getRef(References.CurrentLogAnnotations) ?? {})} ${Cause.pretty(o.cause)}`)
+    lines.push(
+      `${o.logLevel} ${JSON.stringify(o.message)} ${
+        JSON.stringify(o.fiber.getRef(References.CurrentLogAnnotations) ?? {})
+      } ${Cause.pretty(o.cause)}`
+    )
   })
   return { lines, layer: Logger.layer([logger]) }
 }
@@ -79,7 +83,10 @@ export const runVirtual = <A, E>(
         }
         if (elapsed >= max) {
           yield* Fiber.interrupt(fiber)
-          return Exit.failCause(Cause.die(new Error(`still running after ${max} ms of virtual time`))) as Exit.Exit<A, E>
+          return Exit.failCause(Cause.die(new Error(`still running after ${max} ms of virtual time`))) as Exit.Exit<
+            A,
+            E
+          >
         }
         yield* TestClock.adjust(step)
         elapsed += step
@@ -90,12 +97,15 @@ export const runVirtual = <A, E>(
 
 /** The time (virtual ms) an effect took, with its exit. */
 export const timedVirtual = <A, E>(effect: Effect.Effect<A, E>, options: { readonly stepMs?: number } = {}) =>
-  runVirtual(Effect.gen(function*() {
-    const start = yield* Effect.clockWith((c) => c.currentTimeMillis)
-    const exit = yield* Effect.exit(effect)
-    const end = yield* Effect.clockWith((c) => c.currentTimeMillis)
-    return { exit, ms: end - start }
-  }), options).then((e) => {
+  runVirtual(
+    Effect.gen(function*() {
+      const start = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      const exit = yield* Effect.exit(effect)
+      const end = yield* Effect.clockWith((c) => c.currentTimeMillis)
+      return { exit, ms: end - start }
+    }),
+    options
+  ).then((e) => {
     if (Exit.isFailure(e)) throw new Error(String(e.cause))
     return e.value
   })

@@ -1,8 +1,8 @@
 /** Shared scenario and helpers for the simulator's tests. */
-import { Effect, Exit, type Layer } from "effect"
-import { TestClock } from "effect/testing"
 import { HostPath, IfaceName, Iqn, Portal } from "@brick/core"
 import type { Iscsiadm } from "@brick/core"
+import { Effect, Exit, type Layer } from "effect"
+import { TestClock } from "effect/testing"
 import { SimHost } from "../src/index.ts"
 import type { SimSpec } from "../src/SimSpec.ts"
 
@@ -30,8 +30,11 @@ export const runTest = <A, E>(host: SimHost.SimHost, effect: Effect.Effect<A, E,
   Effect.runPromise(effect.pipe(Effect.provide(host.layer), Effect.provide(TestClock.layer())))
 
 /** Runs an effect and returns its Exit. */
-export const runExit = <A, E>(host: SimHost.SimHost, effect: Effect.Effect<A, E, SimHost.SimServices>, layer?: Layer.Layer<SimHost.SimServices>) =>
-  Effect.runPromise(Effect.exit(effect).pipe(Effect.provide(layer ?? host.layer), Effect.provide(TestClock.layer())))
+export const runExit = <A, E>(
+  host: SimHost.SimHost,
+  effect: Effect.Effect<A, E, SimHost.SimServices>,
+  layer?: Layer.Layer<SimHost.SimServices>
+) => Effect.runPromise(Effect.exit(effect).pipe(Effect.provide(layer ?? host.layer), Effect.provide(TestClock.layer())))
 
 /** The failure's reason tag of an Exit, if it failed with a tagged-reason error. */
 export const reasonOf = (exit: Exit.Exit<unknown, unknown>): string | undefined => {

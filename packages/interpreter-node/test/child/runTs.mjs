@@ -1,8 +1,8 @@
 // Runs a TypeScript module of this repository in a plain node process, through
 // vite's SSR loader (vitest's own transform): `node runTs.mjs <module> args…`.
 // The module exports `main(args)`.
-import { createViteServer } from "vitest/node"
 import * as NodePath from "node:path"
+import { createViteServer } from "vitest/node"
 
 const root = NodePath.resolve(import.meta.dirname, "../../../..")
 const [module, ...args] = process.argv.slice(2)
