@@ -38,7 +38,6 @@ import * as Ledger from "./Ledger.ts"
 import { Multipath } from "./Multipath.ts"
 import { type AttachedPath, attachPath, createRecord, type PathContext } from "./PathAttach.ts"
 import * as Poll from "./Poll.ts"
-import { noStack } from "./Spans.ts"
 import { Sysfs, type SysfsError } from "./Sysfs.ts"
 import * as Layout from "./SysfsLayout.ts"
 import * as TargetLock from "./TargetLock.ts"
@@ -66,7 +65,7 @@ export const ifaceFacts = (options: ConnectorOptions.ConnectorOptions) =>
       ? yield* HostState.hbaHwaddresses.pipe(Effect.mapError(hostError("reading HBAs")))
       : []
     return { ifaces, hbaHwaddresses }
-  }).pipe(Effect.withSpan("brick.ifaceFacts", undefined, noStack))
+  }).pipe(Effect.withSpan("brick.ifaceFacts"))
 
 /**
  * The paths after sendtargets discovery: the given portal first, then every
@@ -90,7 +89,7 @@ const discoverPaths = (plan: ConnectPlan.ConnectPlan, iface: IfaceName) =>
     yield* Effect.logInfo(`discovery found ${discovered.length} portal(s) of the target`)
     return TargetPath.dedupe([primary, ...discovered])
       .map((p) => ConnectPlan.plannedPath(p, plan.addressingMode, plan.offload))
-  }).pipe(Effect.withSpan("brick.discover", undefined, noStack))
+  }).pipe(Effect.withSpan("brick.discover"))
 
 /**
  * With several paths, the node record of every path without a session is
@@ -125,7 +124,7 @@ const prepareRecords = (
         if (Result.isSuccess(created)) made.add(key)
       }), { concurrency: "unbounded", discard: true })
     return made
-  }).pipe(Effect.withSpan("brick.prepareRecords", undefined, noStack))
+  }).pipe(Effect.withSpan("brick.prepareRecords"))
 
 /** How the paths ended up. */
 interface Assembly {
@@ -445,7 +444,7 @@ export const connect = Effect.fnUntraced(function*(
   Effect.annotateLogs(effect, {
     volume: data.volume_id ?? "",
     target: data.target_iqn ?? data.target_iqns?.[0] ?? ""
-  }).pipe(Effect.withSpan("brick.connect", undefined, noStack)))
+  }).pipe(Effect.withSpan("brick.connect")))
 
 /**
  * Attaches a volume: decodes `info` (Cinder's connection_info or its data)

@@ -33,7 +33,6 @@ import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
 import { kernelLun } from "./Lun.ts"
 import { Multipath } from "./Multipath.ts"
 import type { Portal } from "./Portal.ts"
-import { noStack } from "./Spans.ts"
 import { Sysfs } from "./Sysfs.ts"
 import * as Layout from "./SysfsLayout.ts"
 import * as TargetLock from "./TargetLock.ts"
@@ -102,7 +101,7 @@ export const findVolume = (luns: ReadonlyMap<string, ReadonlySet<number>>, wwn: 
       }
     }
     return { sessions, devices } satisfies VolumeState
-  }).pipe(Effect.withSpan("brick.findVolume", undefined, noStack))
+  }).pipe(Effect.withSpan("brick.findVolume"))
 
 /**
  * `multipath -f NAME`, retried while the map is held open (udev probing it,
@@ -166,7 +165,7 @@ export const disconnect = Effect.fn("brick.disconnect")(
               return Option.none<A>()
             })
           ),
-          Effect.withSpan(`brick.disconnect.${name}`, { attributes: { target } }, noStack)
+          Effect.withSpan(`brick.disconnect.${name}`, { attributes: { target } })
         )
 
       const wwn = Option.map(device, (d) => d.scsi_wwn as string)

@@ -49,90 +49,14 @@ const read = (path: HostPath.HostPath): Q<Option.Option<string>> => Sysfs.use((s
 const list = (path: HostPath.HostPath): Q<ReadonlyArray<string>> => Sysfs.use((s) => s.list(path))
 const readlink = (path: HostPath.HostPath): Q<Option.Option<string>> => Sysfs.use((s) => s.readlink(path))
 
-const idsOf = (names: ReadonlyArray<string>): Array<number> => {
-  const ids: Array<number> = []
-  for (let i = 0; i < names.length; i++) {
-    const sid = Layout.parseSessionName(names[i]!)
-    if (sid !== undefined) ids.push(sid)
-  }
-  return ids
-}
+const idsOf = (names: ReadonlyArray<string>): Array<number> =>
+  names.flatMap((name) => {
+    const sid = Layout.parseSessionName(name)
+    return sid === undefined ? [] : [sid]
+  })
 
 /** The ids of all sessions (one listing). */
 export const sessionIds: Q<ReadonlyArray<number>> = Effect.map(list(Layout.sessionsDir), idsOf)
-
-/**
- * The session ids one listing of /sys/class/iscsi_session showed, as a set
- * that also keeps the listing's names: `findNewSession` diffs a later
- * listing against those names (a login adds one name to possibly thousands)
- * instead of parsing every name again. The numeric set is built on first use.
- */
-export class SessionSnapshot implements ReadonlySet<number> {
-  private ids: Set<number> | undefined
-  constructor(readonly names: ReadonlyArray<string>) {}
-  private get set(): Set<number> {
-    return (this.ids ??= new Set(idsOf(this.names)))
-  }
-  has(sid: number): boolean {
-    return this.set.has(sid)
-  }
-  get size(): number {
-    return this.set.size
-  }
-  forEach(f: (value: number, key: number, set: ReadonlySet<number>) => void, thisArg?: unknown): void {
-    this.set.forEach((v) => f.call(thisArg, v, v, this))
-  }
-  entries(): SetIterator<[number, number]> {
-    return this.set.entries()
-  }
-  keys(): SetIterator<number> {
-    return this.set.keys()
-  }
-  values(): SetIterator<number> {
-    return this.set.values()
-  }
-  [Symbol.iterator](): SetIterator<number> {
-    return this.set[Symbol.iterator]()
-  }
-}
-
-/** The sessions now (one listing), to find a login's new session by difference later. */
-export const sessionSnapshot: Q<SessionSnapshot> = Effect.map(
-  list(Layout.sessionsDir),
-  (names) => new SessionSnapshot(names)
-)
-
-/** `sessionN` spelled as the kernel does (no leading zero, short enough to parse exactly): distinct names, distinct ids. */
-const canonicalSessionName = (name: string): boolean =>
-  name.length <= 22 && (name.length <= 8 || name.charCodeAt(7) !== 48)
-
-/**
- * The ids of the session names in `after` that `before` does not have, in
- * `after`'s order, found by walking both listings side by side (names that
- * stayed are equal, usually the very same strings); undefined when that
- * cannot be sure cheaply (many changes, reordering, a non-canonical name),
- * and the caller diffs by id. Exact: every candidate is checked against all
- * of `before`.
- */
-const addedSessionIds = (before: ReadonlyArray<string>, after: ReadonlyArray<string>): Array<number> | undefined => {
-  for (let i = 0; i < before.length; i++) if (!canonicalSessionName(before[i]!)) return undefined
-  const candidates: Array<string> = []
-  let i = 0
-  for (let j = 0; j < after.length; j++) {
-    const name = after[j]!
-    if (i < before.length && before[i] === name) i++
-    else if (i + 1 < before.length && before[i + 1] === name) i += 2 // before[i] went away
-    else if (candidates.push(name) > 8) return undefined
-  }
-  const ids: Array<number> = []
-  for (const name of candidates) {
-    if (!canonicalSessionName(name)) return undefined
-    if (before.includes(name)) continue
-    const sid = Layout.parseSessionName(name)
-    if (sid !== undefined) ids.push(sid)
-  }
-  return ids
-}
 
 /** The canonical portal of an address and port as sysfs prints them. */
 export const portalOf = (address: string, port: string): Option.Option<string> => {
@@ -165,12 +89,12 @@ export const readSession = (sid: number): Q<Option.Option<Session>> =>
 
 const completeSession = (sid: number, iqn: string): Q<Session> =>
   Effect.gen(function*() {
-    // one after the other, as Effect.all would (without its bookkeeping); the service looked up once
-    const fs = yield* Sysfs
-    const iface = yield* fs.read(Layout.sessionFile(sid, "ifacename"))
-    const address = yield* fs.read(Layout.connectionFile(sid, "persistent_address"))
-    const port = yield* fs.read(Layout.connectionFile(sid, "persistent_port"))
-    const host = yield* hostOf(sid)
+    const { address, host, iface, port } = yield* Effect.all({
+      iface: read(Layout.sessionFile(sid, "ifacename")),
+      address: read(Layout.connectionFile(sid, "persistent_address")),
+      port: read(Layout.connectionFile(sid, "persistent_port")),
+      host: hostOf(sid)
+    })
     const portal = Option.isSome(address) && Option.isSome(port) ? portalOf(address.value, port.value) : Option.none()
     const ifaceName = Option.getOrElse(iface, () => "default")
     return { sid, iqn, portal, iface: ifaceName === "" || ifaceName === "<empty>" ? "default" : ifaceName, host }
@@ -211,28 +135,14 @@ export const sessionsOfTargetsCheap = (
 ): Q<ReadonlyArray<Session>> =>
   Effect.gen(function*() {
     const names = yield* list(Layout.byPathDir)
-    const markers = [...iqns].map((iqn) => `-iscsi-${iqn}-lun-`)
-    const only = markers.length === 1 ? markers[0]! : undefined
-    const sids = new Set<number>()
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!
-      // cheap filter before parsing (one marker: no closure per name)
-      if (only !== undefined ? !name.includes(only) : !markers.some((m) => name.includes(m))) continue
+    const links = names.filter((name) => {
       const parsed = ByPath.parse(name)
-      if (parsed === undefined || !iqns.has(parsed.iqn)) continue
-      const sid = yield* sessionOfByPathLink(name)
-      if (sid !== undefined) sids.add(sid)
-    }
-    const sessions: Array<Session> = []
-    for (const sid of sids) {
-      const session = yield* readSession(sid)
-      if (Option.isSome(session) && iqns.has(session.value.iqn)) sessions.push(session.value)
-    }
-    let covered = true
-    for (let i = 0; i < records.length && covered; i++) {
-      const r = records[i]!
-      if (iqns.has(r.iqn) && !sessions.some((s) => isSessionOf(s, r))) covered = false
-    }
+      return parsed !== undefined && iqns.has(parsed.iqn)
+    })
+    const sids = new Set((yield* Effect.forEach(links, sessionOfByPathLink)).filter((sid) => sid !== undefined))
+    const read = yield* Effect.forEach(sids, readSession)
+    const sessions = read.flatMap((s) => (Option.isSome(s) && iqns.has(s.value.iqn) ? [s.value] : []))
+    const covered = records.filter((r) => iqns.has(r.iqn)).every((r) => sessions.some((s) => isSessionOf(s, r)))
     return covered ? sessions : yield* sessionsOfTargets(iqns)
   })
 
@@ -271,10 +181,7 @@ export const findSessionByPath = (node: NodeRecord): Q<Option.Option<Session>> =
   Effect.gen(function*() {
     const names = yield* list(Layout.byPathDir)
     const seen = new Set<number>()
-    const marker = `-iscsi-${node.iqn}-lun-`
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i]!
-      if (!name.includes(marker)) continue // cheap filter before parsing
+    for (const name of names) {
       const parsed = ByPath.parse(name)
       if (parsed === undefined || parsed.portal !== node.portal || parsed.iqn !== node.iqn) continue
       const sid = yield* sessionOfByPathLink(name)
@@ -292,12 +199,8 @@ export const findSessionByPath = (node: NodeRecord): Q<Option.Option<Session>> =
  */
 export const findNewSession = (node: NodeRecord, before: ReadonlySet<number>): Q<Option.Option<Session>> =>
   Effect.gen(function*() {
-    const names = yield* list(Layout.sessionsDir)
-    const added = before instanceof SessionSnapshot ? addedSessionIds(before.names, names) : undefined
-    const ids = added ?? idsOf(names)
-    for (let i = 0; i < ids.length; i++) {
-      const sid = ids[i]!
-      if (added === undefined && before.has(sid)) continue
+    const added = (yield* sessionIds).filter((sid) => !before.has(sid))
+    for (const sid of added) {
       const iqn = yield* targetName(sid)
       if (Option.isNone(iqn) || iqn.value !== node.iqn) continue
       const session = yield* completeSession(sid, iqn.value)
@@ -322,18 +225,17 @@ export const targetsOf = (
 /** Every LUN device (H:C:T:L) under a session, with its block name when it has one. */
 export const devicesOf = (sid: number): Q<ReadonlyArray<Hctl.Hctl>> =>
   Effect.gen(function*() {
-    const fs = yield* Sysfs
     const targets = yield* targetsOf(sid)
-    // the targets one after the other, as Effect.forEach would (without its bookkeeping)
-    const all: Array<Hctl.Hctl> = []
-    for (const t of targets) {
-      const names = yield* fs.list(Layout.sessionTargetDir(sid, t.name))
-      for (const n of names) {
-        const a = Hctl.parse(n)
-        if (a !== undefined && a.host === t.host && a.channel === t.channel && a.target === t.target) all.push(a)
-      }
-    }
-    return all
+    const perTarget = yield* Effect.forEach(targets, (t) =>
+      Effect.map(
+        list(Layout.sessionTargetDir(sid, t.name)),
+        (names) =>
+          names.flatMap((n) => {
+            const a = Hctl.parse(n)
+            return a !== undefined && a.host === t.host && a.channel === t.channel && a.target === t.target ? [a] : []
+          })
+      ))
+    return perTarget.flat()
   })
 
 /** The devices of one kernel LUN under a session. */

@@ -17,7 +17,6 @@ import * as HostState from "./HostState.ts"
 import type { IfaceName } from "./IfaceName.ts"
 import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
 import { Multipath } from "./Multipath.ts"
-import { noStack } from "./Spans.ts"
 import { Sysfs } from "./Sysfs.ts"
 import * as Layout from "./SysfsLayout.ts"
 
@@ -42,14 +41,9 @@ export type Created =
 /** A node record's identity, for sets. */
 export const nodeKey = (n: NodeRecord): string => `${n.portal},${n.iqn},${n.iface}`
 
-/**
- * Whether `records` hold `node`: a scan, cheaper than a set of every record
- * for the lookup or two a path makes (a host may hold thousands).
- */
-export const hasNode = (records: ReadonlyArray<NodeRecord>, node: NodeRecord): boolean => {
-  for (const r of records) if (r.iqn === node.iqn && r.portal === node.portal && r.iface === node.iface) return true
-  return false
-}
+/** Whether `records` hold `node`. */
+export const hasNode = (records: ReadonlyArray<NodeRecord>, node: NodeRecord): boolean =>
+  records.some((r) => r.iqn === node.iqn && r.portal === node.portal && r.iface === node.iface)
 
 type Services = Iscsiadm | Sysfs | Multipath | BlockDevice.BlockDevice
 
@@ -206,4 +200,4 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
       if ([...kept].some((k) => k.endsWith(`,${e.name}`))) continue
       yield* attempt(`deleting iface ${e.name}`, iscsiadm.deleteIface(e.name))
     }
-  }).pipe(Effect.withSpan("brick.undo", undefined, noStack))
+  }).pipe(Effect.withSpan("brick.undo"))

@@ -17,7 +17,6 @@ import { Iscsiadm, type IscsiadmError, type NodeRecord, type NodeSettings } from
 import * as Ledger from "./Ledger.ts"
 import type { Multipath } from "./Multipath.ts"
 import * as Poll from "./Poll.ts"
-import { noStack } from "./Spans.ts"
 import { Sysfs, type SysfsError } from "./Sysfs.ts"
 import * as Layout from "./SysfsLayout.ts"
 import type { Wwn } from "./Wwn.ts"
@@ -122,14 +121,14 @@ const sessionThrough = (
         return yield* Effect.fail(toHost(created.failure))
       }
     }
-    const before = yield* Effect.mapError(HostState.sessionSnapshot, toHost)
+    const before = new Set(yield* Effect.mapError(HostState.sessionIds, toHost))
     yield* push(local, { _tag: "Login", node, before })
     const timeoutMs = ctx.options.loginTimeout * 1000 + 2000
     const login = yield* iscsiadm.login(node).pipe(
       Effect.timeoutOption(timeoutMs),
       Effect.map((o) => (Option.isSome(o) ? "ok" as const : "timeout" as const)),
       Effect.catch((e: IscsiadmError) => Effect.succeed(e)),
-      Effect.withSpan("brick.login", { attributes: { portal: path.portal, iqn: path.iqn, iface } }, noStack)
+      Effect.withSpan("brick.login", { attributes: { portal: path.portal, iqn: path.iqn, iface } })
     )
     if (login === "ok") {
       for (let i = 0; i < 40; i++) {
@@ -243,7 +242,7 @@ const deviceFor = (
       yield* Poll.wait(polls++, pollInterval)
     }
   }).pipe(
-    Effect.withSpan("brick.findDevice", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } }, noStack)
+    Effect.withSpan("brick.findDevice", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } })
   )
 
 /**
@@ -284,5 +283,5 @@ export const attachPath = (ctx: PathContext, path: PlannedPath): Effect.Effect<A
     )
   }).pipe(
     Effect.annotateLogs({ portal: path.portal, iqn: path.iqn, lun: path.lun }),
-    Effect.withSpan("brick.attachPath", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } }, noStack)
+    Effect.withSpan("brick.attachPath", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } })
   )

@@ -17,29 +17,26 @@ const connectionsDir: HostPath = make("/sys/class/iscsi_connection")
 const scsiHostsDir: HostPath = make("/sys/class/scsi_host")
 const scsiDevicesDir: HostPath = make("/sys/class/scsi_device")
 const blocksDir: HostPath = make("/sys/block")
-// Builders below append to valid directories: numbers print as plain
-// segments (digits, `-`, `.`, `e`, `+`, never `/` or a lone `.`), so only
-// string arguments are checked (`under`), not the whole path again.
 
 /** The session's class directory (a link into the device tree). */
-export const sessionDir = (sid: number): HostPath => `${sessionsDir}/session${sid}` as HostPath
+export const sessionDir = (sid: number): HostPath => under(sessionsDir, `session${sid}`)
 /** A session attribute: targetname, tpgt, state, ifacename, recovery_tmo, … */
 export const sessionFile = (sid: number, file: string): HostPath => under(sessionDir(sid), file)
 /** The session's device directory: holds `connectionN:0` and `targetH:C:T`. */
-export const sessionDeviceDir = (sid: number): HostPath => `${sessionDir(sid)}/device` as HostPath
+export const sessionDeviceDir = (sid: number): HostPath => under(sessionDir(sid), "device")
 /** A target directory under the session's device directory. */
 export const sessionTargetDir = (sid: number, target: string): HostPath => under(sessionDeviceDir(sid), target)
 /** The session's first connection: persistent_address, persistent_port. */
 export const connectionFile = (sid: number, file: string): HostPath =>
-  under(`${connectionsDir}/connection${sid}:0` as HostPath, file)
+  under(connectionsDir, `connection${sid}:0/${file}`)
 /** An iSCSI host attribute: ipaddress, netdev, hwaddress, initiatorname. */
 export const iscsiHostFile = (host: number, file: string): HostPath => under(iscsiHostDir(host), file)
 /** The iSCSI host's class entry (a link whose text shows the PCI parent of offload HBAs). */
-export const iscsiHostDir = (host: number): HostPath => `${iscsiHostsDir}/host${host}` as HostPath
+export const iscsiHostDir = (host: number): HostPath => under(iscsiHostsDir, `host${host}`)
 /** The SCSI host's scan file: write `C T L`. */
-export const hostScanFile = (host: number): HostPath => `${scsiHostsDir}/host${host}/scan` as HostPath
+export const hostScanFile = (host: number): HostPath => under(scsiHostsDir, `host${host}/scan`)
 /** A SCSI device's directory: wwid, vendor, state, delete, rescan, block/. */
-export const scsiDeviceDir = (a: Hctl.Hctl): HostPath => `${scsiDevicesDir}/${Hctl.format(a)}/device` as HostPath
+export const scsiDeviceDir = (a: Hctl.Hctl): HostPath => under(scsiDevicesDir, `${Hctl.format(a)}/device`)
 /** A SCSI device attribute. */
 export const scsiDeviceFile = (a: Hctl.Hctl, file: string): HostPath => under(scsiDeviceDir(a), file)
 /** A block device's directory (`sdb`, `dm-0`). */
@@ -51,32 +48,16 @@ export const blockFile = (name: string, file: string): HostPath => under(blockDi
 export const scanLine = (channel: number | undefined, target: number | undefined, lun: number): string =>
   `${channel ?? "-"} ${target ?? "-"} ${lun}`
 
-/**
- * `session12` → 12. This runs on every entry of the large session listings
- * (twice per login), so it is written out by hand: char codes of `session`
- * as literals, no `startsWith`, no slice, digits accumulated (exact up to 15
- * digits; longer runs go through `Number` for the same rounding).
- */
+/** `session12` → 12. */
 export const parseSessionName = (name: string): number | undefined => {
-  const n = name.length
-  if (
-    n <= 7 || name.charCodeAt(0) !== 115 || name.charCodeAt(1) !== 101 || name.charCodeAt(2) !== 115 ||
-    name.charCodeAt(3) !== 115 || name.charCodeAt(4) !== 105 || name.charCodeAt(5) !== 111 || name.charCodeAt(6) !== 110
-  ) return undefined
-  let value = 0
-  for (let i = 7; i < n; i++) {
-    const d = name.charCodeAt(i) - 48
-    if (d < 0 || d > 9) return undefined
-    value = value * 10 + d
-  }
-  return n - 7 <= 15 ? value : Number(name.slice(7))
+  const m = /^session(\d+)$/.exec(name)
+  return m ? Number(m[1]) : undefined
 }
 
-/** `target2:0:0` → {host: 2, channel: 0, target: 0} (by hand, no regex: it runs on every poll of a session's devices) */
+/** `target2:0:0` → {host: 2, channel: 0, target: 0}. */
 export const parseTargetName = (name: string): { host: number; channel: number; target: number } | undefined => {
-  if (!name.startsWith("target")) return undefined
-  const n = Hctl.numbers(name, 6, 3)
-  return n === undefined ? undefined : { host: n[0]!, channel: n[1]!, target: n[2]! }
+  const m = /^target(\d+):(\d+):(\d+)$/.exec(name)
+  return m ? { host: Number(m[1]), channel: Number(m[2]), target: Number(m[3]) } : undefined
 }
 
 /** The SCSI host number in a session's class link (`…/host2/session1/iscsi_session/session1`). */

@@ -111,41 +111,6 @@ describe("SysfsLayout parsers", () => {
     )
   })
 
-  it("parseTargetName and Hctl.parse agree with their regex definitions on any text (the hand-written fast paths)", () => {
-    const refTarget = (name: string) => {
-      const m = /^target(\d+):(\d+):(\d+)$/.exec(name)
-      return m ? { host: Number(m[1]), channel: Number(m[2]), target: Number(m[3]) } : undefined
-    }
-    const refHctl = (s: string) => {
-      const m = /^(\d+):(\d+):(\d+):(\d+)$/.exec(s)
-      return m ? { host: Number(m[1]), channel: Number(m[2]), target: Number(m[3]), lun: Number(m[4]) } : undefined
-    }
-    const text = fc.string({ unit: fc.constantFrom("0", "1", "7", "9", ":", ":", "x", " ", "-"), maxLength: 14 })
-    const digits = fc.string({ unit: fc.constantFrom("0", "3", "9"), minLength: 1, maxLength: 20 })
-    const wellFormed = (n: number) => fc.array(digits, { minLength: n - 1, maxLength: n + 1 }).map((g) => g.join(":"))
-    const any = fc.oneof(text, wellFormed(3), wellFormed(4), fc.string())
-    fc.assert(
-      fc.property(any, fc.constantFrom("", "target", "targe", "xtarget"), (t, prefix) => {
-        expect(SysfsLayout.parseTargetName(prefix + t)).toEqual(refTarget(prefix + t))
-        expect(Hctl.parse(prefix + t)).toEqual(refHctl(prefix + t))
-      }),
-      { numRuns: 5000 }
-    )
-  })
-
-  it("parseSessionName agrees with its plain definition on any name (the hand-written fast path)", () => {
-    const reference = (name: string): number | undefined =>
-      /^session\d+$/.test(name) ? Number(name.slice("session".length)) : undefined
-    const digits = fc.string({ unit: fc.constantFrom("0", "1", "7", "9"), minLength: 0, maxLength: 25 })
-    const name = fc.oneof(
-      digits.map((d) => `session${d}`),
-      fc.tuple(fc.string({ maxLength: 9 }), digits).map(([p, d]) => `${p}${d}`),
-      fc.tuple(digits, fc.string({ maxLength: 3 })).map(([d, t]) => `session${d}${t}`),
-      fc.string()
-    )
-    fc.assert(fc.property(name, (n) => SysfsLayout.parseSessionName(n) === reference(n)), { numRuns: 5000 })
-  })
-
   it.each([
     ["../../devices/platform/host2/session1/iscsi_session/session1", 2],
     ["../../devices/platform/host12/session34/iscsi_session/session34", 12],
