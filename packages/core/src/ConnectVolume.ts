@@ -23,7 +23,7 @@
  */
 import { Clock, Effect, Exit, Fiber, Option, Queue, Ref, Result } from "effect"
 import type { BlockDevice } from "./BlockDevice.ts"
-import { ConnectError, type PathFailure } from "./BrickError.ts"
+import { ConnectError, connectHostError as hostError, type PathFailure } from "./BrickError.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as ConnectPlan from "./ConnectPlan.ts"
@@ -33,20 +33,17 @@ import * as HostPath from "./HostPath.ts"
 import * as HostState from "./HostState.ts"
 import * as IfaceChoice from "./IfaceChoice.ts"
 import { defaultIface, type IfaceName } from "./IfaceName.ts"
-import { Iscsiadm, type IscsiadmError, type NodeRecord, type NodeSettings } from "./Iscsiadm.ts"
+import { Iscsiadm, type NodeRecord, type NodeSettings } from "./Iscsiadm.ts"
 import * as Ledger from "./Ledger.ts"
 import { Multipath } from "./Multipath.ts"
 import { type AttachedPath, attachPath, createRecord, type PathContext } from "./PathAttach.ts"
 import * as Poll from "./Poll.ts"
-import { Sysfs, type SysfsError } from "./Sysfs.ts"
+import { Sysfs } from "./Sysfs.ts"
 import * as Layout from "./SysfsLayout.ts"
 import * as TargetLock from "./TargetLock.ts"
 import * as TargetPath from "./TargetPath.ts"
 import { isOffload, isTransport } from "./Transport.ts"
 import type { Wwn } from "./Wwn.ts"
-
-const hostError = (operation: string) => (e: SysfsError | IscsiadmError): ConnectError =>
-  new ConnectError({ reason: { _tag: "HostError", operation, detail: e.message } })
 
 /**
  * The iface facts the plan needs: nothing for `default`; the iface records
@@ -332,7 +329,7 @@ const resultOf = (
   Effect.gen(function*() {
     const { ok, failed, map } = assembly
     if (ok.length === 0) {
-      const loggedIn = failed.some((f) => f.kind === "DeviceNotFound" || f.kind === "WwnMismatch")
+      const loggedIn = failed.some((f) => f._tag === "DeviceNotFound" || f._tag === "WwnMismatch")
       return yield* Effect.fail(
         new ConnectError({
           reason: loggedIn ? { _tag: "DeviceNotFound", paths: failed } : { _tag: "LoginFailed", paths: failed }
@@ -341,7 +338,7 @@ const resultOf = (
     }
     const first = ok[0]!
     const devices = ok.map((p) => devicePath(`/dev/${p.block}`))
-    for (const f of failed) yield* Effect.logWarning(`path ${f.portal} not used: ${f.kind}: ${f.detail}`)
+    for (const f of failed) yield* Effect.logWarning(`path ${f.portal} not used: ${f._tag}: ${f.detail}`)
     if (Option.isSome(map)) {
       return {
         type: "block",
@@ -370,8 +367,8 @@ const resultOf = (
     } satisfies DeviceInfo
   })
 
-/** Attaches a volume from decoded input and options (span `brick.connect`, no stack capture). */
-export const connect = Effect.fnUntraced(function*(
+/** Attaches a volume from decoded input and options. */
+export const connect = Effect.fn("brick.connect")(function*(
   data: ConnectionInfo.ConnectionData,
   options: ConnectorOptions.ConnectorOptions
 ) {
@@ -444,14 +441,13 @@ export const connect = Effect.fnUntraced(function*(
   Effect.annotateLogs(effect, {
     volume: data.volume_id ?? "",
     target: data.target_iqn ?? data.target_iqns?.[0] ?? ""
-  }).pipe(Effect.withSpan("brick.connect")))
+  }))
 
 /**
  * Attaches a volume: decodes `info` (Cinder's connection_info or its data)
- * and `options` before anything else, then connects (span `brick.connect`).
- * Returns the device info.
+ * and `options` before anything else, then connects. Returns the device info.
  */
-export const connectVolume = Effect.fnUntraced(function*(info: unknown, options?: unknown) {
+export const connectVolume = Effect.fn("brick.connectVolume")(function*(info: unknown, options?: unknown) {
   const data = yield* ConnectionInfo.decode(info)
   const decoded = yield* ConnectorOptions.decode(options)
   return yield* connect(data, decoded)

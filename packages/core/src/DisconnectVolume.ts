@@ -47,11 +47,8 @@ export interface DisconnectFlags {
 }
 
 /** A LUN device of the volume on one session. */
-export interface VolumeDevice {
+export interface VolumeDevice extends HostState.ScsiDevice {
   readonly session: HostState.Session
-  readonly hctl: Hctl.Hctl
-  readonly block: Option.Option<string>
-  readonly wwn: Option.Option<string>
 }
 
 /** The volume's sessions and devices as found on the host. */
@@ -89,15 +86,14 @@ export const findVolume = (luns: ReadonlyMap<string, ReadonlySet<number>>, wwn: 
       const wanted = luns.get(session.iqn) ?? new Set<number>()
       for (const hctl of yield* HostState.devicesOf(session.sid)) {
         if (!wanted.has(hctl.lun)) continue
-        const block = yield* HostState.blockOf(hctl)
-        const deviceWwn = yield* HostState.wwnOf(hctl)
-        if (Option.isSome(wwn) && Option.isSome(deviceWwn) && deviceWwn.value !== wwn.value) {
+        const device = yield* HostState.deviceOf(hctl)
+        if (Option.isSome(wwn) && Option.isSome(device.wwn) && device.wwn.value !== wwn.value) {
           yield* Effect.logWarning(
-            `device ${Hctl.format(hctl)} has WWN ${deviceWwn.value}, not the volume's: left alone`
+            `device ${Hctl.format(hctl)} has WWN ${device.wwn.value}, not the volume's: left alone`
           )
           continue
         }
-        devices.push({ session, hctl, block, wwn: deviceWwn })
+        devices.push({ session, ...device })
       }
     }
     return { sessions, devices } satisfies VolumeState
@@ -130,6 +126,124 @@ const flushMapRetrying = (multipath: Multipath["Service"], name: string) =>
 /** How long a disconnect keeps retrying the flush of a map in use (milliseconds). */
 export const flushInUseBudgetMillis = 20_000
 
+/** `effect`, with the service's NotFound (nothing left to remove) counted as done. */
+const ignoreNotFound = <E extends { readonly reason: { readonly _tag: string } }, R>(
+  effect: Effect.Effect<void, E, R>
+): Effect.Effect<void, E, R> =>
+  Effect.catch(effect, (e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+
+/** Runs one step: its value, or none after its failure was recorded (and, without force/ignoreErrors, raised). */
+type Step = <A, E extends { readonly message: string }, R>(
+  name: StepFailure["step"],
+  target: string,
+  effect: Effect.Effect<A, E, R>
+) => Effect.Effect<Option.Option<A>, DisconnectError, R>
+
+/** The steps of one disconnect and the failures they recorded. */
+const makeSteps = (flags: DisconnectFlags) =>
+  Effect.gen(function*() {
+    const goOn = flags.force === true || flags.ignoreErrors === true
+    const failures = yield* Ref.make<ReadonlyArray<StepFailure>>([])
+    const step: Step = (name, target, effect) =>
+      effect.pipe(
+        Effect.map(Option.some),
+        Effect.catch((e) =>
+          Effect.gen(function*() {
+            yield* Effect.logError(`${name} ${target} failed: ${e.message}`)
+            const all = yield* Ref.updateAndGet(failures, (l) => [...l, { step: name, target, detail: e.message }])
+            if (!goOn) {
+              return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
+            }
+            return Option.none()
+          })
+        ),
+        Effect.withSpan(`brick.disconnect.${name}`, { attributes: { target } })
+      )
+    /** Succeeds unless a step failed (with ignoreErrors: logs the failures and succeeds). */
+    const finish = Effect.gen(function*() {
+      const all = yield* Ref.get(failures)
+      if (all.length === 0) return
+      if (flags.ignoreErrors === true) return yield* Effect.logWarning(`disconnect ignored ${all.length} failure(s)`)
+      return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
+    })
+    return { step, finish }
+  })
+
+/** Flushes a map by name (retrying while it is in use); a map already gone is done. */
+const flushMap = (step: Step, name: string) =>
+  Effect.flatMap(Multipath, (multipath) => step("flushMap", name, ignoreNotFound(flushMapRetrying(multipath, name))))
+
+/** 1. The maps holding the devices are flushed (or, holding none, the map the device info names); returns them. */
+const flushMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, device: Option.Option<DeviceInfo.DeviceInfo>) =>
+  Effect.gen(function*() {
+    const maps = new Set<string>()
+    for (const d of devices) {
+      if (Option.isNone(d.block)) continue
+      const holder = yield* step("inspect", d.block.value, HostState.holderOf(d.block.value))
+      if (Option.isSome(holder) && Option.isSome(holder.value)) maps.add(holder.value.value)
+    }
+    const named = Option.flatMap(device, (d) => Option.fromUndefinedOr(d.multipath_id))
+    // the map may have outlived its paths: flush it by its name (the WWID)
+    if (maps.size === 0 && Option.isSome(named)) yield* flushMap(step, named.value)
+    for (const dm of maps) {
+      const map = yield* step("inspect", dm, HostState.mapOf(dm))
+      yield* flushMap(step, Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm))
+    }
+    return maps
+  })
+
+/**
+ * 2. Every device's buffers flushed, then every device deleted, each phase in
+ * parallel; without force a device whose flush failed is not deleted.
+ */
+const removeDevices = (step: Step, devices: ReadonlyArray<VolumeDevice>, force: boolean) =>
+  Effect.gen(function*() {
+    const sysfs = yield* Sysfs
+    const block = yield* BlockDevice
+    const flushed = yield* Effect.forEach(devices, (d) =>
+      Option.isNone(d.block)
+        ? Effect.succeed(true)
+        : Effect.map(
+          step("flushDevice", d.block.value, ignoreNotFound(block.flush(devicePath(`/dev/${d.block.value}`)))),
+          Option.isSome
+        ), { concurrency: "unbounded" })
+    yield* Effect.forEach(devices, (d, i) =>
+      !flushed[i] && !force
+        ? Effect.void
+        : step("deleteDevice", Hctl.format(d.hctl), sysfs.write(Layout.scsiDeviceFile(d.hctl, "delete"), "1")), {
+      concurrency: "unbounded",
+      discard: true
+    })
+  })
+
+/** 3. A map of the volume's WWN that multipathd formed after we looked, now without paths, goes too. */
+const flushPathlessMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, flushed: ReadonlySet<string>) =>
+  Effect.gen(function*() {
+    const wwns = new Set(devices.flatMap((d) => (Option.isSome(d.wwn) ? [d.wwn.value] : [])))
+    for (const wwn of wwns) {
+      const dm = Option.flatten(yield* step("inspect", wwn, HostState.mapByName(wwn)))
+      if (Option.isNone(dm) || flushed.has(dm.value)) continue
+      const slaves = yield* step("inspect", dm.value, HostState.slavesOf(dm.value))
+      if (Option.isSome(slaves) && slaves.value.length === 0) yield* flushMap(step, wwn)
+    }
+  })
+
+/** 4. Sessions no LUN device uses any more: logged out and their node records deleted, in parallel. */
+const logOutUnused = (step: Step, sessions: ReadonlyArray<HostState.Session>) =>
+  Effect.forEach(sessions, (s) =>
+    Effect.gen(function*() {
+      if (Option.isNone(s.portal)) return
+      const left = yield* step("inspect", `session${s.sid}`, HostState.devicesOf(s.sid))
+      if (Option.isNone(left) || left.value.length > 0) return
+      const iscsiadm = yield* Iscsiadm
+      const node: NodeRecord = { portal: s.portal.value as Portal, iqn: s.iqn as Iqn, iface: ifaceName(s.iface) }
+      yield* Effect.logInfo(`logging out session ${s.sid}`)
+      const out = yield* step("logout", `session${s.sid}`, ignoreNotFound(iscsiadm.logout(node)))
+      if (Option.isSome(out)) {
+        yield* step("deleteNode", `${s.portal.value} ${s.iqn}`, ignoreNotFound(iscsiadm.deleteNode(node)))
+      }
+    }), { concurrency: "unbounded", discard: true })
+
 /** Disconnects a volume from decoded input. */
 export const disconnect = Effect.fn("brick.disconnect")(
   function*(
@@ -139,140 +253,17 @@ export const disconnect = Effect.fn("brick.disconnect")(
     flags: DisconnectFlags
   ) {
     const luns = volumeLuns(data)
-    const goOn = flags.force === true || flags.ignoreErrors === true
     return yield* Effect.gen(function*() {
-      const sysfs = yield* Sysfs
-      const iscsiadm = yield* Iscsiadm
-      const multipath = yield* Multipath
-      const block = yield* BlockDevice
-      const failures = yield* Ref.make<ReadonlyArray<StepFailure>>([])
-      /** Runs a step; on failure records it and, without force/ignoreErrors, stops. */
-      const step = <A, E extends { readonly message: string }, R>(
-        name: StepFailure["step"],
-        target: string,
-        effect: Effect.Effect<A, E, R>
-      ): Effect.Effect<Option.Option<A>, DisconnectError, R> =>
-        effect.pipe(
-          Effect.map(Option.some),
-          Effect.catch((e: E) =>
-            Effect.gen(function*() {
-              const f: StepFailure = { step: name, target, detail: e.message }
-              yield* Effect.logError(`${name} ${target} failed: ${e.message}`)
-              const all = yield* Ref.updateAndGet(failures, (l) => [...l, f])
-              if (!goOn) {
-                return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
-              }
-              return Option.none<A>()
-            })
-          ),
-          Effect.withSpan(`brick.disconnect.${name}`, { attributes: { target } })
-        )
-
-      const wwn = Option.map(device, (d) => d.scsi_wwn as string)
-      const found = yield* step("inspect", "sessions", findVolume(luns, wwn))
-      if (Option.isNone(found)) return yield* finish(failures, flags)
-      const { sessions, devices } = found.value
+      const { finish, step } = yield* makeSteps(flags)
+      const found = yield* step("inspect", "sessions", findVolume(luns, Option.map(device, (d) => d.scsi_wwn)))
+      if (Option.isNone(found)) return yield* finish
+      const { devices, sessions } = found.value
       yield* Effect.logInfo(`disconnecting: ${devices.length} device(s) on ${sessions.length} session(s)`)
-
-      // 1. The maps holding the devices (and the one the device info names).
-      const maps = new Set<string>()
-      for (const d of devices) {
-        if (Option.isNone(d.block)) continue
-        const holder = yield* step("inspect", d.block.value, HostState.holderOf(d.block.value))
-        if (Option.isSome(holder) && Option.isSome(holder.value)) maps.add(holder.value.value)
-      }
-      const named = Option.flatMap(device, (d) => Option.fromUndefinedOr(d.multipath_id))
-      if (maps.size === 0 && Option.isSome(named)) {
-        // the map may have outlived its paths: flush it by its name (the WWID)
-        yield* step(
-          "flushMap",
-          named.value,
-          flushMapRetrying(multipath, named.value).pipe(
-            Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-          )
-        )
-      }
-      for (const dm of maps) {
-        const map = yield* step("inspect", dm, HostState.mapOf(dm))
-        const name = Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm)
-        yield* step(
-          "flushMap",
-          name,
-          flushMapRetrying(multipath, name).pipe(
-            Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-          )
-        )
-      }
-
-      // 2. Every device's buffers flushed, then every device deleted, each
-      //    phase in parallel (one blockdev / one sysfs delete per path at once:
-      //    measured by `pnpm bench:lab`); without force a failed flush stops
-      //    the disconnect before any device is deleted.
-      const flushed = yield* Effect.forEach(devices, (d) =>
-        Option.isNone(d.block) ?
-          Effect.succeed(true) :
-          step(
-            "flushDevice",
-            d.block.value,
-            block.flush(devicePath(`/dev/${d.block.value}`)).pipe(
-              Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-            )
-          ).pipe(Effect.map(Option.isSome)), { concurrency: "unbounded" })
-      yield* Effect.forEach(devices, (d, i) =>
-        !flushed[i] && flags.force !== true
-          ? Effect.void
-          : step("deleteDevice", Hctl.format(d.hctl), sysfs.write(Layout.scsiDeviceFile(d.hctl, "delete"), "1")), {
-        concurrency: "unbounded",
-        discard: true
-      })
-
-      // multipathd may have formed a map around a device after we looked: a
-      // map of the volume's WWN left without paths goes too.
-      const wwns = new Set(devices.flatMap((d) => (Option.isSome(d.wwn) ? [d.wwn.value] : [])))
-      for (const w of wwns) {
-        const dm = yield* step("inspect", w, HostState.mapByName(w))
-        if (Option.isNone(dm) || Option.isNone(dm.value) || maps.has(dm.value.value)) {
-          continue
-        }
-        const slaves = yield* step("inspect", dm.value.value, HostState.slavesOf(dm.value.value))
-        if (Option.isNone(slaves) || slaves.value.length > 0) {
-          continue
-        }
-        yield* step(
-          "flushMap",
-          w,
-          flushMapRetrying(multipath, w).pipe(
-            Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-          )
-        )
-      }
-
-      // 3. Sessions no LUN device uses any more: log out, delete the node
-      //    record; the sessions in parallel (measured by `pnpm bench:lab`).
-      yield* Effect.forEach(sessions, (s) =>
-        Effect.gen(function*() {
-          if (Option.isNone(s.portal)) return
-          const left = yield* step("inspect", `session${s.sid}`, HostState.devicesOf(s.sid))
-          if (Option.isNone(left) || left.value.length > 0) return
-          const node: NodeRecord = { portal: s.portal.value as Portal, iqn: s.iqn as Iqn, iface: ifaceName(s.iface) }
-          yield* Effect.logInfo(`logging out session ${s.sid}`)
-          const out = yield* step(
-            "logout",
-            `session${s.sid}`,
-            iscsiadm.logout(node).pipe(
-              Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-            )
-          )
-          if (Option.isNone(out)) return
-          yield* step(
-            "deleteNode",
-            `${s.portal.value} ${s.iqn}`,
-            iscsiadm.deleteNode(node).pipe(
-              Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-            )
-          )
-        }), { concurrency: "unbounded", discard: true })
-      return yield* finish(failures, flags)
+      const maps = yield* flushMaps(step, devices, device)
+      yield* removeDevices(step, devices, flags.force === true)
+      yield* flushPathlessMaps(step, devices, maps)
+      yield* logOutUnused(step, sessions)
+      return yield* finish
     }).pipe(
       TargetLock.withTargets(luns.keys(), options.lockTimeout),
       Effect.catchTag(
@@ -288,22 +279,11 @@ export const disconnect = Effect.fn("brick.disconnect")(
     })
 )
 
-const finish = (failures: Ref.Ref<ReadonlyArray<StepFailure>>, flags: DisconnectFlags) =>
-  Effect.gen(function*() {
-    const all = yield* Ref.get(failures)
-    if (all.length === 0) return
-    if (flags.ignoreErrors === true) {
-      yield* Effect.logWarning(`disconnect ignored ${all.length} failure(s)`)
-      return
-    }
-    return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
-  })
-
 /**
  * Detaches a volume: decodes `info`, `deviceInfo` (what connect returned;
  * optional) and `options` before anything else, then disconnects.
  */
-export const disconnectVolume = Effect.fnUntraced(function*(
+export const disconnectVolume = Effect.fn("brick.disconnectVolume")(function*(
   info: unknown,
   deviceInfo?: unknown,
   flags: DisconnectFlags = {},

@@ -35,12 +35,13 @@ export interface Session {
   readonly host: Option.Option<number>
 }
 
-/** A SCSI device (one LUN through one session). */
+/** A SCSI device (one LUN through one path) with what the kernel knows of it so far. */
 export interface ScsiDevice {
-  readonly sid: number
   readonly hctl: Hctl.Hctl
   /** The block device name (`sdb`), once the kernel has one. */
   readonly block: Option.Option<string>
+  /** The WWN, once the kernel has read it. */
+  readonly wwn: Option.Option<Wwn>
 }
 
 type Q<A> = Effect.Effect<A, SysfsError, Sysfs>
@@ -252,6 +253,10 @@ export const wwnOf = (hctl: Hctl.Hctl): Q<Option.Option<Wwn>> =>
     read(Layout.scsiDeviceFile(hctl, "wwid")),
     (w) => Option.flatMap(w, (text) => (text.trim() === "" ? Option.none() : Option.some(fromSysfsWwid(text))))
   )
+
+/** A SCSI device's block name and WWN. */
+export const deviceOf = (hctl: Hctl.Hctl): Q<ScsiDevice> =>
+  Effect.map(Effect.all({ block: blockOf(hctl), wwn: wwnOf(hctl) }), ({ block, wwn }) => ({ hctl, block, wwn }))
 
 /** The dm map holding a block device (`dm-3`), if any. */
 export const holderOf = (block: string): Q<Option.Option<string>> =>

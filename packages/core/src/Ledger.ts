@@ -72,15 +72,18 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
     const multipath = yield* Multipath
 
     // Devices this connect scanned into existence.
-    const ours: Array<{ hctl: Hctl.Hctl; block: Option.Option<string>; wwn: Option.Option<string> }> = []
+    const ours: Array<HostState.ScsiDevice> = []
+    const describe = (hctl: Hctl.Hctl) =>
+      Effect.map(
+        attempt("reading a device's block name and WWN", HostState.deviceOf(hctl)),
+        Option.getOrElse((): HostState.ScsiDevice => ({ hctl, block: Option.none(), wwn: Option.none() }))
+      )
     for (const e of entries) {
       if (e._tag !== "Scan") continue
       const found = yield* attempt("listing scanned devices", HostState.lunDevicesOf(e.sid, e.kernelLun))
       for (const hctl of Option.getOrElse(found, () => [])) {
         if (e.existing.includes(Hctl.format(hctl))) continue
-        const block = yield* attempt("reading a device's block name", HostState.blockOf(hctl))
-        const wwn = yield* attempt("reading a device's WWN", HostState.wwnOf(hctl))
-        ours.push({ hctl, block: Option.flatten(block), wwn: Option.flatten(wwn) })
+        ours.push(yield* describe(hctl))
       }
     }
     // Sessions this connect logged in (found again when the login was cut
@@ -107,9 +110,7 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
       for (const hctl of Option.getOrElse(found, () => [])) {
         if (known.has(Hctl.format(hctl))) continue
         known.add(Hctl.format(hctl))
-        const block = yield* attempt("reading a device's block name", HostState.blockOf(hctl))
-        const wwn = yield* attempt("reading a device's WWN", HostState.wwnOf(hctl))
-        ours.push({ hctl, block: Option.flatten(block), wwn: Option.flatten(wwn) })
+        ours.push(yield* describe(hctl))
       }
     }
     const ourBlocks = new Set(ours.flatMap((d) => (Option.isSome(d.block) ? [d.block.value] : [])))

@@ -55,19 +55,20 @@ export interface AttachedPath {
 
 type Services = Iscsiadm | Sysfs | Multipath | BlockDevice
 
-const failure = (path: PlannedPath, iface: IfaceName, kind: PathFailure["kind"], detail: string): PathFailure => ({
+const failure = (path: PlannedPath, iface: IfaceName, tag: PathFailure["_tag"], detail: string): PathFailure => ({
+  _tag: tag,
   portal: path.portal,
   iqn: path.iqn,
   lun: path.lun,
   iface,
-  kind,
   detail
 })
 
-const hostError = (path: PlannedPath, iface: IfaceName) => (e: SysfsError | IscsiadmError): PathFailure =>
+/** A host read or write of one path failed. */
+const hostFailure = (path: PlannedPath, iface: IfaceName) => (e: SysfsError | IscsiadmError): PathFailure =>
   failure(path, iface, "HostError", e.message)
 
-const loginKind = (e: IscsiadmError): PathFailure["kind"] =>
+const loginFailureTag = (e: IscsiadmError): PathFailure["_tag"] =>
   e.reason._tag === "AuthenticationFailed"
     ? "AuthenticationFailed"
     : e.reason._tag === "Timeout"
@@ -102,7 +103,7 @@ const sessionThrough = (
   Effect.gen(function*() {
     const iscsiadm = yield* Iscsiadm
     const node: NodeRecord = { portal: path.portal, iqn: path.iqn, iface }
-    const toHost = hostError(path, iface)
+    const toHost = hostFailure(path, iface)
     const existing = yield* Effect.mapError(HostState.findSessionByPath(node), toHost)
     if (Option.isSome(existing)) {
       yield* Effect.logDebug(`reusing session ${existing.value.sid}`)
@@ -153,10 +154,10 @@ const sessionThrough = (
       )
     }
     yield* rollbackAttempt
-    const kind = login === "timeout" ? "LoginTimeout" as const : loginKind(login)
+    const tag = login === "timeout" ? "LoginTimeout" as const : loginFailureTag(login)
     const detail = login === "timeout" ? `no answer within ${timeoutMs} ms` : login.message
     yield* Effect.logWarning(`login through ${iface} failed: ${detail}`)
-    return yield* Effect.fail(failure(path, iface, kind, detail))
+    return yield* Effect.fail(failure(path, iface, tag, detail))
   })
 
 /** The session of a path, falling back to `default` when a custom iface's login fails. */
@@ -168,7 +169,7 @@ const sessionFor = (
   sessionThrough(ctx, local, path, ctx.iface).pipe(
     Effect.map((session) => ({ session, iface: ctx.iface })),
     Effect.catch((f: PathFailure) =>
-      ctx.fallback && ctx.iface !== defaultIface && (f.kind === "LoginFailed" || f.kind === "HostError")
+      ctx.fallback && ctx.iface !== defaultIface && (f._tag === "LoginFailed" || f._tag === "HostError")
         ? Effect.logWarning(`retrying ${path.portal} on the default iface`).pipe(
           Effect.andThen(sessionThrough(ctx, local, path, defaultIface)),
           Effect.map((session) => ({ session, iface: defaultIface }))
@@ -187,7 +188,7 @@ const deviceFor = (
 ): Effect.Effect<{ hctl: Hctl.Hctl; block: string; wwn: Wwn; fresh: boolean }, PathFailure, Sysfs> =>
   Effect.gen(function*() {
     const sysfs = yield* Sysfs
-    const toHost = hostError(path, iface)
+    const toHost = hostFailure(path, iface)
     const sid = session.sid
     const lun = path.kernelLun
     // on a session this path just logged in, every device is this connect's
@@ -197,10 +198,8 @@ const deviceFor = (
       : (yield* Effect.mapError(HostState.lunDevicesOf(sid, lun), toHost)).map(Hctl.format)
     const look = Effect.gen(function*() {
       for (const hctl of yield* HostState.lunDevicesOf(sid, lun)) {
-        const block = yield* HostState.blockOf(hctl)
-        if (Option.isNone(block)) continue
-        const wwn = yield* HostState.wwnOf(hctl)
-        if (Option.isNone(wwn)) continue
+        const { block, wwn } = yield* HostState.deviceOf(hctl)
+        if (Option.isNone(block) || Option.isNone(wwn)) continue
         return Option.some({ hctl, block: block.value, wwn: wwn.value, fresh: !before.includes(Hctl.format(hctl)) })
       }
       return Option.none()

@@ -5,7 +5,7 @@
  * is listed and matched.
  */
 import { Effect } from "effect"
-import { ConnectError } from "./BrickError.ts"
+import { connectHostError } from "./BrickError.ts"
 import * as ByPath from "./ByPath.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
@@ -25,9 +25,7 @@ export const volumePaths = Effect.fn("brick.volumePaths")(function*(
     return plan.paths.map((p) => ByPath.path({ pci: undefined, portal: p.portal, iqn: p.iqn, kernelLun: p.kernelLun }))
   }
   const names = yield* Sysfs.use((s) => s.list(Layout.byPathDir)).pipe(
-    Effect.mapError((e) =>
-      new ConnectError({ reason: { _tag: "HostError", operation: "listing by-path links", detail: e.message } })
-    )
+    Effect.mapError(connectHostError("listing by-path links"))
   )
   return names.filter((n) => plan.paths.some((p) => ByPath.matches(n, p, true))).map((n) => `${ByPath.directory}/${n}`)
 })

@@ -46,11 +46,11 @@ describe("errors", () => {
       reason: {
         _tag: "LoginFailed",
         paths: [{
+          _tag: "LoginTimeout",
           portal: "10.0.0.1:3260",
           iqn: "iqn.2010-10.org.a:y",
           lun: 1,
           iface: "default",
-          kind: "LoginTimeout",
           detail: "no answer"
         }]
       }
