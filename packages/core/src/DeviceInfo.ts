@@ -5,8 +5,8 @@
  */
 import { Effect, Result, Schema } from "effect"
 import { DevicePath } from "./DevicePath.ts"
-import { IfaceName } from "./IfaceName.ts"
 import * as InvalidInput from "./InvalidInput.ts"
+import { IfaceName } from "./iscsi/IfaceName.ts"
 import { Wwn } from "./Wwn.ts"
 
 /** A connected volume's device. */

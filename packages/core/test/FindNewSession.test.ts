@@ -3,10 +3,11 @@
  * there before it, reading only those sessions' files, whatever the listings
  * hold.
  */
-import { HostState, IfaceName, Iqn, Portal, Sysfs } from "@brick/core"
+import { IfaceName, Iqn, Portal, Sysfs } from "@brick/core"
 import { Effect, Option } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import * as HostState from "../src/internal/HostState.ts"
 
 const node = {
   portal: Portal.unsafeMake("10.0.0.1:3260"),

@@ -1,6 +1,9 @@
-import { BrickError, DeviceInfo, HostState, TargetLock } from "@brick/core"
+import { BrickError, DeviceInfo } from "@brick/core"
 import { Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
+import * as HostState from "../src/internal/HostState.ts"
+import * as TargetLock from "../src/internal/iscsi/TargetLock.ts"
+import * as Poll from "../src/internal/Poll.ts"
 
 describe("TargetLock.names", () => {
   it("derives one lock per target, deduplicated and sorted", () => {
@@ -64,8 +67,6 @@ describe("errors", () => {
     expect(d.message).toContain("flushMap 3600: InUse")
   })
 })
-
-import { Poll } from "@brick/core"
 
 describe("Poll.delay", () => {
   it("re-checks at once, then backs off exponentially up to the poll interval", () => {

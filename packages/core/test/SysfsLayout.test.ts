@@ -1,6 +1,7 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { Hctl, HostPath, SysfsLayout } from "../src/index.ts"
+import { Hctl, HostPath } from "../src/index.ts"
+import * as SysfsLayout from "../src/internal/SysfsLayout.ts"
 
 const nat = fc.integer({ min: 0, max: 1_000_000 })
 const hctl = fc.record({

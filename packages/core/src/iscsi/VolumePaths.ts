@@ -5,14 +5,14 @@
  * is listed and matched.
  */
 import { Effect } from "effect"
-import { connectHostError } from "./BrickError.ts"
+import { connectHostError } from "../BrickError.ts"
+import * as Layout from "../internal/SysfsLayout.ts"
+import { Sysfs } from "../Sysfs.ts"
 import * as ByPath from "./ByPath.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as ConnectPlan from "./ConnectPlan.ts"
 import { ifaceFacts } from "./ConnectVolume.ts"
-import { Sysfs } from "./Sysfs.ts"
-import * as Layout from "./SysfsLayout.ts"
 
 /** The candidate by-path paths of a volume from decoded input. */
 export const volumePaths = Effect.fn("brick.volumePaths")(function*(

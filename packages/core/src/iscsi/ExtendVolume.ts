@@ -5,16 +5,16 @@
  * extend_volume). Works from the target and LUN like disconnect.
  */
 import { Effect, Option } from "effect"
-import { BlockDevice } from "./BlockDevice.ts"
-import { ExtendError, type StepFailure } from "./BrickError.ts"
+import { BlockDevice } from "../BlockDevice.ts"
+import { ExtendError, type StepFailure } from "../BrickError.ts"
+import { unsafeMake as devicePath } from "../DevicePath.ts"
+import * as Hctl from "../Hctl.ts"
+import * as HostState from "../internal/HostState.ts"
+import * as Layout from "../internal/SysfsLayout.ts"
+import { Multipath } from "../Multipath.ts"
+import { Sysfs } from "../Sysfs.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
-import { unsafeMake as devicePath } from "./DevicePath.ts"
 import { findVolume, volumeLuns } from "./DisconnectVolume.ts"
-import * as Hctl from "./Hctl.ts"
-import * as HostState from "./HostState.ts"
-import { Multipath } from "./Multipath.ts"
-import { Sysfs } from "./Sysfs.ts"
-import * as Layout from "./SysfsLayout.ts"
 
 const stepFailed = (step: StepFailure["step"], target: string) => (e: { readonly message: string }) =>
   new ExtendError({ reason: { _tag: "StepsFailed", failures: [{ step, target, detail: e.message }] } })

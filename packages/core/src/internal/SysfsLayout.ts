@@ -2,8 +2,8 @@
  * Where the kernel keeps what brick needs, as pure path builders and link
  * parsers: session → host → target H:C:T → H:C:T:L → block/sdX → holders/dm-N.
  */
-import * as Hctl from "./Hctl.ts"
-import { type HostPath, make, under } from "./HostPath.ts"
+import * as Hctl from "../Hctl.ts"
+import { type HostPath, make, under } from "../HostPath.ts"
 
 /** /sys/class/iscsi_session: one `sessionN` entry per session. */
 export const sessionsDir: HostPath = make("/sys/class/iscsi_session")

@@ -13,14 +13,14 @@
  * "login says the session exists" case) reads every session's target name.
  */
 import { Effect, Option } from "effect"
-import * as ByPath from "./ByPath.ts"
-import * as Hctl from "./Hctl.ts"
-import * as HostPath from "./HostPath.ts"
-import type { NodeRecord } from "./Iscsiadm.ts"
-import * as Portal from "./Portal.ts"
-import { Sysfs, type SysfsError } from "./Sysfs.ts"
+import * as Hctl from "../Hctl.ts"
+import * as HostPath from "../HostPath.ts"
+import * as ByPath from "../iscsi/ByPath.ts"
+import type { NodeRecord } from "../iscsi/Iscsiadm.ts"
+import * as Portal from "../iscsi/Portal.ts"
+import { Sysfs, type SysfsError } from "../Sysfs.ts"
+import { fromSysfsWwid, type Wwn } from "../Wwn.ts"
 import * as Layout from "./SysfsLayout.ts"
-import { fromSysfsWwid, type Wwn } from "./Wwn.ts"
 
 /** An iSCSI session as sysfs shows it. */
 export interface Session {

@@ -4,7 +4,7 @@
  * programs can never wait for each other in a cycle.
  */
 import { Effect } from "effect"
-import { Lock, type LockError } from "./Lock.ts"
+import { Lock, type LockError } from "../../Lock.ts"
 
 /** The lock name of a target. */
 export const name = (iqn: string): string => `brick-iscsi-${iqn}`

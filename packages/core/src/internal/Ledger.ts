@@ -11,13 +11,13 @@
  * (never raised) and the rest continues. It must run while the connect still holds its target locks.
  */
 import { Effect, Option } from "effect"
-import * as BlockDevice from "./BlockDevice.ts"
-import * as Hctl from "./Hctl.ts"
+import * as BlockDevice from "../BlockDevice.ts"
+import * as Hctl from "../Hctl.ts"
+import type { IfaceName } from "../iscsi/IfaceName.ts"
+import { Iscsiadm, type NodeRecord } from "../iscsi/Iscsiadm.ts"
+import { Multipath } from "../Multipath.ts"
+import { Sysfs } from "../Sysfs.ts"
 import * as HostState from "./HostState.ts"
-import type { IfaceName } from "./IfaceName.ts"
-import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
-import { Multipath } from "./Multipath.ts"
-import { Sysfs } from "./Sysfs.ts"
 import * as Layout from "./SysfsLayout.ts"
 
 /** One thing a connect created (or may have, when it was interrupted mid-step). */
