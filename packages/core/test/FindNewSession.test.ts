@@ -7,7 +7,7 @@ import { IfaceName, Iqn, Portal, Sysfs } from "@brick/core"
 import { Effect, Option } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import * as HostState from "../src/internal/HostState.ts"
+import * as Sessions from "../src/internal/iscsi/Sessions.ts"
 
 const node = {
   portal: Portal.unsafeMake("10.0.0.1:3260"),
@@ -35,7 +35,7 @@ const stub = (names: ReadonlyArray<string>, mine: number | undefined, log: Array
 const run = (names: ReadonlyArray<string>, before: ReadonlySet<number>, mine: number | undefined) => {
   const log: Array<string> = []
   const found = Effect.runSync(
-    HostState.findNewSession(node, before).pipe(Effect.provideService(Sysfs.Sysfs, stub(names, mine, log)))
+    Sessions.findNewSession(node, before).pipe(Effect.provideService(Sysfs.Sysfs, stub(names, mine, log)))
   )
   return { found: Option.getOrUndefined(Option.map(found, (s) => s.sid)), log }
 }
@@ -82,7 +82,7 @@ const idsOf = (names: ReadonlyArray<string>) => new Set(idList(names))
 
 const sidOf = (path: string) => Number(/(?:session|connection)(\d+)[/:]/.exec(path)?.[1])
 
-describe("HostState.findNewSession", () => {
+describe("Sessions.findNewSession", () => {
   it("finds the session only when it is new, reading only the new sessions' files, in listing order", () => {
     fc.assert(
       fc.property(

@@ -1,7 +1,7 @@
 import { BrickError, DeviceInfo } from "@brick/core"
 import { Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
-import * as HostState from "../src/internal/HostState.ts"
+import * as Sessions from "../src/internal/iscsi/Sessions.ts"
 import * as TargetLock from "../src/internal/iscsi/TargetLock.ts"
 import * as Poll from "../src/internal/Poll.ts"
 
@@ -14,11 +14,11 @@ describe("TargetLock.names", () => {
   })
 })
 
-describe("HostState.portalOf", () => {
+describe("Sessions.portalOf", () => {
   it("formats sysfs addresses as canonical portals", () => {
-    expect(HostState.portalOf("10.0.0.1", "3260")).toEqual(Option.some("10.0.0.1:3260"))
-    expect(HostState.portalOf("fd00::1", "3260\n")).toEqual(Option.some("[fd00::1]:3260"))
-    expect(HostState.portalOf("not an address!", "3260")).toEqual(Option.none())
+    expect(Sessions.portalOf("10.0.0.1", "3260")).toEqual(Option.some("10.0.0.1:3260"))
+    expect(Sessions.portalOf("fd00::1", "3260\n")).toEqual(Option.some("[fd00::1]:3260"))
+    expect(Sessions.portalOf("not an address!", "3260")).toEqual(Option.none())
   })
 })
 

@@ -17,8 +17,9 @@ import type { IfaceName } from "../iscsi/IfaceName.ts"
 import { Iscsiadm, type NodeRecord } from "../iscsi/Iscsiadm.ts"
 import { Multipath } from "../Multipath.ts"
 import { Sysfs } from "../Sysfs.ts"
-import * as HostState from "./HostState.ts"
-import * as Layout from "./SysfsLayout.ts"
+import * as Sessions from "./iscsi/Sessions.ts"
+import * as DmMaps from "./multipath/DmMaps.ts"
+import * as ScsiDevices from "./scsi/ScsiDevices.ts"
 
 /** One thing a connect created (or may have, when it was interrupted mid-step). */
 export type Created =
@@ -67,20 +68,19 @@ const retries = 2
 export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never, Services> =>
   Effect.gen(function*() {
     if (entries.length === 0) return
-    const sysfs = yield* Sysfs
     const iscsiadm = yield* Iscsiadm
     const multipath = yield* Multipath
 
     // Devices this connect scanned into existence.
-    const ours: Array<HostState.ScsiDevice> = []
+    const ours: Array<ScsiDevices.ScsiDevice> = []
     const describe = (hctl: Hctl.Hctl) =>
       Effect.map(
-        attempt("reading a device's block name and WWN", HostState.deviceOf(hctl)),
-        Option.getOrElse((): HostState.ScsiDevice => ({ hctl, block: Option.none(), wwn: Option.none() }))
+        attempt("reading a device's block name and WWN", ScsiDevices.deviceOf(hctl)),
+        Option.getOrElse((): ScsiDevices.ScsiDevice => ({ hctl, block: Option.none(), wwn: Option.none() }))
       )
     for (const e of entries) {
       if (e._tag !== "Scan") continue
-      const found = yield* attempt("listing scanned devices", HostState.lunDevicesOf(e.sid, e.kernelLun))
+      const found = yield* attempt("listing scanned devices", Sessions.lunDevicesOf(e.sid, e.kernelLun))
       for (const hctl of Option.getOrElse(found, () => [])) {
         if (e.existing.includes(Hctl.format(hctl))) continue
         ours.push(yield* describe(hctl))
@@ -99,14 +99,14 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
       const sid = e._tag === "Session"
         ? Option.some(e.sid)
         : Option.map(
-          Option.flatten(yield* attempt("finding a new session", HostState.findNewSession(e.node, e.before))),
+          Option.flatten(yield* attempt("finding a new session", Sessions.findNewSession(e.node, e.before))),
           (s) => s.sid
         )
       if (Option.isSome(sid)) sessions.push({ key, node: e.node, sid: sid.value })
     }
     const known = new Set(ours.map((d) => Hctl.format(d.hctl)))
     for (const s of sessions) {
-      const found = yield* attempt("listing a session's devices", HostState.devicesOf(s.sid))
+      const found = yield* attempt("listing a session's devices", Sessions.devicesOf(s.sid))
       for (const hctl of Option.getOrElse(found, () => [])) {
         if (known.has(Hctl.format(hctl))) continue
         known.add(Hctl.format(hctl))
@@ -118,15 +118,15 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
     // Maps made only of our devices are ours: flush them first.
     const flushed = new Set<string>()
     for (const block of ourBlocks) {
-      const holder = Option.flatten(yield* attempt("reading holders", HostState.holderOf(block)))
+      const holder = Option.flatten(yield* attempt("reading holders", DmMaps.holderOf(block)))
       if (Option.isNone(holder) || flushed.has(holder.value)) continue
       const dm = holder.value
       const slaves = Option.getOrElse(
-        yield* attempt("listing map slaves", sysfs.list(Layout.blockFile(dm, "slaves"))),
+        yield* attempt("listing map slaves", DmMaps.slavesOf(dm)),
         () => []
       )
       if (!slaves.every((s) => ourBlocks.has(s))) continue
-      const map = Option.getOrUndefined(yield* attempt("reading a map", HostState.mapOf(dm)))
+      const map = Option.getOrUndefined(yield* attempt("reading a map", DmMaps.mapOf(dm)))
       const name = map === undefined ? undefined : Option.getOrUndefined(map.name)
       flushed.add(dm)
       yield* Effect.logInfo(`undo: flushing map ${name ?? dm}`)
@@ -138,7 +138,7 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
       yield* Effect.logInfo(`undo: deleting SCSI device ${Hctl.format(d.hctl)}`)
       yield* attempt(
         `deleting device ${Hctl.format(d.hctl)}`,
-        sysfs.write(Layout.scsiDeviceFile(d.hctl, "delete"), "1")
+        ScsiDevices.remove(d.hctl)
       )
     }
 
@@ -151,9 +151,9 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
     }
     for (const e of entries) if (e._tag === "Map") wwns.add(e.wwn)
     for (const wwn of wwns) {
-      const dm = Option.flatten(yield* attempt("looking up a map", HostState.mapByName(wwn)))
+      const dm = Option.flatten(yield* attempt("looking up a map", DmMaps.mapByName(wwn)))
       if (Option.isNone(dm) || flushed.has(dm.value)) continue
-      const slaves = yield* attempt("listing map slaves", HostState.slavesOf(dm.value))
+      const slaves = yield* attempt("listing map slaves", DmMaps.slavesOf(dm.value))
       if (Option.isNone(slaves) || slaves.value.length > 0) continue
       flushed.add(dm.value)
       yield* Effect.logInfo(`undo: flushing the pathless map ${wwn}`)
@@ -163,7 +163,7 @@ export const undo = (entries: ReadonlyArray<Created>): Effect.Effect<void, never
     // Sessions we logged in, when no LUN device uses them any more.
     const kept = new Set<string>()
     for (const { key, node, sid } of sessions) {
-      const devices = yield* attempt("listing a session's devices", HostState.devicesOf(sid))
+      const devices = yield* attempt("listing a session's devices", Sessions.devicesOf(sid))
       if (Option.isNone(devices) || devices.value.length > 0) {
         kept.add(key)
         yield* Effect.logInfo(`undo: keeping session ${sid}: devices remain on it`)

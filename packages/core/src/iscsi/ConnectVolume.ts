@@ -27,10 +27,12 @@ import { ConnectError, connectHostError as hostError, type PathFailure } from ".
 import type { DeviceInfo } from "../DeviceInfo.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
 import * as HostPath from "../HostPath.ts"
-import * as HostState from "../internal/HostState.ts"
+import * as IfaceFacts from "../internal/iscsi/IfaceFacts.ts"
 import { type AttachedPath, attachPath, createRecord, type PathContext } from "../internal/iscsi/PathAttach.ts"
+import * as Sessions from "../internal/iscsi/Sessions.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
 import * as Ledger from "../internal/Ledger.ts"
+import * as DmMaps from "../internal/multipath/DmMaps.ts"
 import * as Poll from "../internal/Poll.ts"
 import * as Layout from "../internal/SysfsLayout.ts"
 import { Multipath } from "../Multipath.ts"
@@ -43,26 +45,6 @@ import * as IfaceChoice from "./IfaceChoice.ts"
 import { defaultIface, type IfaceName } from "./IfaceName.ts"
 import { Iscsiadm, type NodeRecord, type NodeSettings } from "./Iscsiadm.ts"
 import * as TargetPath from "./TargetPath.ts"
-import { isOffload, isTransport } from "./Transport.ts"
-
-/**
- * The iface facts the plan needs: nothing for `default`; the iface records
- * when another iface is asked for; the HBAs' hardware addresses only when an
- * offload transport is involved.
- */
-export const ifaceFacts = (options: ConnectorOptions.ConnectorOptions) =>
-  Effect.gen(function*() {
-    const requested = options.iface
-    if (requested === undefined || requested === defaultIface) return { ifaces: [], hbaHwaddresses: [] }
-    const ifaces = yield* Iscsiadm.use((i) => i.listIfaces).pipe(Effect.mapError(hostError("listing ifaces")))
-    const offload = typeof requested === "string"
-      ? ifaces.some((r) => r.name === requested && isTransport(r.transport) && isOffload(r.transport))
-      : isOffload(requested.transport)
-    const hbaHwaddresses = offload
-      ? yield* HostState.hbaHwaddresses.pipe(Effect.mapError(hostError("reading HBAs")))
-      : []
-    return { ifaces, hbaHwaddresses }
-  }).pipe(Effect.withSpan("brick.ifaceFacts"))
 
 /**
  * The paths after sendtargets discovery: the given portal first, then every
@@ -115,7 +97,7 @@ const prepareRecords = (
     }
     yield* Effect.forEach(nodes, ([key, node]) =>
       Effect.gen(function*() {
-        const session = yield* HostState.findSessionByPath(node).pipe(Effect.orElseSucceed(() => Option.none()))
+        const session = yield* Sessions.findSessionByPath(node).pipe(Effect.orElseSucceed(() => Option.none()))
         if (Option.isSome(session)) return
         const created = yield* createRecord(ledger, nodesBefore, node, settings)
         if (Result.isSuccess(created)) made.add(key)
@@ -152,10 +134,10 @@ const anyLinked = (ok: ReadonlyArray<AttachedPath>) =>
 const findMap = (ok: ReadonlyArray<AttachedPath>) =>
   Effect.gen(function*() {
     for (const p of ok) {
-      const holder = yield* HostState.holderOf(p.block)
+      const holder = yield* DmMaps.holderOf(p.block)
       if (Option.isNone(holder)) continue
-      const map = yield* HostState.mapOf(holder.value)
-      if (Option.isNone(map.uuid) || HostState.isMultipathMapOf(map.uuid, p.wwn)) {
+      const map = yield* DmMaps.mapOf(holder.value)
+      if (Option.isNone(map.uuid) || DmMaps.isMultipathMapOf(map.uuid, p.wwn)) {
         return Option.some({ dm: holder.value, wwn: p.wwn })
       }
     }
@@ -373,7 +355,7 @@ export const connect = Effect.fn("brick.connect")(function*(
   options: ConnectorOptions.ConnectorOptions
 ) {
   // plan
-  const facts = yield* ifaceFacts(options)
+  const facts = yield* IfaceFacts.read(options)
   const plan = ConnectPlan.make(data, options, facts)
   if (plan.iface._tag === "Refuse") {
     return yield* Effect.fail(

@@ -24,12 +24,12 @@ import { DisconnectError, type StepFailure } from "../BrickError.ts"
 import * as DeviceInfo from "../DeviceInfo.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
 import * as Hctl from "../Hctl.ts"
-import * as HostState from "../internal/HostState.ts"
+import * as Sessions from "../internal/iscsi/Sessions.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
-import * as Layout from "../internal/SysfsLayout.ts"
+import * as DmMaps from "../internal/multipath/DmMaps.ts"
+import * as ScsiDevices from "../internal/scsi/ScsiDevices.ts"
 import { kernelLun } from "../Lun.ts"
 import { Multipath } from "../Multipath.ts"
-import { Sysfs } from "../Sysfs.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import { unsafeMake as ifaceName } from "./IfaceName.ts"
@@ -47,13 +47,13 @@ export interface DisconnectFlags {
 }
 
 /** A LUN device of the volume on one session. */
-export interface VolumeDevice extends HostState.ScsiDevice {
-  readonly session: HostState.Session
+export interface VolumeDevice extends ScsiDevices.ScsiDevice {
+  readonly session: Sessions.Session
 }
 
 /** The volume's sessions and devices as found on the host. */
 export interface VolumeState {
-  readonly sessions: ReadonlyArray<HostState.Session>
+  readonly sessions: ReadonlyArray<Sessions.Session>
   readonly devices: ReadonlyArray<VolumeDevice>
 }
 
@@ -80,13 +80,13 @@ export const volumeLuns = (data: ConnectionInfo.ConnectionData): ReadonlyMap<str
 export const findVolume = (luns: ReadonlyMap<string, ReadonlySet<number>>, wwn: Option.Option<string>) =>
   Effect.gen(function*() {
     const records = yield* Iscsiadm.use((i) => i.listNodes)
-    const sessions = yield* HostState.sessionsOfTargetsCheap(new Set(luns.keys()), records)
+    const sessions = yield* Sessions.sessionsOfTargetsCheap(new Set(luns.keys()), records)
     const devices: Array<VolumeDevice> = []
     for (const session of sessions) {
       const wanted = luns.get(session.iqn) ?? new Set<number>()
-      for (const hctl of yield* HostState.devicesOf(session.sid)) {
+      for (const hctl of yield* Sessions.devicesOf(session.sid)) {
         if (!wanted.has(hctl.lun)) continue
-        const device = yield* HostState.deviceOf(hctl)
+        const device = yield* ScsiDevices.deviceOf(hctl)
         if (Option.isSome(wwn) && Option.isSome(device.wwn) && device.wwn.value !== wwn.value) {
           yield* Effect.logWarning(
             `device ${Hctl.format(hctl)} has WWN ${device.wwn.value}, not the volume's: left alone`
@@ -179,14 +179,14 @@ const flushMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, device: Opt
     const maps = new Set<string>()
     for (const d of devices) {
       if (Option.isNone(d.block)) continue
-      const holder = yield* step("inspect", d.block.value, HostState.holderOf(d.block.value))
+      const holder = yield* step("inspect", d.block.value, DmMaps.holderOf(d.block.value))
       if (Option.isSome(holder) && Option.isSome(holder.value)) maps.add(holder.value.value)
     }
     const named = Option.flatMap(device, (d) => Option.fromUndefinedOr(d.multipath_id))
     // the map may have outlived its paths: flush it by its name (the WWID)
     if (maps.size === 0 && Option.isSome(named)) yield* flushMap(step, named.value)
     for (const dm of maps) {
-      const map = yield* step("inspect", dm, HostState.mapOf(dm))
+      const map = yield* step("inspect", dm, DmMaps.mapOf(dm))
       yield* flushMap(step, Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm))
     }
     return maps
@@ -198,7 +198,6 @@ const flushMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, device: Opt
  */
 const removeDevices = (step: Step, devices: ReadonlyArray<VolumeDevice>, force: boolean) =>
   Effect.gen(function*() {
-    const sysfs = yield* Sysfs
     const block = yield* BlockDevice
     const flushed = yield* Effect.forEach(devices, (d) =>
       Option.isNone(d.block)
@@ -210,7 +209,7 @@ const removeDevices = (step: Step, devices: ReadonlyArray<VolumeDevice>, force: 
     yield* Effect.forEach(devices, (d, i) =>
       !flushed[i] && !force
         ? Effect.void
-        : step("deleteDevice", Hctl.format(d.hctl), sysfs.write(Layout.scsiDeviceFile(d.hctl, "delete"), "1")), {
+        : step("deleteDevice", Hctl.format(d.hctl), ScsiDevices.remove(d.hctl)), {
       concurrency: "unbounded",
       discard: true
     })
@@ -221,19 +220,19 @@ const flushPathlessMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, flu
   Effect.gen(function*() {
     const wwns = new Set(devices.flatMap((d) => (Option.isSome(d.wwn) ? [d.wwn.value] : [])))
     for (const wwn of wwns) {
-      const dm = Option.flatten(yield* step("inspect", wwn, HostState.mapByName(wwn)))
+      const dm = Option.flatten(yield* step("inspect", wwn, DmMaps.mapByName(wwn)))
       if (Option.isNone(dm) || flushed.has(dm.value)) continue
-      const slaves = yield* step("inspect", dm.value, HostState.slavesOf(dm.value))
+      const slaves = yield* step("inspect", dm.value, DmMaps.slavesOf(dm.value))
       if (Option.isSome(slaves) && slaves.value.length === 0) yield* flushMap(step, wwn)
     }
   })
 
 /** 4. Sessions no LUN device uses any more: logged out and their node records deleted, in parallel. */
-const logOutUnused = (step: Step, sessions: ReadonlyArray<HostState.Session>) =>
+const logOutUnused = (step: Step, sessions: ReadonlyArray<Sessions.Session>) =>
   Effect.forEach(sessions, (s) =>
     Effect.gen(function*() {
       if (Option.isNone(s.portal)) return
-      const left = yield* step("inspect", `session${s.sid}`, HostState.devicesOf(s.sid))
+      const left = yield* step("inspect", `session${s.sid}`, Sessions.devicesOf(s.sid))
       if (Option.isNone(left) || left.value.length > 0) return
       const iscsiadm = yield* Iscsiadm
       const node: NodeRecord = { portal: s.portal.value as Portal, iqn: s.iqn as Iqn, iface: ifaceName(s.iface) }

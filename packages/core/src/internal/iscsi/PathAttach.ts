@@ -16,10 +16,10 @@ import { Iscsiadm, type IscsiadmError, type NodeRecord, type NodeSettings } from
 import type { Multipath } from "../../Multipath.ts"
 import { Sysfs, type SysfsError } from "../../Sysfs.ts"
 import type { Wwn } from "../../Wwn.ts"
-import * as HostState from "../HostState.ts"
 import * as Ledger from "../Ledger.ts"
 import * as Poll from "../Poll.ts"
-import * as Layout from "../SysfsLayout.ts"
+import * as ScsiDevices from "../scsi/ScsiDevices.ts"
+import * as Sessions from "./Sessions.ts"
 
 /** What every path of one connect shares. */
 export interface PathContext {
@@ -99,12 +99,12 @@ const sessionThrough = (
   local: Ref.Ref<ReadonlyArray<Ledger.Created>>,
   path: PlannedPath,
   iface: IfaceName
-): Effect.Effect<HostState.Session, PathFailure, Services> =>
+): Effect.Effect<Sessions.Session, PathFailure, Services> =>
   Effect.gen(function*() {
     const iscsiadm = yield* Iscsiadm
     const node: NodeRecord = { portal: path.portal, iqn: path.iqn, iface }
     const toHost = hostFailure(path, iface)
-    const existing = yield* Effect.mapError(HostState.findSessionByPath(node), toHost)
+    const existing = yield* Effect.mapError(Sessions.findSessionByPath(node), toHost)
     if (Option.isSome(existing)) {
       yield* Effect.logDebug(`reusing session ${existing.value.sid}`)
       return existing.value
@@ -122,7 +122,7 @@ const sessionThrough = (
         return yield* Effect.fail(toHost(created.failure))
       }
     }
-    const before = new Set(yield* Effect.mapError(HostState.sessionIds, toHost))
+    const before = new Set(yield* Effect.mapError(Sessions.sessionIds, toHost))
     yield* push(local, { _tag: "Login", node, before })
     const timeoutMs = ctx.options.loginTimeout * 1000 + 2000
     const login = yield* iscsiadm.login(node).pipe(
@@ -133,7 +133,7 @@ const sessionThrough = (
     )
     if (login === "ok") {
       for (let i = 0; i < 40; i++) {
-        const found = yield* Effect.mapError(HostState.findNewSession(node, before), toHost)
+        const found = yield* Effect.mapError(Sessions.findNewSession(node, before), toHost)
         if (Option.isSome(found)) {
           yield* push(local, { _tag: "Session", node, sid: found.value.sid })
           yield* Effect.logInfo(`logged in: session ${found.value.sid}`)
@@ -144,7 +144,7 @@ const sessionThrough = (
       return yield* Effect.fail(failure(path, iface, "HostError", "login succeeded but no session appeared in sysfs"))
     }
     if (login !== "timeout" && login.reason._tag === "SessionExists") {
-      const found = yield* Effect.mapError(HostState.findSessionByScan(node), toHost)
+      const found = yield* Effect.mapError(Sessions.findSessionByScan(node), toHost)
       if (Option.isSome(found)) {
         yield* Effect.logDebug(`reusing session ${found.value.sid} (login said it exists)`)
         return found.value
@@ -165,7 +165,7 @@ const sessionFor = (
   ctx: PathContext,
   local: Ref.Ref<ReadonlyArray<Ledger.Created>>,
   path: PlannedPath
-): Effect.Effect<{ session: HostState.Session; iface: IfaceName }, PathFailure, Services> =>
+): Effect.Effect<{ session: Sessions.Session; iface: IfaceName }, PathFailure, Services> =>
   sessionThrough(ctx, local, path, ctx.iface).pipe(
     Effect.map((session) => ({ session, iface: ctx.iface })),
     Effect.catch((f: PathFailure) =>
@@ -183,11 +183,10 @@ const deviceFor = (
   ctx: PathContext,
   local: Ref.Ref<ReadonlyArray<Ledger.Created>>,
   path: PlannedPath,
-  session: HostState.Session,
+  session: Sessions.Session,
   iface: IfaceName
 ): Effect.Effect<{ hctl: Hctl.Hctl; block: string; wwn: Wwn; fresh: boolean }, PathFailure, Sysfs> =>
   Effect.gen(function*() {
-    const sysfs = yield* Sysfs
     const toHost = hostFailure(path, iface)
     const sid = session.sid
     const lun = path.kernelLun
@@ -195,10 +194,10 @@ const deviceFor = (
     const loggedInHere = (yield* Ref.get(local)).some((e) => e._tag === "Session" && e.sid === sid)
     const before = loggedInHere
       ? []
-      : (yield* Effect.mapError(HostState.lunDevicesOf(sid, lun), toHost)).map(Hctl.format)
+      : (yield* Effect.mapError(Sessions.lunDevicesOf(sid, lun), toHost)).map(Hctl.format)
     const look = Effect.gen(function*() {
-      for (const hctl of yield* HostState.lunDevicesOf(sid, lun)) {
-        const { block, wwn } = yield* HostState.deviceOf(hctl)
+      for (const hctl of yield* Sessions.lunDevicesOf(sid, lun)) {
+        const { block, wwn } = yield* ScsiDevices.deviceOf(hctl)
         if (Option.isNone(block) || Option.isNone(wwn)) continue
         return Option.some({ hctl, block: block.value, wwn: wwn.value, fresh: !before.includes(Hctl.format(hctl)) })
       }
@@ -220,12 +219,12 @@ const deviceFor = (
     for (;;) {
       const now = yield* Clock.currentTimeMillis
       if (scans < attempts && (scans === 0 || now - lastScan >= interval)) {
-        const targets = yield* Effect.mapError(HostState.targetsOf(sid), toHost)
+        const targets = yield* Effect.mapError(Sessions.targetsOf(sid), toHost)
         const lines = targets.length > 0
-          ? targets.filter((t) => t.host === host).map((t) => Layout.scanLine(t.channel, t.target, lun))
-          : [Layout.scanLine(undefined, undefined, lun)]
-        for (const line of lines.length > 0 ? lines : [Layout.scanLine(undefined, undefined, lun)]) {
-          yield* Effect.mapError(sysfs.write(Layout.hostScanFile(host), line), toHost)
+          ? targets.filter((t) => t.host === host).map((t) => [t.channel, t.target] as const)
+          : []
+        for (const [channel, target] of lines.length > 0 ? lines : [[undefined, undefined] as const]) {
+          yield* Effect.mapError(ScsiDevices.scan(host, channel, target, lun), toHost)
         }
         scans++
         lastScan = now
