@@ -28,7 +28,10 @@ import type { DeviceInfo } from "../DeviceInfo.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
 import * as HostPath from "../HostPath.ts"
 import * as IfaceFacts from "../internal/iscsi/IfaceFacts.ts"
-import { type AttachedPath, attachPath, createRecord, type PathContext } from "../internal/iscsi/PathAttach.ts"
+import * as IscsiUndo from "../internal/iscsi/IscsiUndo.ts"
+import { type AttachedPath, attachPath } from "../internal/iscsi/PathAttach.ts"
+import type { PathContext } from "../internal/iscsi/PathContext.ts"
+import { createRecord } from "../internal/iscsi/PathLogin.ts"
 import * as Sessions from "../internal/iscsi/Sessions.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
 import * as Ledger from "../internal/Ledger.ts"
@@ -85,7 +88,7 @@ const prepareRecords = (
   paths: ReadonlyArray<ConnectPlan.PlannedPath>,
   nodesBefore: ReadonlyArray<NodeRecord>,
   settings: NodeSettings,
-  ledger: Ref.Ref<ReadonlyArray<Ledger.Created>>
+  ledger: Ledger.Recorder<IscsiUndo.Entry>
 ) =>
   Effect.gen(function*() {
     const made = new Set<string>()
@@ -93,7 +96,7 @@ const prepareRecords = (
     const nodes = new Map<string, NodeRecord>()
     for (const p of paths) {
       const node: NodeRecord = { portal: p.portal, iqn: p.iqn, iface }
-      nodes.set(Ledger.nodeKey(node), node)
+      nodes.set(IscsiUndo.nodeKey(node), node)
     }
     yield* Effect.forEach(nodes, ([key, node]) =>
       Effect.gen(function*() {
@@ -240,7 +243,7 @@ const assembleMany = (
         if (!asked && now >= addAt) {
           asked = true
           const wwn = ok[0]!.wwn
-          yield* Ref.update(ctx.ledger, (l) => [...l, { _tag: "Map", wwn } as const])
+          yield* ctx.ledger.record({ _tag: "Map", wwn })
           yield* Effect.logInfo(`multipathd has not formed the map of ${wwn}: adding the paths and the map`)
           const multipath = yield* Multipath
           // at once: each `multipathd add path` is a process (0.3-2.5 s in the lab guest)
@@ -283,14 +286,14 @@ const assembleMany = (
  * paths that failed or were stopped before their own undo could see them)
  * that no session of the volume uses are deleted, so nothing is left behind.
  */
-const dropUnusedNodes = (ledger: Ref.Ref<ReadonlyArray<Ledger.Created>>, ok: ReadonlyArray<AttachedPath>) =>
+const dropUnusedNodes = (ledger: Ledger.Ledger<IscsiUndo.Entry>, ok: ReadonlyArray<AttachedPath>) =>
   Effect.gen(function*() {
-    const used = new Set(ok.map((p) => Ledger.nodeKey({ portal: p.path.portal, iqn: p.path.iqn, iface: p.iface })))
+    const used = new Set(ok.map((p) => IscsiUndo.nodeKey({ portal: p.path.portal, iqn: p.path.iqn, iface: p.iface })))
     const iscsiadm = yield* Iscsiadm
     const done = new Set<string>()
-    for (const e of yield* Ref.get(ledger)) {
+    for (const e of yield* ledger.entries) {
       if (e._tag !== "Node") continue
-      const key = Ledger.nodeKey(e.node)
+      const key = IscsiUndo.nodeKey(e.node)
       if (used.has(key) || done.has(key)) continue
       done.add(key)
       yield* iscsiadm.deleteNode(e.node).pipe(
@@ -383,35 +386,32 @@ export const connect = Effect.fn("brick.connect")(function*(
   // lock the targets, then log in, find devices and assemble; undo on failure
   return yield* Effect.gen(function*() {
     const iscsiadm = yield* Iscsiadm
-    const ledger = yield* Ref.make<ReadonlyArray<Ledger.Created>>([])
-    const body = Effect.gen(function*() {
-      if (choice._tag === "Use" && Option.isSome(choice.create)) {
-        yield* Ref.update(ledger, (l) => [...l, { _tag: "Iface", name: choice.iface } as const])
-        yield* iscsiadm.createIface(choice.iface, choice.create.value).pipe(
-          Effect.mapError(hostError("creating the iface"))
-        )
-      }
-      const nodes = yield* iscsiadm.listNodes.pipe(Effect.mapError(hostError("listing node records")))
-      const paths = yield* discoverPaths(plan, choice.iface)
-      const prepared = yield* prepareRecords(choice.iface, paths, nodes, plan.nodeSettings, ledger)
-      const ctx: PathContext = {
-        iface: choice.iface,
-        fallback: options.ifaceFallback && choice.iface !== defaultIface,
-        settings: plan.nodeSettings,
-        options,
-        nodesBefore: nodes,
-        prepared,
-        volumeWwn: yield* Ref.make(Option.none<Wwn>()),
-        ledger
-      }
-      const assembly = yield* assemble(ctx, paths, plan.multipath, multipathd)
-      const result = yield* resultOf(plan, assembly, multipathd)
-      yield* dropUnusedNodes(ledger, assembly.ok)
-      return result
-    })
-    return yield* body.pipe(
-      Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Effect.flatMap(Ref.get(ledger), Ledger.undo)))
-    )
+    return yield* Ledger.undoOnFailure(IscsiUndo.undo, (ledger) =>
+      Effect.gen(function*() {
+        if (choice._tag === "Use" && Option.isSome(choice.create)) {
+          yield* ledger.record({ _tag: "Iface", name: choice.iface })
+          yield* iscsiadm.createIface(choice.iface, choice.create.value).pipe(
+            Effect.mapError(hostError("creating the iface"))
+          )
+        }
+        const nodes = yield* iscsiadm.listNodes.pipe(Effect.mapError(hostError("listing node records")))
+        const paths = yield* discoverPaths(plan, choice.iface)
+        const prepared = yield* prepareRecords(choice.iface, paths, nodes, plan.nodeSettings, ledger)
+        const ctx: PathContext = {
+          iface: choice.iface,
+          fallback: options.ifaceFallback && choice.iface !== defaultIface,
+          settings: plan.nodeSettings,
+          options,
+          nodesBefore: nodes,
+          prepared,
+          volumeWwn: yield* Ref.make(Option.none<Wwn>()),
+          ledger
+        }
+        const assembly = yield* assemble(ctx, paths, plan.multipath, multipathd)
+        const result = yield* resultOf(plan, assembly, multipathd)
+        yield* dropUnusedNodes(ledger, assembly.ok)
+        return result
+      }))
   }).pipe(
     TargetLock.withTargets(iqns, options.lockTimeout),
     Effect.catchTag(
