@@ -18,7 +18,7 @@
  * so no connect of another LUN on the same target can decide to reuse a
  * session while it is being logged out.
  */
-import { Effect, Option, Ref, Result } from "effect"
+import { Effect, Option, Ref } from "effect"
 import { BlockDevice } from "../BlockDevice.ts"
 import { DisconnectError, type StepFailure } from "../BrickError.ts"
 import * as DeviceInfo from "../DeviceInfo.ts"
@@ -26,17 +26,16 @@ import { unsafeMake as devicePath } from "../DevicePath.ts"
 import * as Hctl from "../Hctl.ts"
 import * as Sessions from "../internal/iscsi/Sessions.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
+import { findVolume, type VolumeDevice, volumeLuns } from "../internal/iscsi/VolumeDevices.ts"
 import * as DmMaps from "../internal/multipath/DmMaps.ts"
+import * as MapFlush from "../internal/multipath/MapFlush.ts"
 import * as ScsiDevices from "../internal/scsi/ScsiDevices.ts"
-import { kernelLun } from "../Lun.ts"
-import { Multipath } from "../Multipath.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import { unsafeMake as ifaceName } from "./IfaceName.ts"
 import type { Iqn } from "./Iqn.ts"
 import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
 import type { Portal } from "./Portal.ts"
-import * as TargetPath from "./TargetPath.ts"
 
 /** How a disconnect treats failures. */
 export interface DisconnectFlags {
@@ -45,86 +44,6 @@ export interface DisconnectFlags {
   /** Go on past failures and succeed (they are logged). */
   readonly ignoreErrors?: boolean
 }
-
-/** A LUN device of the volume on one session. */
-export interface VolumeDevice extends ScsiDevices.ScsiDevice {
-  readonly session: Sessions.Session
-}
-
-/** The volume's sessions and devices as found on the host. */
-export interface VolumeState {
-  readonly sessions: ReadonlyArray<Sessions.Session>
-  readonly devices: ReadonlyArray<VolumeDevice>
-}
-
-/**
- * The target IQNs and, per IQN, the kernel LUNs of a volume. With or
- * without multipath, every listed path counts: a disconnect must find what
- * any connect may have made.
- */
-export const volumeLuns = (data: ConnectionInfo.ConnectionData): ReadonlyMap<string, ReadonlySet<number>> => {
-  const mode = data.addressing_mode ?? "transparent"
-  const luns = new Map<string, Set<number>>()
-  for (const p of TargetPath.fromConnectionData(data, true)) {
-    const set = luns.get(p.iqn) ?? new Set<number>()
-    set.add(kernelLun(p.lun, mode))
-    luns.set(p.iqn, set)
-  }
-  return luns
-}
-
-/**
- * Finds the volume's sessions (every session to its IQNs) and its LUN
- * devices on them, keeping only devices of `wwn` when it is known.
- */
-export const findVolume = (luns: ReadonlyMap<string, ReadonlySet<number>>, wwn: Option.Option<string>) =>
-  Effect.gen(function*() {
-    const records = yield* Iscsiadm.use((i) => i.listNodes)
-    const sessions = yield* Sessions.sessionsOfTargetsCheap(new Set(luns.keys()), records)
-    const devices: Array<VolumeDevice> = []
-    for (const session of sessions) {
-      const wanted = luns.get(session.iqn) ?? new Set<number>()
-      for (const hctl of yield* Sessions.devicesOf(session.sid)) {
-        if (!wanted.has(hctl.lun)) continue
-        const device = yield* ScsiDevices.deviceOf(hctl)
-        if (Option.isSome(wwn) && Option.isSome(device.wwn) && device.wwn.value !== wwn.value) {
-          yield* Effect.logWarning(
-            `device ${Hctl.format(hctl)} has WWN ${device.wwn.value}, not the volume's: left alone`
-          )
-          continue
-        }
-        devices.push({ session, ...device })
-      }
-    }
-    return { sessions, devices } satisfies VolumeState
-  }).pipe(Effect.withSpan("brick.findVolume"))
-
-/**
- * `multipath -f NAME`, retried while the map is held open (udev probing it,
- * multipathd reloading it just after a connect, or a probe's I/O stuck on a
- * path that just died until that path fails: ~10 s with the 5 s nop-out and
- * recovery timeouts multipathd sets): backoff from 50 ms doubling up to 2 s
- * between attempts, for up to ~20 s in all. Seen in the lab: "map in use" on
- * a map that had formed a second earlier (`pnpm bench:lab`), and for ~10 s
- * after one of its portals went dark (faults.lab.test.ts); os-brick retries
- * the flush too (3 x 10 s).
- */
-const flushMapRetrying = (multipath: Multipath["Service"], name: string) =>
-  Effect.gen(function*() {
-    let waited = 0
-    for (let attempt = 0;; attempt++) {
-      const r = yield* Effect.result(multipath.flushMap(name))
-      if (Result.isSuccess(r)) return
-      if (r.failure.reason._tag !== "InUse" || waited >= flushInUseBudgetMillis) return yield* Effect.fail(r.failure)
-      const pause = Math.min(50 * 2 ** attempt, 2000)
-      yield* Effect.logDebug(`map ${name} in use, retrying the flush in ${pause} ms`)
-      yield* Effect.sleep(pause)
-      waited += pause
-    }
-  })
-
-/** How long a disconnect keeps retrying the flush of a map in use (milliseconds). */
-export const flushInUseBudgetMillis = 20_000
 
 /** `effect`, with the service's NotFound (nothing left to remove) counted as done. */
 const ignoreNotFound = <E extends { readonly reason: { readonly _tag: string } }, R>(
@@ -170,8 +89,7 @@ const makeSteps = (flags: DisconnectFlags) =>
   })
 
 /** Flushes a map by name (retrying while it is in use); a map already gone is done. */
-const flushMap = (step: Step, name: string) =>
-  Effect.flatMap(Multipath, (multipath) => step("flushMap", name, ignoreNotFound(flushMapRetrying(multipath, name))))
+const flushMap = (step: Step, name: string) => step("flushMap", name, ignoreNotFound(MapFlush.flushRetrying(name)))
 
 /** 1. The maps holding the devices are flushed (or, holding none, the map the device info names); returns them. */
 const flushMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, device: Option.Option<DeviceInfo.DeviceInfo>) =>

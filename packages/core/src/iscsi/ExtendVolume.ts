@@ -9,11 +9,11 @@ import { BlockDevice } from "../BlockDevice.ts"
 import { ExtendError, type StepFailure } from "../BrickError.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
 import * as Hctl from "../Hctl.ts"
+import { findVolume, volumeLuns } from "../internal/iscsi/VolumeDevices.ts"
 import * as DmMaps from "../internal/multipath/DmMaps.ts"
 import * as ScsiDevices from "../internal/scsi/ScsiDevices.ts"
 import { Multipath } from "../Multipath.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
-import { findVolume, volumeLuns } from "./DisconnectVolume.ts"
 
 const stepFailed = (step: StepFailure["step"], target: string) => (e: { readonly message: string }) =>
   new ExtendError({ reason: { _tag: "StepsFailed", failures: [{ step, target, detail: e.message }] } })
