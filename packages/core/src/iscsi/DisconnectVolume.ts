@@ -21,7 +21,6 @@
 import { Effect, Option, Ref } from "effect"
 import { BlockDevice } from "../BlockDevice.ts"
 import { DisconnectError, type StepFailure } from "../BrickError.ts"
-import * as DeviceInfo from "../DeviceInfo.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
 import * as Hctl from "../Hctl.ts"
 import * as Sessions from "../internal/iscsi/Sessions.ts"
@@ -32,6 +31,7 @@ import * as MapFlush from "../internal/multipath/MapFlush.ts"
 import * as ScsiDevices from "../internal/scsi/ScsiDevices.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
+import * as DeviceInfo from "./DeviceInfo.ts"
 import { unsafeMake as ifaceName } from "./IfaceName.ts"
 import type { Iqn } from "./Iqn.ts"
 import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
@@ -112,7 +112,8 @@ const flushMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, device: Opt
 
 /**
  * 2. Every device's buffers flushed, then every device deleted, each phase in
- * parallel; without force a device whose flush failed is not deleted.
+ * parallel (see BENCHMARKS.md, "Why the code does what it does"); without
+ * force a device whose flush failed is not deleted.
  */
 const removeDevices = (step: Step, devices: ReadonlyArray<VolumeDevice>, force: boolean) =>
   Effect.gen(function*() {

@@ -42,7 +42,10 @@ export const hostOfSessionLink = (link: string): number | undefined => {
   return m ? Number(m[1]) : undefined
 }
 
-/** A block device's link into the device tree (`…/session2/target3:0:0/3:0:0:1/block/sdc`) → session 2 and 3:0:0:1. */
+/**
+ * The session and SCSI address in a block device's link into the device
+ * tree: `…/session2/target3:0:0/3:0:0:1/block/sdc` → session 2 and 3:0:0:1.
+ */
 export const parseBlockLink = (link: string): { sid: number; hctl: Hctl.Hctl } | undefined => {
   const m = /(?:^|\/)session(\d+)\/target\d+:\d+:\d+\/(\d+:\d+:\d+:\d+)\/block\//.exec(link)
   const hctl = m ? Hctl.parse(m[2]!) : undefined

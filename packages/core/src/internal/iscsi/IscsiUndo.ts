@@ -15,6 +15,7 @@ import { Iscsiadm, type NodeRecord } from "../../iscsi/Iscsiadm.ts"
 import type { Multipath } from "../../Multipath.ts"
 import type { Sysfs } from "../../Sysfs.ts"
 import { undoRemoval, undoStep } from "../Ledger.ts"
+import type { MapAsked } from "../multipath/MultipathAssembly.ts"
 import * as ScsiDevices from "../scsi/ScsiDevices.ts"
 import * as ScsiUndo from "../scsi/ScsiUndo.ts"
 import * as Sessions from "./Sessions.ts"
@@ -34,7 +35,7 @@ export type Entry =
     readonly kernelLun: number
     readonly existing: ReadonlyArray<string>
   }
-  | ScsiUndo.MapAsked
+  | MapAsked
 
 /** A node record's identity, for sets. */
 export const nodeKey = (n: NodeRecord): string => `${n.portal},${n.iqn},${n.iface}`

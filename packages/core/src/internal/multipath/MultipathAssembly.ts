@@ -26,9 +26,14 @@ import { Sysfs } from "../../Sysfs.ts"
 import type { Wwn } from "../../Wwn.ts"
 import type { Recorder } from "../Ledger.ts"
 import * as Poll from "../Poll.ts"
-import type { MapAsked } from "../scsi/ScsiUndo.ts"
 import * as Layout from "../SysfsLayout.ts"
 import * as DmMaps from "./DmMaps.ts"
+
+/** A ledger entry: multipathd was asked to form the map of `wwn`. */
+export interface MapAsked {
+  readonly _tag: "Map"
+  readonly wwn: string
+}
 
 /** What map forming needs of a path whose device was found. */
 export interface PathDevice {

@@ -9,13 +9,8 @@ import { Multipath } from "../../Multipath.ts"
 import type { Sysfs } from "../../Sysfs.ts"
 import { undoStep } from "../Ledger.ts"
 import * as DmMaps from "../multipath/DmMaps.ts"
+import type { MapAsked } from "../multipath/MultipathAssembly.ts"
 import * as ScsiDevices from "./ScsiDevices.ts"
-
-/** A ledger entry: multipathd was asked to form the map of `wwn`. */
-export interface MapAsked {
-  readonly _tag: "Map"
-  readonly wwn: string
-}
 
 /**
  * Removes `devices`, all made by the connect: first the maps formed only of
