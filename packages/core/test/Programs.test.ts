@@ -1,4 +1,4 @@
-import { BrickError, DeviceInfo } from "@brick/core"
+import { BrickError, DeviceInfo, IfaceName, Iqn, Portal } from "@brick/core"
 import { Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Sessions from "../src/internal/iscsi/Sessions.ts"
@@ -19,6 +19,33 @@ describe("Sessions.portalOf", () => {
     expect(Sessions.portalOf("10.0.0.1", "3260")).toEqual(Option.some("10.0.0.1:3260"))
     expect(Sessions.portalOf("fd00::1", "3260\n")).toEqual(Option.some("[fd00::1]:3260"))
     expect(Sessions.portalOf("not an address!", "3260")).toEqual(Option.none())
+  })
+})
+
+describe("Sessions.isSessionOf", () => {
+  const node = {
+    portal: Portal.unsafeMake("10.0.0.1:3260"),
+    iqn: Iqn.unsafeMake("iqn.2010-10.org.a:y"),
+    iface: IfaceName.unsafeMake("default")
+  }
+  const session: Sessions.Session = {
+    sid: 3,
+    iqn: node.iqn,
+    portal: Option.some("10.0.0.1:3260"),
+    iface: "default",
+    host: Option.some(2)
+  }
+  it("is the same target, canonical portal and iface", () => {
+    expect(Sessions.isSessionOf(session, node)).toBe(true)
+    expect(Sessions.isSessionOf({ ...session, iqn: "iqn.2010-10.org.a:z" }, node)).toBe(false)
+    expect(Sessions.isSessionOf({ ...session, portal: Option.some("10.0.0.2:3260") }, node)).toBe(false)
+    expect(Sessions.isSessionOf({ ...session, portal: Option.none() }, node)).toBe(false)
+    expect(Sessions.isSessionOf({ ...session, iface: "tcp.eth1" }, node)).toBe(false)
+  })
+  it("reads an unset ifacename as default", () => {
+    for (const text of ["", "<empty>", "default"]) expect(Sessions.ifaceOfSession(Option.some(text))).toBe("default")
+    expect(Sessions.ifaceOfSession(Option.none())).toBe("default")
+    expect(Sessions.ifaceOfSession(Option.some("tcp.eth1"))).toBe("tcp.eth1")
   })
 })
 

@@ -73,7 +73,7 @@ export const sessionIds: Q<ReadonlyArray<number>> = Effect.map(
 )
 
 /** A session's target name only (one read); none when the session is gone. */
-export const targetName = (sid: number): Q<Option.Option<string>> => read(IscsiLayout.sessionFile(sid, "targetname"))
+const targetName = (sid: number): Q<Option.Option<string>> => read(IscsiLayout.sessionFile(sid, "targetname"))
 
 /** The SCSI targets (`targetH:C:T`) under a session. */
 export const targetsOf = (sid: number): Q<ReadonlyArray<ScsiDevices.ScsiTarget>> =>
@@ -95,7 +95,7 @@ export const lunDevicesOf = (sid: number, kernelLun: number): Q<ReadonlyArray<Hc
   Effect.map(devicesOf(sid), (all) => all.filter((a) => a.lun === kernelLun))
 
 /** The SCSI host of a session, from its class link (falling back to its target directories). */
-export const hostOf = (sid: number): Q<Option.Option<number>> =>
+const hostOf = (sid: number): Q<Option.Option<number>> =>
   Effect.gen(function*() {
     const link = yield* readlink(IscsiLayout.sessionDir(sid))
     const fromLink = Option.flatMap(link, (l) => Option.fromUndefinedOr(IscsiLayout.hostOfSessionLink(l)))
@@ -117,7 +117,7 @@ const completeSession = (sid: number, iqn: string): Q<Session> =>
   })
 
 /** Reads a whole session; none when it is gone (or not an iSCSI session). */
-export const readSession = (sid: number): Q<Option.Option<Session>> =>
+const readSession = (sid: number): Q<Option.Option<Session>> =>
   Effect.gen(function*() {
     const iqn = yield* targetName(sid)
     if (Option.isNone(iqn)) return Option.none()

@@ -50,14 +50,14 @@ export const devicesOfTarget = (dir: HostPath, target: ScsiTarget): Q<ReadonlyAr
     }))
 
 /** The block device name (`sdb`) of a SCSI device, once it has one. */
-export const blockOf = (hctl: Hctl.Hctl): Q<Option.Option<string>> =>
+const blockOf = (hctl: Hctl.Hctl): Q<Option.Option<string>> =>
   Effect.map(
     Sysfs.use((s) => s.list(Layout.scsiDeviceFile(hctl, "block"))),
     (names) => Option.fromUndefinedOr(names.find(Layout.isSdName))
   )
 
 /** A SCSI device's WWN (from `device/wwid`), once the kernel has read it. */
-export const wwnOf = (hctl: Hctl.Hctl): Q<Option.Option<Wwn>> =>
+const wwnOf = (hctl: Hctl.Hctl): Q<Option.Option<Wwn>> =>
   Effect.map(
     Sysfs.use((s) => s.read(Layout.scsiDeviceFile(hctl, "wwid"))),
     (w) => Option.flatMap(w, (text) => (text.trim() === "" ? Option.none() : Option.some(fromSysfsWwid(text))))
