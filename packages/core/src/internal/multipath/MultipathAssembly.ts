@@ -19,7 +19,7 @@
  * does"). Without multipath only (a) and (f) run; without multipathd running,
  * (b)-(d) are skipped.
  */
-import { Clock, Effect, Exit, Fiber, Option, Queue, type Scope } from "effect"
+import { Clock, Effect, Option } from "effect"
 import * as HostPath from "../../HostPath.ts"
 import { Multipath } from "../../Multipath.ts"
 import { Sysfs } from "../../Sysfs.ts"
@@ -28,6 +28,7 @@ import type { Recorder } from "../Ledger.ts"
 import * as Poll from "../Poll.ts"
 import * as Layout from "../SysfsLayout.ts"
 import * as DmMaps from "./DmMaps.ts"
+import * as PathRace from "./PathRace.ts"
 
 /** A ledger entry: multipathd was asked to form the map of `wwn`. */
 export interface MapAsked {
@@ -89,7 +90,7 @@ export const assemble = <P extends PathDevice, F, R>(
     })
     : Effect.scoped(Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
-      const race = yield* startRace(attaches)
+      const race = yield* PathRace.start(attaches)
       yield* firstDevice(race)
       const map = race.ok.length > 0 && settings.multipath && settings.multipathd
         ? yield* formMap(race, settings, ledger)
@@ -99,72 +100,14 @@ export const assemble = <P extends PathDevice, F, R>(
       return { ok: race.ok, failed: race.failed, map }
     }))
 
-/** The paths' attaches running in parallel, and what they have come to so far. */
-interface Race<P, F> {
-  readonly ok: ReadonlyArray<P>
-  readonly failed: ReadonlyArray<F>
-  /** Whether every path has succeeded or failed. */
-  readonly settled: () => boolean
-  /** Takes the next outcome, waiting until `deadline` at most; false when the time ran out. */
-  readonly next: (deadline: number) => Effect.Effect<boolean>
-  /** Takes the outcomes already there. */
-  readonly drain: Effect.Effect<void>
-  /** Interrupts the paths still running, then takes what they came to. */
-  readonly stop: Effect.Effect<void>
-}
-
-type Outcome<P, F> = { readonly _tag: "Ok"; readonly path: P } | { readonly _tag: "Failed"; readonly failure: F }
-
-const startRace = <P, F, R>(
-  attaches: ReadonlyArray<Effect.Effect<P, F, R>>
-): Effect.Effect<Race<P, F>, never, R | Scope.Scope> =>
-  Effect.gen(function*() {
-    const outcomes = yield* Queue.unbounded<Outcome<P, F>>()
-    const report = (exit: Exit.Exit<P, F>) =>
-      Exit.isSuccess(exit)
-        ? Queue.offer(outcomes, { _tag: "Ok", path: exit.value })
-        : Option.match(Exit.findErrorOption(exit), {
-          onNone: () => Effect.void, // interrupted: nothing to report
-          onSome: (failure) => Queue.offer(outcomes, { _tag: "Failed", failure })
-        })
-    const fibers = yield* Effect.forEach(attaches, (attach) =>
-      Effect.forkScoped(Effect.flatMap(Effect.exit(attach), report)))
-    const ok: Array<P> = []
-    const failed: Array<F> = []
-    const take = (o: Outcome<P, F>) => (o._tag === "Ok" ? ok.push(o.path) : failed.push(o.failure))
-    const drain = Effect.gen(function*() {
-      let o = yield* Queue.poll(outcomes)
-      while (Option.isSome(o)) {
-        take(o.value)
-        o = yield* Queue.poll(outcomes)
-      }
-    })
-    return {
-      ok,
-      failed,
-      settled: () =>
-        ok.length + failed.length === attaches.length,
-      next: (deadline) =>
-        Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
-          if (now >= deadline) return false
-          const o = yield* Effect.timeoutOption(Queue.take(outcomes), deadline - now)
-          if (Option.isSome(o)) take(o.value)
-          return Option.isSome(o)
-        }),
-      drain,
-      stop: Effect.andThen(Fiber.interruptAll(fibers), drain)
-    }
-  })
-
 /** (a) Waits for the first path device, or for every path to fail. */
-const firstDevice = <P, F>(race: Race<P, F>) =>
+const firstDevice = <P, F>(race: PathRace.Race<P, F>) =>
   Effect.gen(function*() {
     while (race.ok.length === 0 && !race.settled()) yield* race.next(Number.POSITIVE_INFINITY)
   })
 
 /** (b)-(d): the map, once formed within the wait. */
-const formMap = <P extends PathDevice, F>(race: Race<P, F>, settings: Settings, ledger: Recorder<MapAsked>) =>
+const formMap = <P extends PathDevice, F>(race: PathRace.Race<P, F>, settings: Settings, ledger: Recorder<MapAsked>) =>
   Effect.gen(function*() {
     const first = yield* Clock.currentTimeMillis
     const deadline = first + settings.waitTimeout * 1000
@@ -180,7 +123,12 @@ const formMap = <P extends PathDevice, F>(race: Race<P, F>, settings: Settings, 
  * (2x `addDelay`, at most half the wait, after the first device) with no
  * link. The map when it formed; none when the wait ran out first.
  */
-const waitForUdev = <P extends PathDevice, F>(race: Race<P, F>, settings: Settings, first: number, deadline: number) =>
+const waitForUdev = <P extends PathDevice, F>(
+  race: PathRace.Race<P, F>,
+  settings: Settings,
+  first: number,
+  deadline: number
+) =>
   Effect.gen(function*() {
     const delay = settings.addDelay
     const fallbackAt = first + Math.min(2 * delay, Math.max(delay, settings.waitTimeout * 500))
@@ -222,7 +170,7 @@ const askMultipathd = (ok: ReadonlyArray<PathDevice>, ledger: Recorder<MapAsked>
   })
 
 /** (d) Looks for the map until `deadline`. */
-const pollForMap = <P extends PathDevice, F>(race: Race<P, F>, pollInterval: number, deadline: number) =>
+const pollForMap = <P extends PathDevice, F>(race: PathRace.Race<P, F>, pollInterval: number, deadline: number) =>
   Effect.gen(function*() {
     for (let polls = 0;; polls++) {
       const map = yield* lookForMap(race)
@@ -234,7 +182,7 @@ const pollForMap = <P extends PathDevice, F>(race: Race<P, F>, pollInterval: num
   })
 
 /** (e) The paths still attaching get half as long again as the assembly took since `start`. */
-const graceForStragglers = <P, F>(race: Race<P, F>, start: number) =>
+const graceForStragglers = <P, F>(race: PathRace.Race<P, F>, start: number) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const until = now + Math.floor((now - start) / 2)
@@ -247,13 +195,13 @@ const graceForStragglers = <P, F>(race: Race<P, F>, start: number) =>
   })
 
 /** Waits before the `polls`-th look (Poll.delay), until `until` at most, or until a path comes in. */
-const pause = <P, F>(race: Race<P, F>, polls: number, pollInterval: number, now: number, until: number) => {
+const pause = <P, F>(race: PathRace.Race<P, F>, polls: number, pollInterval: number, now: number, until: number) => {
   const wait = Poll.delay(polls, pollInterval)
   return wait === 0 ? Effect.yieldNow : Effect.asVoid(race.next(Math.min(now + wait, until)))
 }
 
 /** Takes the outcomes already there, then looks for the map. */
-const lookForMap = <P extends PathDevice, F>(race: Race<P, F>) => Effect.andThen(race.drain, findMap(race.ok))
+const lookForMap = <P extends PathDevice, F>(race: PathRace.Race<P, F>) => Effect.andThen(race.drain, findMap(race.ok))
 
 /** The multipath map holding any of the paths' devices, if it is the volume's. */
 const findMap = (ok: ReadonlyArray<PathDevice>) =>
