@@ -291,7 +291,7 @@ describe("connect/disconnect scenarios", () => {
     ) as BrickError.ConnectError
     expect(error.reason._tag).toBe("LoginFailed")
     if (error.reason._tag === "LoginFailed") {
-      expect(error.reason.paths.every((p) => p.kind === "AuthenticationFailed")).toBe(true)
+      expect(error.reason.paths.every((p) => p._tag === "AuthenticationFailed")).toBe(true)
     }
     expect(error.message).not.toContain("wrong-pw")
     expect(h2.snapshot()).toEqual(before)

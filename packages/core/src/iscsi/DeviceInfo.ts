@@ -4,10 +4,10 @@
  * it. `brick disconnect --device FILE` decodes it with `decode`.
  */
 import { Effect, Result, Schema } from "effect"
-import { DevicePath } from "./DevicePath.ts"
+import { DevicePath } from "../DevicePath.ts"
+import * as InvalidInput from "../InvalidInput.ts"
+import { Wwn } from "../Wwn.ts"
 import { IfaceName } from "./IfaceName.ts"
-import * as InvalidInput from "./InvalidInput.ts"
-import { Wwn } from "./Wwn.ts"
 
 /** A connected volume's device. */
 export const DeviceInfo = Schema.Struct({

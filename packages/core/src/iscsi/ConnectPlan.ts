@@ -4,13 +4,13 @@
  * the by-path names to expect. `brick plan` prints it; connectVolume runs it.
  */
 import { Option } from "effect"
+import { type AddressingMode, kernelLun } from "../Lun.ts"
 import * as ByPath from "./ByPath.ts"
 import { type Chap, type ConnectionData, discoveryChap, sessionChap } from "./ConnectionInfo.ts"
 import type { ConnectorOptions } from "./ConnectorOptions.ts"
 import * as IfaceChoice from "./IfaceChoice.ts"
 import type { IfaceName } from "./IfaceName.ts"
 import type { NodeSettings } from "./Iscsiadm.ts"
-import { type AddressingMode, kernelLun } from "./Lun.ts"
 import type { Portal } from "./Portal.ts"
 import * as TargetPath from "./TargetPath.ts"
 import { isOffload } from "./Transport.ts"

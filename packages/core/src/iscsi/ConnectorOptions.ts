@@ -3,8 +3,8 @@
  * and how long it waits. Decoded with defaults; every refusal names its field.
  */
 import { Effect, Result, Schema } from "effect"
+import * as InvalidInput from "../InvalidInput.ts"
 import { IfaceName } from "./IfaceName.ts"
-import * as InvalidInput from "./InvalidInput.ts"
 import * as Portal from "./Portal.ts"
 import { Transport } from "./Transport.ts"
 

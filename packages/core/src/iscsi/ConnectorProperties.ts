@@ -7,10 +7,10 @@
  * other connectors' keys (`nqn`, `uuid`, `system uuid`, `do_local_attach`).
  */
 import { Effect, Option } from "effect"
-import { PropertiesError } from "./BrickError.ts"
+import { PropertiesError } from "../BrickError.ts"
+import { Multipath } from "../Multipath.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import { Iscsiadm } from "./Iscsiadm.ts"
-import { Multipath } from "./Multipath.ts"
 
 /** The connector properties brick can know. */
 export interface ConnectorProperties {

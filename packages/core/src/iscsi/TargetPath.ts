@@ -2,9 +2,9 @@
  * One path to a volume: a (portal, iqn, lun) triple. Cinder's single and
  * plural fields normalise to a list of these.
  */
+import type { Lun } from "../Lun.ts"
 import type { ConnectionData } from "./ConnectionInfo.ts"
 import type { Iqn } from "./Iqn.ts"
-import type { Lun } from "./Lun.ts"
 import type { Portal } from "./Portal.ts"
 
 /** One path to a volume. */

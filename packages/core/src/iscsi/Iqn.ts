@@ -4,8 +4,9 @@
  */
 import { Schema } from "effect"
 
-const iqnPattern =
-  /^iqn\.\d{4}-(0[1-9]|1[0-2])\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[A-Za-z0-9.:_-]+)?$/
+/** One label of the reversed domain name. */
+const label = "[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+const iqnPattern = new RegExp(`^iqn\\.\\d{4}-(0[1-9]|1[0-2])\\.${label}(?:\\.${label})*(?::[A-Za-z0-9.:_-]+)?$`)
 const euiPattern = /^eui\.[0-9A-Fa-f]{16}$/
 const naaPattern = /^naa\.(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$/
 

@@ -45,21 +45,6 @@ const parsePort = (s: string): number | undefined =>
  * port: `fe80::1:3260` is ambiguous and rejected (write `[fe80::1]:3260`).
  */
 export const parse = (input: string): PortalParts | undefined => {
-  // a pure function of the text, asked again and again for the same few
-  // portals (input decoding, every session read, every by-path name parsed):
-  // remembered, in a table emptied when it grows large
-  const known = parsed.get(input)
-  if (known !== undefined || parsed.has(input)) return known
-  const text = parseText(input)
-  const parts = text === undefined ? undefined : Object.freeze(text)
-  if (parsed.size >= 1024) parsed.clear()
-  parsed.set(input, parts)
-  return parts
-}
-
-const parsed = new Map<string, PortalParts | undefined>()
-
-const parseText = (input: string): PortalParts | undefined => {
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(input)
   if (bracketed) {
     const host = bracketed[1]!

@@ -4,8 +4,7 @@
  * programs can never wait for each other in a cycle.
  */
 import { Effect } from "effect"
-import { Lock, type LockError } from "./Lock.ts"
-import { noStack } from "./Spans.ts"
+import { Lock, type LockError } from "../../Lock.ts"
 
 /** The lock name of a target. */
 export const name = (iqn: string): string => `brick-iscsi-${iqn}`
@@ -25,7 +24,7 @@ export const withTargets =
         const lock = yield* Lock
         for (const n of names(iqns)) {
           yield* lock.acquire(n, `${timeoutSeconds} seconds`).pipe(
-            Effect.withSpan("brick.lock", { attributes: { lock: n } }, noStack)
+            Effect.withSpan("brick.lock", { attributes: { lock: n } })
           )
         }
         return yield* effect

@@ -5,9 +5,9 @@
  * are tolerated; every refusal names its field.
  */
 import { Effect, Option, Redacted, Result, Schema } from "effect"
-import * as InvalidInput from "./InvalidInput.ts"
+import * as InvalidInput from "../InvalidInput.ts"
+import { AddressingMode, Lun } from "../Lun.ts"
 import { Iqn } from "./Iqn.ts"
-import { AddressingMode, Lun } from "./Lun.ts"
 import { PortalFromString } from "./Portal.ts"
 
 /**

@@ -5,23 +5,21 @@
  * extend_volume). Works from the target and LUN like disconnect.
  */
 import { Effect, Option } from "effect"
-import { BlockDevice } from "./BlockDevice.ts"
-import { ExtendError, type StepFailure } from "./BrickError.ts"
+import { BlockDevice } from "../BlockDevice.ts"
+import { ExtendError, type StepFailure } from "../BrickError.ts"
+import { unsafeMake as devicePath } from "../DevicePath.ts"
+import * as Hctl from "../Hctl.ts"
+import { findVolume, volumeLuns } from "../internal/iscsi/VolumeDevices.ts"
+import * as DmMaps from "../internal/multipath/DmMaps.ts"
+import * as ScsiDevices from "../internal/scsi/ScsiDevices.ts"
+import { Multipath } from "../Multipath.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
-import { unsafeMake as devicePath } from "./DevicePath.ts"
-import { findVolume, volumeLuns } from "./DisconnectVolume.ts"
-import * as Hctl from "./Hctl.ts"
-import * as HostState from "./HostState.ts"
-import { Multipath } from "./Multipath.ts"
-import { Sysfs } from "./Sysfs.ts"
-import * as Layout from "./SysfsLayout.ts"
 
 const stepFailed = (step: StepFailure["step"], target: string) => (e: { readonly message: string }) =>
   new ExtendError({ reason: { _tag: "StepsFailed", failures: [{ step, target, detail: e.message }] } })
 
 /** Extends a volume from decoded input; returns its new size in bytes. */
 export const extend = Effect.fn("brick.extend")(function*(data: ConnectionInfo.ConnectionData) {
-  const sysfs = yield* Sysfs
   const multipath = yield* Multipath
   const block = yield* BlockDevice
   const { devices } = yield* findVolume(volumeLuns(data), Option.none()).pipe(
@@ -30,15 +28,15 @@ export const extend = Effect.fn("brick.extend")(function*(data: ConnectionInfo.C
   const attached = devices.flatMap((d) => (Option.isSome(d.block) ? [{ ...d, name: d.block.value }] : []))
   if (attached.length === 0) return yield* Effect.fail(new ExtendError({ reason: { _tag: "NotAttached" } }))
   for (const d of attached) {
-    yield* sysfs.write(Layout.scsiDeviceFile(d.hctl, "rescan"), "1").pipe(
+    yield* ScsiDevices.rescan(d.hctl).pipe(
       Effect.mapError(stepFailed("rescanDevice", Hctl.format(d.hctl)))
     )
   }
-  const holder = yield* HostState.holderOf(attached[0]!.name).pipe(
+  const holder = yield* DmMaps.holderOf(attached[0]!.name).pipe(
     Effect.mapError(stepFailed("inspect", attached[0]!.name))
   )
   if (Option.isSome(holder)) {
-    const map = yield* HostState.mapOf(holder.value).pipe(Effect.mapError(stepFailed("inspect", holder.value)))
+    const map = yield* DmMaps.mapOf(holder.value).pipe(Effect.mapError(stepFailed("inspect", holder.value)))
     const name = Option.getOrElse(map.name, () => holder.value)
     const sizeOf = (dev: string) => block.size(devicePath(`/dev/${dev}`)).pipe(Effect.mapError(stepFailed("size", dev)))
     // multipathd answers "fail" to a resize that changes nothing: resize only when a path grew

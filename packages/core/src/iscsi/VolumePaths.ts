@@ -5,29 +5,27 @@
  * is listed and matched.
  */
 import { Effect } from "effect"
-import { ConnectError } from "./BrickError.ts"
+import { connectHostError } from "../BrickError.ts"
+import * as IfaceFacts from "../internal/iscsi/IfaceFacts.ts"
+import * as Layout from "../internal/SysfsLayout.ts"
+import { Sysfs } from "../Sysfs.ts"
 import * as ByPath from "./ByPath.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as ConnectPlan from "./ConnectPlan.ts"
-import { ifaceFacts } from "./ConnectVolume.ts"
-import { Sysfs } from "./Sysfs.ts"
-import * as Layout from "./SysfsLayout.ts"
 
 /** The candidate by-path paths of a volume from decoded input. */
 export const volumePaths = Effect.fn("brick.volumePaths")(function*(
   data: ConnectionInfo.ConnectionData,
   options: ConnectorOptions.ConnectorOptions
 ) {
-  const facts = yield* ifaceFacts(options)
+  const facts = yield* IfaceFacts.read(options)
   const plan = ConnectPlan.make(data, options, facts)
   if (!plan.offload) {
     return plan.paths.map((p) => ByPath.path({ pci: undefined, portal: p.portal, iqn: p.iqn, kernelLun: p.kernelLun }))
   }
   const names = yield* Sysfs.use((s) => s.list(Layout.byPathDir)).pipe(
-    Effect.mapError((e) =>
-      new ConnectError({ reason: { _tag: "HostError", operation: "listing by-path links", detail: e.message } })
-    )
+    Effect.mapError(connectHostError("listing by-path links"))
   )
   return names.filter((n) => plan.paths.some((p) => ByPath.matches(n, p, true))).map((n) => `${ByPath.directory}/${n}`)
 })
