@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Self-test of lab/guest/lab-target against the real initiator. Runs INSIDE the guest:
 #   lab/run.sh -- bash lab/target-selftest.sh
-# CHAP (one-way, mutual, discovery), explicit ACLs, resize, add/remove LUN and the
-# portal-down/up modes, each checked with a real iscsiadm login / sysfs read.
+# CHAP (one-way, mutual, discovery), explicit ACLs, resize, add/remove LUN, the
+# portal-down/up modes and a target restart, each checked with a real iscsiadm login / sysfs read.
 set -uo pipefail
 
 T_START=$EPOCHREALTIME
@@ -177,6 +177,22 @@ ip -4 -o addr | grep -q "10.99.0.2/" && bad "addr: 10.99.0.2 still configured" |
 wait_until 60 "addr: the $P2 session leaves LOGGED_IN" state_is_not "$P2" LOGGED_IN
 lab-target portal-up --portal "$P2" >/dev/null
 wait_until 90 "addr: session back after portal-up" state_is "$P2" LOGGED_IN
+reset_initiator
+
+# ------------------------------------------------------------------ restart
+section "restart"
+lab-target create --iqn "$IQN" --portal "$P1" --lun 0:16M >/dev/null
+iscsiadm -m discovery -t st -p "$P1" >/dev/null
+login "$IQN" "$P1" >/dev/null
+wait_until 20 "a disk" bash -c "ls /sys/class/iscsi_session/session*/device/target*/*/block 2>/dev/null | grep -q sd"
+sdr=$(ls /sys/class/iscsi_session/session*/device/target*/*/block | grep sd | head -1)
+wwid=$(cat /sys/block/$sdr/device/wwid)
+printf 'restart-pattern' | dd of="/dev/$sdr" bs=4k count=1 conv=sync oflag=direct 2>/dev/null
+out=$(lab-target restart --iqn "$IQN" --down 2) && ok "restart ($(jq -r .down_seconds <<<"$out")s away)" || bad "restart: $out"
+wait_until 90 "the session is back after the restart" state_is "$P1" LOGGED_IN
+[ "$(lab-target list | jq -r '.targets[0].luns[0].wwn')" = "$wwid" ] && ok "same WWN after restart" || bad "WWN changed"
+dd if="/dev/$sdr" bs=4k count=1 iflag=direct 2>/dev/null | grep -q restart-pattern && ok "data kept across restart" ||
+    bad "data lost across restart"
 reset_initiator
 
 section "clean"
