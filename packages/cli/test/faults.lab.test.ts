@@ -12,26 +12,23 @@
 import * as assert from "node:assert/strict"
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
-import { fileURLToPath } from "node:url"
 import {
   assertHostIs,
   bin,
-  BrickRunner,
   bundleIsCurrent,
   byPathDevice,
-  cleanupAll,
   deviceOf,
+  dropDiscoveryRecords,
   errorOf,
   fast,
   inGuest,
   labTarget,
+  makeLab,
   multi,
   normal,
-  portalDown,
-  portalUp,
+  P,
   type Run,
   scsiWwn,
   sessionsOf,
@@ -40,9 +37,8 @@ import {
   slavesOf,
   snapshot,
   waitUntil
-} from "./LabBrick.ts"
+} from "./labCli.ts"
 
-const P = ["10.99.0.1:3260", "10.99.0.2:3260", "10.99.0.3:3260"] as const
 const TA = "iqn.2003-01.org.brick:faults-a"
 const TB = "iqn.2003-01.org.brick:faults-b"
 const TC = "iqn.2003-01.org.brick:faults-chap"
@@ -50,16 +46,9 @@ const chapPassword = "Faults-Chap-S3cret-7"
 const serialA = "0a1b2c3d-1111-4222-8333-444455556666"
 const serialB = "9f8e7d6c-aaaa-4bbb-8ccc-ddddeeeeffff"
 
-let dir: string
 const wwns = new Map<string, string>()
-
-// every brick run's stderr (its debug log) is kept in lab/.out/faults-logs/ (gitignored) for post-mortems
-const logDir = fileURLToPath(new URL("../../../../lab/.out/faults-logs/", import.meta.url))
-let runner: BrickRunner
-const start = (args: ReadonlyArray<string>, limitMs?: number) => runner.start(args, limitMs)
-const brick = (...args: ReadonlyArray<string>) => runner.run(...args)
-const info = (name: string, data: Record<string, unknown>) => runner.info(name, data)
-const disconnect = (vol: string, connected: Run) => runner.disconnect(vol, connected)
+const lab = makeLab("faults")
+const { brick, disconnect, info, portalDown, portalUp, start } = lab
 
 /** No secret in anything brick printed. */
 const noSecret = (r: Run, ...secrets: ReadonlyArray<string>) => {
@@ -72,34 +61,19 @@ const noDbErrors = (r: Run) => {
   }
 }
 
-/** Deletes every sendtargets discovery record. */
-const dropDiscoveryRecords = () =>
-  spawnSync("sh", [
-    "-c",
-    `for p in /etc/iscsi/send_targets/*,*; do [ -e "$p" ] && iscsiadm -m discoverydb -t st -p "$(basename "$p" | tr , :)" -o delete; done; true`
-  ], { encoding: "utf8", timeout: 60_000 })
-
 /** BRICK_FAULTS_ONLY=a,b runs only the scenarios whose name contains a or b (BRICK_* reach the guest). */
 const only = (process.env["BRICK_FAULTS_ONLY"] ?? "").split(",").filter((x) => x !== "")
 const selected = (name: string) => only.length === 0 || only.some((o) => name.includes(o))
 
 /** A scenario: a test that leaves a clean host behind even when it fails. */
 const scenario = (name: string, timeout: number, body: (t: { diagnostic: (s: string) => void }) => Promise<void>) =>
-  it(name, { timeout, skip: !selected(name) }, async (t) => {
-    try {
-      await body(t)
-    } catch (e) {
-      t.diagnostic(`failed; host before cleanup: ${JSON.stringify(snapshot())}`)
-      cleanupAll()
-      throw e
-    }
-  })
+  lab.scenario(name, timeout, body, selected)
 
 // ------------------------------------------------------------------ scenarios
 
 describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
   before(() => {
-    if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npx tsc -b\` first`)
+    lab.open()
     console.error(
       `[faults] brick = ${bin}${
         bundleIsCurrent
@@ -107,8 +81,6 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
           : " (dist/brick.mjs is missing or older than the compiled sources: run `node scripts/bundle.mjs` for faster starts)"
       }`
     )
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "brick-faults-"))
-    runner = new BrickRunner(dir, logDir)
     for (const iqn of [TA, TB, TC]) labTarget("delete", "--iqn", iqn, "--if-exists")
     const a = JSON.parse(
       labTarget(
@@ -167,9 +139,8 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
     }
   })
   after(() => {
-    cleanupAll()
+    lab.close()
     for (const iqn of [TA, TB, TC]) spawnSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
-    if (dir) fs.rmSync(dir, { recursive: true, force: true })
   })
 
   scenario(
@@ -425,7 +396,7 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
       assert.equal(new Set(devices.map((d) => d.path)).size, 8)
       connects.forEach(noDbErrors)
       assert.equal(sessionsOf(TA).length + sessionsOf(TB).length, 4, "one session per target and portal")
-      luns.forEach((l, i) => fs.writeFileSync(path.join(dir, `d-${l.file}`), connects[i]!.stdout))
+      luns.forEach((l, i) => fs.writeFileSync(path.join(lab.dir, `d-${l.file}`), connects[i]!.stdout))
       const disconnects = await Promise.all(
         luns.map((l) =>
           start(["disconnect", "--info", l.file, "--device", `d-${l.file}`, "--multipath", ...concurrent], 600_000).done
@@ -445,7 +416,7 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
       const before = snapshot()
       // every `-m node` command walks every record: one removed meanwhile fails it with exit 6
       const churnIqn = "iqn.2003-01.org.brick:churn"
-      const stop = path.join(dir, "stop-churn")
+      const stop = path.join(lab.dir, "stop-churn")
       const churn = spawn("sh", [
         "-c",
         `ok=0; raced=0; while [ ! -e '${stop}' ]; do ` +
