@@ -8,7 +8,8 @@
  *
  *   decode → lock targets → find sessions and devices → flush the map →
  *   flush and delete each device → log out sessions no LUN uses any more
- *   and delete their node records
+ *   and delete their node records → delete the volume's paths' records no
+ *   session uses (what a connect killed before its logins left)
  *
  * Without `force` the first failing step stops it (a failed flush stops
  * before any device is deleted, so no data is lost). With `force` every step
@@ -32,10 +33,12 @@ import * as ScsiDevices from "../internal/scsi/ScsiDevices.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as DeviceInfo from "./DeviceInfo.ts"
+import { brickIfaces } from "./IfaceChoice.ts"
 import { unsafeMake as ifaceName } from "./IfaceName.ts"
 import type { Iqn } from "./Iqn.ts"
 import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
 import type { Portal } from "./Portal.ts"
+import * as TargetPath from "./TargetPath.ts"
 
 /** How a disconnect treats failures. */
 export interface DisconnectFlags {
@@ -162,6 +165,32 @@ const logOutUnused = (step: Step, sessions: ReadonlyArray<Sessions.Session>) =>
       }
     }), { concurrency: "unbounded", discard: true })
 
+/**
+ * 5. The node records of the volume's listed paths, through the ifaces brick
+ * logs in with, that no session uses: a connect killed (SIGKILL: no undo
+ * runs) after making them and before its logins left them, and nothing else
+ * would remove them.
+ */
+const dropSessionlessRecords = (
+  step: Step,
+  data: ConnectionInfo.ConnectionData,
+  options: ConnectorOptions.ConnectorOptions
+) =>
+  Effect.gen(function*() {
+    const iscsiadm = yield* Iscsiadm
+    const ifaces = new Set<string>(brickIfaces(options.iface, options.ifaceFallback))
+    const paths = new Set(TargetPath.fromConnectionData(data, true).map((p) => `${p.portal} ${p.iqn}`))
+    const records = Option.getOrElse(yield* step("inspect", "node records", iscsiadm.listNodes), () => [])
+    const ours = records.filter((r) => ifaces.has(r.iface) && paths.has(`${r.portal} ${r.iqn}`))
+    if (ours.length === 0) return
+    const sessions = yield* step("inspect", "sessions", Sessions.sessionsOfTargets(new Set(ours.map((r) => r.iqn))))
+    if (Option.isNone(sessions)) return
+    for (const r of ours.filter((r) => !sessions.value.some((s) => Sessions.isSessionOf(s, r)))) {
+      yield* Effect.logInfo(`deleting node record ${r.portal} ${r.iqn} (${r.iface}): no session uses it`)
+      yield* step("deleteNode", `${r.portal} ${r.iqn}`, ignoreNotFound(iscsiadm.deleteNode(r)))
+    }
+  })
+
 /** Disconnects a volume from decoded input. */
 export const disconnect = Effect.fn("brick.disconnect")(
   function*(
@@ -181,6 +210,7 @@ export const disconnect = Effect.fn("brick.disconnect")(
       yield* removeDevices(step, devices, flags.force === true)
       yield* flushPathlessMaps(step, devices, maps)
       yield* logOutUnused(step, sessions)
+      yield* dropSessionlessRecords(step, data, options)
       return yield* finish
     }).pipe(
       TargetLock.withTargets(luns.keys(), options.lockTimeout),
