@@ -12,8 +12,6 @@
  */
 import * as assert from "node:assert/strict"
 import { spawn } from "node:child_process"
-import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
 import { fileURLToPath } from "node:url"
@@ -30,33 +28,27 @@ import {
 } from "./BlockPattern.ts"
 import {
   assertHostIs,
-  BrickRunner,
   byPathDevice,
-  cleanupAll,
   deviceOf,
   inGuest,
   labTarget,
+  makeLab,
   multi,
   normal,
-  portalDown,
-  portalUp,
+  P,
   sessionStates,
   sh,
   slavesOf,
   snapshot,
   waitUntil
-} from "./LabBrick.ts"
+} from "./labCli.ts"
 
-const P = ["10.99.0.1:3260", "10.99.0.2:3260", "10.99.0.3:3260"] as const
 const T = "iqn.2003-01.org.brick:data"
 const lunBytes = 16 * 1024 * 1024
 /** Seconds of I/O in each phase once its state is reached. */
 const hold = Number(process.env["BRICK_DATA_HOLD"] ?? 4)
 const writerJs = fileURLToPath(new URL("./PatternWriter.js", import.meta.url))
-const logDir = fileURLToPath(new URL("../../../../lab/.out/data-logs/", import.meta.url))
-
-let dir: string
-let runner: BrickRunner
+const lab = makeLab("data")
 
 /** multipathd's view of each path device: `sdX` → `active ready`, `failed faulty`, … */
 const mapPaths = () =>
@@ -139,15 +131,13 @@ const timeline = (phases: ReadonlyArray<Phase>, lines: ReadonlyArray<WriterLine>
 
 describe("data on the real kernel", { skip: !inGuest }, () => {
   before(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "brick-data-"))
-    runner = new BrickRunner(dir, logDir)
+    lab.open()
     labTarget("delete", "--iqn", T, "--if-exists")
     labTarget("create", "--iqn", T, ...P.flatMap((p) => ["--portal", p]), "--lun", `0:${lunBytes}`)
   })
   after(() => {
-    cleanupAll()
+    lab.close()
     labTarget("delete", "--iqn", T, "--if-exists")
-    if (dir) fs.rmSync(dir, { recursive: true, force: true })
   })
 
   it(
@@ -155,14 +145,14 @@ describe("data on the real kernel", { skip: !inGuest }, () => {
     { timeout: 1_200_000 },
     async (t) => {
       const before = snapshot()
-      const vol = runner.info("data.json", multi(T, 0, P))
-      const connected = await runner.run("connect", "--info", vol, "--multipath", ...normal)
+      const vol = lab.info("data.json", multi(T, 0, P))
+      const connected = await lab.brick("connect", "--info", vol, "--multipath", ...normal)
       const device = deviceOf(connected)
       assert.match(device.path, /^\/dev\/dm-\d+$/)
       const allActive = () => P.every((p) => pathState(p) === "active ready")
       await waitUntil("3 active paths in the map", 120, () => slavesOf(device.path).length === 3 && allActive())
 
-      const stateFile = path.join(dir, "pattern.json")
+      const stateFile = path.join(lab.dir, "pattern.json")
       const state = emptyState(volumeTag(device.scsi_wwn), lunBytes / blockSize)
       const filling = new PatternDevice(device.path, state)
       filling.fill()
@@ -185,16 +175,16 @@ describe("data on the real kernel", { skip: !inGuest }, () => {
       try {
         await phase("all paths", true, async () => {})
         await phase(`${P[2]} dropped`, true, async () => {
-          portalDown(P[2], "drop")
+          lab.portalDown(P[2], "drop")
           await waitUntil(`the path through ${P[2]} failed`, 90, failed(P[2]))
         })
         await phase(`${P[1]} and ${P[2]} dropped (one path left)`, true, async () => {
-          portalDown(P[1], "drop")
+          lab.portalDown(P[1], "drop")
           await waitUntil(`the path through ${P[1]} failed`, 90, failed(P[1]))
         })
         await phase("restored", true, async () => {
-          portalUp(P[1])
-          portalUp(P[2])
+          lab.portalUp(P[1])
+          lab.portalUp(P[2])
           await waitUntil("every path active again", 120, allActive)
         })
         await phase("target restarted (no path while it is away)", false, async () => {
@@ -227,11 +217,11 @@ describe("data on the real kernel", { skip: !inGuest }, () => {
       assert.equal(badCount(beforeDetach), 0, beforeDetach.examples.join("\n"))
       saveState(stateFile, live.state)
 
-      const off = await runner.disconnect(vol, connected)
+      const off = await lab.disconnect(vol, connected)
       assert.equal(off.code, 0, off.stderr.slice(-4000))
       await assertHostIs(before, "after the detach")
 
-      const again = await runner.run("connect", "--info", vol, "--multipath", ...normal)
+      const again = await lab.brick("connect", "--info", vol, "--multipath", ...normal)
       const reattached = deviceOf(again)
       assert.equal(reattached.scsi_wwn, device.scsi_wwn)
       const verify = new PatternDevice(reattached.path, loadState(stateFile))
@@ -243,7 +233,7 @@ describe("data on the real kernel", { skip: !inGuest }, () => {
       assert.equal(afterAttach.verified, lunBytes / blockSize)
       assert.equal(badCount(afterAttach), 0, afterAttach.examples.join("\n"))
 
-      const off2 = await runner.disconnect(vol, again)
+      const off2 = await lab.disconnect(vol, again)
       assert.equal(off2.code, 0, off2.stderr.slice(-4000))
       await assertHostIs(before, "after the second detach")
     }
