@@ -2,7 +2,7 @@ import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
-import { readNodeDb } from "../src/NodeIscsiadm.ts"
+import { readNodeDb } from "../src/IscsiDb.ts"
 
 describe("readNodeDb", () => {
   it("lists discovered (dir/iface) and static (flat file) records, IPv6 bracketed; undefined without a database", () => {
