@@ -67,35 +67,42 @@ describe("NodeIscsiadm.createNode with direct record writes", () => {
     ])
   })
 
-  it("is not used with nodeRecordWrites iscsiadm, another iscsiadm, a command prefix or a database in /var/lib/iscsi", async () => {
-    debianHost()
-    await create(node, { nodeRecordWrites: "iscsiadm" })
-    await create({ ...node, portal: Portal.unsafeMake("10.0.0.2:3260") }, { commandPrefix: ["env"] })
-    await create({ ...node, portal: Portal.unsafeMake("10.0.0.3:3260") }, {
-      iscsiadmPath: NodePath.join(dir, "iscsiadm")
-    })
-    NodeFs.mkdirSync(NodePath.join(root, "var/lib/iscsi"), { recursive: true })
-    await create({ ...node, portal: Portal.unsafeMake("10.0.0.4:3260") })
-    expect(calls(dir, "iscsiadm").filter((argv) => argv.includes("new")).map((argv) => argv[5])).toEqual([
-      "10.0.0.1:3260",
-      "10.0.0.2:3260",
-      "10.0.0.3:3260",
-      "10.0.0.4:3260"
-    ])
-    expect(NodeFs.existsSync(NodePath.join(root, "etc/iscsi/nodes"))).toBe(false)
-  })
-
-  it("never writes a value that would inject a record line: such a value is refused as it is on iscsiadm's way", async () => {
-    debianHost()
-    const injected = {
-      ...settings,
-      auth: Option.some({ ...chap, password: Redacted.make("x\nnode.session.auth.authmethod = None") })
+  it(
+    "is not used with nodeRecordWrites iscsiadm, another iscsiadm, a command prefix or a database in " +
+      "/var/lib/iscsi",
+    async () => {
+      debianHost()
+      await create(node, { nodeRecordWrites: "iscsiadm" })
+      await create({ ...node, portal: Portal.unsafeMake("10.0.0.2:3260") }, { commandPrefix: ["env"] })
+      await create({ ...node, portal: Portal.unsafeMake("10.0.0.3:3260") }, {
+        iscsiadmPath: NodePath.join(dir, "iscsiadm")
+      })
+      NodeFs.mkdirSync(NodePath.join(root, "var/lib/iscsi"), { recursive: true })
+      await create({ ...node, portal: Portal.unsafeMake("10.0.0.4:3260") })
+      expect(calls(dir, "iscsiadm").filter((argv) => argv.includes("new")).map((argv) => argv[5])).toEqual([
+        "10.0.0.1:3260",
+        "10.0.0.2:3260",
+        "10.0.0.3:3260",
+        "10.0.0.4:3260"
+      ])
+      expect(NodeFs.existsSync(NodePath.join(root, "etc/iscsi/nodes"))).toBe(false)
     }
-    const e = await runWith({ root }, Effect.flip(Iscsiadm.Iscsiadm.use((i) => i.createNode(node, injected))))
-    expect(e.detail).toMatch(/line break or NUL/)
-    expect(readNodeDb(root)).toEqual([])
-    expect(calls(dir, "iscsiadm").filter((argv) => argv.includes("update"))).toEqual([])
-  })
+  )
+
+  it(
+    "never writes a value that would inject a record line: " + "such a value is refused as it is on iscsiadm's way",
+    async () => {
+      debianHost()
+      const injected = {
+        ...settings,
+        auth: Option.some({ ...chap, password: Redacted.make("x\nnode.session.auth.authmethod = None") })
+      }
+      const e = await runWith({ root }, Effect.flip(Iscsiadm.Iscsiadm.use((i) => i.createNode(node, injected))))
+      expect(e.detail).toMatch(/line break or NUL/)
+      expect(readNodeDb(root)).toEqual([])
+      expect(calls(dir, "iscsiadm").filter((argv) => argv.includes("update"))).toEqual([])
+    }
+  )
 
   it("fails Busy when open-iscsi's lock stays taken, writing nothing", async () => {
     debianHost()
@@ -124,39 +131,47 @@ describe("NodeIscsiadm.createNode with direct record writes", () => {
   const remove = (n: Iscsiadm.NodeRecord) => runWith({ root }, Iscsiadm.Iscsiadm.use((i) => i.deleteNode(n)))
   const targetDir = () => NodePath.join(root, "etc/iscsi/nodes", node.iqn)
 
-  it("removes a record it may without a process (and the target's directory once empty), as iscsiadm -o delete does", async () => {
-    debianHost()
-    const other = { ...node, portal: Portal.unsafeMake("10.0.0.2:3260") }
-    await create(node)
-    await create(other)
-    session(7, node.iqn, "10.0.0.9", 3260) // another portal's session does not hold it
-    await remove(node)
-    expect(readNodeDb(root)).toEqual([other])
-    await remove(other)
-    expect(NodeFs.existsSync(targetDir())).toBe(false)
-    expect(calls(dir, "iscsiadm")).toEqual([])
-  })
+  it(
+    "removes a record it may without a process (and the target's directory once empty), as iscsiadm -o delete " +
+      "does",
+    async () => {
+      debianHost()
+      const other = { ...node, portal: Portal.unsafeMake("10.0.0.2:3260") }
+      await create(node)
+      await create(other)
+      session(7, node.iqn, "10.0.0.9", 3260) // another portal's session does not hold it
+      await remove(node)
+      expect(readNodeDb(root)).toEqual([other])
+      await remove(other)
+      expect(NodeFs.existsSync(targetDir())).toBe(false)
+      expect(calls(dir, "iscsiadm")).toEqual([])
+    }
+  )
 
-  it("leaves to iscsiadm a record a session may use, one of another iface or made by discovery, and one that is absent", async () => {
-    debianHost()
-    await create(node)
-    session(3, node.iqn, "10.0.0.1", 3260)
-    await remove(node)
-    expect(readNodeDb(root)).toEqual([node]) // the fake iscsiadm removes nothing
-    const discovered = NodePath.join(targetDir(), "10.0.0.5,3260,1")
-    NodeFs.mkdirSync(discovered)
-    NodeFs.writeFileSync(
-      NodePath.join(discovered, "default"),
-      "# BEGIN RECORD 2.1.8\nnode.discovery_type = send_targets\n# END RECORD\n"
-    )
-    await remove({ ...node, portal: Portal.unsafeMake("10.0.0.5:3260") })
-    await remove({ ...node, portal: Portal.unsafeMake("10.0.0.6:3260") })
-    expect(calls(dir, "iscsiadm").map((argv) => `${argv[5]} ${argv.at(-1)}`)).toEqual([
-      "10.0.0.1:3260 delete",
-      "10.0.0.5:3260 delete",
-      "10.0.0.6:3260 delete"
-    ])
-    expect(IscsiDbRemove.removable("node.discovery_type = static\niface.iscsi_ifacename = iser\n")).toBe(false)
-    expect(IscsiDbRemove.removable("node.discovery_type = static\n")).toBe(true)
-  })
+  it(
+    "leaves to iscsiadm a record a session may use, one of another iface or made by discovery, and one that " +
+      "is absent",
+    async () => {
+      debianHost()
+      await create(node)
+      session(3, node.iqn, "10.0.0.1", 3260)
+      await remove(node)
+      expect(readNodeDb(root)).toEqual([node]) // the fake iscsiadm removes nothing
+      const discovered = NodePath.join(targetDir(), "10.0.0.5,3260,1")
+      NodeFs.mkdirSync(discovered)
+      NodeFs.writeFileSync(
+        NodePath.join(discovered, "default"),
+        "# BEGIN RECORD 2.1.8\nnode.discovery_type = send_targets\n# END RECORD\n"
+      )
+      await remove({ ...node, portal: Portal.unsafeMake("10.0.0.5:3260") })
+      await remove({ ...node, portal: Portal.unsafeMake("10.0.0.6:3260") })
+      expect(calls(dir, "iscsiadm").map((argv) => `${argv[5]} ${argv.at(-1)}`)).toEqual([
+        "10.0.0.1:3260 delete",
+        "10.0.0.5:3260 delete",
+        "10.0.0.6:3260 delete"
+      ])
+      expect(IscsiDbRemove.removable("node.discovery_type = static\niface.iscsi_ifacename = iser\n")).toBe(false)
+      expect(IscsiDbRemove.removable("node.discovery_type = static\n")).toBe(true)
+    }
+  )
 })

@@ -11,7 +11,8 @@ describe("the record brick writes", () => {
 
   it("holds the identity, iscsid.conf's settings and brick's, each once, the later source winning", () => {
     const conf = IscsidConf.confSettings(
-      "node.session.scan = auto\nnode.session.timeo.replacement_timeout = 120\nnode.name = iqn.2000-01.com.example:other\nnode.session.auth.authmethod = CHAP\nnode.session.auth.username = confuser\n"
+      "node.session.scan = auto\nnode.session.timeo.replacement_timeout = 120\nnode.name = " +
+        "iqn.2000-01.com.example:other\nnode.session.auth.authmethod = CHAP\nnode.session.auth.username = confuser\n"
     )
     const text = IscsiDbWrite.recordText(node, address, conf, params)
     expect(text.startsWith("# BEGIN RECORD")).toBe(true)
