@@ -35,7 +35,7 @@ export const databaseRetry = {
   while: isDatabaseRace
 } as const
 
-/** Builds an iscsiadm command as the name of what it does, what it acts on, and its argv. */
+/** One iscsiadm command: what it does and what it acts on (for its error), its argv and run options. */
 export interface Command {
   readonly operation: string
   readonly target: string
