@@ -52,6 +52,9 @@ export class SimHost implements SimRuntime {
   /** The services of the `main` process. */
   readonly layer: Layer.Layer<SimServices>
   private readonly locks = new Map<string, Semaphore.Semaphore>()
+  /** Locks held, by process. */
+  private readonly held = new Map<string, Set<string>>()
+  private readonly dead = new Set<string>()
   /** Operations counted, by process and operation. */
   private readonly counters = new Map<string, Map<OpName, number>>()
 
@@ -75,6 +78,34 @@ export class SimHost implements SimRuntime {
     let s = this.locks.get(name)
     if (!s) this.locks.set(name, s = Semaphore.makeUnsafe(1))
     return s
+  }
+
+  holding(process: string, name: string, held: boolean): void {
+    // a lock a killed process was waiting for is never its own
+    if (held && this.dead.has(process)) {
+      Effect.runSync(this.lock(name).release(1))
+      return
+    }
+    let names = this.held.get(process)
+    if (!names) this.held.set(process, names = new Set())
+    if (held) names.add(name)
+    else names.delete(name)
+  }
+
+  killed(process: string): boolean {
+    return this.dead.has(process)
+  }
+
+  /**
+   * SIGKILL of `process`: it starts no operation any more and runs no
+   * cleanup; what it had under way finishes on the host (as iscsid finishes a
+   * login); the locks it held are free (the kernel drops a dead process's
+   * flocks).
+   */
+  kill(process: string): void {
+    this.dead.add(process)
+    for (const name of this.held.get(process) ?? []) Effect.runSync(this.lock(name).release(1))
+    this.held.delete(process)
   }
 
   /** The services as another process on this host sees them (its own op counters, shared everything else). */
@@ -182,8 +213,8 @@ export class SimHost implements SimRuntime {
     SimSessions.setNetwork(this.state, SimNames.portal(portal), SimSessions.toNet(network))
   }
 
-  /** Takes a portal down (`refusing` by default, or `blackholed`). */
-  portalDown(portal: string, how: "refusing" | "blackholed" = "refusing"): void {
+  /** Takes a portal down (`refusing` by default, `blackholed` or `listenerGone`). */
+  portalDown(portal: string, how: "refusing" | "blackholed" | "listenerGone" = "refusing"): void {
     this.setNetwork(portal, how)
   }
 

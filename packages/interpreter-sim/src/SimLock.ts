@@ -18,7 +18,13 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
       (f) => error(f.reason === "Timeout" ? { _tag: "Timeout" } : { _tag: "Failed", detail: f.detail ?? f.reason }),
       () =>
         rt.lock(name).takeScoped(1).pipe(
-          Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(error({ _tag: "Timeout" })) })
+          Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(error({ _tag: "Timeout" })) }),
+          Effect.andThen(
+            Effect.acquireRelease(
+              Effect.sync(() => rt.holding(process, name, true)),
+              () => Effect.sync(() => rt.holding(process, name, false))
+            )
+          )
         )
     )
   }

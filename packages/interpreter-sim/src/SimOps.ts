@@ -19,6 +19,10 @@ export interface SimRuntime {
   readonly view: VNode
   /** The host-wide lock named `name`. */
   readonly lock: (name: string) => Semaphore.Semaphore
+  /** Whether `process` was killed (it starts no operation any more). */
+  readonly killed: (process: string) => boolean
+  /** Records that `process` holds (or, with `held` false, no longer holds) the lock `name`. */
+  readonly holding: (process: string, name: string, held: boolean) => void
 }
 
 /** Reads the effect Clock and runs the host's events due by then; yields the time. */
@@ -32,6 +36,8 @@ export const tick = (rt: SimRuntime): Effect.Effect<number> =>
  * Runs one counted, delayed, fault-injectable operation: after its latency,
  * count it, run the host's events due at the Clock's time, apply scripted
  * faults, then its body (zero-delay events the body causes run at once).
+ * A killed process's operation never starts (nor ends): like SIGKILL, nothing
+ * of the process runs any more, not even its cleanup.
  */
 export const run = <A, E, R = never>(
   rt: SimRuntime,
@@ -42,6 +48,7 @@ export const run = <A, E, R = never>(
   body: () => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> => {
   const step = Effect.clockWith((clock) => {
+    if (rt.killed(process)) return Effect.never
     rt.count(process, op)
     rt.state.schedule.advance(clock.currentTimeMillisUnsafe())
     const plan = rt.faults.begin(op, args)

@@ -33,12 +33,14 @@ export const net = (st: SimState, portal: string): SimNet =>
 export const setNetwork = (st: SimState, portal: string, network: SimNet): void => {
   st.network.set(portal, network)
   const broken = network.state === "refusing" || network.state === "blackholed"
+  // a failed session reconnects only where something listens
+  const reachable = !broken && network.state !== "listenerGone"
   for (const s of st.sessions.values()) {
     if (s.portal !== portal) continue
     if (broken && s.state === "LOGGED_IN") {
       s.state = "FAILED"
       s.failedAt = st.schedule.now
-    } else if (!broken && s.state === "FAILED") {
+    } else if (reachable && s.state === "FAILED") {
       s.state = "LOGGED_IN"
     }
   }

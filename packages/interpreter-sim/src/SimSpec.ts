@@ -65,6 +65,12 @@ export type SimNetworkState =
   | "refusing"
   /** Packets dropped: logins hang until login timeout × retries, then time out. */
   | "blackholed"
+  /**
+   * The target's listener is gone (LIO's network portal deleted): new connections
+   * are refused as by `refusing`; sessions already logged in through the portal
+   * stay LOGGED_IN and keep doing I/O (measured in the lab).
+   */
+  | "listenerGone"
   /** Each login/discovery fails with probability `p` (seeded). */
   | "flaky"
 

@@ -1,4 +1,4 @@
-import { Iscsiadm, Multipath, Sysfs } from "@brick/core"
+import { Iscsiadm, Lock, Multipath, Sysfs } from "@brick/core"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
@@ -97,5 +97,65 @@ describe("host controls", () => {
     await runTest(host, login(node(p2)))
     expect(host.totalOps("main")).toBe(2)
     expect(host.totalOps()).toBe(Object.values(host.counts()).reduce((a, b) => a + b, 0))
+  })
+
+  it("listener gone: a session logged in through the portal stays LOGGED_IN, a new login is refused; back when it is up", async () => {
+    const host = SimHost.make(spec({ network: { [p2]: { state: "up", fast: true } } }))
+    await runTest(host, login(node(p1)))
+    host.portalDown(p1, "listenerGone")
+    host.setNetwork(p2, { state: "listenerGone", fast: true })
+    expect(host.snapshot().sessions.map((s) => `${s.portal} ${s.state}`)).toEqual([`${p1} LOGGED_IN`])
+    const refused = await runExit(host, login(node(p2)))
+    expect(reasonOf(refused)).toBe("Timeout")
+    expect(String(refused)).toContain("connection refused")
+    host.portalUp(p2)
+    await runTest(host, login(node(p2)))
+    expect(host.snapshot().sessions.map((s) => `${s.portal} ${s.state}`).sort()).toEqual([
+      `${p1} LOGGED_IN`,
+      `${p2} LOGGED_IN`
+    ])
+  })
+
+  it("a session failed by a refusing portal does not come back while the portal has no listener", async () => {
+    const host = SimHost.make(spec())
+    await runTest(host, login(node(p1)))
+    host.portalDown(p1, "refusing")
+    host.portalDown(p1, "listenerGone")
+    expect(host.snapshot().sessions.map((s) => s.state)).toEqual(["FAILED"])
+    host.portalUp(p1)
+    expect(host.snapshot().sessions.map((s) => s.state)).toEqual(["LOGGED_IN"])
+  })
+
+  it("kill: the process starts no operation any more, runs no cleanup, and the lock it held is free", async () => {
+    const host = SimHost.make(spec())
+    const victim = host.process("victim")
+    const held = await Effect.runPromise(
+      Effect.gen(function*() {
+        const fiber = yield* Effect.forkDetach(
+          Effect.scoped(Effect.gen(function*() {
+            yield* Lock.Lock.use((l) => l.acquire("target", "1 second"))
+            yield* Effect.addFinalizer(() => Effect.orDie(Iscsiadm.Iscsiadm.use((adm) => adm.deleteNode(node(p1)))))
+            yield* Iscsiadm.Iscsiadm.use((adm) => adm.createNode(node(p1), {}))
+            yield* Effect.sleep("1 second")
+            yield* Iscsiadm.Iscsiadm.use((adm) => adm.createNode(node(p2), {}))
+          })).pipe(Effect.provide(victim))
+        )
+        yield* TestClock.adjust("10 millis")
+        host.kill("victim")
+        yield* TestClock.adjust("2 seconds")
+        const ended = fiber.pollUnsafe()
+        // another process takes the lock at once
+        const other = yield* Effect.exit(
+          Effect.scoped(Lock.Lock.use((l) => l.acquire("target", "10 millis"))).pipe(Effect.provide(host.layer))
+        )
+        return { ended, other }
+      }).pipe(Effect.provide(TestClock.layer()))
+    )
+    expect(held.ended).toBeUndefined()
+    expect(held.other._tag).toBe("Success")
+    // the record it made stays (no cleanup ran), the one after the kill was never made
+    expect(host.snapshot().nodes.map((n) => n.portal)).toEqual([p1])
+    expect(host.killed("victim")).toBe(true)
+    expect(host.killed("main")).toBe(false)
   })
 })

@@ -77,6 +77,7 @@ const connect = (
       case "up":
         return Effect.succeed(undefined)
       case "refusing":
+      case "listenerGone":
         return Effect.as(sleep(net.fast ? 0 : refusedMs), down("connection refused"))
       case "blackholed":
         return Effect.as(sleep(timeoutMs), down("connection timed out"))
