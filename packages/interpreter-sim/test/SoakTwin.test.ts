@@ -289,7 +289,7 @@ describe("the lab soak's twin on the simulator", { timeout: 600_000 }, () => {
           for (const [k, n] of Object.entries(exit.value)) seen[k] = (seen[k] ?? 0) + n
         }
       ),
-      { numRuns: Math.max(5, Math.round(60 * scale)) }
+      { numRuns: Math.max(5, Math.round(30 * scale)) }
     )
     console.log(`soak twin: ${JSON.stringify(seen)}`)
     // every fault kind struck
