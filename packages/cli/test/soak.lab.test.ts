@@ -13,6 +13,7 @@
  * and every attached volume's data pattern verify (BlockPattern.ts).
  *
  *   BRICK_SOAK_ROUNDS=N (default 5)  BRICK_SOAK_SEED=S (default: a new one, printed)
+ *   BRICK_SOAK_LOGS=NAME (logs in lab/.out/NAME-logs/, default soak)
  *
  * Runs with node's test runner (lab/test.sh); skipped outside the guest.
  */
@@ -37,8 +38,10 @@ const specs: ReadonlyArray<VolumeSpec> = [
 ]
 const rounds = Number(process.env["BRICK_SOAK_ROUNDS"] ?? 5)
 const seed = Number(process.env["BRICK_SOAK_SEED"] ?? Math.floor(Math.random() * 1e9))
-const logDir = fileURLToPath(new URL("../../../../lab/.out/soak-logs/", import.meta.url))
-const lab = makeLab("soak")
+/** Where the logs go: lab/.out/<BRICK_SOAK_LOGS, default soak>-logs/ (another name lets two soaks run at once). */
+const logName = process.env["BRICK_SOAK_LOGS"] ?? "soak"
+const logDir = fileURLToPath(new URL(`../../../../lab/.out/${logName}-logs/`, import.meta.url))
+const lab = makeLab(logName)
 let volumes: Array<SoakVolume>
 
 const sessionsLoggedIn = () =>
