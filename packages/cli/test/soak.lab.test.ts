@@ -24,7 +24,7 @@ import { after, before, describe, it } from "node:test"
 import { fileURLToPath } from "node:url"
 import { blockSize } from "./BlockPattern.ts"
 import { inGuest, labTarget, makeLab, P, sleep, waitUntil } from "./labCli.ts"
-import { type Attached, expected, look } from "./SoakHost.ts"
+import { type Attached, expected, look, servedPortals } from "./SoakHost.ts"
 import { drawRound, faultKinds, rng, type VolumeSpec } from "./SoakPlan.ts"
 import { SoakVolume } from "./SoakVolume.ts"
 
@@ -103,6 +103,8 @@ describe("soak on the real kernel", { skip: !inGuest }, () => {
       faults: Object.fromEntries(faultKinds.map((k) => [k, 0])) as Record<string, number>,
       settled: {} as Record<string, number>,
       leaks: 0,
+      /** paths of attached multipath volumes still missing after connecting again (not added yet by brick) */
+      pathsMissing: 0,
       blocksWritten: 0,
       blocksVerified: 0,
       seconds: 0
@@ -177,6 +179,12 @@ describe("soak on the real kernel", { skip: !inGuest }, () => {
         figures.leaks++
         say(`LEAK in round ${r}: ${(e as Error).message}`)
         throw e
+      }
+      const now = look()
+      for (const v of volumes) {
+        if (v.device !== undefined && v.spec.multipath) {
+          figures.pathsMissing += v.spec.portals.length - servedPortals(v.spec, now).length
+        }
       }
       for (const v of volumes) {
         const data = v.checkData(random)
