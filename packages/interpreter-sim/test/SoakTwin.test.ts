@@ -49,7 +49,7 @@ const arbRound = fc.record({
   fault: fc.constantFrom(...faultKinds),
   /** which operation (or portal) the fault strikes */
   which: fc.nat(11),
-  /** portal faults: ms into the round; kill: operations of the process before it dies */
+  /** when the fault strikes: a portal `at` × 100 ms into the round, a kill `at` × 25 ms into the operation */
   at: fc.integer({ min: 0, max: 40 }),
   /** how the settle goes: retry a failed connect or give it up, undo a killed one */
   retry: fc.boolean()
@@ -215,9 +215,7 @@ const soak = (seed: number, rounds: ReadonlyArray<Round>) =>
       if (round.fault === "kill") {
         const victim = started[round.which % started.length]!
         yield* Effect.forkDetach(Effect.gen(function*() {
-          while (victim.fiber.pollUnsafe() === undefined && h.host.totalOps(victim.process) < round.at) {
-            yield* Effect.sleep(1)
-          }
+          yield* Effect.sleep(round.at * 25)
           if (victim.fiber.pollUnsafe() === undefined) {
             h.host.kill(victim.process)
             faults["kill"] = (faults["kill"] ?? 0) + 1
