@@ -90,14 +90,22 @@ export interface Attached {
 export const servedPortals = (v: VolumeSpec, actual: HostPicture) =>
   v.portals.filter((p) => actual.byPath.includes(`ip-${p}-iscsi-${v.iqn}-lun-${v.lun}`))
 
+/** The paths (`iqn portal lun`) the map named `wwn` holds in `actual`. */
+export const mapPaths = (wwn: string, actual: HostPicture): ReadonlyArray<string> => {
+  const line = actual.maps.find((m) => m.startsWith(`${wwn}: `))
+  return line === undefined ? [] : line.slice(wwn.length + 2).split(", ").filter((p) => p !== "")
+}
+
 /**
  * What the host holds with exactly `attached` attached: every path of a
  * single-path volume; of a multipath volume the paths it serves (at least
  * one: a second connect does not add a missing path yet, see the soak's
  * `pathsMissing` figure), and for those paths their sessions, node records,
- * devices, links and map, nothing else. A single-path volume's device may
- * sit in a one-path map (multipathd makes one for any disk when
- * find_multipaths is off, as in the lab), which `actual` is allowed to have.
+ * devices and links, nothing else. A multipath volume's map holds some of
+ * them (a path multipathd failed to add stays out of it: `pathsOutsideMap`).
+ * A single-path volume's device may sit in a one-path map (multipathd makes
+ * one for any disk when find_multipaths is off, as in the lab), which
+ * `actual` is allowed to have.
  */
 export const expected = (attached: ReadonlyArray<Attached>, actual: HostPicture): HostPicture => {
   const portals = (v: VolumeSpec) => {
@@ -116,7 +124,10 @@ export const expected = (attached: ReadonlyArray<Attached>, actual: HostPicture)
     devices: uniq(attached.flatMap((a) => paths(a.spec))),
     byPath: each((v, p) => `ip-${p}-iscsi-${v.iqn}-lun-${v.lun}`),
     maps: uniq([
-      ...attached.filter((a) => a.spec.multipath).map((a) => `${a.wwn}: ${sorted(paths(a.spec)).join(", ")}`),
+      ...attached.filter((a) => a.spec.multipath).map((a) => {
+        const inMap = paths(a.spec).filter((p) => mapPaths(a.wwn, actual).includes(p))
+        return `${a.wwn}: ${sorted(inMap.length > 0 ? inMap : paths(a.spec)).join(", ")}`
+      }),
       ...actual.maps.filter((m) => singleMaps.includes(m))
     ]),
     locks: []

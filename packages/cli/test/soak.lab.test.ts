@@ -24,7 +24,7 @@ import { after, before, describe, it } from "node:test"
 import { fileURLToPath } from "node:url"
 import { blockSize } from "./BlockPattern.ts"
 import { inGuest, labTarget, makeLab, P, sleep, waitUntil } from "./labCli.ts"
-import { type Attached, expected, look, servedPortals } from "./SoakHost.ts"
+import { type Attached, expected, look, mapPaths, servedPortals } from "./SoakHost.ts"
 import { drawRound, faultKinds, rng, type VolumeSpec } from "./SoakPlan.ts"
 import { SoakVolume } from "./SoakVolume.ts"
 
@@ -105,6 +105,8 @@ describe("soak on the real kernel", { skip: !inGuest }, () => {
       leaks: 0,
       /** paths of attached multipath volumes still missing after connecting again (not added yet by brick) */
       pathsMissing: 0,
+      /** paths of attached multipath volumes on the host (session, device, link) but not in the volume's map */
+      pathsOutsideMap: 0,
       blocksWritten: 0,
       blocksVerified: 0,
       seconds: 0
@@ -178,12 +180,15 @@ describe("soak on the real kernel", { skip: !inGuest }, () => {
       } catch (e) {
         figures.leaks++
         say(`LEAK in round ${r}: ${(e as Error).message}`)
+        say(`figures so far: ${JSON.stringify(figures)}`)
         throw e
       }
       const now = look()
       for (const v of volumes) {
         if (v.device !== undefined && v.spec.multipath) {
-          figures.pathsMissing += v.spec.portals.length - servedPortals(v.spec, now).length
+          const served = servedPortals(v.spec, now).length
+          figures.pathsMissing += v.spec.portals.length - served
+          figures.pathsOutsideMap += served - mapPaths(v.device.scsi_wwn, now).length
         }
       }
       for (const v of volumes) {
