@@ -185,16 +185,24 @@ export const errorOf = (r: Run): Record<string, unknown> => {
 /** Kernel wwid `naa.6001405…` → the `3…` WWN brick reports. */
 export const scsiWwn = (naa: string) => `3${naa.replace(/^naa\./, "")}`
 
-/** Everything of the host an attach can leave behind. */
-export const snapshot = () => ({
-  sessions: sh("iscsiadm -m session 2>/dev/null | sed 's/\\[[0-9]*\\]//' | sort"),
-  nodeDb: sh("find /etc/iscsi/nodes /etc/iscsi/send_targets /etc/iscsi/ifaces -mindepth 1 2>/dev/null | sort"),
-  scsiDevices: sh("ls /sys/class/scsi_device 2>/dev/null | sort"),
-  disks: sh("ls /sys/block | grep -v -E '^(vd|loop|ram)' | sort"),
-  dmMaps: sh("dmsetup ls 2>/dev/null | grep -v 'No devices found' | sort"),
-  byPath: sh("ls /dev/disk/by-path 2>/dev/null | grep iscsi | sort"),
-  locks: sh("ls -A /run/brick/locks 2>/dev/null | sort")
-})
+const snapshotParts = {
+  sessions: "iscsiadm -m session 2>/dev/null | sed 's/\\[[0-9]*\\]//' | sort",
+  nodeDb: "find /etc/iscsi/nodes /etc/iscsi/send_targets /etc/iscsi/ifaces -mindepth 1 2>/dev/null | sort",
+  scsiDevices: "ls /sys/class/scsi_device 2>/dev/null | sort",
+  disks: "ls /sys/block | grep -v -E '^(vd|loop|ram)' | sort",
+  dmMaps: "dmsetup ls 2>/dev/null | grep -v 'No devices found' | sort",
+  byPath: "ls /dev/disk/by-path 2>/dev/null | grep iscsi | sort",
+  locks: "ls -A /run/brick/locks 2>/dev/null | sort"
+} as const
+const snapshotScript = Object.values(snapshotParts).map((c) => `${c}; echo @@`).join("; ")
+
+/** Everything of the host an attach can leave behind (one shell: process starts are slow under emulation). */
+export const snapshot = (): { readonly [K in keyof typeof snapshotParts]: string } => {
+  const parts = spawnSync("sh", ["-c", snapshotScript], { encoding: "utf8" }).stdout.split("@@\n")
+  return Object.fromEntries(Object.keys(snapshotParts).map((k, i) => [k, (parts[i] ?? "").trim()])) as {
+    readonly [K in keyof typeof snapshotParts]: string
+  }
+}
 export type Snapshot = ReturnType<typeof snapshot>
 
 /** Waits (udev removes links asynchronously) until `look()` equals `before`, then asserts it. */
@@ -239,6 +247,7 @@ export const portalDown = (portal: string, mode: "drop" | "reject") => {
   downed.add(portal)
   labTarget("portal-down", "--portal", portal, "--mode", mode)
 }
+export const isDown = (portal: string) => downed.has(portal)
 export const portalUp = (portal: string) => {
   labTarget("portal-up", "--portal", portal)
   downed.delete(portal)
