@@ -18,13 +18,6 @@ export interface HostConfiguration {
 
 export const configurations: ReadonlyArray<HostConfiguration> = [
   {
-    name: "lab",
-    multipath: "lab",
-    iscsid: "lab",
-    container: false,
-    description: "the lab's own: find_multipaths no, names = WWIDs (reference)"
-  },
-  {
     name: "no-conf",
     multipath: "none",
     iscsid: "lab",
@@ -51,14 +44,15 @@ export const configurations: ReadonlyArray<HostConfiguration> = [
     multipath: "lab",
     iscsid: "lab",
     container: true,
-    description: "brick in its own mount namespace, the host under /host, commands through nsenter -t 1 -m -n"
+    description:
+      "brick in a container: own mount namespace and root, the host under /host, commands through nsenter -t 1 -m -n (the lab's multipath.conf: find_multipaths no)"
   },
   {
     name: "iscsid-auto",
     multipath: "lab",
     iscsid: "automatic",
     container: false,
-    description: "iscsid.conf: node.startup = automatic, node.session.scan = auto"
+    description: "iscsid.conf: node.startup = automatic, node.session.scan = auto (the lab's multipath.conf)"
   }
 ]
 
@@ -70,7 +64,8 @@ export const scenarioNames = [
   "1 path",
   "4 paths, 1 dropped",
   "2 paths, WWID registered first",
-  "records"
+  "own record",
+  "user's record"
 ] as const
 export type ScenarioName = (typeof scenarioNames)[number]
 

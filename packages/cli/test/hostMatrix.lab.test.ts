@@ -304,7 +304,7 @@ describe("the host matrix on the real kernel", { skip: !inGuest }, () => {
       }
 
       if (c.iscsid === "automatic") {
-        scenario("records", async (t) => {
+        scenario("own record", async (t) => {
           // brick's own record, made while iscsid.conf says automatic
           const before1 = snapshot()
           const vol = info(`${c.name}-own.json`, { target_portal: P[0], target_iqn: T, target_lun: 1 })
@@ -316,47 +316,38 @@ describe("the host matrix on the real kernel", { skip: !inGuest }, () => {
           assert.deepEqual(targetLuns(T), ["1"], "only the requested LUN")
           // os-brick's choice (node.startup automatic), then a reboot's login (`--loginall=automatic`):
           // the session comes back, with no device (the record scans manually)
-          execFileSync("iscsiadm", [
-            "-m",
-            "node",
-            "-T",
-            T,
-            "-p",
-            P[0],
-            "-o",
-            "update",
-            "-n",
-            "node.startup",
-            "-v",
-            "automatic"
-          ])
-          execFileSync("iscsiadm", ["-m", "node", "-T", T, "-p", P[0], "-u"])
+          const iscsiadm = (...args: ReadonlyArray<string>) => execFileSync("iscsiadm", ["-m", "node", ...args])
+          iscsiadm("-T", T, "-p", P[0], "-o", "update", "-n", "node.startup", "-v", "automatic")
+          iscsiadm("-T", T, "-p", P[0], "-u")
           const boot0 = Date.now()
-          execFileSync("iscsiadm", ["-m", "node", "--loginall=automatic"])
-          note(
-            `an automatic record at boot: ${sessionsOf(T).length} session(s), LUNs [${targetLuns(T).join(",")}] (${
-              Date.now() - boot0
-            } ms)`
-          )
+          iscsiadm("--loginall=automatic")
+          const boot = `${sessionsOf(T).length} session(s), LUNs [${targetLuns(T).join(",")}]`
+          note(`an automatic record at boot: ${boot} (${Date.now() - boot0} ms)`)
+          t.diagnostic(`own ${JSON.stringify(own)}`)
           await disconnectClean(vol, r, before1, "the own-record disconnect")
+          return r.ms
+        })
+
+        scenario("user's record", async (t) => {
           // a record the user made (iscsiadm -o new: iscsid.conf's automatic startup, auto scan)
+          const before1 = snapshot()
           execFileSync("iscsiadm", ["-m", "node", "-T", T, "-p", P[1], "-o", "new"])
           const made = recordSettings(T, P[1])
           assert.deepEqual(made, { startup: "automatic", scan: "auto" })
-          const volUser = info(`${c.name}-user.json`, { target_portal: P[1], target_iqn: T, target_lun: 1 })
-          const u = await brick("connect", "--info", volUser, ...normal)
+          const vol = info(`${c.name}-user.json`, { target_portal: P[1], target_iqn: T, target_lun: 1 })
+          const u = await brick("connect", "--info", vol, ...normal)
           deviceOf(u)
           const after = recordSettings(T, P[1])
           note(`the user's record after connect: node.startup ${after.startup}, node.session.scan ${after.scan}`)
           note(`LUNs scanned through the user's record: ${targetLuns(T).join(",")}`)
-          const du = await disconnect(volUser, u)
-          assert.equal(du.code, 0, du.stderr.slice(-4000))
+          const d = await disconnect(vol, u)
+          assert.equal(d.code, 0, d.stderr.slice(-4000))
           const kept = recordSettings(T, P[1]).startup !== undefined
           note(`the user's record after disconnect: ${kept ? "kept" : "deleted"}`)
-          t.diagnostic(`own ${JSON.stringify(own)}, user's ${JSON.stringify(made)} -> ${JSON.stringify(after)}`)
+          t.diagnostic(`user's ${JSON.stringify(made)} -> ${JSON.stringify(after)}, kept ${kept}`)
           if (kept) execFileSync("iscsiadm", ["-m", "node", "-T", T, "-p", P[1], "-o", "delete"])
           await assertHostIs(before1, "after the user-record disconnect")
-          return r.ms
+          return u.ms
         })
       }
     })
