@@ -1,12 +1,13 @@
 /**
  * What the host matrix reads of the host: multipath's memory (wwids and
  * bindings files), a target's SCSI devices, a node record's settings, the
- * maps and their paths. Only meaningful inside the lab guest.
+ * maps and their paths, whether multipath claims a device, and when brick
+ * fell back to adding the map itself. Only meaningful inside the lab guest.
  */
 import * as assert from "node:assert/strict"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { sessionsOf, sh, slavesOf, sleep } from "./LabHost.ts"
+import { type Run, sessionsOf, sh, slavesOf, sleep } from "./LabHost.ts"
 
 /** A file's lines, comments and empty lines left out (none when it is absent). */
 export const lines = (file: string) =>
@@ -51,3 +52,22 @@ export const mapOfWwid = (wwid: string) =>
     b.startsWith("dm-") && fs.existsSync(`/sys/block/${b}/dm/uuid`) &&
     read(`/sys/block/${b}/dm/uuid`) === `mpath-${wwid}`
   )
+
+/**
+ * Whether multipath claims the single-path device `sd` (udev's
+ * DM_MULTIPATH_DEVICE_PATH=1 once udev is done with it: then the device is
+ * an mpath_member) and the maps holding it (multipathd forms one from a
+ * claimed device within seconds).
+ */
+export const claimOf = async (sd: string) => {
+  sh("udevadm settle --timeout=20")
+  const claimed = /^DM_MULTIPATH_DEVICE_PATH=1$/m.test(sh(`udevadm info -q property /dev/${sd}`))
+  return { claimed, holders: claimed ? await holdersWithin(sd, 10_000) : ls(`/sys/block/${sd}/holders`) }
+}
+
+/** When (ms after brick started) brick logged its add-map fallback, from its debug log. */
+export const fallbackAt = (r: Run, t0: number) => {
+  const line = r.stderr.split("\n").find((l) => l.includes("has not formed the map"))
+  const time = line === undefined ? undefined : (JSON.parse(line) as { time?: string }).time
+  return time === undefined ? undefined : Date.parse(time) - t0
+}

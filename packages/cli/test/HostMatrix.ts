@@ -1,8 +1,10 @@
 /**
  * The host matrix's rows and its table: the host configurations
  * hostMatrix.lab.test.ts switches to with `lab-host` (lab/guest/lab-host),
- * the scenarios run on each, and the markdown table of their outcomes.
+ * how brick runs on them, the scenarios run on each, and the markdown table
+ * of their outcomes.
  */
+import type { Launch } from "./LabHost.ts"
 
 /** One host configuration: what `lab-host multipath` and `lab-host iscsid` set, and how brick runs. */
 export interface HostConfiguration {
@@ -55,6 +57,22 @@ export const configurations: ReadonlyArray<HostConfiguration> = [
     description: "iscsid.conf: node.startup = automatic, node.session.scan = auto (the lab's multipath.conf)"
   }
 ]
+
+/** brick in the container `lab-host csi-start` made, reaching the host as a CSI node plugin does. */
+export const inContainer: Launch = (args) => ({
+  command: "lab-host",
+  args: [
+    "csi-exec",
+    "--",
+    "node",
+    "/brick/brick.mjs",
+    ...args,
+    "--root",
+    "/host",
+    "--command-prefix",
+    "nsenter -t 1 -m -n --"
+  ]
+})
 
 /** The scenarios, in the order they run on each configuration. */
 export const scenarioNames = [

@@ -20,9 +20,9 @@ import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
 import { fileURLToPath } from "node:url"
 import {
+  claimOf,
   dmOf,
-  holdersWithin,
-  ls,
+  fallbackAt,
   mapOfWwid,
   memory,
   read,
@@ -31,7 +31,14 @@ import {
   targetLuns,
   waitForSlaves
 } from "./HostFacts.ts"
-import { type Cell, configurations, type HostConfiguration, matrixTable, type ScenarioName } from "./HostMatrix.ts"
+import {
+  type Cell,
+  configurations,
+  type HostConfiguration,
+  inContainer,
+  matrixTable,
+  type ScenarioName
+} from "./HostMatrix.ts"
 import {
   assertHostIs,
   bin,
@@ -44,14 +51,12 @@ import {
   inGuest,
   isDown,
   labTarget,
-  type Launch,
   multi,
   normal,
   portalDown,
   type Run,
   scsiWwn,
   sessionsOf,
-  sh,
   sleep,
   snapshot
 } from "./LabHost.ts"
@@ -68,21 +73,6 @@ let iscsidMode: HostConfiguration["iscsid"] = "lab"
 const wwids = new Map<number, string>()
 let lun0Size = 16 * MiB
 
-/** brick in the container `lab-host csi-start` made, reaching the host as a CSI node plugin does. */
-const inContainer: Launch = (args) => ({
-  command: "lab-host",
-  args: [
-    "csi-exec",
-    "--",
-    "node",
-    "/brick/brick.mjs",
-    ...args,
-    "--root",
-    "/host",
-    "--command-prefix",
-    "nsenter -t 1 -m -n --"
-  ]
-})
 const { start, brick, info, disconnect } = brickRunner({
   workDir: () => dir,
   logName: "host-matrix-logs",
@@ -91,18 +81,6 @@ const { start, brick, info, disconnect } = brickRunner({
 
 const labHost = (...args: ReadonlyArray<string>) =>
   JSON.parse(execFileSync("lab-host", args, { encoding: "utf8" })) as Record<string, unknown>
-/**
- * Whether multipath claims the single-path device `sd` (udev's
- * DM_MULTIPATH_DEVICE_PATH=1 once udev is done with it: then the device is
- * an mpath_member) and the maps holding it (multipathd forms one from a
- * claimed device within seconds).
- */
-const claimOf = async (sd: string) => {
-  sh("udevadm settle --timeout=20")
-  const claimed = /^DM_MULTIPATH_DEVICE_PATH=1$/m.test(sh(`udevadm info -q property /dev/${sd}`))
-  return { claimed, holders: claimed ? await holdersWithin(sd, 10_000) : ls(`/sys/block/${sd}/holders`) }
-}
-
 // ------------------------------------------------------------------ the matrix
 
 const cells = new Map<string, Cell>()
@@ -122,13 +100,6 @@ const scenario = (name: ScenarioName, body: (t: { diagnostic: (s: string) => voi
       throw e
     }
   })
-
-/** When (ms after brick started) brick logged its add-map fallback, from its debug log. */
-const fallbackAt = (r: Run, t0: number) => {
-  const line = r.stderr.split("\n").find((l) => l.includes("has not formed the map"))
-  const time = line === undefined ? undefined : (JSON.parse(line) as { time?: string }).time
-  return time === undefined ? undefined : Date.parse(time) - t0
-}
 
 /**
  * Connects `vol` (with `flags`), watching when the map appears; checks the
