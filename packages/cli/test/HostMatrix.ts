@@ -77,11 +77,13 @@ export const inContainer: Launch = (args) => ({
 /** The scenarios, in the order they run on each configuration. */
 export const scenarioNames = [
   "2 paths",
+  "WWID registered",
   "extend",
   "disconnect",
   "1 path",
   "4 paths, 1 dropped",
   "2 paths, WWID registered first",
+  "interrupted 2 paths",
   "own record",
   "user's record"
 ] as const
