@@ -6,6 +6,7 @@
 import { connectVolume, disconnectVolume, extendVolume, Iscsiadm } from "@brick/core"
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
+import * as SimMultipathd from "../src/SimMultipathd.ts"
 import type { SimSpec } from "../src/SimSpec.ts"
 import { makeHost, runVirtual, type TestHost, timedVirtual } from "./harness.ts"
 
@@ -107,7 +108,8 @@ describe("find_multipaths yes + user_friendly_names yes", () => {
     const h = makeHost(spec({ findMultipaths: "yes", userFriendlyNames: true }))
     const device = valueOf(await connect(h, multipathInfo()))
     // the paths go behind brick's back; the map stays, pathless
-    for (const d of h.snapshot().maps[0]!.paths) h.state.disks.get(d)!.map?.paths.delete(h.state.disks.get(d)!)
+    for (const d of h.snapshot().maps[0]!.paths) SimMultipathd.dropPath(h.state.disks.get(d)!)
+    expect(h.snapshot().maps.map((m) => [m.name, m.paths])).toEqual([["mpatha", []]])
     expect(Exit.isSuccess(await disconnect(h, multipathInfo(), device))).toBe(true)
     expect(h.snapshot().maps).toEqual([])
   })
