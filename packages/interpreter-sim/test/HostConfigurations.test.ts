@@ -19,7 +19,7 @@ const multipathInfo = (lun = 1) => ({
 })
 const singleInfo = (lun = 1) => ({ target_portal: portals[0], target_iqn: iqn, target_lun: lun })
 /** The lab's timings: udev links a path after 1 s, multipathd maps it 0.2 s after udev. */
-const spec = (multipathd: SimSpec["multipathd"]): SimSpec => ({
+const spec = (multipathd: NonNullable<SimSpec["multipathd"]>): SimSpec => ({
   targets: [{ iqn, portals, luns: [{ lun: 1 }, { lun: 2 }] }],
   latency: "lab",
   multipathd
