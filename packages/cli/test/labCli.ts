@@ -1,193 +1,44 @@
 /**
- * What the CLI's lab tests share (faults.lab.test.ts, reliability.lab.test.ts):
- * the built `brick` they run, a run's outcome, the host snapshot they compare
- * before and after, the lab target's helper and portal faults, and a scenario
- * that leaves a clean host behind even when it fails. They run compiled, in
- * the lab guest (lab/test.sh).
+ * What the CLI's lab tests share beyond LabHost.ts (whose helpers it passes
+ * on): the lab target's portals, and makeLab, one lab test file's runs
+ * (a temp dir, brick runs with their logs kept, the portals it took down, its
+ * scenarios). They run compiled, in the lab guest (lab/test.sh).
  */
-import * as assert from "node:assert/strict"
-import { execFileSync, spawn, spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { it } from "node:test"
 import { fileURLToPath } from "node:url"
+import { bin, labTarget, normal, type Run, snapshot } from "./LabHost.ts"
 
-// these modules run compiled, as dist/test/*.js. The one-file bundle (`node scripts/bundle.mjs`) starts in
-// a fraction of the time over 9p; it is used only when it is newer than every compiled module it bundles
-// (a stale bundle would test old code), else dist/src/bin.js.
-const binJs = fileURLToPath(new URL("../src/bin.js", import.meta.url))
-const bundle = fileURLToPath(new URL("../brick.mjs", import.meta.url))
-const newestModule = () => {
-  let newest = 0
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(path.join(d, e.name))
-      else if (e.name.endsWith(".js")) newest = Math.max(newest, fs.statSync(path.join(d, e.name)).mtimeMs)
-    }
-  }
-  for (const pkg of ["core", "interpreter-node", "cli"]) {
-    const d = fileURLToPath(new URL(`../../../${pkg}/dist/src/`, import.meta.url))
-    if (fs.existsSync(d)) walk(d)
-  }
-  return newest
-}
-/** Whether the one-file bundle is newer than every compiled module. */
-export const bundleIsCurrent = fs.existsSync(bundle) && fs.statSync(bundle).mtimeMs >= newestModule()
-/** The `brick` the tests run. */
-export const bin = bundleIsCurrent ? bundle : binJs
+export {
+  assertHostIs,
+  bin,
+  bundleIsCurrent,
+  byPathDevice,
+  type Device,
+  deviceOf,
+  errorOf,
+  fast,
+  inGuest,
+  labTarget,
+  multi,
+  normal,
+  type Run,
+  scsiWwn,
+  sessionsOf,
+  sessionStates,
+  sh,
+  slavesOf,
+  sleep,
+  type Snapshot,
+  snapshot,
+  waitUntil
+} from "./LabHost.ts"
 
 /** The lab target's portals. */
 export const P = ["10.99.0.1:3260", "10.99.0.2:3260", "10.99.0.3:3260"] as const
-/** True inside the lab guest (LIO's configfs and `lab-target` present). */
-export const inGuest = fs.existsSync("/sys/kernel/config/target") &&
-  spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
-
-/** A shell command's trimmed stdout. */
-export const sh = (command: string) => spawnSync("sh", ["-c", command], { encoding: "utf8" }).stdout.trim()
-/** `lab-target ARGS…`'s stdout; throws on failure. */
-export const labTarget = (...args: ReadonlyArray<string>) => execFileSync("lab-target", args, { encoding: "utf8" })
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** A finished `brick` run. */
-export interface Run {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly stdout: string
-  readonly stderr: string
-  readonly ms: number
-}
-
-/** The flags every connect/disconnect of a failure scenario gets: low timeouts, debug logs. */
-export const fast = [
-  "--login-timeout",
-  "3",
-  "--scan-attempts",
-  "3",
-  "--scan-interval",
-  "1000",
-  "--multipath-timeout",
-  "15",
-  "--lock-timeout",
-  "240",
-  "--log-level",
-  "debug"
-]
-/** For attaches that must succeed: a login timeout the loaded, emulated guest always meets. */
-export const normal = [
-  "--login-timeout",
-  "15",
-  "--scan-attempts",
-  "5",
-  "--scan-interval",
-  "2000",
-  "--multipath-timeout",
-  "30",
-  "--lock-timeout",
-  "240",
-  "--log-level",
-  "debug"
-]
-
-/** A device info as `brick connect` prints it. */
-export interface Device {
-  readonly type: string
-  readonly path: string
-  readonly scsi_wwn: string
-  readonly multipath_id?: string
-  readonly paths?: ReadonlyArray<{
-    readonly portal: string
-    readonly iface?: string
-    readonly state: string
-    readonly device?: string
-    readonly session?: number
-    readonly reason?: string
-    readonly otherIfaces?: ReadonlyArray<{ readonly iface: string; readonly session: number }>
-  }>
-}
-/** The device info a successful run printed. */
-export const deviceOf = (r: Run): Device => {
-  assert.equal(r.code, 0, `exit ${r.code} ${r.signal ?? ""}: ${r.stderr.slice(-4000)}`)
-  return JSON.parse(r.stdout) as Device
-}
-/** The JSON error report: the last stderr line. */
-export const errorOf = (r: Run): Record<string, unknown> => {
-  const lines = r.stderr.trim().split("\n")
-  return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>
-}
-/** Kernel wwid `naa.6001405…` → the `3…` WWN brick reports. */
-export const scsiWwn = (naa: string) => `3${naa.replace(/^naa\./, "")}`
-
-/** Cinder's multipath form of a volume's connection data. */
-export const multi = (
-  iqn: string,
-  lun: number,
-  portals: ReadonlyArray<string>,
-  extra: Record<string, unknown> = {}
-) => ({
-  target_portals: portals,
-  target_iqns: portals.map(() => iqn),
-  target_luns: portals.map(() => lun),
-  target_portal: portals[0],
-  target_iqn: iqn,
-  target_lun: lun,
-  ...extra
-})
-
-/** Everything of the host an attach can leave behind. */
-export const snapshot = () => ({
-  sessions: sh("iscsiadm -m session 2>/dev/null | sed 's/\\[[0-9]*\\]//' | sort"),
-  nodeDb: sh("find /etc/iscsi/nodes /etc/iscsi/send_targets /etc/iscsi/ifaces -mindepth 1 2>/dev/null | sort"),
-  scsiDevices: sh("ls /sys/class/scsi_device 2>/dev/null | sort"),
-  disks: sh("ls /sys/block | grep -v -E '^(vd|loop|ram)' | sort"),
-  dmMaps: sh("dmsetup ls 2>/dev/null | grep -v 'No devices found' | sort"),
-  byPath: sh("ls /dev/disk/by-path 2>/dev/null | grep iscsi | sort"),
-  locks: sh("ls -A /run/brick/locks 2>/dev/null | sort")
-})
-/** A host snapshot. */
-export type Snapshot = ReturnType<typeof snapshot>
-
-/** Waits (udev removes links asynchronously) until the host equals `before`, then asserts it. */
-export const assertHostIs = async (before: Snapshot, what: string) => {
-  const end = Date.now() + 10_000
-  let now = snapshot()
-  while (JSON.stringify(now) !== JSON.stringify(before) && Date.now() < end) {
-    await sleep(300)
-    now = snapshot()
-  }
-  assert.deepEqual(now, before, `${what}: the host differs`)
-}
-
-/** Polls `check` every 20 ms until it holds; throws after `seconds`. */
-export const waitUntil = async (what: string, seconds: number, check: () => boolean) => {
-  const end = Date.now() + seconds * 1000
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out after ${seconds}s waiting for ${what}`)
-    await sleep(20)
-  }
-}
-/** The session names (`sessionN`) of a target. */
-export const sessionsOf = (iqn: string) =>
-  fs.readdirSync("/sys/class/iscsi_session").filter((s) => {
-    try {
-      return fs.readFileSync(`/sys/class/iscsi_session/${s}/targetname`, "utf8").trim() === iqn
-    } catch {
-      return false
-    }
-  })
-/** The states of a target's sessions. */
-export const sessionStates = (iqn: string) =>
-  sessionsOf(iqn).map((s) => fs.readFileSync(`/sys/class/iscsi_session/${s}/state`, "utf8").trim())
-/** A dm device's path devices. */
-export const slavesOf = (dm: string) => fs.readdirSync(`/sys/block/${path.basename(dm)}/slaves`).sort()
-/** The block device udev's by-path link of a path points to. */
-export const byPathDevice = (portal: string, iqn: string, lun: number) => {
-  try {
-    return path.basename(fs.readlinkSync(`/dev/disk/by-path/ip-${portal}-iscsi-${iqn}-lun-${lun}`))
-  } catch {
-    return undefined
-  }
-}
 
 /** Deletes every sendtargets discovery record. */
 export const dropDiscoveryRecords = () =>
