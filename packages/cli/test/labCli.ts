@@ -4,13 +4,12 @@
  * (a temp dir, brick runs with their logs kept, the portals it took down, its
  * scenarios). They run compiled, in the lab guest (lab/test.sh).
  */
-import { spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { it } from "node:test"
-import { fileURLToPath } from "node:url"
-import { bin, labTarget, normal, type Run, snapshot } from "./LabHost.ts"
+import { bin, brickRunner, labTarget, normal, type Run, snapshot } from "./LabHost.ts"
 
 export {
   assertHostIs,
@@ -53,10 +52,9 @@ export const dropDiscoveryRecords = () =>
  * portals it took down, and its scenarios.
  */
 export const makeLab = (name: string) => {
-  const logDir = fileURLToPath(new URL(`../../../../lab/.out/${name}-logs/`, import.meta.url))
   const downed = new Set<string>()
-  let runs = 0
   let dir = ""
+  const runner = brickRunner({ workDir: () => dir, logName: `${name}-logs` })
   const lab = {
     /** The temp dir (made by `open`). */
     get dir() {
@@ -73,41 +71,11 @@ export const makeLab = (name: string) => {
       if (dir) fs.rmSync(dir, { recursive: true, force: true })
     },
     /** Starts `brick args…` (cwd: the temp dir), killed after `limitMs`; `done` resolves when it exits. */
-    start: (args: ReadonlyArray<string>, limitMs = 150_000) => {
-      const t0 = Date.now()
-      const n = ++runs
-      const child = spawn(process.execPath, [bin, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.on("data", (d) => (stdout += d))
-      child.stderr.on("data", (d) => (stderr += d))
-      const timer = setTimeout(() => child.kill("SIGKILL"), limitMs)
-      const done = new Promise<Run>((resolve) => {
-        child.on("close", (code, signal) => {
-          clearTimeout(timer)
-          try {
-            fs.mkdirSync(logDir, { recursive: true })
-            fs.writeFileSync(
-              path.join(logDir, `${String(n).padStart(2, "0")}-${args[0]}-${args[2] ?? ""}.log`),
-              `brick ${args.join(" ")}\nexit ${code} ${signal ?? ""} after ${
-                Date.now() - t0
-              } ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`
-            )
-          } catch {
-            // logs are a convenience
-          }
-          resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 })
-        })
-      })
-      return { child, done }
-    },
+    start: (args: ReadonlyArray<string>, limitMs = 150_000) => runner.start(args, limitMs),
     /** Runs `brick args…` to its end. */
-    brick: (...args: ReadonlyArray<string>) => lab.start(args).done,
+    brick: (...args: ReadonlyArray<string>) => runner.brick(...args),
     /** Writes a connection info file (the whole connection_info) into the temp dir; its name. */
-    info: (file: string, data: Record<string, unknown>) => {
-      fs.writeFileSync(path.join(dir, file), JSON.stringify({ driver_volume_type: "iscsi", data }))
-      return file
-    },
+    info: (file: string, data: Record<string, unknown>) => runner.info(file, data),
     /** Writes a file into the temp dir; its name. */
     file: (file: string, text: string) => {
       fs.writeFileSync(path.join(dir, file), text)
@@ -115,16 +83,7 @@ export const makeLab = (name: string) => {
     },
     /** `brick disconnect` of the volume in `vol` with the device `connected` printed (kept as `device-<vol>`). */
     disconnect: (vol: string, connected: Run, ...flags: ReadonlyArray<string>) =>
-      lab.brick(
-        "disconnect",
-        "--info",
-        vol,
-        "--device",
-        lab.file(`device-${vol}`, connected.stdout),
-        "--multipath",
-        ...normal,
-        ...flags
-      ),
+      runner.disconnect(vol, connected, [...normal, ...flags]),
     portalDown: (portal: string, mode: "drop" | "reject" | "np") => {
       downed.add(portal)
       labTarget("portal-down", "--portal", portal, "--mode", mode)
