@@ -310,7 +310,7 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
       ["target_lun", -1],
       ["target_lun", 16384],
       ["target_lun", 1.5],
-      ["target_lun", "1"],
+      ["target_lun", "01"],
       ["auth_username", "-u"],
       ["auth_username", "a b"],
       ["auth_password", ""],
