@@ -47,10 +47,10 @@ export const ConnectorOptions = Schema.Struct({
   iface: Schema.optionalKey(Schema.Union([IfaceName, IfaceSpec])),
   /** Fall back to the `default` iface when the chosen one is unusable or its login fails. */
   ifaceFallback: withDefault(Schema.Boolean, true),
-  /** How many targeted rescans to try before giving up on a LUN's device. */
-  deviceScanAttempts: withDefault(Count(100), 3),
-  /** Milliseconds between targeted rescans while a LUN's device has not appeared. */
-  deviceScanInterval: withDefault(Millis(600_000), 2_000),
+  /** How many targeted scans to try before giving up on a LUN's device. */
+  deviceScanAttempts: withDefault(Count(100), 6),
+  /** Milliseconds after the first scan before the next; the gap doubles after each scan (at most 30 s). */
+  deviceScanInterval: withDefault(Millis(600_000), 800),
   /** Milliseconds between sysfs polls while waiting for devices and maps. */
   pollInterval: withDefault(Count(10_000), 25),
   /** Seconds a single login may take before it counts as failed. */

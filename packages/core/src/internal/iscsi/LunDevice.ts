@@ -1,9 +1,11 @@
 /**
  * The LUN's SCSI device on one path's session: looked up first when the
  * session may already have it, else found by targeted scans of the session's
- * SCSI host, polled (Poll.ts) and re-scanned every `deviceScanInterval`, at
- * most `deviceScanAttempts` times. The scan is recorded in the path's ledger
- * first, with the devices that were there before it.
+ * SCSI host, polled (Poll.ts) and re-scanned `deviceScanAttempts` times in
+ * all, backing off (scanGap): a LUN whose mapping lands late on the array is
+ * found without costing anything when it is there at once. The scan is
+ * recorded in the path's ledger first, with the devices that were there
+ * before it.
  */
 import { Clock, Effect, Option } from "effect"
 import type { PathFailure } from "../../BrickError.ts"
@@ -18,6 +20,18 @@ import * as ScsiDevices from "../scsi/ScsiDevices.ts"
 import type * as IscsiUndo from "./IscsiUndo.ts"
 import { hostFailure, type PathContext, pathFailure } from "./PathContext.ts"
 import * as Sessions from "./Sessions.ts"
+
+/** The longest gap between two scans (unless `deviceScanInterval` is longer). */
+const maxScanGap = 30_000
+
+/**
+ * The wait (ms) after the `scan`-th scan (1-based) before the next one, or
+ * before giving up after the last: `interval`, doubling each time, at most
+ * 30 s. With the defaults (6 scans, 800 ms) the scans run at 0, 0.8, 2.4,
+ * 5.6, 12 and 24.8 s and the LUN is given up at 50.4 s.
+ */
+export const scanGap = (scan: number, interval: number): number =>
+  Math.min(interval * 2 ** Math.min(Math.max(scan - 1, 0), 30), Math.max(interval, maxScanGap))
 
 /** The LUN's device on a path. */
 export interface LunDevice {
@@ -62,7 +76,7 @@ export const find = (
     let polls = 0
     for (;;) {
       const now = yield* Clock.currentTimeMillis
-      if (scans < attempts && (scans === 0 || now - lastScan >= interval)) {
+      if (scans < attempts && (scans === 0 || now - lastScan >= scanGap(scans, interval))) {
         yield* Effect.mapError(scan(sid, host, lun), toHost)
         scans++
         lastScan = now
@@ -70,7 +84,7 @@ export const find = (
       }
       const found = yield* look
       if (Option.isSome(found)) return found.value
-      if (scans >= attempts && now - lastScan >= interval) {
+      if (scans >= attempts && now - lastScan >= scanGap(scans, interval)) {
         return yield* Effect.fail(
           pathFailure(path, iface, "DeviceNotFound", `LUN ${lun} did not appear after ${scans} scans`)
         )
