@@ -280,6 +280,19 @@ export const scenarios: ReadonlyArray<Scenario> = [
     expect: attached("dm", 2)
   },
   {
+    name: "mutual CHAP, the target proves a wrong secret: AuthenticationFailed, host unchanged",
+    run: (d) => {
+      const t = target(d, "mutualbad", 2, {
+        chap: { username: "brickuser", password: "Right-Secret-123" },
+        mutual: { username: "targetuser", password: "Target-Secret-789" }
+      })
+      return failingConnect(d, t, infoOf(t, 0, { ...chapInfo(t), auth_password_in: "Other-Secret-000" }), {
+        useMultipath: true
+      })
+    },
+    expect: { error: "ConnectError/LoginFailed/AuthenticationFailed", left: [] }
+  },
+  {
     name: "custom tcp iface bound to dummy0: sessions use it (the iface record stays)",
     run: (d) => {
       const t = target(d, "iface", 2)

@@ -35,6 +35,7 @@ export const rules: ReadonlyArray<readonly [string, string, Kind]> = [
   ["LockError", "*", "HostToolFailed"],
   ["IscsiadmError", "AuthenticationFailed", "AuthenticationFailed"],
   ["IscsiadmError", "LoginFailed", "LoginFailed"],
+  ["IscsiadmError", "LoginRejected", "LoginFailed"],
   ["IscsiadmError", "Timeout", "LoginFailed"],
   ["IscsiadmError", "TransportUnavailable", "LoginFailed"],
   ["IscsiadmError", "*", "HostToolFailed"],

@@ -149,6 +149,7 @@ describe("exit statuses of real failures", () => {
     ["login-P1-again", "SessionExists"],
     ["login-chap-wrong", "AuthenticationFailed"],
     ["login-no-chap-on-chap-target", "AuthenticationFailed"],
+    ["login-mutual-chap-wrong", "LoginRejected"],
     ["login-refused", "Timeout"],
     ["discovery-refused", "Timeout"],
     ["logout-not-logged-in", "NotFound"],
@@ -179,6 +180,16 @@ describe("NodeIscsiadm replaying lab output", () => {
     expect(e.reason._tag).toBe("AuthenticationFailed")
     expect(e.exitCode).toBe(24)
     expect(e.detail).toContain("authorization failure")
+  })
+
+  withFixture("login-mutual-chap-wrong")("login whose target proves a wrong mutual CHAP secret", async () => {
+    const e = await failureWith(
+      { iscsiadmPath: replay("iscsiadm", "login-mutual-chap-wrong") },
+      use((i) => i.login(node))
+    )
+    expect(e.reason._tag).toBe("LoginRejected")
+    expect(e.exitCode).toBe(19)
+    expect(e.detail).toContain("non-retryable")
   })
 
   withFixture("login-P1-again")("login when logged in", async () => {

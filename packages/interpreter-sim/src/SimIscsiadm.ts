@@ -20,6 +20,7 @@ export const exitCodes: Readonly<Record<Reason, number>> = {
   NotFound: 21,
   AuthenticationFailed: 24,
   LoginFailed: 5,
+  LoginRejected: 19,
   TransportUnavailable: 12,
   Timeout: 8,
   DaemonUnreachable: 20,
@@ -58,17 +59,26 @@ const boundByIp = (iface: SimIface): boolean => !isOffload(iface.transport) && i
 const chapMatches = (auth: Iscsiadm.ChapCredentials | undefined, username: string, password: string): boolean =>
   auth !== undefined && auth.username === username && Redacted.value(auth.password) === password
 
-/** Whether the CHAP exchange of a login succeeds. */
-const authOk = (
+/**
+ * How the CHAP exchange of a login ends: `ok`; `refused` when the target
+ * refuses the initiator's credentials (or has none to prove itself with for
+ * mutual CHAP): iscsiadm exit 24; `unproven` when the target's own (mutual)
+ * credentials are not the ones the initiator expects: the initiator ends the
+ * login, exit 19 (as measured in the lab, fixture login-mutual-chap-wrong).
+ */
+const chapOutcome = (
   expected: { username: string; password: string; mutual?: { username: string; password: string } } | undefined,
   auth: Iscsiadm.ChapCredentials | undefined
-): boolean => {
-  if (expected && !chapMatches(auth, expected.username, expected.password)) return false
+): "ok" | "refused" | "unproven" => {
+  if (expected && !chapMatches(auth, expected.username, expected.password)) return "refused"
   const wantsMutual = auth !== undefined && (Option.isSome(auth.usernameIn) || Option.isSome(auth.passwordIn))
-  if (!wantsMutual) return true
+  if (!wantsMutual) return "ok"
   const m = expected?.mutual
-  return m !== undefined && Option.getOrUndefined(auth.usernameIn) === m.username &&
-    Option.match(auth.passwordIn, { onNone: () => false, onSome: (p) => Redacted.value(p) === m.password })
+  if (m === undefined) return "refused"
+  return Option.getOrUndefined(auth.usernameIn) === m.username &&
+      Option.match(auth.passwordIn, { onNone: () => false, onSome: (p) => Redacted.value(p) === m.password })
+    ? "ok"
+    : "unproven"
 }
 
 /** The Iscsiadm service of `rt`'s host, as seen by `process`. */
@@ -227,9 +237,16 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
           if (p) return fail(p)
           const target = st.targets.get(node.iqn)
           const tp = target?.portals.get(node.portal)
-          if (!target || !tp) return fail({ reason: "LoginFailed", exitCode: 19, detail: "target not found" })
-          if (!authOk(target.chap, rec.settings.auth)) {
+          if (!target || !tp) return fail({ reason: "LoginRejected", detail: "target not found" })
+          const chap = chapOutcome(target.chap, rec.settings.auth)
+          if (chap === "refused") {
             return fail({ reason: "AuthenticationFailed", detail: "Login failed to authenticate with target" })
+          }
+          if (chap === "unproven") {
+            return fail({
+              reason: "LoginRejected",
+              detail: "initiator reported error (19 - encountered non-retryable iSCSI login failure)"
+            })
           }
           const current = st.nodes.get(key)
           if (!current) {

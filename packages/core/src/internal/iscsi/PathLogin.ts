@@ -35,12 +35,22 @@ export const createRecord = (
     return yield* Effect.result(Iscsiadm.use((i) => i.createNode(node, settings)))
   })
 
-const loginFailureTag = (e: IscsiadmError): PathFailure["_tag"] =>
-  e.reason._tag === "AuthenticationFailed"
+/**
+ * A failed login's path tag. A rejected login (open-iscsi exit 19) is an
+ * authentication failure when the record asks the target to prove itself
+ * (mutual CHAP): the initiator refusing the target's response is what ends
+ * such a login (the lab's fixture login-mutual-chap-wrong); without mutual
+ * CHAP it is a plain login failure (e.g. a target the portal does not know).
+ */
+const loginFailureTag = (e: IscsiadmError, settings: NodeSettings): PathFailure["_tag"] => {
+  const mutual = settings.auth !== undefined && Option.isSome(settings.auth) &&
+    Option.isSome(settings.auth.value.usernameIn)
+  return e.reason._tag === "AuthenticationFailed" || (e.reason._tag === "LoginRejected" && mutual)
     ? "AuthenticationFailed"
     : e.reason._tag === "Timeout"
     ? "LoginTimeout"
     : "LoginFailed"
+}
 
 /** Reuses the session of a path through one iface, or makes its record and logs in. */
 const sessionThrough = (
@@ -99,7 +109,7 @@ const sessionThrough = (
       )
     }
     yield* rollbackAttempt
-    const tag = login === "timeout" ? "LoginTimeout" as const : loginFailureTag(login)
+    const tag = login === "timeout" ? "LoginTimeout" as const : loginFailureTag(login, ctx.settings)
     const detail = login === "timeout" ? `no answer within ${timeoutMs} ms` : login.message
     yield* Effect.logWarning(`login through ${iface} failed: ${detail}`)
     return yield* Effect.fail(pathFailure(path, iface, tag, detail))
