@@ -24,6 +24,16 @@ describe("ConnectPlan.make", () => {
     expect(Option.isNone(p.discovery)).toBe(true)
   })
 
+  it("without multipath, the other listed paths are alternates, in order, without the primary again", () => {
+    expect(plan(plural).alternates.map((x) => [x.portal, x.iqn, x.lun])).toEqual([["10.0.0.2:3260", b, 2]])
+    const listedOnly = { target_portals: ["10.0.0.3", "10.0.0.1"], target_iqns: [a, a], target_luns: [4, 4] }
+    const p = plan(listedOnly)
+    expect(p.paths.map((x) => x.portal)).toEqual(["10.0.0.3:3260"])
+    expect(p.alternates.map((x) => x.portal)).toEqual(["10.0.0.1:3260"])
+    expect(plan(single).alternates).toEqual([])
+    expect(plan(plural, { useMultipath: true }).alternates).toEqual([])
+  })
+
   it("discovers through the single portal with multipath and no target_portals", () => {
     const p = plan({
       ...single,

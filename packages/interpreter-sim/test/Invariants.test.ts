@@ -58,6 +58,8 @@ const arbScenario = fc.record({
   enforce: fc.boolean(),
   /** Multipath from one portal through sendtargets discovery. */
   discovery: fc.boolean(),
+  /** Without multipath: every portal listed (tried in order until one serves). */
+  listed: fc.boolean(),
   multipathd: fc.constantFrom("normal", "never", "late", "off"),
   udev: fc.constantFrom("normal", "late"),
   faults: fc.array(arbFault, { maxLength: 2 }),
@@ -94,7 +96,7 @@ const specOf = (s: Scenario): SimSpec => ({
 const infoOf = (s: Scenario, lun = s.lun) => {
   const ps = allPortals.slice(0, s.portals)
   const auth = s.chap ? { auth_method: "CHAP", auth_username: "brickuser", auth_password: secretOf(s.seed) } : {}
-  return s.multipath && !s.discovery
+  return (s.multipath && !s.discovery) || (!s.multipath && s.listed)
     ? { target_portals: ps, target_iqns: ps.map(() => iqnA), target_luns: ps.map(() => lun), ...auth }
     : { target_portal: ps[0], target_iqn: iqnA, target_lun: lun, ...auth }
 }

@@ -28,6 +28,11 @@ export interface ConnectPlan {
   readonly multipath: boolean
   readonly enforceMultipath: boolean
   readonly paths: ReadonlyArray<PlannedPath>
+  /**
+   * Without multipath: the other listed paths (`target_portals` …), tried in
+   * order when the one before failed (as os-brick does); empty with multipath.
+   */
+  readonly alternates: ReadonlyArray<PlannedPath>
   /** Sendtargets discovery to run first (multipath with a single portal). */
   readonly discovery: Option.Option<{ readonly portal: Portal; readonly auth: Option.Option<Chap> }>
   readonly iface: IfaceChoice.IfaceChoice
@@ -72,10 +77,12 @@ export const make = (data: ConnectionData, options: ConnectorOptions, facts: Ifa
   const mode = data.addressing_mode ?? "transparent"
   const paths = TargetPath.fromConnectionData(data, options.useMultipath)
   const single = options.useMultipath && data.target_portals === undefined && paths.length === 1
+  const alternates = options.useMultipath ? [] : TargetPath.fromConnectionData(data, true).slice(1)
   return {
     multipath: options.useMultipath,
     enforceMultipath: options.enforceMultipath,
     paths: paths.map((p) => plannedPath(p, mode, offload)),
+    alternates: alternates.map((p) => plannedPath(p, mode, offload)),
     discovery: single ? Option.some({ portal: paths[0]!.portal, auth: discoveryChap(data) }) : Option.none(),
     iface,
     addressingMode: mode,

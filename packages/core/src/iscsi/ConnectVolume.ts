@@ -32,6 +32,7 @@ import type { PathContext } from "../internal/iscsi/PathContext.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
 import * as Ledger from "../internal/Ledger.ts"
 import * as MultipathAssembly from "../internal/multipath/MultipathAssembly.ts"
+import * as PathFailover from "../internal/multipath/PathFailover.ts"
 import { Multipath } from "../Multipath.ts"
 import type { Wwn } from "../Wwn.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
@@ -59,9 +60,16 @@ export const connect = Effect.fn("brick.connect")(function*(
     Effect.gen(function*() {
       const iface = yield* createIface(planned, ledger)
       const ctx = yield* records(planned, options, iface, ledger)
-      // log in and find the device on every path: run in parallel by the assembly
-      const attaches = ctx.paths.map((path) => attachPath(ctx, path))
-      const assembly = yield* MultipathAssembly.assemble(attaches, assemblySettings(planned, options), ledger)
+      // log in and find the device: with multipath every path in parallel, else the listed paths in turn
+      const assembly = planned.plan.multipath
+        ? yield* MultipathAssembly.assemble(
+          ctx.paths.map((path) => attachPath(ctx, path)),
+          assemblySettings(planned, options),
+          ledger
+        )
+        : yield* PathFailover.firstThatWorks(
+          [...ctx.paths, ...planned.plan.alternates].map((path) => attachPath(ctx, path))
+        )
       const device = yield* result(planned, assembly)
       yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
       return device
@@ -121,7 +129,7 @@ const lockedWithLedger = <A, R>(
   body: (ledger: Ledger.Ledger<IscsiUndo.Entry>) => Effect.Effect<A, ConnectError, R>
 ) =>
   Ledger.undoOnFailure(IscsiUndo.undo, body).pipe(
-    TargetLock.withTargets(planned.plan.paths.map((p) => p.iqn), options.lockTimeout),
+    TargetLock.withTargets([...planned.plan.paths, ...planned.plan.alternates].map((p) => p.iqn), options.lockTimeout),
     Effect.catchTag(
       "LockError",
       (e) => Effect.fail(new ConnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } }))

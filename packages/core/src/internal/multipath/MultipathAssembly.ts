@@ -70,6 +70,8 @@ export interface MultipathMap {
 export interface Assembly<P, F> {
   readonly ok: ReadonlyArray<P>
   readonly failed: ReadonlyArray<F>
+  /** The indices (in the attaches) of the paths stopped while still attaching. */
+  readonly stopped: ReadonlyArray<number>
   readonly map: Option.Option<MultipathMap>
 }
 
@@ -85,8 +87,8 @@ export const assemble = <P extends PathDevice, F, R>(
   attaches.length === 1 && !settings.multipath
     // one path, no map to wait for: no fibers needed
     ? Effect.match(attaches[0]!, {
-      onFailure: (failure): Assembly<P, F> => ({ ok: [], failed: [failure], map: Option.none() }),
-      onSuccess: (path): Assembly<P, F> => ({ ok: [path], failed: [], map: Option.none() })
+      onFailure: (failure): Assembly<P, F> => ({ ok: [], failed: [failure], stopped: [], map: Option.none() }),
+      onSuccess: (path): Assembly<P, F> => ({ ok: [path], failed: [], stopped: [], map: Option.none() })
     })
     : Effect.scoped(Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
@@ -97,7 +99,7 @@ export const assemble = <P extends PathDevice, F, R>(
         : Option.none<MultipathMap>()
       if (race.ok.length > 0 && settings.multipath) yield* graceForStragglers(race, start)
       yield* race.stop
-      return { ok: race.ok, failed: race.failed, map }
+      return { ok: race.ok, failed: race.failed, stopped: race.pending(), map }
     }))
 
 /** (a) Waits for the first path device, or for every path to fail. */
