@@ -80,8 +80,13 @@ export type Device = DeviceInfo.DeviceInfo
 
 /** brick's programs as Promises. */
 export interface Connector {
-  /** Attaches a volume (Cinder's connection_info or its data); resolves to its device. */
-  readonly connectVolume: (info: unknown) => Promise<Device>
+  /**
+   * Attaches a volume (Cinder's connection_info or its data); resolves to its
+   * device. On a volume already attached it adds the paths that are missing.
+   * `device` (what an earlier connectVolume returned; optional) pins the
+   * volume's WWN.
+   */
+  readonly connectVolume: (info: unknown, device?: unknown) => Promise<Device>
   /** Detaches a volume; `device` is what connectVolume returned (recommended). */
   readonly disconnectVolume: (info: unknown, device?: unknown, options?: DisconnectOptions) => Promise<void>
   /** Rescans a grown volume; resolves to its new size in bytes. */
@@ -180,15 +185,20 @@ export const createConnector = (config: CreateConnectorOptions = {}): Connector 
     return exit.value
   }
   const decodeInfo = (info: unknown) => ConnectionInfo.decode(info)
+  const decodeDevice = (device: unknown) =>
+    device === undefined || device === null
+      ? Effect.succeed(Option.none<DeviceInfo.DeviceInfo>())
+      : Effect.map(DeviceInfo.decode(device), Option.some)
   return {
-    connectVolume: (info) => run(Effect.flatMap(decodeInfo(info), (data) => ConnectVolume.connect(data, options))),
+    connectVolume: (info, device) =>
+      run(Effect.gen(function*() {
+        const data = yield* decodeInfo(info)
+        return yield* ConnectVolume.connect(data, options, yield* decodeDevice(device))
+      })),
     disconnectVolume: (info, device, flags = {}) =>
       run(Effect.gen(function*() {
         const data = yield* decodeInfo(info)
-        const dev = device === undefined || device === null
-          ? Option.none()
-          : Option.some(yield* DeviceInfo.decode(device))
-        yield* DisconnectVolume.disconnect(data, options, dev, flags)
+        yield* DisconnectVolume.disconnect(data, options, yield* decodeDevice(device), flags)
       })),
     extendVolume: (info) => run(Effect.flatMap(decodeInfo(info), ExtendVolume.extend)),
     getVolumePaths: (info) => run(Effect.flatMap(decodeInfo(info), (data) => VolumePaths.volumePaths(data, options))),

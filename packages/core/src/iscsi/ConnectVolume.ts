@@ -38,6 +38,7 @@ import type { Wwn } from "../Wwn.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as ConnectPlan from "./ConnectPlan.ts"
+import * as DeviceInfoSchema from "./DeviceInfo.ts"
 import type { DeviceInfo } from "./DeviceInfo.ts"
 import * as IfaceChoice from "./IfaceChoice.ts"
 import { defaultIface, type IfaceName } from "./IfaceName.ts"
@@ -50,16 +51,21 @@ interface Planned {
   readonly multipathd: boolean
 }
 
-/** Attaches a volume from decoded input and options. */
+/**
+ * Attaches a volume from decoded input and options. `earlier`, the device
+ * info of an earlier connect of the volume, pins its WWN: no device of
+ * another WWN is returned.
+ */
 export const connect = Effect.fn("brick.connect")(function*(
   data: ConnectionInfo.ConnectionData,
-  options: ConnectorOptions.ConnectorOptions
+  options: ConnectorOptions.ConnectorOptions,
+  earlier: Option.Option<DeviceInfo> = Option.none()
 ) {
   const planned = yield* plan(data, options)
   return yield* lockedWithLedger(planned, options, (ledger) =>
     Effect.gen(function*() {
       const iface = yield* createIface(planned, ledger)
-      const ctx = yield* records(planned, options, iface, ledger)
+      const ctx = yield* records(planned, options, iface, ledger, Option.map(earlier, (d) => d.scsi_wwn))
       // log in and find the device: with multipath every path in parallel, else the listed paths in turn
       const assembly = planned.plan.multipath
         ? yield* MultipathAssembly.assemble(
@@ -81,14 +87,21 @@ export const connect = Effect.fn("brick.connect")(function*(
   }))
 
 /**
- * Attaches a volume: decodes `info` (Cinder's connection_info or its data)
- * and `options` before anything else, then connects. Returns the device info.
+ * Attaches a volume: decodes `info` (Cinder's connection_info or its data),
+ * `options` and `deviceInfo` (what an earlier connect of the volume
+ * returned; optional: it pins the volume's WWN) before anything else, then
+ * connects. Returns the device info.
  */
-export const connectVolume = Effect.fn("brick.connectVolume")(function*(info: unknown, options?: unknown) {
-  const data = yield* ConnectionInfo.decode(info)
-  const decoded = yield* ConnectorOptions.decode(options)
-  return yield* connect(data, decoded)
-})
+export const connectVolume = Effect.fn("brick.connectVolume")(
+  function*(info: unknown, options?: unknown, deviceInfo?: unknown) {
+    const data = yield* ConnectionInfo.decode(info)
+    const decoded = yield* ConnectorOptions.decode(options)
+    const device = deviceInfo === undefined || deviceInfo === null
+      ? Option.none<DeviceInfo>()
+      : Option.some(yield* DeviceInfoSchema.decode(deviceInfo))
+    return yield* connect(data, decoded, device)
+  }
+)
 
 /**
  * The plan: the iface facts read off the host, then ConnectPlan.make; fails
@@ -159,7 +172,8 @@ const records = (
   planned: Planned,
   options: ConnectorOptions.ConnectorOptions,
   iface: IfaceName,
-  ledger: Ledger.Ledger<IscsiUndo.Entry>
+  ledger: Ledger.Ledger<IscsiUndo.Entry>,
+  expectedWwn: Option.Option<Wwn>
 ) =>
   Effect.gen(function*() {
     const settings = planned.plan.nodeSettings
@@ -176,7 +190,7 @@ const records = (
       options,
       nodesBefore,
       prepared,
-      volumeWwn: yield* Ref.make(Option.none<Wwn>()),
+      volumeWwn: yield* Ref.make(expectedWwn),
       ledger
     } satisfies PathContext & { readonly paths: ReadonlyArray<ConnectPlan.PlannedPath> }
   })

@@ -12,10 +12,12 @@ import type { PathFailure } from "../../BrickError.ts"
 import * as Hctl from "../../Hctl.ts"
 import type { PlannedPath } from "../../iscsi/ConnectPlan.ts"
 import type { IfaceName } from "../../iscsi/IfaceName.ts"
+import type { Multipath } from "../../Multipath.ts"
 import type { Sysfs } from "../../Sysfs.ts"
 import type { Wwn } from "../../Wwn.ts"
 import type { Ledger } from "../Ledger.ts"
 import * as Poll from "../Poll.ts"
+import * as DeviceIdentity from "../scsi/DeviceIdentity.ts"
 import * as ScsiDevices from "../scsi/ScsiDevices.ts"
 import type * as IscsiUndo from "./IscsiUndo.ts"
 import { hostFailure, type PathContext, pathFailure } from "./PathContext.ts"
@@ -50,20 +52,29 @@ export const find = (
   path: PlannedPath,
   session: Sessions.Session,
   iface: IfaceName
-): Effect.Effect<LunDevice, PathFailure, Sysfs> =>
+): Effect.Effect<LunDevice, PathFailure, Sysfs | Multipath> =>
   Effect.gen(function*() {
     const toHost = hostFailure(path, iface)
     const sid = session.sid
     const lun = path.kernelLun
     // on a session this path just logged in, every device is this connect's
     const loggedInHere = (yield* ledger.entries).some((e) => e._tag === "Session" && e.sid === sid)
-    const before = loggedInHere
+    let before = loggedInHere
       ? []
       : (yield* Effect.mapError(Sessions.lunDevicesOf(sid, lun), toHost)).map(Hctl.format)
-    const look = Effect.mapError(lookUp(sid, lun, before), toHost)
+    const look = Effect.suspend(() => Effect.mapError(lookUp(sid, lun, before), toHost))
     if (before.length > 0 || (loggedInHere && ctx.settings.scan === "auto")) {
       const found = yield* look
-      if (Option.isSome(found)) return found.value
+      if (Option.isSome(found)) {
+        // a device this connect did not make is trusted only once its identity was read fresh
+        if (found.value.fresh) return found.value
+        const identity = yield* Effect.mapError(DeviceIdentity.confirm(found.value), toHost)
+        if (identity._tag === "Same") return found.value
+        const name = `${found.value.block} (${Hctl.format(found.value.hctl)})`
+        yield* Effect.logWarning(`device ${name} is stale: ${identity.detail}: removing it and scanning the LUN again`)
+        yield* Effect.mapError(DeviceIdentity.remove(found.value), toHost)
+        before = before.filter((h) => h !== Hctl.format(found.value.hctl))
+      }
     }
     if (Option.isNone(session.host)) {
       return yield* Effect.fail(pathFailure(path, iface, "HostError", `session ${sid} has no SCSI host in sysfs`))
