@@ -73,6 +73,8 @@ export interface DisconnectOptions {
   readonly force?: boolean
   /** Go on past failing steps and resolve (they are logged). */
   readonly ignoreErrors?: boolean
+  /** Also the volume's sessions and devices through other ifaces than brick's (another tool's). */
+  readonly otherIfaces?: boolean
 }
 
 /** The device a connect returns (os-brick's shape), JSON-ready. */

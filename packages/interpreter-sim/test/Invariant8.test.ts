@@ -97,7 +97,7 @@ describe("invariant 8 (property tests on the simulated host)", { timeout: 600_00
         if (c.remap) expect(left).not.toContain(oldWwid)
         expect(h.snapshot()).toEqual(before)
       }),
-      { numRuns: Math.max(1, Math.round(300 * scale)) }
+      { numRuns: Math.max(1, Math.round(200 * scale)) }
     )
   })
 })

@@ -29,6 +29,7 @@ import * as IscsiUndo from "../internal/iscsi/IscsiUndo.ts"
 import * as NodeRecords from "../internal/iscsi/NodeRecords.ts"
 import { type AttachedPath, attachPath } from "../internal/iscsi/PathAttach.ts"
 import type { PathContext } from "../internal/iscsi/PathContext.ts"
+import * as PathReports from "../internal/iscsi/PathReports.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
 import * as Ledger from "../internal/Ledger.ts"
 import * as MultipathAssembly from "../internal/multipath/MultipathAssembly.ts"
@@ -67,16 +68,12 @@ export const connect = Effect.fn("brick.connect")(function*(
       const iface = yield* createIface(planned, ledger)
       const ctx = yield* records(planned, options, iface, ledger, Option.map(earlier, (d) => d.scsi_wwn))
       // log in and find the device: with multipath every path in parallel, else the listed paths in turn
+      const candidates = planned.plan.multipath ? ctx.paths : [...ctx.paths, ...planned.plan.alternates]
+      const attaches = candidates.map((path) => attachPath(ctx, path))
       const assembly = planned.plan.multipath
-        ? yield* MultipathAssembly.assemble(
-          ctx.paths.map((path) => attachPath(ctx, path)),
-          assemblySettings(planned, options),
-          ledger
-        )
-        : yield* PathFailover.firstThatWorks(
-          [...ctx.paths, ...planned.plan.alternates].map((path) => attachPath(ctx, path))
-        )
-      const device = yield* result(planned, assembly)
+        ? yield* MultipathAssembly.assemble(attaches, assemblySettings(planned, options), ledger)
+        : yield* PathFailover.firstThatWorks(attaches)
+      const device = yield* result(planned, candidates, assembly)
       yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
       return device
     }))
@@ -214,14 +211,16 @@ const nodeKeyOf = (p: AttachedPath): string =>
 /**
  * The device info of the assembled paths: the map when one formed, else the
  * first path's device (a warning when multipath was asked for, an error when
- * it is enforced); when no path has a device, why.
+ * it is enforced), with every tried path's report (`candidates`: the
+ * attaches' paths, in order); when no path has a device, why.
  */
 const result = (
   planned: Planned,
+  candidates: ReadonlyArray<ConnectPlan.PlannedPath>,
   assembly: MultipathAssembly.Assembly<AttachedPath, PathFailure>
-): Effect.Effect<DeviceInfo, ConnectError> =>
+) =>
   Effect.gen(function*() {
-    const { ok, failed, map } = assembly
+    const { failed, map, ok } = assembly
     const { multipathd, plan } = planned
     if (ok.length === 0) {
       const loggedIn = failed.some((f) => f._tag === "DeviceNotFound" || f._tag === "WwnMismatch")
@@ -232,19 +231,7 @@ const result = (
       )
     }
     const first = ok[0]!
-    const devices = ok.map((p) => devicePath(`/dev/${p.block}`))
-    for (const f of failed) yield* Effect.logWarning(`path ${f.portal} not used: ${f._tag}: ${f.detail}`)
-    if (Option.isSome(map)) {
-      return {
-        type: "block",
-        path: devicePath(`/dev/${map.value.dm}`),
-        scsi_wwn: map.value.wwn,
-        multipath_id: map.value.wwn,
-        iface: first.iface,
-        devices
-      } satisfies DeviceInfo
-    }
-    if (plan.multipath) {
+    if (Option.isNone(map) && plan.multipath) {
       const detail = multipathd
         ? `no map within ${plan.enforceMultipath ? "the wait" : "the wait, using the single device"}`
         : "multipathd is not running"
@@ -253,11 +240,19 @@ const result = (
       }
       yield* Effect.logWarning(`multipath requested but ${detail}: returning /dev/${first.block}`)
     }
+    const served: PathReports.Served = Option.isSome(map)
+      ? { _tag: "Map", dm: map.value.dm }
+      : { _tag: "Device", block: first.block }
+    const paths = yield* PathReports.make(candidates, assembly, served, planned.iface.iface)
+    for (const line of PathReports.notServing(paths)) yield* Effect.logWarning(line)
+    const device = Option.isSome(map)
+      ? { path: devicePath(`/dev/${map.value.dm}`), scsi_wwn: map.value.wwn, multipath_id: map.value.wwn }
+      : { path: devicePath(`/dev/${first.block}`), scsi_wwn: first.wwn }
     return {
       type: "block",
-      path: devicePath(`/dev/${first.block}`),
-      scsi_wwn: first.wwn,
+      ...device,
       iface: first.iface,
-      devices
+      devices: ok.map((p) => devicePath(`/dev/${p.block}`)),
+      paths
     } satisfies DeviceInfo
   })

@@ -29,9 +29,11 @@ import { findVolume, type VolumeDevice, volumeLuns } from "../internal/iscsi/Vol
 import * as DmMaps from "../internal/multipath/DmMaps.ts"
 import * as MapFlush from "../internal/multipath/MapFlush.ts"
 import * as ScsiDevices from "../internal/scsi/ScsiDevices.ts"
+import { Multipath } from "../Multipath.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as DeviceInfo from "./DeviceInfo.ts"
+import * as IfaceChoice from "./IfaceChoice.ts"
 import { unsafeMake as ifaceName } from "./IfaceName.ts"
 import type { Iqn } from "./Iqn.ts"
 import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
@@ -43,7 +45,28 @@ export interface DisconnectFlags {
   readonly force?: boolean
   /** Go on past failures and succeed (they are logged). */
   readonly ignoreErrors?: boolean
+  /**
+   * Also the volume's sessions and devices through other ifaces than those
+   * brick connects through (another tool's): off by default.
+   */
+  readonly otherIfaces?: boolean
 }
+
+/**
+ * The ifaces whose sessions a disconnect acts on: those a connect with
+ * `options` logs in through, and those the device info names as serving.
+ */
+export const ownIfaces = (
+  options: ConnectorOptions.ConnectorOptions,
+  device: Option.Option<DeviceInfo.DeviceInfo>
+): ReadonlySet<string> =>
+  new Set([
+    ...IfaceChoice.brickIfaces(options.iface, options.ifaceFallback),
+    ...Option.toArray(device).flatMap((d) => [
+      ...(d.iface === undefined ? [] : [d.iface]),
+      ...(d.paths ?? []).flatMap((p) => (p.iface === undefined ? [] : [p.iface]))
+    ])
+  ])
 
 /** `effect`, with the service's NotFound (nothing left to remove) counted as done. */
 const ignoreNotFound = <E extends { readonly reason: { readonly _tag: string } }, R>(
@@ -103,11 +126,22 @@ const flushMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, device: Opt
     const named = Option.flatMap(device, (d) => Option.fromUndefinedOr(d.multipath_id))
     // the map may have outlived its paths: flush it by its name (the WWID)
     if (maps.size === 0 && Option.isSome(named)) yield* flushMap(step, named.value)
+    const ours = new Set(devices.flatMap((d) => Option.toArray(d.block)))
+    const flushed = new Set<string>()
     for (const dm of maps) {
       const map = yield* step("inspect", dm, DmMaps.mapOf(dm))
-      yield* flushMap(step, Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm))
+      const name = Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm)
+      // a map that also holds paths of another iface's sessions stays theirs: only the volume's paths leave it
+      const slaves = Option.getOrElse(yield* step("inspect", dm, DmMaps.slavesOf(dm)), () => [])
+      const others = slaves.filter((sd) => !ours.has(sd))
+      if (others.length > 0) {
+        yield* Effect.logInfo(`map ${name} keeps ${others.join(" ")} (not this disconnect's): only its paths leave it`)
+        continue
+      }
+      flushed.add(dm)
+      yield* flushMap(step, name)
     }
-    return maps
+    return flushed
   })
 
 /**
@@ -128,10 +162,25 @@ const removeDevices = (step: Step, devices: ReadonlyArray<VolumeDevice>, force: 
     yield* Effect.forEach(devices, (d, i) =>
       !flushed[i] && !force
         ? Effect.void
-        : step("deleteDevice", Hctl.format(d.hctl), ScsiDevices.remove(d.hctl)), {
+        : Effect.andThen(
+          leaveMap(d),
+          step("deleteDevice", Hctl.format(d.hctl), ScsiDevices.remove(d.hctl))
+        ), {
       concurrency: "unbounded",
       discard: true
     })
+  })
+
+/** A device still in a map (one that stays: it holds another iface's paths) is taken out of it first. */
+const leaveMap = (d: VolumeDevice) =>
+  Effect.gen(function*() {
+    if (Option.isNone(d.block)) return
+    const block = d.block.value
+    const holder = yield* DmMaps.holderOf(block).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+    if (Option.isNone(holder)) return
+    yield* Multipath.use((m) => m.removePath(block)).pipe(
+      Effect.catch((e) => Effect.logWarning(`multipathd remove path ${block} failed: ${e.message}`))
+    )
   })
 
 /** 3. A map of the volume's WWN that multipathd formed after we looked, now without paths, goes too. */
@@ -173,7 +222,8 @@ export const disconnect = Effect.fn("brick.disconnect")(
     const luns = volumeLuns(data)
     return yield* Effect.gen(function*() {
       const { finish, step } = yield* makeSteps(flags)
-      const found = yield* step("inspect", "sessions", findVolume(luns, Option.map(device, (d) => d.scsi_wwn)))
+      const ifaces = flags.otherIfaces === true ? Option.none() : Option.some(ownIfaces(options, device))
+      const found = yield* step("inspect", "sessions", findVolume(luns, Option.map(device, (d) => d.scsi_wwn), ifaces))
       if (Option.isNone(found)) return yield* finish
       const { devices, sessions } = found.value
       yield* Effect.logInfo(`disconnecting: ${devices.length} device(s) on ${sessions.length} session(s)`)

@@ -98,6 +98,20 @@ const sameSettings = (record: IfaceRecord, s: IfaceSettings): boolean =>
   Option.getOrUndefined(record.netIfacename) === Option.getOrUndefined(s.netIfacename)
 
 /**
+ * The ifaces a connect with these options logs in through: the one asked
+ * for (by name, or the name brick gives a spec), and `default` when none is
+ * asked for or a fallback to it is allowed. A disconnect acts on these
+ * ifaces' sessions only (design.md, invariant 7).
+ */
+export const brickIfaces = (
+  requested: IfaceName | IfaceSpec | undefined,
+  allowFallback: boolean
+): ReadonlyArray<IfaceName> => {
+  const name = requested === undefined ? defaultIface : typeof requested === "string" ? requested : specName(requested)
+  return name === defaultIface || !allowFallback ? [name] : [name, defaultIface]
+}
+
+/**
  * Chooses the iface. `requested` is the `iface` option; `allowFallback` the
  * `ifaceFallback` option. Built-in `default` and `iser` need no record.
  */

@@ -29,6 +29,8 @@ export interface AttachedPath extends LunDevice.LunDevice {
   readonly sid: number
   /** The device's /dev/disk/by-path link name. */
   readonly byPathName: string
+  /** Sessions to the same portal and target through other ifaces (another tool's): left alone. */
+  readonly others: ReadonlyArray<{ readonly sid: number; readonly iface: string }>
 }
 
 /** Whether `wwn` is the volume's: the first device's WWN is. */
@@ -48,7 +50,7 @@ export const attachPath = (
 ): Effect.Effect<AttachedPath, PathFailure, Iscsiadm | Sysfs | Multipath> =>
   Ledger.nested(ctx.ledger, IscsiUndo.undo, (ledger) =>
     Effect.gen(function*() {
-      const { iface, session } = yield* sessionFor(ctx, ledger, path)
+      const { iface, others, session } = yield* sessionFor(ctx, ledger, path)
       const device = yield* LunDevice.find(ctx, ledger, path, session, iface)
       if (!(yield* acceptWwn(ctx, device.wwn))) {
         const expected = Option.getOrElse(yield* Ref.get(ctx.volumeWwn), () => "")
@@ -56,7 +58,14 @@ export const attachPath = (
         return yield* Effect.fail(pathFailure(path, iface, "WwnMismatch", detail))
       }
       yield* Effect.logDebug(`path device ${device.block} (${Hctl.format(device.hctl)})`)
-      return { path, iface, sid: session.sid, byPathName: path.byPathName, ...device } satisfies AttachedPath
+      return {
+        path,
+        iface,
+        sid: session.sid,
+        byPathName: path.byPathName,
+        others: others.map((s) => ({ sid: s.sid, iface: s.iface })),
+        ...device
+      } satisfies AttachedPath
     })).pipe(
       Effect.annotateLogs({ portal: path.portal, iqn: path.iqn, lun: path.lun }),
       Effect.withSpan("brick.attachPath", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } })

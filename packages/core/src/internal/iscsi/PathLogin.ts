@@ -52,20 +52,37 @@ const loginFailureTag = (e: IscsiadmError, settings: NodeSettings): PathFailure[
     : "LoginFailed"
 }
 
+/**
+ * The sessions to a path's portal and target through other ifaces than
+ * `iface` (another tool's, an operator's): never used, never touched. The
+ * path logs in its own session beside them, so that brick's disconnect,
+ * which acts on brick's ifaces' sessions only, never logs them out; the log
+ * and the result say so.
+ */
+const noteOthers = (others: ReadonlyArray<Sessions.Session>, iface: IfaceName) =>
+  others.length === 0 ? Effect.void : Effect.logInfo(
+    `${others.map((s) => `session ${s.sid} through iface ${s.iface}`).join(", ")} also reaches this portal ` +
+      `and target: not brick's iface, left alone; brick uses its own session through ${iface}`
+  )
+
 /** Reuses the session of a path through one iface, or makes its record and logs in. */
 const sessionThrough = (
   ctx: PathContext,
   ledger: Ledger<IscsiUndo.Entry>,
   path: PlannedPath,
-  iface: IfaceName
+  iface: IfaceName,
+  others: Array<Sessions.Session>
 ): Effect.Effect<Sessions.Session, PathFailure, Iscsiadm | Sysfs | Multipath> =>
   Effect.gen(function*() {
     const node: NodeRecord = { portal: path.portal, iqn: path.iqn, iface }
     const toHost = hostFailure(path, iface)
-    const existing = yield* Effect.mapError(Sessions.findSessionByPath(node), toHost)
-    if (Option.isSome(existing)) {
-      yield* Effect.logDebug(`reusing session ${existing.value.sid}`)
-      return existing.value
+    const linked = yield* Effect.mapError(Sessions.sessionsByPath(node.portal, node.iqn), toHost)
+    others.splice(0, others.length, ...linked.filter((s) => s.iface !== iface))
+    yield* noteOthers(others, iface)
+    const existing = linked.find((s) => Sessions.isSessionOf(s, node))
+    if (existing !== undefined) {
+      yield* Effect.logDebug(`reusing session ${existing.sid}`)
+      return existing
     }
     const rollbackAttempt = ledger.rollback(yield* ledger.mark, IscsiUndo.undo)
     if (!ctx.prepared.has(IscsiUndo.nodeKey(node))) {
@@ -115,20 +132,29 @@ const sessionThrough = (
     return yield* Effect.fail(pathFailure(path, iface, tag, detail))
   })
 
+/** A path's session, the iface that served it, and the sessions of other ifaces to its portal and target. */
+export interface PathSession {
+  readonly session: Sessions.Session
+  readonly iface: IfaceName
+  readonly others: ReadonlyArray<Sessions.Session>
+}
+
 /** The session of a path and the iface that served it, falling back to `default` when a custom iface's login fails. */
 export const sessionFor = (
   ctx: PathContext,
   ledger: Ledger<IscsiUndo.Entry>,
   path: PlannedPath
-): Effect.Effect<{ session: Sessions.Session; iface: IfaceName }, PathFailure, Iscsiadm | Sysfs | Multipath> =>
-  sessionThrough(ctx, ledger, path, ctx.iface).pipe(
-    Effect.map((session) => ({ session, iface: ctx.iface })),
+): Effect.Effect<PathSession, PathFailure, Iscsiadm | Sysfs | Multipath> => {
+  const others: Array<Sessions.Session> = []
+  return sessionThrough(ctx, ledger, path, ctx.iface, others).pipe(
+    Effect.map((session) => ({ session, iface: ctx.iface, others })),
     Effect.catch((f: PathFailure) =>
       ctx.fallback && ctx.iface !== defaultIface && (f._tag === "LoginFailed" || f._tag === "HostError")
         ? Effect.logWarning(`retrying ${path.portal} on the default iface`).pipe(
-          Effect.andThen(sessionThrough(ctx, ledger, path, defaultIface)),
-          Effect.map((session) => ({ session, iface: defaultIface }))
+          Effect.andThen(sessionThrough(ctx, ledger, path, defaultIface, others)),
+          Effect.map((session) => ({ session, iface: defaultIface, others }))
         )
         : Effect.fail(f)
     )
   )
+}
