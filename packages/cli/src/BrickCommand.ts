@@ -10,6 +10,7 @@ import * as GlobalFlags from "./GlobalFlags.ts"
 import * as PathsCommand from "./PathsCommand.ts"
 import * as PlanCommand from "./PlanCommand.ts"
 import * as PropertiesCommand from "./PropertiesCommand.ts"
+import * as StatusCommand from "./StatusCommand.ts"
 
 /** Every typed failure of a brick command (ErrorReport classifies them). */
 export type BrickFailure =
@@ -18,6 +19,7 @@ export type BrickFailure =
   | BrickError.DisconnectError
   | BrickError.ExtendError
   | BrickError.PropertiesError
+  | BrickError.StatusError
   | Iscsiadm.IscsiadmError
   | Sysfs.SysfsError
   | ConnectCommand.ConnectFailure
@@ -26,6 +28,7 @@ export type BrickFailure =
   | PathsCommand.PathsFailure
   | PropertiesCommand.PropertiesFailure
   | PlanCommand.PlanFailure
+  | StatusCommand.StatusFailure
 
 /** `brick` */
 export const command = Command.make("brick").pipe(
@@ -39,7 +42,8 @@ export const command = Command.make("brick").pipe(
     ExtendCommand.command,
     PathsCommand.command,
     PropertiesCommand.command,
-    PlanCommand.command
+    PlanCommand.command,
+    StatusCommand.command
   ]),
   Command.withGlobalFlags(GlobalFlags.all)
 )

@@ -56,7 +56,8 @@ export const rules: ReadonlyArray<readonly [string, string, Kind]> = [
   ["DisconnectError", "*", "DisconnectFailed"],
   ["ExtendError", "*", "ExtendFailed"],
   ["PropertiesError", "MultipathUnavailable", "MultipathNotFormed"],
-  ["PropertiesError", "*", "HostToolFailed"]
+  ["PropertiesError", "*", "HostToolFailed"],
+  ["StatusError", "*", "HostToolFailed"]
 ]
 
 /** Whether every path of a failed login was refused its CHAP credentials. */

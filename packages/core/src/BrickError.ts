@@ -1,8 +1,8 @@
 /**
  * The errors of brick's programs. Each is a tagged error whose `reason` says
  * what failed and why; the tags (`ConnectError`, `DisconnectError`,
- * `ExtendError`, `PropertiesError`) and their reasons' `_tag`s are stable:
- * the CLI maps them to exit codes. Details come from the services' own
+ * `ExtendError`, `PropertiesError`, `StatusError`) and their reasons'
+ * `_tag`s are stable: the CLI maps them to exit codes. Details come from the services' own
  * messages, which never carry a secret.
  */
 import { Data } from "effect"
@@ -122,6 +122,18 @@ export class ExtendError extends Data.TaggedError("ExtendError")<{
   override get message(): string {
     const r = this.reason
     return r._tag === "NotAttached" ? "the volume is not attached" : `extend failed: ${describeSteps(r.failures)}`
+  }
+}
+
+/** Why a volume's status could not be read. */
+export type StatusReason = { readonly _tag: "HostError"; readonly operation: string; readonly detail: string }
+
+/** A volume's status could not be read. */
+export class StatusError extends Data.TaggedError("StatusError")<{
+  readonly reason: StatusReason
+}> {
+  override get message(): string {
+    return `${this.reason.operation} the volume's status failed: ${this.reason.detail}`
   }
 }
 

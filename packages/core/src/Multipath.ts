@@ -1,8 +1,9 @@
 /**
  * device-mapper multipath through multipathd: forming, flushing and resizing
- * maps. Which map holds which device is read from sysfs, not from here.
+ * maps, and the paths' states. Which map holds which device is read from
+ * sysfs, not from here.
  */
-import { Context, Data, type Effect } from "effect"
+import { Context, Data, type Effect, type Option } from "effect"
 import type { Wwn } from "./Wwn.ts"
 
 /** Why a multipath operation failed. */
@@ -26,6 +27,18 @@ export class MultipathError extends Data.TaggedError("MultipathError")<{
   }
 }
 
+/** A path device as multipathd sees it (`multipathd show paths`). */
+export interface MultipathPathState {
+  /** The path's block device, `sdX`. */
+  readonly device: string
+  /** The name of the map holding it, when one does. */
+  readonly map: Option.Option<string>
+  /** device-mapper's state of the path in its map: `active`, `failed` (`undef` outside a map). */
+  readonly dmState: string
+  /** multipathd's path checker: `ready`, `faulty`, `ghost`, `shaky`, `delayed`, `undef` … */
+  readonly checkerState: string
+}
+
 /** multipathd's operations. */
 export class Multipath extends Context.Service<Multipath, {
   /** Whether multipathd is running and answering. */
@@ -40,4 +53,6 @@ export class Multipath extends Context.Service<Multipath, {
   readonly flushMap: (name: string) => Effect.Effect<void, MultipathError>
   /** Resizes a map to its paths' current size. */
   readonly resizeMap: (name: string) => Effect.Effect<void, MultipathError>
+  /** Every path device multipathd knows, with its state in its map and its checker's. */
+  readonly pathStates: Effect.Effect<ReadonlyArray<MultipathPathState>, MultipathError>
 }>()("@brick/core/Multipath") {}

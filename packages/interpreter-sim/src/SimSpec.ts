@@ -155,6 +155,7 @@ export const opNames = [
   "multipath.removePath",
   "multipath.flushMap",
   "multipath.resizeMap",
+  "multipath.pathStates",
   "blockDevice.flush",
   "blockDevice.size",
   "lock.acquire"
