@@ -22,9 +22,11 @@ import { Clock, Duration, Effect, Layer, Option, Schedule, Semaphore } from "eff
 import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
 import { type CommandResult, CommandRunner, type RunOptions } from "./CommandRunner.ts"
+import * as GuardedRecords from "./GuardedRecords.ts"
 import * as Args from "./IscsiadmArgs.ts"
 import { reasonFor } from "./IscsiadmExit.ts"
 import * as Output from "./IscsiadmOutput.ts"
+import * as Placement from "./IscsiDbPlacement.ts"
 import { NodeHostConfig } from "./NodeHostConfig.ts"
 import * as RecordFile from "./NodeRecordFile.ts"
 import type { Word } from "./Redaction.ts"
@@ -314,8 +316,9 @@ export const make = Effect.gen(function*() {
       }
       const start = yield* Clock.currentTimeMillis
       const conf = RecordFile.confSettings(readText(RootPath.resolve(config.root, "/etc/iscsi/iscsid.conf")))
-      const text = RecordFile.recordText(node, { host, port }, conf, params)
-      const file = RecordFile.recordPath(config.root, node, host, port)
+      // where `-o new` would write it: the portal group's directory when the portal has one (discovery's layout)
+      const { file, tpgt } = Placement.of(config.root, node)
+      const text = RecordFile.recordText(node, { host, port, tpgt }, conf, params)
       const outcome = yield* RecordFile.withDatabaseLock(config.root, Duration.toMillis(config.commandTimeout), () => {
         try {
           return RecordFile.writeNew(file, text, () => recordExists(config.root, node)) ? "written" : "exists"
@@ -365,6 +368,39 @@ export const make = Effect.gen(function*() {
       return outcome === "removed"
     })
 
+  /** A record made where nothing of another iface's is in the way: updated when it exists, else written (or `-o new`). */
+  const createNode = (node: Iscsiadm.NodeRecord, settings: Iscsiadm.NodeSettings) =>
+    recordExists(config.root, node) ? updateNode(node, settings) : Effect.flatMap(
+      writeRecord(node, settings),
+      (written) =>
+        written
+          ? Effect.void
+          : recordExists(config.root, node)
+          ? updateNode(node, settings)
+          : run("new", nodeTarget(node), () => Args.nodeNew(node)).pipe(Effect.andThen(updateNode(node, settings)))
+    )
+
+  /** Records beside another iface's `<address>,<port>` file, which iscsiadm would replace or delete. */
+  const guarded = GuardedRecords.make(config, ownDatabase)
+
+  /** The portal group tag of a node's portal: a session's (sysfs), else a sendtargets discovery's (records nothing). */
+  const tpgtOf = (node: Iscsiadm.NodeRecord) =>
+    Effect.suspend(() => {
+      const fromSession = Placement.sessionTpgt(config.root, node)
+      if (fromSession !== undefined) return Effect.succeed<number | undefined>(fromSession)
+      return run("discover", `${node.portal} iface ${node.iface}`, () =>
+        Args.discovery({ portal: node.portal, iface: node.iface, auth: Option.none() }), long).pipe(
+          Effect.map((r) =>
+            Output.parseTargets(r.stdout).find((t) =>
+              t.iqn === node.iqn && t.portal === node.portal
+            )?.tpgt
+          ),
+          Effect.orElseSucceed(() =>
+            undefined
+          )
+        )
+    })
+
   return Iscsiadm.Iscsiadm.of({
     discover: (options) => {
       const target = `${options.portal} iface ${options.iface}`
@@ -376,18 +412,17 @@ export const make = Effect.gen(function*() {
         )
     },
     createNode: (node, settings) =>
-      Effect.suspend(() =>
-        recordExists(config.root, node) ? updateNode(node, settings) : Effect.flatMap(
-          writeRecord(node, settings),
-          (written) =>
-            written
-              ? Effect.void
-              : recordExists(config.root, node)
-              ? updateNode(node, settings)
-              : run("new", nodeTarget(node), () => Args.nodeNew(node)).pipe(Effect.andThen(updateNode(node, settings)))
-        )
-      ).pipe(traced("createNode", nodeTarget(node))),
-    updateNode: (node, settings) => updateNode(node, settings).pipe(traced("updateNode", nodeTarget(node))),
+      Effect.suspend(() => {
+        const placement = Placement.of(config.root, node)
+        return placement.guarded
+          ? guarded.write(node, settings, placement, tpgtOf(node))
+          : createNode(node, settings)
+      }).pipe(traced("createNode", nodeTarget(node))),
+    updateNode: (node, settings) =>
+      Effect.suspend(() => {
+        const placement = Placement.of(config.root, node)
+        return placement.guarded ? guarded.update(node, settings, placement) : updateNode(node, settings)
+      }).pipe(traced("updateNode", nodeTarget(node))),
     // one delete at a time: two `-o delete` of one target's records at once
     // fail (exit 6, "iface iter could not stat …": one iterates the target's
     // directory while the other removes an entry), seen in the lab with
@@ -395,11 +430,17 @@ export const make = Effect.gen(function*() {
     // a retry after a database race may find the record already deleted by
     // the try that raced: NotFound then means done
     deleteNode: (node) =>
-      Effect.flatMap(removeRecord(node), (removed) => (removed ? Effect.void : deletes.withPermit(deleteOnce(node))))
-        .pipe(
-          Effect.asVoid,
-          traced("deleteNode", nodeTarget(node))
-        ),
+      Effect.suspend(() => {
+        const placement = Placement.of(config.root, node)
+        if (placement.guarded) return guarded.remove(node, placement)
+        return Effect.flatMap(
+          removeRecord(node),
+          (removed) => (removed ? Effect.void : deletes.withPermit(deleteOnce(node)))
+        )
+      }).pipe(
+        Effect.asVoid,
+        traced("deleteNode", nodeTarget(node))
+      ),
     listNodes: Effect.suspend(() => {
       // only when iscsiadm is the host's own (a configured wrapper may reach another database)
       const own = config.iscsiadmPath === "iscsiadm" && config.commandPrefix.length === 0

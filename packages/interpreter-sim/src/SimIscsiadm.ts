@@ -21,6 +21,7 @@ export const exitCodes: Readonly<Record<Reason, number>> = {
   AuthenticationFailed: 24,
   LoginFailed: 5,
   LoginRejected: 19,
+  RecordConflict: 6,
   TransportUnavailable: 12,
   Timeout: 8,
   DaemonUnreachable: 20,

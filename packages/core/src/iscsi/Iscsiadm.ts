@@ -76,6 +76,11 @@ export type IscsiadmReason =
    */
   | { readonly _tag: "LoginRejected" }
   | { readonly _tag: "TransportUnavailable" }
+  /**
+   * Another iface's node record is where this one would go, and open-iscsi
+   * would replace or delete it: refused rather than done (`detail` names it).
+   */
+  | { readonly _tag: "RecordConflict" }
   | { readonly _tag: "Timeout" }
   | { readonly _tag: "DaemonUnreachable" }
   | { readonly _tag: "Busy" }
