@@ -3,7 +3,7 @@
  * `<address>,<port>` file (IscsiDbPlacement: iscsiadm would replace or
  * remove it there). brick writes, updates and removes its own record in a
  * `<address>,<port>,<tpgt>` directory beside it, under open-iscsi's database
- * lock, with the rules of its direct writer (NodeRecordFile.refusal: the
+ * lock, with the rules of its direct writer (IscsiDbWrite.refusal: the
  * `default` iface, an IPv4 portal, values iscsiadm keeps). A record it cannot
  * make so — another iface of brick's, a host whose database brick does not
  * reach, no portal group tag to be found — is refused with RecordConflict,
@@ -12,24 +12,21 @@
 import { Iscsiadm, Portal } from "@brick/core"
 import { Duration, Effect, Redacted } from "effect"
 import * as NodeFsSync from "node:fs"
+import { readText as readFile } from "./internal/files.ts"
 import * as Args from "./IscsiadmArgs.ts"
+import * as IscsiDbLock from "./IscsiDbLock.ts"
 import * as Placement from "./IscsiDbPlacement.ts"
+import * as IscsiDbWrite from "./IscsiDbWrite.ts"
+import * as IscsidConf from "./IscsidConf.ts"
 import type { NodeHostConfigShape } from "./NodeHostConfig.ts"
-import * as RecordFile from "./NodeRecordFile.ts"
-import * as RootPath from "./RootPath.ts"
+import { sessionMayUse } from "./RecordInUse.ts"
 
 const nodeTarget = (node: Iscsiadm.NodeRecord): string => `${node.iqn} ${node.portal} iface ${node.iface}`
 
 const conflict = (operation: string, node: Iscsiadm.NodeRecord, detail: string) =>
   new Iscsiadm.IscsiadmError({ operation, target: nodeTarget(node), reason: { _tag: "RecordConflict" }, detail })
 
-const readText = (file: string): string => {
-  try {
-    return NodeFsSync.readFileSync(file, "utf8")
-  } catch {
-    return ""
-  }
-}
+const readText = (file: string): string => readFile(file) ?? ""
 
 /** Guarded record writes on the host `config` reaches; `ownDatabase`: brick may read and write its files. */
 export const make = (config: NodeHostConfigShape, ownDatabase: boolean) => {
@@ -37,7 +34,7 @@ export const make = (config: NodeHostConfigShape, ownDatabase: boolean) => {
 
   /** Runs `body` under the database lock; Busy when the lock stays taken, RecordConflict when `body` throws. */
   const locked = <A>(operation: string, node: Iscsiadm.NodeRecord, body: () => A) =>
-    RecordFile.withDatabaseLock(config.root, lockTimeout, () => ({ value: body() })).pipe(
+    IscsiDbLock.withDatabaseLock(config.root, lockTimeout, () => ({ value: body() })).pipe(
       Effect.catchDefect((e) => Effect.fail(conflict(operation, node, String(e)))),
       Effect.flatMap((done) =>
         done === undefined
@@ -46,7 +43,7 @@ export const make = (config: NodeHostConfigShape, ownDatabase: boolean) => {
               operation,
               target: nodeTarget(node),
               reason: { _tag: "Busy" },
-              detail: `open-iscsi's database lock (${RecordFile.lockDirectory}/lock.write) stayed taken`
+              detail: `open-iscsi's database lock (${IscsiDbLock.lockDirectory}/lock.write) stayed taken`
             })
           )
           : Effect.succeed(done.value)
@@ -64,7 +61,7 @@ export const make = (config: NodeHostConfigShape, ownDatabase: boolean) => {
       ? "brick does not reach open-iscsi's database on this host (iscsiadm wrapper, command prefix, or not /etc/iscsi)"
       : Args.nodeParams(settings).some((p) => Args.isUnsafe(p.value))
       ? "a value with a line break or NUL"
-      : RecordFile.refusal(node, Portal.parts(node.portal).host, Args.nodeParams(settings))
+      : IscsiDbWrite.refusal(node, Portal.parts(node.portal).host, Args.nodeParams(settings))
     return why === undefined ? undefined : `${other(placement)}; brick cannot keep its own beside it: ${why}`
   }
 
@@ -94,9 +91,9 @@ export const make = (config: NodeHostConfigShape, ownDatabase: boolean) => {
       }
       const at = Placement.withTpgt(config.root, node, placement, group)
       const { host, port } = Portal.parts(node.portal)
-      const conf = RecordFile.confSettings(readText(RootPath.resolve(config.root, "/etc/iscsi/iscsid.conf")))
-      const text = RecordFile.recordText(node, { host, port, tpgt: group }, conf, Args.nodeParams(settings))
-      const written = yield* locked("new", node, () => RecordFile.writeNew(at.file, text, () => false))
+      const conf = IscsidConf.read(config.root)
+      const text = IscsiDbWrite.recordText(node, { host, port, tpgt: group }, conf, Args.nodeParams(settings))
+      const written = yield* locked("new", node, () => IscsiDbWrite.writeNew(at.file, text, () => false))
       yield* Effect.logInfo(
         `node record ${written ? "written" : "not written"} at ${at.file}, beside iface ` +
           `${Placement.ifaceOfRecord(readText(placement.other ?? ""))}'s ${placement.other} (left as it is)`
@@ -129,7 +126,7 @@ export const make = (config: NodeHostConfigShape, ownDatabase: boolean) => {
       const { host, port } = Portal.parts(node.portal)
       const outcome = yield* locked("delete", node, () => {
         if (!NodeFsSync.existsSync(placement.file)) return "absent" as const
-        if (RecordFile.sessionMayUse(config.root, node, host, port)) return "in use" as const
+        if (sessionMayUse(config.root, node, host, port)) return "in use" as const
         Placement.removeFile(placement.file)
         return "removed" as const
       })

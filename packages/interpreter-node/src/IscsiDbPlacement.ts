@@ -19,6 +19,7 @@
 import type { Iscsiadm } from "@brick/core"
 import { Portal } from "@brick/core"
 import * as NodeFsSync from "node:fs"
+import { readText } from "./internal/files.ts"
 import * as RootPath from "./RootPath.ts"
 
 /** Where a node's record is, or goes. */
@@ -37,14 +38,6 @@ export interface Placement {
   readonly other: string | undefined
   /** Whether iscsiadm must not write or delete at this portal (`other` is there): brick does it itself. */
   readonly guarded: boolean
-}
-
-const readText = (file: string): string | undefined => {
-  try {
-    return NodeFsSync.readFileSync(file, "utf8")
-  } catch {
-    return undefined
-  }
 }
 
 /** The iface a `<address>,<port>` record file names (`default` when it names none). */

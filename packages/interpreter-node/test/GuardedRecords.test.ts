@@ -11,8 +11,8 @@ import { Effect, Option } from "effect"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { readNodeDb } from "../src/IscsiDb.ts"
 import * as Placement from "../src/IscsiDbPlacement.ts"
-import { readNodeDb } from "../src/NodeIscsiadm.ts"
 import { calls, cleanup, fakeTool, runWith, tempDir } from "./support.ts"
 
 let dir: string
