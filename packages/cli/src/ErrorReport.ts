@@ -51,6 +51,7 @@ export const rules: ReadonlyArray<readonly [string, string, Kind]> = [
   ["ConnectError", "DeviceNotFound", "DeviceNotFound"],
   ["ConnectError", "MultipathRequired", "MultipathNotFormed"],
   ["ConnectError", "LockFailed", "LockTimeout"],
+  ["ConnectError", "ReadOnly", "ReadOnlyDevice"],
   ["ConnectError", "HostError", "HostToolFailed"],
   ["DisconnectError", "LockFailed", "LockTimeout"],
   ["DisconnectError", "*", "DisconnectFailed"],

@@ -37,6 +37,13 @@ export type ConnectReason =
   | { readonly _tag: "MultipathRequired"; readonly wwn: string; readonly detail: string }
   /** A target lock could not be had. */
   | { readonly _tag: "LockFailed"; readonly lock: string; readonly detail: string }
+  /** access_mode rw, and the device stayed read-only through the wait (`devices`: those still read-only). */
+  | {
+    readonly _tag: "ReadOnly"
+    readonly device: string
+    readonly devices: ReadonlyArray<string>
+    readonly detail: string
+  }
   /** The host could not be read or written outside any single path. */
   | { readonly _tag: "HostError"; readonly operation: string; readonly detail: string }
 
@@ -62,6 +69,8 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
         return `no multipath map formed for ${r.wwn}: ${r.detail}`
       case "LockFailed":
         return `lock ${r.lock}: ${r.detail}`
+      case "ReadOnly":
+        return `${r.device} stayed read-only for a read-write attach: ${r.detail}`
       case "HostError":
         return `${r.operation} failed: ${r.detail}`
     }

@@ -53,6 +53,8 @@ export class Multipath extends Context.Service<Multipath, {
   readonly flushMap: (name: string) => Effect.Effect<void, MultipathError>
   /** Resizes a map to its paths' current size. */
   readonly resizeMap: (name: string) => Effect.Effect<void, MultipathError>
+  /** Reloads a map's table from its paths (a map loaded read-only becomes writable once its paths are). */
+  readonly reloadMap: (name: string) => Effect.Effect<void, MultipathError>
   /** Every path device multipathd knows, with its state in its map and its checker's. */
   readonly pathStates: Effect.Effect<ReadonlyArray<MultipathPathState>, MultipathError>
 }>()("@brick/core/Multipath") {}

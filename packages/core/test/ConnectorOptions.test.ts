@@ -25,6 +25,7 @@ const expectedDefaults = {
   loginTimeout: 15,
   multipathWaitTimeout: 10,
   multipathAddDelay: 1000,
+  writableWaitTimeout: 15,
   lockTimeout: 120,
   manualScan: true
 }
@@ -37,6 +38,7 @@ const bounds = {
   loginTimeout: [1, 3_600],
   multipathWaitTimeout: [1, 3_600],
   multipathAddDelay: [0, 600_000],
+  writableWaitTimeout: [1, 3_600],
   lockTimeout: [1, 3_600]
 } as const
 const booleans = ["useMultipath", "enforceMultipath", "ifaceFallback", "manualScan"] as const

@@ -8,6 +8,7 @@
  * - addPath / removePath: `multipathd add path sdX` / `multipathd del path sdX`;
  * - flushMap: `multipath -f NAME` (`map in use` → InUse);
  * - resizeMap: `multipathd resize map NAME`;
+ * - reloadMap: `multipathd reload map NAME`;
  * - pathStates: `multipathd show paths raw format "%d %m %t %T"` (parsePathStates).
  * multipathd's client may exit 0 and print `fail`; both are checked.
  */
@@ -145,6 +146,7 @@ export const make = Effect.gen(function*() {
     removePath: (device) => Effect.asVoid(run("removePath", device, "multipathd", ["del", "path", device])),
     flushMap: (name) => Effect.asVoid(run("flushMap", name, "multipath", ["-f", name])),
     resizeMap: (name) => Effect.asVoid(run("resizeMap", name, "multipathd", ["resize", "map", name])),
+    reloadMap: (name) => Effect.asVoid(run("reloadMap", name, "multipathd", ["reload", "map", name])),
     pathStates: run("pathStates", "paths", "multipathd", ["show", "paths", "raw", "format", "%d %m %t %T"]).pipe(
       Effect.map((r) => parsePathStates(r.stdout))
     )

@@ -88,7 +88,7 @@ describe("NodeMultipath", () => {
     expect(calls(dir, "multipath")).toEqual([])
   })
 
-  it("adds and removes paths, resizes maps", async () => {
+  it("adds and removes paths, resizes and reloads maps", async () => {
     const config = { multipathdPath: fakeTool(dir, "multipathd", `echo ok`) }
     await runWith(
       config,
@@ -97,13 +97,15 @@ describe("NodeMultipath", () => {
         yield* m.addPath("sdb")
         yield* m.removePath("sdc")
         yield* m.resizeMap("36001405abcdef")
+        yield* m.reloadMap("36001405abcdef")
       })
     )
-    expect(calls(dir, "multipathd")).toEqual([["add", "path", "sdb"], ["del", "path", "sdc"], [
-      "resize",
-      "map",
-      "36001405abcdef"
-    ]])
+    expect(calls(dir, "multipathd")).toEqual([
+      ["add", "path", "sdb"],
+      ["del", "path", "sdc"],
+      ["resize", "map", "36001405abcdef"],
+      ["reload", "map", "36001405abcdef"]
+    ])
   })
 
   it("flushMap runs `multipath -f NAME`; a map in use is InUse", async () => {

@@ -173,6 +173,11 @@ export class SimHost implements SimRuntime {
     this.state.lun(iqn, lun).exported = exported
   }
 
+  /** Write-protects a LUN or lifts it (disks see it after a rescan, maps after a reload). */
+  setLunWriteProtected(iqn: string, lun: number, writeProtected: boolean): void {
+    this.state.lun(iqn, lun).writeProtected = writeProtected
+  }
+
   // ---------------------------------------------------------------- network
   /**
    * Sets a portal's network; sessions through a refusing/blackholed portal go

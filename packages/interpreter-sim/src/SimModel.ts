@@ -15,6 +15,8 @@ export interface SimLun {
   wwid: string
   sizeBytes: number
   exported: boolean
+  /** The target exports it write-protected (the WP bit of MODE SENSE): disks read it at scan and rescan. */
+  writeProtected: boolean
   readonly model: string
 }
 
@@ -142,6 +144,8 @@ export interface SimScsiDevice {
   udevDone: boolean
   map: SimMap | undefined
   removed: boolean
+  /** sysfs `ro`: the LUN was write-protected when the disk last read it (scan, rescan). */
+  readOnly: boolean
 }
 
 /** A device-mapper multipath map. */
@@ -154,4 +158,6 @@ export interface SimMap {
   sizeBytes: number
   /** Held open by someone: flush fails with InUse. */
   open: boolean
+  /** sysfs `ro`: a path was read-only when the table was last loaded. */
+  readOnly: boolean
 }

@@ -98,6 +98,14 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         map.sizeBytes = sizes.values().next().value!
         return Effect.void
       }),
+    reloadMap: (name) =>
+      op("multipath.reloadMap", "reload map", name, () => {
+        if (!st.multipathd.running) return notRunning("reload map", name)
+        const map = st.maps.get(name) ?? SimMultipathd.mapNamed(st, name)
+        if (!map) return fail("reload map", name, "NotFound", "no such map")
+        SimMultipathd.reload(map)
+        return Effect.void
+      }),
     // what multipathd knows: every disk udev has announced; a path is failed (checker faulty) while its session is not logged in
     pathStates: Effect.suspend(() => {
       const states: Array<Multipath.MultipathPathState> = []

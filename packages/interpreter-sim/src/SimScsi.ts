@@ -79,7 +79,8 @@ export const addDevice = (st: SimState, s: SimSession, lun: SimLun, udevAtOnce =
     devNode: st.devtmpfs,
     udevDone: false,
     map: undefined,
-    removed: false
+    removed: false,
+    readOnly: lun.writeProtected
   }
   st.scsi.set(dev.hctl, dev)
   st.disks.set(dev.name, dev)
@@ -128,6 +129,7 @@ export const rescanDevice = (st: SimState, dev: SimScsiDevice): void => {
   if (!lun || !lun.exported || dev.session.state !== "LOGGED_IN") return
   dev.sizeBytes = lun.sizeBytes
   dev.serial = lun.serial
+  dev.readOnly = lun.writeProtected
   if (lun.wwid !== dev.wwid) {
     dropWwid(st, dev)
     dev.wwid = lun.wwid

@@ -24,6 +24,8 @@ export interface SimLunSpec {
   readonly wwid?: string
   /** Default true. */
   readonly exported?: boolean
+  /** Exported write-protected; default false. */
+  readonly writeProtected?: boolean
   /** SCSI product id; default `FILEIO`. */
   readonly model?: string
 }
@@ -155,6 +157,7 @@ export const opNames = [
   "multipath.removePath",
   "multipath.flushMap",
   "multipath.resizeMap",
+  "multipath.reloadMap",
   "multipath.pathStates",
   "blockDevice.flush",
   "blockDevice.size",

@@ -56,6 +56,7 @@ export const addLun = (st: SimState, iqn: string, l: SimLunSpec): SimLun => {
     wwid: l.wwid ?? `naa.6001405${serial.replaceAll("-", "").slice(0, 25)}`,
     sizeBytes: l.sizeBytes ?? 1024 ** 3,
     exported: l.exported ?? true,
+    writeProtected: l.writeProtected ?? false,
     model: l.model ?? "FILEIO"
   }
   target.luns.set(l.lun, lun)

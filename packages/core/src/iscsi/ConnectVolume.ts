@@ -4,6 +4,7 @@
  *
  *   decode → plan → lock the targets → iface → node records → log in and
  *   find the devices on every path in parallel → assemble multipath → result
+ *   → (access_mode rw) a writable device
  *
  * Nothing touches the host before the input and options have decoded
  * (invariant 5). Everything created is written to a ledger first and undone,
@@ -34,6 +35,7 @@ import * as TargetLock from "../internal/iscsi/TargetLock.ts"
 import * as Ledger from "../internal/Ledger.ts"
 import * as MultipathAssembly from "../internal/multipath/MultipathAssembly.ts"
 import * as PathFailover from "../internal/multipath/PathFailover.ts"
+import * as WritableDevice from "../internal/scsi/WritableDevice.ts"
 import { Multipath } from "../Multipath.ts"
 import type { Wwn } from "../Wwn.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
@@ -74,6 +76,7 @@ export const connect = Effect.fn("brick.connect")(function*(
         ? yield* MultipathAssembly.assemble(attaches, assemblySettings(planned, options), ledger)
         : yield* PathFailover.firstThatWorks(attaches)
       const device = yield* result(planned, candidates, assembly)
+      if (data.access_mode === "rw") yield* writable(device, assembly, options)
       yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
       return device
     }))
@@ -203,6 +206,35 @@ const assemblySettings = (
   waitTimeout: options.multipathWaitTimeout,
   pollInterval: options.pollInterval
 })
+
+/**
+ * For a read-write attach: waits (bounded by `writableWaitTimeout`) until the
+ * returned device and its paths are writable; ReadOnly otherwise (the
+ * connect is then undone like any failed one).
+ */
+const writable = (
+  device: DeviceInfo,
+  assembly: MultipathAssembly.Assembly<AttachedPath, PathFailure>,
+  options: ConnectorOptions.ConnectorOptions
+) =>
+  Effect.gen(function*() {
+    const served: WritableDevice.Served = {
+      map: Option.map(assembly.map, (m) => m.dm),
+      paths: (Option.isSome(assembly.map) ? assembly.ok : assembly.ok.slice(0, 1)).map((p) => ({
+        block: p.block,
+        hctl: p.hctl
+      }))
+    }
+    const still = yield* WritableDevice.waitForWritable(served, {
+      timeoutMs: options.writableWaitTimeout * 1000,
+      firstGapMs: 1000
+    }).pipe(Effect.mapError(connectHostError("reading whether the device is read-only")))
+    if (Option.isSome(still)) {
+      return yield* Effect.fail(
+        new ConnectError({ reason: { _tag: "ReadOnly", device: device.path, ...still.value } })
+      )
+    }
+  })
 
 /** The key of the node record a path's session uses. */
 const nodeKeyOf = (p: AttachedPath): string =>

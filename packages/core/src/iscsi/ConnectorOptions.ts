@@ -59,6 +59,8 @@ export const ConnectorOptions = Schema.Struct({
   multipathWaitTimeout: withDefault(Count(3_600), 10),
   /** Milliseconds to let multipathd form a map on its own before asking it to (`multipathd add map`). */
   multipathAddDelay: withDefault(Millis(600_000), 1_000),
+  /** With access_mode rw: seconds to wait for a read-only device to become writable. */
+  writableWaitTimeout: withDefault(Count(3_600), 15),
   /** Seconds to wait for the host-wide lock of a target. */
   lockTimeout: withDefault(Count(3_600), 120),
   /** Scan only the requested LUN (node.session.scan = manual) instead of the whole target. */
