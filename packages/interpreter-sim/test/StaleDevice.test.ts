@@ -33,6 +33,29 @@ const kernelWwidOf = (h: TestHost, device: string) => {
   return (map?.paths ?? []).map((p) => snap.scsiDevices.find((d) => d.name === p)?.wwid)
 }
 
+describe("identity before trust, multipath", () => {
+  it("the stale volume's map, left without paths and held open a moment (udev probing it), is flushed", async () => {
+    const h = makeHost({ targets: [{ iqn, portals, luns: [{ lun: 1 }, { lun: 2 }] }], latency: "zero" })
+    const options = { useMultipath: true, multipathAddDelay: 200 }
+    const neighbour = await run(h, connectVolume(infoOf(2, true), options))
+    const old = await run(h, connectVolume(infoOf(1, true), options))
+    const oldMap = h.snapshot().maps.find((m) => m.dm === old.path.slice("/dev/".length))!
+    h.host.removeLun(iqn, 1)
+    h.host.addLun(iqn, { lun: 1 })
+    // open from the first flush of it until 1.5 s later
+    h.host.on("multipath.flushMap", { match: (args) => args[0] === oldMap.name, at: "before" }, () => {
+      h.host.setMapOpen(oldMap.name, true)
+      h.state.schedule.after(1_500, () => h.host.setMapOpen(oldMap.name, false))
+    })
+    const fresh = await run(h, connectVolume(infoOf(1, true), options))
+    expect(fresh.scsi_wwn).toBe(h.host.wwn(iqn, 1))
+    expect(h.snapshot().maps.map((m) => m.name)).not.toContain(oldMap.name)
+    await run(h, disconnectVolume(infoOf(1, true), fresh))
+    await run(h, disconnectVolume(infoOf(2, true), neighbour))
+    expect(h.snapshot().maps).toEqual([])
+  })
+})
+
 describe.each([false, true])("identity before trust (multipath: %s)", (multipath) => {
   const options = { useMultipath: multipath, multipathAddDelay: 200 }
 

@@ -4,7 +4,7 @@
  * when a custom iface's login fails and the connect allows it. What it
  * creates goes in the path's ledger first; a failed attempt is rolled back.
  */
-import { Effect, Option, Result } from "effect"
+import { Clock, Effect, Option, Result } from "effect"
 import type { PathFailure } from "../../BrickError.ts"
 import type { PlannedPath } from "../../iscsi/ConnectPlan.ts"
 import { defaultIface, type IfaceName } from "../../iscsi/IfaceName.ts"
@@ -116,10 +116,18 @@ const sessionThrough = (
       )
     }
     if (login !== "timeout" && login.reason._tag === "SessionExists") {
-      const found = yield* Effect.mapError(Sessions.findSessionByScan(node), toHost)
-      if (Option.isSome(found)) {
-        yield* Effect.logDebug(`reusing session ${found.value.sid} (login said it exists)`)
-        return found.value
+      // iscsid may still be logging in through this record (a login cut short earlier, its portal slow to
+      // answer): its session shows in sysfs once connected, so it is waited for up to the login timeout
+      const deadline = (yield* Clock.currentTimeMillis) + ctx.options.loginTimeout * 1000
+      for (let i = 0;; i++) {
+        const found = yield* Effect.mapError(Sessions.findSessionByScan(node), toHost)
+        if (Option.isSome(found)) {
+          yield* Effect.logDebug(`reusing session ${found.value.sid} (login said it exists)`)
+          return found.value
+        }
+        if ((yield* Clock.currentTimeMillis) >= deadline) break
+        if (i === 0) yield* Effect.logInfo("iscsid reports a session sysfs does not show yet: waiting for it")
+        yield* Effect.sleep(Math.min(1000, 50 * 2 ** i))
       }
       return yield* Effect.fail(
         pathFailure(path, iface, "HostError", "iscsiadm reports a session that sysfs does not show")

@@ -13,6 +13,7 @@ import { Multipath } from "../../Multipath.ts"
 import { Sysfs, type SysfsError } from "../../Sysfs.ts"
 import type { Wwn } from "../../Wwn.ts"
 import * as DmMaps from "../multipath/DmMaps.ts"
+import * as MapFlush from "../multipath/MapFlush.ts"
 import * as Layout from "../SysfsLayout.ts"
 import * as ScsiDevices from "./ScsiDevices.ts"
 
@@ -47,7 +48,9 @@ export const confirm = (device: KnownDevice): Effect.Effect<Identity, SysfsError
 /**
  * Takes a stale device out of its map (when one holds it) and deletes it; a
  * map left without paths is flushed, as multipathd does after a map's last
- * path is removed (a map still open stays, with a warning).
+ * path is removed, retried while it is in use (udev probes it right after its
+ * last path goes: seen in the lab), even when the path's attach is being
+ * stopped; a map still open then stays, with a warning.
  */
 export const remove = (device: KnownDevice): Effect.Effect<void, SysfsError, Sysfs | Multipath> =>
   Effect.gen(function*() {
@@ -61,9 +64,11 @@ export const remove = (device: KnownDevice): Effect.Effect<void, SysfsError, Sys
     yield* ScsiDevices.remove(device.hctl)
     if (Option.isNone(holder) || (yield* DmMaps.slavesOf(holder.value)).length > 0) return
     const name = Option.getOrElse((yield* DmMaps.mapOf(holder.value)).name, () => holder.value)
-    yield* multipath.flushMap(name).pipe(
+    // not cut short when the connect stops its stragglers: nothing else would remove the map
+    yield* MapFlush.flushRetrying(name).pipe(
       Effect.catch((e) =>
         e.reason._tag === "NotFound" ? Effect.void : Effect.logWarning(`the stale map ${name} stays: ${e.message}`)
-      )
+      ),
+      Effect.uninterruptible
     )
   })
