@@ -11,7 +11,9 @@
  * - a path cut while still logging in is added back by a second connect, and
  *   `brick status` says which paths serve;
  * - mutual CHAP where the target proves a wrong secret: AuthenticationFailed
- *   (exit 4), no secret printed, the host as before.
+ *   (exit 4), no secret printed, the host as before;
+ * - access_mode rw on a write-protected LUN: ReadOnlyDevice (exit 14) after
+ *   the bounded wait, the host as before; access_mode ro returns it read-only.
  * Runs with node's test runner (lab/test.sh); skipped outside the guest.
  * BRICK_RELIABILITY_ONLY=a,b runs only the scenarios whose name contains a or b.
  */
@@ -45,7 +47,8 @@ const T = {
   stale: "iqn.2003-01.org.brick:rel-stale",
   failover: "iqn.2003-01.org.brick:rel-failover",
   slow: "iqn.2003-01.org.brick:rel-slow",
-  mutual: "iqn.2003-01.org.brick:rel-mutual"
+  mutual: "iqn.2003-01.org.brick:rel-mutual",
+  ro: "iqn.2003-01.org.brick:rel-ro"
 } as const
 const serialOld = "5e1ab1e0-1111-4222-8333-444455556666"
 const serialNew = "0dd5e1a7-aaaa-4bbb-8ccc-ddddeeeeffff"
@@ -362,6 +365,33 @@ describe("reliability on the real kernel", { skip: !inGuest }, () => {
         assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), "no secret in brick's output")
       }
       await assertHostIs(before, "after the refused mutual-CHAP connect")
+    }
+  )
+
+  scenario(
+    "access_mode rw on a write-protected LUN: ReadOnlyDevice (exit 14) after the wait, host unchanged; ro returns it",
+    300_000,
+    async (t) => {
+      labTarget("create", "--iqn", T.ro, "--portal", P[0], "--portal", P[1], "--lun", "0:16M")
+      // demo mode: the sessions' dynamic ACLs map the LUN write-protected (the WP bit the kernel reads)
+      fs.writeFileSync(`/sys/kernel/config/target/iscsi/${T.ro}/tpgt_1/attrib/demo_mode_write_protect`, "1")
+      const before = snapshot()
+      const options = lab.file("rw-options.json", JSON.stringify({ writableWaitTimeout: 5 }))
+      const rw = lab.info("rw.json", multi(T.ro, 0, [P[0], P[1]], { access_mode: "rw" }))
+      const r = await lab.brick("connect", "--info", rw, "--options", options, "--multipath", ...normal)
+      t.diagnostic(`rw connect ${r.ms} ms, exit ${r.code}: ${r.stderr.trim().split("\n").slice(-1)[0]}`)
+      assert.equal(r.code, 14, r.stderr.slice(-3000))
+      const report = errorOf(r)
+      assert.equal(report["kind"], "ReadOnlyDevice")
+      assert.ok(((report["reason"] as { devices?: ReadonlyArray<string> }).devices ?? []).length > 0)
+      await assertHostIs(before, "after the refused read-write connect")
+      const ro = lab.info("ro.json", multi(T.ro, 0, [P[0], P[1]], { access_mode: "ro" }))
+      const ok = await lab.brick("connect", "--info", ro, "--multipath", ...normal)
+      const device = deviceOf(ok)
+      assert.equal(read(`/sys/block/${path.basename(device.path)}/ro`).trim(), "1", "returned read-only, as asked")
+      const off = await lab.disconnect(ro, ok)
+      assert.equal(off.code, 0, off.stderr.slice(-3000))
+      await assertHostIs(before, "after the read-only attach and detach")
     }
   )
 })
