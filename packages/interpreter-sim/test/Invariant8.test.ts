@@ -12,7 +12,7 @@ import { type BrickError, connectVolume, disconnectVolume } from "@brick/core"
 import { Cause, Effect, Exit, Option } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { makeHost, runVirtual, type TestHost } from "./harness.ts"
+import { makeHost, runVirtual, wwidsBehind } from "./harness.ts"
 
 const iqn = "iqn.2010-10.org.openstack:identity"
 const allPortals = ["10.99.0.1:3260", "10.99.0.2:3260", "10.99.0.3:3260"]
@@ -35,16 +35,6 @@ const infoOf = (lun: number, portals: number, multipath: boolean) => {
   return multipath
     ? { target_portals: ps, target_iqns: ps.map(() => iqn), target_luns: ps.map(() => lun) }
     : { target_portal: ps[0], target_iqn: iqn, target_lun: lun }
-}
-
-/** The kernel wwids behind a returned device, as the simulator knows them. */
-const wwidsBehind = (h: TestHost, device: string): ReadonlyArray<string | undefined> => {
-  const name = device.slice("/dev/".length)
-  const snap = h.snapshot()
-  const disk = snap.scsiDevices.find((d) => d.name === name)
-  if (disk) return [disk.wwid]
-  const map = snap.maps.find((m) => m.dm === name)
-  return (map?.paths ?? []).map((p) => snap.scsiDevices.find((d) => d.name === p)?.wwid)
 }
 
 describe("invariant 8 (property tests on the simulated host)", { timeout: 600_000 }, () => {

@@ -8,7 +8,7 @@
 import { type BrickError, connectVolume, type DeviceInfo, disconnectVolume } from "@brick/core"
 import { Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
-import { makeHost, runVirtual, type TestHost } from "./harness.ts"
+import { makeHost, runVirtual, type TestHost, wwidsBehind } from "./harness.ts"
 
 const iqn = "iqn.2010-10.org.openstack:shared"
 const portals = ["10.99.0.1:3260", "10.99.0.2:3260"]
@@ -23,14 +23,6 @@ const run = async <A, E>(h: TestHost, effect: Effect.Effect<A, E, never> | Effec
   })
   if (Exit.isFailure(exit)) throw new Error(String(exit.cause))
   return exit.value
-}
-const kernelWwidOf = (h: TestHost, device: string) => {
-  const name = device.slice("/dev/".length)
-  const snap = h.snapshot()
-  const disk = snap.scsiDevices.find((d) => d.name === name)
-  if (disk) return [disk.wwid]
-  const map = snap.maps.find((m) => m.dm === name)
-  return (map?.paths ?? []).map((p) => snap.scsiDevices.find((d) => d.name === p)?.wwid)
 }
 
 describe("identity before trust, multipath", () => {
@@ -68,11 +60,11 @@ describe.each([false, true])("identity before trust (multipath: %s)", (multipath
     h.host.removeLun(iqn, 1)
     const newWwid = h.host.addLun(iqn, { lun: 1 })
     expect(newWwid).not.toBe(oldWwid)
-    expect(kernelWwidOf(h, old.path).every((w) => w === oldWwid)).toBe(true)
+    expect(wwidsBehind(h, old.path).every((w) => w === oldWwid)).toBe(true)
     const sessions = h.snapshot().sessions
     const fresh: DeviceInfo.DeviceInfo = await run(h, connectVolume(infoOf(1, multipath), options))
     expect(fresh.scsi_wwn).toBe(h.host.wwn(iqn, 1))
-    expect(kernelWwidOf(h, fresh.path).every((w) => w === newWwid)).toBe(true)
+    expect(wwidsBehind(h, fresh.path).every((w) => w === newWwid)).toBe(true)
     // the sessions were reused, the stale devices are gone: no device of the host reads the old WWN
     expect(h.snapshot().sessions).toEqual(sessions)
     expect(h.snapshot().scsiDevices.filter((d) => d.wwid === oldWwid)).toEqual([])
