@@ -12,23 +12,25 @@
 import * as assert from "node:assert/strict"
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
 import {
   assertHostIs,
   bin,
-  bundleIsCurrent,
+  binNote,
+  brickRunner,
   byPathDevice,
+  cleanupAll,
   deviceOf,
-  dropDiscoveryRecords,
   errorOf,
   fast,
   inGuest,
   labTarget,
-  makeLab,
   multi,
   normal,
-  P,
+  portalDown,
+  portalUp,
   type Run,
   scsiWwn,
   sessionsOf,
@@ -37,18 +39,21 @@ import {
   slavesOf,
   snapshot,
   waitUntil
-} from "./labCli.ts"
+} from "./LabHost.ts"
 
+const P = ["10.99.0.1:3260", "10.99.0.2:3260", "10.99.0.3:3260"] as const
 const TA = "iqn.2003-01.org.brick:faults-a"
 const TB = "iqn.2003-01.org.brick:faults-b"
 const TC = "iqn.2003-01.org.brick:faults-chap"
 const chapPassword = "Faults-Chap-S3cret-7"
 const serialA = "0a1b2c3d-1111-4222-8333-444455556666"
 const serialB = "9f8e7d6c-aaaa-4bbb-8ccc-ddddeeeeffff"
-
+let dir: string
 const wwns = new Map<string, string>()
-const lab = makeLab("faults")
-const { brick, disconnect, info, portalDown, portalUp, start } = lab
+
+// ------------------------------------------------------------------ helpers
+
+const { start, brick, info, disconnect } = brickRunner({ workDir: () => dir, logName: "faults-logs" })
 
 /** No secret in anything brick printed. */
 const noSecret = (r: Run, ...secrets: ReadonlyArray<string>) => {
@@ -61,26 +66,36 @@ const noDbErrors = (r: Run) => {
   }
 }
 
+/** Deletes every sendtargets discovery record. */
+const dropDiscoveryRecords = () =>
+  spawnSync("sh", [
+    "-c",
+    `for p in /etc/iscsi/send_targets/*,*; do [ -e "$p" ] && iscsiadm -m discoverydb -t st -p "$(basename "$p" | tr , :)" -o delete; done; true`
+  ], { encoding: "utf8", timeout: 60_000 })
+
 /** BRICK_FAULTS_ONLY=a,b runs only the scenarios whose name contains a or b (BRICK_* reach the guest). */
 const only = (process.env["BRICK_FAULTS_ONLY"] ?? "").split(",").filter((x) => x !== "")
 const selected = (name: string) => only.length === 0 || only.some((o) => name.includes(o))
 
 /** A scenario: a test that leaves a clean host behind even when it fails. */
 const scenario = (name: string, timeout: number, body: (t: { diagnostic: (s: string) => void }) => Promise<void>) =>
-  lab.scenario(name, timeout, body, selected)
+  it(name, { timeout, skip: !selected(name) }, async (t) => {
+    try {
+      await body(t)
+    } catch (e) {
+      t.diagnostic(`failed; host before cleanup: ${JSON.stringify(snapshot())}`)
+      cleanupAll()
+      throw e
+    }
+  })
 
 // ------------------------------------------------------------------ scenarios
 
 describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
   before(() => {
-    lab.open()
-    console.error(
-      `[faults] brick = ${bin}${
-        bundleIsCurrent
-          ? ""
-          : " (dist/brick.mjs is missing or older than the compiled sources: run `node scripts/bundle.mjs` for faster starts)"
-      }`
-    )
+    if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npx tsc -b\` first`)
+    console.error(`[faults] ${binNote()}`)
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "brick-faults-"))
     for (const iqn of [TA, TB, TC]) labTarget("delete", "--iqn", iqn, "--if-exists")
     const a = JSON.parse(
       labTarget(
@@ -139,8 +154,9 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
     }
   })
   after(() => {
-    lab.close()
+    cleanupAll()
     for (const iqn of [TA, TB, TC]) spawnSync("lab-target", ["delete", "--iqn", iqn, "--if-exists"])
+    if (dir) fs.rmSync(dir, { recursive: true, force: true })
   })
 
   scenario(
@@ -396,7 +412,7 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
       assert.equal(new Set(devices.map((d) => d.path)).size, 8)
       connects.forEach(noDbErrors)
       assert.equal(sessionsOf(TA).length + sessionsOf(TB).length, 4, "one session per target and portal")
-      luns.forEach((l, i) => fs.writeFileSync(path.join(lab.dir, `d-${l.file}`), connects[i]!.stdout))
+      luns.forEach((l, i) => fs.writeFileSync(path.join(dir, `d-${l.file}`), connects[i]!.stdout))
       const disconnects = await Promise.all(
         luns.map((l) =>
           start(["disconnect", "--info", l.file, "--device", `d-${l.file}`, "--multipath", ...concurrent], 600_000).done
@@ -416,7 +432,7 @@ describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
       const before = snapshot()
       // every `-m node` command walks every record: one removed meanwhile fails it with exit 6
       const churnIqn = "iqn.2003-01.org.brick:churn"
-      const stop = path.join(lab.dir, "stop-churn")
+      const stop = path.join(dir, "stop-churn")
       const churn = spawn("sh", [
         "-c",
         `ok=0; raced=0; while [ ! -e '${stop}' ]; do ` +
