@@ -1,21 +1,104 @@
 // Bundles the programs that are started as processes into one file each:
 // one module to load instead of ~375, which matters where file access is
 // slow (a container's overlay, the lab guest's 9p share under emulation).
-//   packages/cli/dist/brick.mjs          the `brick` command
+//   packages/cli/dist/brick.mjs          the `brick` command (see below)
 //   examples/dist/attach-detach.mjs      the attach-and-detach example (run in the lab)
 //   lab/bench/dist/brick.mjs             what `pnpm bench:lab` loads of brick
+// brick.mjs is a small launcher (packages/cli/src/internal/Launcher.ts) carrying the whole program
+// (bin.js and what it imports) as one CommonJS text, minified and ASCII-only, that it compiles
+// with V8's code cache: a start deserializes bytecode instead of compiling ~1 MB (BENCHMARKS.md,
+// "CLI start"). `node scripts/bundle.mjs --brick FILE` builds only brick, into FILE.
+import { createHash } from "node:crypto"
 import { chmodSync } from "node:fs"
+import { resolve } from "node:path"
+import { pathToFileURL } from "node:url"
+import { Script } from "node:vm"
 import { rolldown } from "rolldown"
 
-const bundles = [
-  { input: "packages/cli/dist/src/bin.js", file: "packages/cli/dist/brick.mjs", executable: true },
-  { input: "examples/dist/attach-detach.js", file: "examples/dist/attach-detach.mjs", executable: false },
-  { input: "lab/bench/brick-entry.mjs", file: "lab/bench/dist/brick.mjs", executable: false }
-]
+const launcher = resolve("packages/cli/dist/src/internal/Launcher.js")
 
-for (const { input, file, executable } of bundles) {
-  const bundle = await rolldown({ input, platform: "node", logLevel: "warn" })
+/** effect's CLI creates an Intl.Segmenter when its module loads (~12 ms of ICU setup); brick makes it on first use. */
+const lazyGraphemeSegmenter = () => {
+  let applied = false
+  const declaration =
+    /const graphemeSegmenter = \/\*#__PURE__\*\/\s*new Intl\.Segmenter\(undefined, \{\s*granularity: "grapheme"\s*\}\);/
+  return {
+    name: "lazy-grapheme-segmenter",
+    transform(code, id) {
+      if (!/effect[\\/]dist[\\/]cli[\\/]CliOutput\.js$/.test(id)) return null
+      if (!declaration.test(code)) {
+        throw new Error(`${id}: the graphemeSegmenter declaration changed; update scripts/bundle.mjs`)
+      }
+      applied = true
+      return code.replace(
+        declaration,
+        "let graphemeSegmenterMade; const graphemeSegmenter = { segment: (text) => (graphemeSegmenterMade ??= " +
+          "new Intl.Segmenter(undefined, { granularity: \"grapheme\" })).segment(text) };"
+      )
+    },
+    buildEnd() {
+      if (!applied) {
+        throw new Error("effect's cli/CliOutput.js was not bundled: is the graphemeSegmenter rewrite still needed?")
+      }
+    }
+  }
+}
+
+/** The whole `brick` program as one CommonJS text, checked to compile as the launcher wraps it. */
+const brickProgram = async () => {
+  const bundle = await rolldown({
+    input: "packages/cli/dist/src/bin.js",
+    platform: "node",
+    logLevel: "warn",
+    plugins: [lazyGraphemeSegmenter()]
+  })
+  const { output } = await bundle.generate({ format: "cjs", codeSplitting: false, minify: true, charset: "ascii" })
+  await bundle.close()
+  const source = output[0].code.replace(/^#!.*\n/, "")
+  if (/\bimport\s*\(/.test(source)) {
+    throw new Error("the brick program has a dynamic import(), which the launcher cannot run")
+  }
+  const { wrap } = await import(pathToFileURL(launcher).href)
+  new Script(wrap(source), { filename: "brick-program.js" })
+  return { source, hash: createHash("sha256").update(source).digest("hex").slice(0, 24) }
+}
+
+/** packages/cli/dist/brick.mjs: the launcher with the program in it. */
+const brick = async (file) => {
+  const program = await brickProgram()
+  const entry = "\0brick-entry"
+  const bundle = await rolldown({
+    input: entry,
+    platform: "node",
+    logLevel: "warn",
+    plugins: [{
+      name: "brick-entry",
+      resolveId: (id) => (id === entry ? id : null),
+      load: (id) =>
+        id === entry
+          ? `#!/usr/bin/env node\nimport { fileURLToPath } from "node:url"\nimport { launch } from ${
+            JSON.stringify(launcher)
+          }\nlaunch(${JSON.stringify(program)}, fileURLToPath(import.meta.url))\n`
+          : null
+    }]
+  })
   await bundle.write({ file, format: "esm" })
   await bundle.close()
-  if (executable) chmodSync(file, 0o755)
+  chmodSync(file, 0o755)
+}
+
+const others = [
+  { input: "examples/dist/attach-detach.js", file: "examples/dist/attach-detach.mjs" },
+  { input: "lab/bench/brick-entry.mjs", file: "lab/bench/dist/brick.mjs" }
+]
+
+const only = process.argv.indexOf("--brick")
+if (only >= 0) await brick(resolve(process.argv[only + 1]))
+else {
+  await brick("packages/cli/dist/brick.mjs")
+  for (const { input, file } of others) {
+    const bundle = await rolldown({ input, platform: "node", logLevel: "warn" })
+    await bundle.write({ file, format: "esm" })
+    await bundle.close()
+  }
 }
