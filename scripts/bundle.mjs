@@ -63,9 +63,17 @@ const brickProgram = async () => {
   return { source, hash: createHash("sha256").update(source).digest("hex").slice(0, 24) }
 }
 
+/** The names of brick's commands (each has its own code cache). */
+const brickCommands = async () => {
+  const { command } = await import(pathToFileURL(resolve("packages/cli/dist/src/BrickCommand.js")).href)
+  return command.subcommands.flatMap((group) => group.commands.map((c) => c.name))
+}
+
 /** packages/cli/dist/brick.mjs: the launcher with the program in it. */
 const brick = async (file) => {
   const program = await brickProgram()
+  const commands = await brickCommands()
+  if (!commands.includes("connect")) throw new Error(`brick's commands not found: ${JSON.stringify(commands)}`)
   const entry = "\0brick-entry"
   const bundle = await rolldown({
     input: entry,
@@ -78,7 +86,7 @@ const brick = async (file) => {
         id === entry
           ? `#!/usr/bin/env node\nimport { fileURLToPath } from "node:url"\nimport { launch } from ${
             JSON.stringify(launcher)
-          }\nlaunch(${JSON.stringify(program)}, fileURLToPath(import.meta.url))\n`
+          }\nlaunch(${JSON.stringify(program)}, fileURLToPath(import.meta.url), ${JSON.stringify(commands)})\n`
           : null
     }]
   })

@@ -26,13 +26,14 @@ beforeEach(() => {
 })
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }))
 
-const runOnce = (p: ReturnType<typeof program>, cacheDir: string | undefined = dir) => {
+const runOnce = (p: ReturnType<typeof program>, cacheDir: string | undefined = dir, command = "connect") => {
   const filename = path.join(root, "brick.mjs")
-  const compiled = Launcher.compile(p, filename, cacheDir)
+  const compiled = Launcher.compile(p, filename, cacheDir, command)
   const exports = Launcher.run(compiled, filename) as { answer: number; add: (a: number, b: number) => number }
-  return { compiled, exports, saved: Launcher.save(compiled, p, cacheDir) }
+  return { compiled, exports, saved: Launcher.save(compiled, p, cacheDir, command) }
 }
-const cacheFile = (hash: string) => path.join(dir, CodeCache.fileName(hash))
+const name = (hash: string, command = "connect") => CodeCache.fileName(hash, command)
+const cacheFile = (hash: string, command = "connect") => path.join(dir, name(hash, command))
 
 describe("the code cache", () => {
   it("is written on a miss, private, and used by the next run", () => {
@@ -68,14 +69,14 @@ describe("the code cache", () => {
     const corrupt = Buffer.from(good)
     for (let i = 40; i < corrupt.length; i += 97) corrupt[i] = corrupt[i]! ^ 0x5a
     fs.writeFileSync(cacheFile("aaaa"), corrupt)
-    expect(CodeCache.read(dir, CodeCache.fileName("aaaa"))).toBeUndefined()
+    expect(CodeCache.read(dir, name("aaaa"))).toBeUndefined()
     const after = runOnce(program("aaaa"))
     expect(after.compiled.cached).toBe(false)
     expect(after.exports.answer).toBe(42)
     expect(after.saved).toBe(true)
-    expect(CodeCache.read(dir, CodeCache.fileName("aaaa"))).toBeDefined()
+    expect(CodeCache.read(dir, name("aaaa"))).toBeDefined()
     fs.writeFileSync(cacheFile("aaaa"), good.subarray(0, good.length >> 1))
-    expect(CodeCache.read(dir, CodeCache.fileName("aaaa"))).toBeUndefined()
+    expect(CodeCache.read(dir, name("aaaa"))).toBeUndefined()
     fs.writeFileSync(cacheFile("aaaa"), "")
     expect(runOnce(program("aaaa")).exports.answer).toBe(42)
   })
@@ -86,41 +87,60 @@ describe("the code cache", () => {
     const r = runOnce(program("aaaa"), unwritable)
     expect(r.exports.answer).toBe(42)
     expect(r.saved).toBe(false)
-    expect(CodeCache.read(unwritable, CodeCache.fileName("aaaa"))).toBeUndefined()
+    expect(CodeCache.read(unwritable, name("aaaa"))).toBeUndefined()
   })
 
   it("neither reads nor writes a directory that others can write to", () => {
     runOnce(program("aaaa"))
     fs.chmodSync(dir, 0o777)
-    expect(CodeCache.read(dir, CodeCache.fileName("aaaa"))).toBeUndefined()
+    expect(CodeCache.read(dir, name("aaaa"))).toBeUndefined()
     expect(runOnce(program("aaaa")).compiled.cached).toBe(false)
-    expect(CodeCache.write(dir, CodeCache.fileName("bbbb"), new Uint8Array([1, 2, 3]))).toBe(false)
+    expect(CodeCache.write(dir, name("bbbb"), new Uint8Array([1, 2, 3]))).toBe(false)
     expect(fs.existsSync(cacheFile("bbbb"))).toBe(false)
   })
 
   it.skipIf(process.getuid?.() !== 0)("ignores a directory of another user (needs root to chown)", () => {
     runOnce(program("aaaa"))
     fs.chownSync(dir, 65534, 65534)
-    expect(CodeCache.read(dir, CodeCache.fileName("aaaa"))).toBeUndefined()
+    expect(CodeCache.read(dir, name("aaaa"))).toBeUndefined()
     expect(runOnce(program("aaaa")).compiled.cached).toBe(false)
   })
 
   it("keeps the newest files only", () => {
-    const names = ["h1", "h2", "h3", "h4", "h5", "h6"]
+    const names = Array.from({ length: CodeCache.kept + 2 }, (_, i) => `h${i}`)
     names.forEach((h, i) => {
-      expect(CodeCache.write(dir, CodeCache.fileName(h), new Uint8Array([i]))).toBe(true)
+      expect(CodeCache.write(dir, name(h), new Uint8Array([i]))).toBe(true)
       const t = new Date(Date.now() - (names.length - i) * 60_000)
       fs.utimesSync(cacheFile(h), t, t)
     })
-    expect(fs.readdirSync(dir).sort()).toEqual(names.slice(-CodeCache.kept).map((h) => CodeCache.fileName(h)).sort())
+    expect(fs.readdirSync(dir).sort()).toEqual(names.slice(-CodeCache.kept).map((h) => name(h)).sort())
   })
 
-  it("names the file after the program, the Node version and the flags", () => {
-    expect(CodeCache.fileName("aaaa")).not.toBe(CodeCache.fileName("bbbb"))
-    expect(CodeCache.fileName("aaaa")).toContain(process.versions.node)
-    expect(CodeCache.fileName("aaaa", { NODE_OPTIONS: "--max-old-space-size=100" })).not.toBe(
-      CodeCache.fileName("aaaa", {})
+  it("names the file after the program, the command, the Node version and the flags", () => {
+    expect(name("aaaa")).not.toBe(name("bbbb"))
+    expect(name("aaaa", "connect")).not.toBe(name("aaaa", "brick"))
+    expect(name("aaaa")).toContain(process.versions.node)
+    expect(CodeCache.fileName("aaaa", "brick", { NODE_OPTIONS: "--max-old-space-size=100" })).not.toBe(
+      CodeCache.fileName("aaaa", "brick", {})
     )
+  })
+
+  it("keeps a cache per command: another command's code is not used", () => {
+    runOnce(program("aaaa"), dir, "plan")
+    expect(fs.existsSync(cacheFile("aaaa", "plan"))).toBe(true)
+    const connect = runOnce(program("aaaa"), dir, "connect")
+    expect(connect.compiled.cached).toBe(false)
+    expect(runOnce(program("aaaa"), dir, "plan").compiled.cached).toBe(true)
+    expect(runOnce(program("aaaa"), dir, "connect").compiled.cached).toBe(true)
+  })
+
+  it("tells the command from argv: the first word naming one; brick for help, version and usage", () => {
+    const commands = ["connect", "disconnect", "plan"]
+    expect(Launcher.commandOf(["connect", "--info", "x"], commands)).toBe("connect")
+    expect(Launcher.commandOf(["--root", "/r", "--iface", "plan", "disconnect"], commands)).toBe("plan")
+    expect(Launcher.commandOf(["--version"], commands)).toBe("brick")
+    expect(Launcher.commandOf(["connect", "--help"], commands)).toBe("brick")
+    expect(Launcher.commandOf([], commands)).toBe("brick")
   })
 
   it("lives under XDG_CACHE_HOME, else ~/.cache, else the temporary directory; BRICK_CODE_CACHE=0 turns it off", () => {

@@ -3,8 +3,8 @@
  * modules): the bytecode of a finished run, kept in a file and handed back to
  * V8 the next time, so a start parses and compiles (almost) nothing.
  *
- * A cache file is named after the program's content hash, the Node version
- * and the architecture, and starts with the SHA-256 of its data: a changed
+ * A cache file is named after the program's content hash, the command, the
+ * Node version and the architecture, and starts with the SHA-256 of its data: a changed
  * bundle, another Node, a torn or corrupt file are misses, never wrong code.
  * The directory is used only when it belongs to this user and nobody else
  * can write to it. Every failure to read or write is a miss: the cache can
@@ -29,13 +29,13 @@ export const directory = (env: NodeJS.ProcessEnv = process.env): string | undefi
 }
 
 /**
- * The cache file of a program (by its content hash) on this Node, architecture and command-line
- * flags (V8 refuses code made under other flags: runs with and without a flag must not overwrite
- * each other's file).
+ * The cache file of a program (by its content hash) for one of its commands (each command caches
+ * the code it ran), on this Node, architecture and command-line flags (V8 refuses code made under
+ * other flags: runs with and without a flag must not overwrite each other's file).
  */
-export const fileName = (hash: string, env: NodeJS.ProcessEnv = process.env): string => {
+export const fileName = (hash: string, command: string, env: NodeJS.ProcessEnv = process.env): string => {
   const flags = crypto.createHash("sha256").update(JSON.stringify([process.execArgv, env["NODE_OPTIONS"] ?? ""]))
-  return `${hash}-node${process.versions.node}-${process.arch}-${flags.digest("hex").slice(0, 8)}${suffix}`
+  return `${hash}-${command}-node${process.versions.node}-${process.arch}-${flags.digest("hex").slice(0, 8)}${suffix}`
 }
 
 /** Whether `dir` is a directory of this user that no one else may write to. */
@@ -61,8 +61,8 @@ export const read = (dir: string, file: string): Buffer | undefined => {
   }
 }
 
-/** How many cache files a directory keeps (several installs of brick may share it). */
-export const kept = 4
+/** How many cache files a directory keeps (a file per command; several installs of brick may share it). */
+export const kept = 16
 
 /**
  * Writes `data` as `dir/file` atomically (a temporary file renamed over it)

@@ -3,8 +3,9 @@
  * carries the whole `brick` program (bin.ts and everything it imports) as one
  * CommonJS text, compiles it with V8's code cache (internal/CodeCache.ts) and
  * runs it. A start then deserializes bytecode instead of parsing and
- * compiling ~1 MB of JavaScript; when the cache was missing or refused, the
- * bytecode of this run is saved as the process exits.
+ * compiling ~1 MB of JavaScript. Each command has its own cache, holding the
+ * code that command ran: when it was missing or refused, the bytecode of a
+ * successful run (exit status 0) is saved as the process exits.
  */
 import { createRequire } from "node:module"
 import * as path from "node:path"
@@ -27,9 +28,15 @@ export interface Compiled {
   readonly cached: boolean
 }
 
-/** Compiles `program` as `filename`, with the cached code in `dir` when there is valid code for it. */
-export const compile = (program: Program, filename: string, dir: string | undefined): Compiled => {
-  const cachedData = dir === undefined ? undefined : CodeCache.read(dir, CodeCache.fileName(program.hash))
+const builtIns = ["--help", "-h", "--version", "--completions"]
+
+/** The command an argv runs: its first word that names one of `commands`, else (or with --help, --version) `brick`. */
+export const commandOf = (argv: ReadonlyArray<string>, commands: ReadonlyArray<string>): string =>
+  argv.some((word) => builtIns.includes(word)) ? "brick" : argv.find((word) => commands.includes(word)) ?? "brick"
+
+/** Compiles `program` as `filename`, with the cached code of `command` in `dir` when there is valid code for it. */
+export const compile = (program: Program, filename: string, dir: string | undefined, command: string): Compiled => {
+  const cachedData = dir === undefined ? undefined : CodeCache.read(dir, CodeCache.fileName(program.hash, command))
   const script = new vm.Script(wrap(program.source), {
     filename,
     ...(cachedData === undefined ? {} : { cachedData })
@@ -37,11 +44,11 @@ export const compile = (program: Program, filename: string, dir: string | undefi
   return { script, cached: cachedData !== undefined && script.cachedDataRejected !== true }
 }
 
-/** Saves the code compiled so far (call it once the program ran). Never throws. */
-export const save = (compiled: Compiled, program: Program, dir: string | undefined): boolean => {
+/** Saves the code compiled so far as `command`'s (call it once the program ran). Never throws. */
+export const save = (compiled: Compiled, program: Program, dir: string | undefined, command: string): boolean => {
   if (dir === undefined || compiled.cached) return false
   try {
-    return CodeCache.write(dir, CodeCache.fileName(program.hash), compiled.script.createCachedData())
+    return CodeCache.write(dir, CodeCache.fileName(program.hash, command), compiled.script.createCachedData())
   } catch {
     return false
   }
@@ -61,10 +68,19 @@ export const run = (compiled: Compiled, filename: string): unknown => {
   return module.exports
 }
 
-/** Starts `program`, the bundle at `filename`: compiled through the code cache, saved at exit when it was not cached. */
-export const launch = (program: Program, filename: string): void => {
+/**
+ * Starts `program`, the bundle at `filename`, whose commands are `commands`: compiled through the
+ * cache of the command its argv runs; that cache is saved at exit when it was missing and the run
+ * succeeded.
+ */
+export const launch = (program: Program, filename: string, commands: ReadonlyArray<string>): void => {
   const dir = CodeCache.directory()
-  const compiled = compile(program, filename, dir)
-  if (!compiled.cached && dir !== undefined) process.once("exit", () => save(compiled, program, dir))
+  const command = commandOf(process.argv.slice(2), commands)
+  const compiled = compile(program, filename, dir, command)
+  if (!compiled.cached && dir !== undefined) {
+    process.once("exit", (code) => {
+      if (code === 0) save(compiled, program, dir, command)
+    })
+  }
   run(compiled, filename)
 }
