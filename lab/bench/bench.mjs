@@ -5,8 +5,9 @@
 // Python API) and with the floor (iscsiadm --login on every portal at once, records made
 // beforehand, then waiting for the block device and the dm in sysfs), alternating, and
 // prints medians and ratios. Extra cases: one of 4 portals blackholed; 64 LUNs attached.
-// Env: BENCH_REPS (default 5), BENCH_EXTRA_REPS (3), BENCH_CASES (comma list:
-// single,mp2,mp4,blackhole,reuse,many), BENCH_JSON (raw results file, rewritten after every run),
+// Case `cli` (lab/bench/cli.mjs): brick as a process beside `node -e 0` and beside the library call.
+// Env: BENCH_REPS (default 5), BENCH_EXTRA_REPS (3), BENCH_CLI_REPS (9), BENCH_CASES (comma list:
+// single,mp2,mp4,blackhole,reuse,many,cli), BENCH_JSON (raw results file, rewritten after every run),
 // BENCH_POLL_MS (floor's sysfs poll, 2), BENCH_BUDGET_S (no extra case starts after it, 2100).
 // BENCH_BRICK_OPTIONS (JSON connector options for brick's connects, e.g. {"multipathAddDelay":200}).
 import { spawn, spawnSync } from "node:child_process"
@@ -15,11 +16,14 @@ import { createRequire } from "node:module"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { pathToFileURL } from "node:url"
+import { reportCli, runCli } from "./cli.mjs"
 
 const ROOT = path.resolve(import.meta.dirname, "../..")
 const REPS = Number(process.env.BENCH_REPS ?? 5)
 const EXTRA_REPS = Number(process.env.BENCH_EXTRA_REPS ?? 3)
-const CASES = new Set((process.env.BENCH_CASES ?? "single,mp2,mp4,blackhole,reuse,many").split(","))
+const CASES = new Set((process.env.BENCH_CASES ?? "single,mp2,mp4,blackhole,reuse,many,cli").split(","))
+const CLI_REPS = Number(process.env.BENCH_CLI_REPS ?? 9)
+const needsOsBrick = [...CASES].some((c) => c !== "cli")
 const FLOOR_POLL = Number(process.env.BENCH_POLL_MS ?? 2)
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_S ?? 2100) * 1000
 const overBudget = () => performance.now() > BUDGET_MS
@@ -367,15 +371,34 @@ const main = async () => {
   )
   wwid = `3${created.luns[0].wwn.replace(/^naa\./, "")}`
   note(`target ${IQN} lun0 wwid ${wwid}`)
-  const osb = await startOsBrick()
+  const osb = needsOsBrick ? await startOsBrick() : undefined
   note(
     `brick import ${raw.info.brickImportMs.toFixed(0)} ms; os-brick import ${
-      raw.info.osbrickImportMs.toFixed(0)
-    } ms, ready ${raw.info.osbrickProcessReadyMs.toFixed(0)} ms`
+      raw.info.osbrickImportMs?.toFixed(0)
+    } ms, ready ${raw.info.osbrickProcessReadyMs?.toFixed(0)} ms`
   )
   // warm-up (untimed): the first run of each builds layers, JIT, page cache
-  for (const who of ["brick", "osbrick", "floor"]) await cycle(who, who === "brick" ? brick : osb, pairs[0], "warmup")
+  for (const who of needsOsBrick ? ["brick", "osbrick", "floor"] : ["brick"]) {
+    await cycle(who, who === "brick" ? brick : osb, pairs[0], "warmup")
+  }
   raw.ops = raw.ops.filter((o) => o.case !== "warmup")
+
+  if (CASES.has("cli")) {
+    await runCli({
+      root: ROOT,
+      reps: CLI_REPS,
+      record,
+      note,
+      infoFor,
+      brick,
+      cleanTarget,
+      residue,
+      settle,
+      iqn: IQN,
+      wwid: () => wwid,
+      loadavg: () => readTrim("/proc/loadavg")
+    })
+  }
 
   const tools = [["brick", brick], ["osbrick", osb], ["floor", null]]
   for (let r = 0; r < REPS; r++) {
@@ -479,7 +502,7 @@ const main = async () => {
       }
     }
   }
-  osb.close()
+  osb?.close()
   await runtime.dispose()
   raw.finished = new Date().toISOString()
   if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(raw, null, 1))
@@ -515,7 +538,7 @@ const report = () => {
     "| case | brick attach | os-brick attach | brick/os-brick | floor attach | brick/floor | brick detach | os-brick detach | brick/os-brick |"
   )
   log("|---|---|---|---|---|---|---|---|---|")
-  const cases = [...new Set(raw.ops.map((o) => o.case))]
+  const cases = [...new Set(raw.ops.map((o) => o.case))].filter((c) => !c.startsWith("cli-"))
   for (const c of cases) {
     const ba = med(c, "brick", "attachMs"), oa = med(c, "osbrick", "attachMs"), fa = med(c, "floor", "attachMs")
     const bd = med(c, "brick", "detachMs"), od = med(c, "osbrick", "detachMs")
@@ -565,7 +588,9 @@ const report = () => {
       )
     }
   }
-  const bad = raw.ops.filter((o) => !o.attachOk || (o.who !== "floor" && !o.detachOk) || o.residue)
+  const bad = raw.ops.filter((o) =>
+    !o.case.startsWith("cli-") && (!o.attachOk || (o.who !== "floor" && !o.detachOk) || o.residue)
+  )
   if (bad.length) {
     log("")
     log("failures / residue:")
@@ -577,6 +602,7 @@ const report = () => {
       )
     }
   }
+  reportCli(raw.ops, log)
   log("")
   if (!REPORT) log(`guest load: ${readTrim("/proc/loadavg")}`)
 }
