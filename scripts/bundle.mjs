@@ -7,7 +7,8 @@
 // brick.mjs is a small launcher (packages/cli/src/internal/Launcher.ts) carrying the whole program
 // (bin.js and what it imports) as one CommonJS text, minified and ASCII-only, that it compiles
 // with V8's code cache: a start deserializes bytecode instead of compiling ~1 MB (BENCHMARKS.md,
-// "CLI start"). `node scripts/bundle.mjs --brick FILE` builds only brick, into FILE.
+// "CLI start"); effect's help-text measuring is made cheap (cheapTextWidths).
+// `node scripts/bundle.mjs --brick FILE` builds only brick, into FILE.
 import { createHash } from "node:crypto"
 import { chmodSync } from "node:fs"
 import { resolve } from "node:path"
@@ -17,29 +18,39 @@ import { rolldown } from "rolldown"
 
 const launcher = resolve("packages/cli/dist/src/internal/Launcher.js")
 
-/** effect's CLI creates an Intl.Segmenter when its module loads (~12 ms of ICU setup); brick makes it on first use. */
-const lazyGraphemeSegmenter = () => {
+/**
+ * Two rewrites of effect's cli/CliOutput.js, where help text is measured: it creates an
+ * Intl.Segmenter when the module loads (ICU setup, ~12 ms here), and it measures every string
+ * grapheme by grapheme with Unicode property regexes. brick makes the segmenter on first use and
+ * measures printable ASCII by its length (its width), so `--version` and `--help` touch no ICU
+ * (--help: 761M -> 654M instructions, output unchanged; BENCHMARKS.md, "CLI start").
+ */
+const cheapTextWidths = () => {
   let applied = false
-  const declaration =
-    /const graphemeSegmenter = \/\*#__PURE__\*\/\s*new Intl\.Segmenter\(undefined, \{\s*granularity: "grapheme"\s*\}\);/
+  const rewrites = [
+    {
+      from:
+        /const graphemeSegmenter = \/\*#__PURE__\*\/\s*new Intl\.Segmenter\(undefined, \{\s*granularity: "grapheme"\s*\}\);/,
+      to: "let graphemeSegmenterMade; const graphemeSegmenter = { segment: (text) => (graphemeSegmenterMade ??= " +
+        "new Intl.Segmenter(undefined, { granularity: \"grapheme\" })).segment(text) };"
+    },
+    {
+      from: /export const displayWidth = text => \{\n/,
+      to: "export const displayWidth = text => {\n  if (/^[\\x20-\\x7e]*$/.test(text)) return text.length;\n"
+    }
+  ]
   return {
-    name: "lazy-grapheme-segmenter",
+    name: "cheap-text-widths",
     transform(code, id) {
       if (!/effect[\\/]dist[\\/]cli[\\/]CliOutput\.js$/.test(id)) return null
-      if (!declaration.test(code)) {
-        throw new Error(`${id}: the graphemeSegmenter declaration changed; update scripts/bundle.mjs`)
+      for (const { from } of rewrites) {
+        if (!from.test(code)) throw new Error(`${id} changed (${from}): update scripts/bundle.mjs`)
       }
       applied = true
-      return code.replace(
-        declaration,
-        "let graphemeSegmenterMade; const graphemeSegmenter = { segment: (text) => (graphemeSegmenterMade ??= " +
-          "new Intl.Segmenter(undefined, { granularity: \"grapheme\" })).segment(text) };"
-      )
+      return rewrites.reduce((text, { from, to }) => text.replace(from, to), code)
     },
     buildEnd() {
-      if (!applied) {
-        throw new Error("effect's cli/CliOutput.js was not bundled: is the graphemeSegmenter rewrite still needed?")
-      }
+      if (!applied) throw new Error("effect's cli/CliOutput.js was not bundled: are its rewrites still needed?")
     }
   }
 }
@@ -50,7 +61,7 @@ const brickProgram = async () => {
     input: "packages/cli/dist/src/bin.js",
     platform: "node",
     logLevel: "warn",
-    plugins: [lazyGraphemeSegmenter()]
+    plugins: [cheapTextWidths()]
   })
   const { output } = await bundle.generate({ format: "cjs", codeSplitting: false, minify: true, charset: "ascii" })
   await bundle.close()
