@@ -4,8 +4,11 @@
  * V8 the next time, so a start parses and compiles (almost) nothing.
  *
  * A cache file is named after the program's content hash, the command, the
- * Node version and the architecture, and starts with the SHA-256 of its data: a changed
- * bundle, another Node, a torn or corrupt file are misses, never wrong code.
+ * Node version, the architecture and the flags, and starts with the MD5 of its
+ * data (V8 itself checks only lengths and versions, and aborts the process on
+ * corrupt code; MD5 is the cheapest digest here under emulation, and the
+ * directory check, not the digest, keeps others out): a changed bundle,
+ * another Node, a torn or corrupt file are misses, never wrong code.
  * The directory is used only when it belongs to this user and nobody else
  * can write to it. Every failure to read or write is a miss: the cache can
  * make a start slower, never break it.
@@ -15,7 +18,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 
-const checksumLength = 32
+const checksumLength = 16
 const suffix = ".v8cache"
 
 /** Where the cache lives: `$XDG_CACHE_HOME/brick`, `~/.cache/brick`, or `<tmpdir>/brick-<uid>`; none when disabled. */
@@ -33,9 +36,16 @@ export const directory = (env: NodeJS.ProcessEnv = process.env): string | undefi
  * the code it ran), on this Node, architecture and command-line flags (V8 refuses code made under
  * other flags: runs with and without a flag must not overwrite each other's file).
  */
-export const fileName = (hash: string, command: string, env: NodeJS.ProcessEnv = process.env): string => {
-  const flags = crypto.createHash("sha256").update(JSON.stringify([process.execArgv, env["NODE_OPTIONS"] ?? ""]))
-  return `${hash}-${command}-node${process.versions.node}-${process.arch}-${flags.digest("hex").slice(0, 8)}${suffix}`
+export const fileName = (hash: string, command: string, env: NodeJS.ProcessEnv = process.env): string =>
+  `${hash}-${command}-node${process.versions.node}-${process.arch}-${
+    stringHash(JSON.stringify([process.execArgv, env["NODE_OPTIONS"] ?? ""]))
+  }${suffix}`
+
+/** A short hash of a short text (FNV-1a, 32 bits). */
+const stringHash = (text: string): string => {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+  return (h >>> 0).toString(16).padStart(8, "0")
 }
 
 /** Whether `dir` is a directory of this user that no one else may write to. */
@@ -46,7 +56,7 @@ const isPrivate = (dir: string): boolean => {
   return (uid === undefined || stat.uid === uid) && (stat.mode & 0o022) === 0
 }
 
-const checksum = (data: Uint8Array): Buffer => crypto.createHash("sha256").update(data).digest()
+const checksum = (data: Uint8Array): Buffer => crypto.createHash("md5").update(data).digest()
 
 /** The cached data in `dir/file`, or undefined (absent, unreadable, corrupt, or the directory is not private). */
 export const read = (dir: string, file: string): Buffer | undefined => {
