@@ -6,6 +6,8 @@
 // (warm), alternating. brick is the bundle (packages/cli/dist/brick.mjs) run as `node brick.mjs`,
 // so the only difference to `node -e 0` is brick; its code cache is the default one (~/.cache/brick,
 // empty after boot): the first run of each command is recorded apart as the cold start.
+// BENCH_CLI_COMPARE=FILE (relative to the project root) adds `node FILE --version` and `--help` to
+// the starts, e.g. a bundle built before a change.
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -35,11 +37,16 @@ export const runCli = async (ctx) => {
   const deviceFile = path.join(dir, "device.json")
   const info = ctx.infoFor(1)
   fs.writeFileSync(infoFile, JSON.stringify(info))
+  const compare = process.env.BENCH_CLI_COMPARE ? path.resolve(ctx.root, process.env.BENCH_CLI_COMPARE) : undefined
   const starts = [
     ["node -e 0", ["-e", "0"]],
     ["brick --version", [bundle, "--version"]],
     ["brick --help", [bundle, "--help"]],
-    ["brick plan --info F", [bundle, "plan", "--info", infoFile]]
+    ["brick plan --info F", [bundle, "plan", "--info", infoFile]],
+    ...(compare === undefined ? [] : [
+      [`${path.basename(compare)} --version`, [compare, "--version"]],
+      [`${path.basename(compare)} --help`, [compare, "--help"]]
+    ])
   ]
   // cold: the first start of each after boot (brick's code cache is written by its first run)
   for (const [name, args] of starts) {
@@ -120,7 +127,7 @@ export const reportCli = (ops, log) => {
   log("")
   log("| command | runs | median | x node -e 0 | cold |")
   log("|---|---|---|---|---|")
-  for (const who of ["node -e 0", "brick --version", "brick --help", "brick plan --info F"]) {
+  for (const who of [...new Set(starts.map((o) => o.who))]) {
     const n = starts.filter((o) => o.who === who).length
     log(`| ${who} | ${n} | ${fmt(startMs(who))} | ${ratio(startMs(who), node)} | ${fmt(cold(who))} |`)
   }
