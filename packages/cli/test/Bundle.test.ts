@@ -11,6 +11,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { secrets, volume } from "./CliHarness.ts"
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url))
 const binJs = fileURLToPath(new URL("../dist/src/bin.js", import.meta.url))
@@ -51,21 +52,7 @@ beforeAll(() => {
   const built = spawnSync(process.execPath, ["scripts/bundle.mjs", "--brick", bundle], { cwd: repo, encoding: "utf8" })
   if (built.status !== 0) throw new Error(`bundling failed: ${built.stderr}`)
   infoFile = path.join(dir, "info.json")
-  fs.writeFileSync(
-    infoFile,
-    JSON.stringify({
-      driver_volume_type: "iscsi",
-      data: {
-        target_portals: ["10.0.0.1:3260", "10.0.0.2:3260"],
-        target_iqns: ["iqn.2024-01.org.x:v", "iqn.2024-01.org.x:v"],
-        target_luns: [1, 1],
-        volume_id: "v1",
-        auth_method: "CHAP",
-        auth_username: "user",
-        auth_password: "Bundle-S3cret-Pass"
-      }
-    })
-  )
+  fs.writeFileSync(infoFile, JSON.stringify({ driver_volume_type: "iscsi", data: volume }))
   fs.writeFileSync(path.join(dir, "bad.json"), "{\"target_portal\": 3260}")
 }, 120_000)
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -83,7 +70,9 @@ describe("the one-file bundle", () => {
       const expected = node([binJs, ...args])
       for (const r of [node([bundle, ...args], env), node([bundle, ...args], env)]) {
         expect(r).toEqual(expected)
-        expect(r.stdout + r.stderr).not.toContain("Bundle-S3cret-Pass")
+        for (const secret of secrets) {
+          expect(r.stdout + r.stderr).not.toContain(secret)
+        }
       }
       // a successful run leaves its command's cache, a failed one none
       expect(cacheFiles(`xdg-${args.join("-")}`)).toHaveLength(expected.code === 0 ? 1 : 0)
