@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Self-test of lab/guest/lab-target against the real initiator. Runs INSIDE the guest:
 #   lab/run.sh -- bash lab/target-selftest.sh
-# CHAP (one-way, mutual, discovery), explicit ACLs, resize, add/remove LUN and the
-# portal-down/up modes, each checked with a real iscsiadm login / sysfs read.
+# CHAP (one-way, mutual, discovery), explicit ACLs, resize, add/remove LUN, the
+# portal-down/up modes, iSER portals, IPv6 portals, a backstore shared by two targets and
+# LUN 300, each checked with a real iscsiadm login / sysfs read.
 set -uo pipefail
 
 T_START=$EPOCHREALTIME
@@ -179,11 +180,124 @@ lab-target portal-up --portal "$P2" >/dev/null
 wait_until 90 "addr: session back after portal-up" state_is "$P2" LOGGED_IN
 reset_initiator
 
+# ------------------------------------------------------------------ iSER over soft-RoCE
+section "iSER (portal-iser, create --iser)"
+for _ in $(seq 1 600); do [ -e /run/brick-lab/rxe ] && break; sleep 0.1; done
+rxe=$(head -1 /run/brick-lab/rxe 2>/dev/null)
+if [ "${rxe%% *}" = ok ]; then
+    ok "soft-RoCE up at boot: $rxe ($(rdma link show rxe0/1 | grep -o 'state [A-Z]*' | head -1))"
+    lab-target create --iqn "$IQN" --portal "$P1" --portal "$P2" --lun 0:16M >/dev/null
+    [ "$(lab-target list | jq -c '.targets[0].iser_portals')" = '[]' ] && ok "no iSER portal by default" || bad "iser_portals not empty"
+    out=$(lab-target portal-iser --portal "$P1" on)
+    [ "$(jq -c .tpgs <<<"$out")" = "[[\"$IQN\",1]]" ] && ok "portal-iser on: $(jq -c . <<<"$out")" || bad "portal-iser on: $out"
+    [ "$(cat /sys/kernel/config/target/iscsi/$IQN/tpgt_1/np/$P1/iser)" = 1 ] && ok "configfs np/$P1/iser = 1" || bad "np iser not set"
+    [ "$(lab-target list | jq -c '.targets[0].iser_portals')" = "[\"$P1\"]" ] && ok "list: iser_portals [$P1]" || bad "list iser_portals: $(lab-target list | jq -c '.targets[0].iser_portals')"
+    out=$(iscsiadm -m discovery -t st -p "$P1" -I iser 2>&1)
+    [ "$out" = "$P1,1 $IQN" ] && ok "sendtargets discovery over iSER lists only the iSER portal: $out" ||
+        bad "discovery over iSER: $out"
+    iscsiadm -m node -T "$IQN" -p "$P2" -I iser -o new >/dev/null
+    node_set "$IQN" "$P2" node.conn[0].timeo.login_timeout 3
+    node_set "$IQN" "$P2" node.session.initial_login_retry_max 1
+    t0=$EPOCHREALTIME
+    expect_rc 8 "iSER login to $P2 (TCP only) times out" iscsiadm -m node -T "$IQN" -p "$P2" -I iser --login
+    echo "     (after $(el "$t0")s with login_timeout 3)"
+    expect_rc 0 "iSER login to $P1" iscsiadm -m node -T "$IQN" -p "$P1" -I iser --login
+    s=$(basename /sys/class/iscsi_session/session*)
+    [ "$(cat /sys/class/iscsi_session/$s/ifacename)" = iser ] && ok "$s ifacename = iser" || bad "$s ifacename $(cat /sys/class/iscsi_session/$s/ifacename)"
+    case $(readlink -f /sys/class/iscsi_session/$s) in
+        /sys/devices/platform/host*) ok "iSER session's host is under /sys/devices/platform (no PCI parent)" ;;
+        *) bad "iSER session at $(readlink -f /sys/class/iscsi_session/$s)" ;;
+    esac
+    h=$(basename "$(readlink -f /sys/class/iscsi_session/$s/device/..)")
+    [ "$(cat /sys/class/scsi_host/$h/proc_name)" = iscsi_iser ] && ok "$h proc_name = iscsi_iser" || bad "$h proc_name $(cat /sys/class/scsi_host/$h/proc_name)"
+    echo "     iscsi_host $h: hwaddress=$(cat /sys/class/iscsi_host/$h/hwaddress) netdev=$(cat /sys/class/iscsi_host/$h/netdev) ipaddress=$(cat /sys/class/iscsi_host/$h/ipaddress 2>&1 | head -1)"
+    wait_until 20 "plain ip- by-path link of the iSER LUN" test -e "/dev/disk/by-path/ip-$P1-iscsi-$IQN-lun-0"
+    dd if=/dev/urandom of=/tmp/iser.pat bs=64k count=16 status=none
+    dd if=/tmp/iser.pat of="/dev/disk/by-path/ip-$P1-iscsi-$IQN-lun-0" bs=64k oflag=direct status=none
+    dd if="/dev/disk/by-path/ip-$P1-iscsi-$IQN-lun-0" bs=64k count=16 iflag=direct status=none | cmp -s - /tmp/iser.pat &&
+        ok "1 MiB written and read back over iSER" || bad "iSER read-back differs"
+    iscsiadm -m node -T "$IQN" -p "$P1" -I iser --logout >/dev/null
+    lab-target portal-iser --portal "$P1" off >/dev/null
+    [ "$(cat /sys/kernel/config/target/iscsi/$IQN/tpgt_1/np/$P1/iser)" = 0 ] && ok "portal-iser off: np iser = 0" || bad "np iser still set"
+    node_set "$IQN" "$P1" node.conn[0].timeo.login_timeout 3
+    node_set "$IQN" "$P1" node.session.initial_login_retry_max 1
+    expect_rc 8 "iSER login to $P1 with iSER off times out" iscsiadm -m node -T "$IQN" -p "$P1" -I iser --login
+    iscsiadm -m node -T "$IQN" -p "$P1" -I default -o new >/dev/null
+    expect_rc 0 "TCP login to $P1 still works" iscsiadm -m node -T "$IQN" -p "$P1" -I default --login
+    reset_initiator
+    lab-target create --iqn "$IQN" --portal "$P1" --portal "$P2" --lun 0:16M --iser >/dev/null
+    [ "$(lab-target list | jq -c '.targets[0].iser_portals | length')" = 2 ] && ok "create --iser: both portals speak iSER" || bad "create --iser: $(lab-target list | jq -c '.targets[0].iser_portals')"
+    lab-target portal-down --portal "$P2" --mode np >/dev/null
+    lab-target portal-up --portal "$P2" >/dev/null
+    [ "$(lab-target list | jq -c '.targets[0].iser_portals | length')" = 2 ] && ok "np down/up keeps iSER on the portal" || bad "iSER lost by np down/up"
+    expect_rc 1 "portal-iser on a portal nobody listens on" lab-target portal-iser --portal 10.99.0.4:3260 on
+    reset_initiator
+else
+    bad "soft-RoCE is not up: $(cat /run/brick-lab/rxe 2>/dev/null || echo 'no /run/brick-lab/rxe')"
+fi
+
+# ------------------------------------------------------------------ IPv6 portals
+section "IPv6 portals"
+V1="[fd00:99::1]:3260"
+V2="[fd00:99::2]:3260"
+out=$(lab-target create --iqn "$IQN" --portal "$V1" --portal fd00:99::2 --lun 0:16M)
+[ "$(jq -c '.portals | sort' <<<"$out")" = '["[fd00:99::1]:3260","[fd00:99::2]:3260"]' ] &&
+    ok "portals as LIO names them: $(jq -c .portals <<<"$out")" || bad "portals: $(jq -c .portals <<<"$out")"
+expect_rc 0 "sendtargets discovery through $V1" iscsiadm -m discovery -t st -p "$V1"
+expect_rc 0 "login to $V1" login "$IQN" "$V1"
+expect_rc 0 "login to $V2" login "$IQN" "$V2"
+wait_until 20 "by-path links ip-fd00:99::1:3260-… and ip-fd00:99::2:3260-… (unbracketed)" \
+    test -e "/dev/disk/by-path/ip-fd00:99::1:3260-iscsi-$IQN-lun-0" -a -e "/dev/disk/by-path/ip-fd00:99::2:3260-iscsi-$IQN-lun-0"
+lab-target portal-down --portal "$V2" --mode drop >/dev/null
+wait_until 60 "drop (ip6 rules): the $V2 session leaves LOGGED_IN" state_is_not "fd00:99::2:3260" LOGGED_IN
+lab-target portal-up --portal "$V2" >/dev/null
+wait_until 90 "drop: session back after portal-up" state_is "fd00:99::2:3260" LOGGED_IN
+reset_initiator
+
+# ------------------------------------------------------------------ one backstore, two targets
+section "--shared-lun: one backstore behind two targets (distinct IQN and LUN)"
+IQNB=$IQN-b
+wa=$(lab-target create --iqn "$IQN" --portal "$P1" --lun 0:16M | jq -r '.luns[0].wwn')
+out=$(lab-target create --iqn "$IQNB" --portal "$P2" --shared-lun "5:$IQN:0")
+[ "$(jq -r '.luns[0].lun' <<<"$out")" = 5 ] && [ "$(jq -r '.luns[0].wwn' <<<"$out")" = "$wa" ] &&
+    ok "$IQNB LUN 5 has $IQN LUN 0's wwn $wa" || bad "shared LUN: $out"
+iscsiadm -m discovery -t st -p "$P1" >/dev/null
+login "$IQN" "$P1" >/dev/null; login "$IQNB" "$P2" >/dev/null
+wait_until 20 "both by-path links" test -e "/dev/disk/by-path/ip-$P1-iscsi-$IQN-lun-0" -a -e "/dev/disk/by-path/ip-$P2-iscsi-$IQNB-lun-5"
+w1=$(cat "/sys/block/$(basename "$(readlink -f "/dev/disk/by-path/ip-$P1-iscsi-$IQN-lun-0")")/device/wwid")
+w2=$(cat "/sys/block/$(basename "$(readlink -f "/dev/disk/by-path/ip-$P2-iscsi-$IQNB-lun-5")")/device/wwid")
+[ "$w1" = "$wa" ] && [ "$w2" = "$wa" ] && ok "the initiator reads one wwid through both" || bad "wwids $w1 / $w2, wanted $wa"
+reset_initiator
+wa=$(lab-target create --iqn "$IQN" --portal "$P1" --lun 0:16M | jq -r '.luns[0].wwn')
+lab-target create --iqn "$IQNB" --portal "$P2" --shared-lun "5:$IQN:0" >/dev/null
+lab-target delete --iqn "$IQN" >/dev/null
+left=$(lab-target list | jq -c --arg b "$IQNB" '[.targets[] | select(.iqn == $b) | .luns[] | {lun, wwn}]')
+[ "$left" = "[{\"lun\":5,\"wwn\":\"$wa\"}]" ] && ok "deleting $IQN keeps the backstore $IQNB still uses" || bad "after deleting $IQN: $left"
+lab-target delete --iqn "$IQNB" >/dev/null
+[ -z "$(ls /var/lib/lab-target 2>/dev/null)" ] && ok "deleting the last user removes the backing file" || bad "left in /var/lib/lab-target: $(ls -R /var/lib/lab-target)"
+reset_initiator
+
+# ------------------------------------------------------------------ LUN >= 256
+section "LUN 300 (LIO reports it in peripheral addressing)"
+lab-target create --iqn "$IQN" --portal "$P1" --lun 300:16M >/dev/null
+iscsiadm -m discovery -t st -p "$P1" >/dev/null
+login "$IQN" "$P1" >/dev/null
+link="/dev/disk/by-path/ip-$P1-iscsi-$IQN-lun-0x012c000000000000"
+wait_until 20 "by-path link …-lun-0x012c000000000000" test -e "$link"
+sd=$(basename "$(readlink -f "$link")")
+hctl=$(basename "$(readlink -f "/sys/block/$sd/device")")
+[ "${hctl##*:}" = 300 ] && ok "kernel LUN 300 ($hctl)" || bad "H:C:T:L $hctl"
+luns=$(sg_luns -d "/dev/$sd" 2>&1)
+grep -q "^ *012c000000000000" <<<"$luns" && ok "sg_luns -d: 012c000000000000 (peripheral)" || bad "sg_luns: $luns"
+reset_initiator
+
 section "clean"
 [ "$(lab-target list | jq '.targets | length')" = 0 ] && ok "no targets" || bad "targets left"
 [ -z "$(nft list tables 2>/dev/null | grep labtarget)" ] && ok "no nft table" || bad "nft table left"
 rc=0; iscsiadm -m session >/dev/null 2>&1 || rc=$?
 [ "$rc" = 21 ] && ok "no sessions" || bad "sessions left"
+rc=0; iscsiadm -m node >/dev/null 2>&1 || rc=$?
+[ "$rc" = 21 ] && ok "no node records" || bad "node records left: $(iscsiadm -m node 2>&1)"
 
 printf '\n%s: %d failure(s) in %ss\n' "$([ $FAILS = 0 ] && echo 'SELFTEST OK' || echo 'SELFTEST FAILED')" "$FAILS" "$(el)"
 [ $FAILS = 0 ]

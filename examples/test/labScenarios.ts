@@ -112,8 +112,8 @@ const errorOf = <A, E>(exit: Exit.Exit<A, E>): string => {
   if (Exit.isSuccess(exit)) return "succeeded"
   const e = Exit.findErrorOption(exit)
   if (e._tag === "None") return `defect: ${String(exit.cause)}`
-  const err = e.value as { _tag?: string; reason?: { _tag?: string; paths?: ReadonlyArray<{ kind: string }> } }
-  const kinds = [...new Set((err.reason?.paths ?? []).map((p) => p.kind))].sort()
+  const err = e.value as { _tag?: string; reason?: { _tag?: string; paths?: ReadonlyArray<{ _tag: string }> } }
+  const kinds = [...new Set((err.reason?.paths ?? []).map((p) => p._tag))].sort()
   return [err._tag, err.reason?._tag, ...(kinds.length > 0 ? [kinds.join(",")] : [])].join("/")
 }
 

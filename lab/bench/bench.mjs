@@ -63,43 +63,15 @@ const brickModules = REPORT ? {} : fs.existsSync(bundled) ? await load(bundled) 
   core: await load(path.join(ROOT, "packages/core/dist/src/index.js")),
   inode: await load(path.join(ROOT, "packages/interpreter-node/dist/src/index.js"))
 }
-const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References, Tracer, core, inode } = brickModules
 raw.info.brickImportMs = performance.now() - t0
 raw.info.brickBundled = fs.existsSync(bundled)
-// brick's log records (debug: every command with its duration) go into the raw results, timed
+// BENCH_BASELINE: another build of brick, run beside this one as "base"
+const baselinePath = process.env.BENCH_BASELINE ? path.resolve(ROOT, process.env.BENCH_BASELINE) : undefined
+const baselineModules = REPORT || baselinePath === undefined ? undefined : await load(baselinePath)
+raw.info.baseline = baselinePath
+// brick's log records (debug: every command with its duration) and spans go into the raw results, timed
 let trace = []
 let traceStart = 0
-const tracer = REPORT ? undefined : Logger.make((o) => {
-  const msg = Array.isArray(o.message) ? o.message.map(String).join(" ") : String(o.message)
-  const ann = o.fiber?.getRef?.(References.CurrentLogAnnotations) ?? {}
-  const extra = ann.durationMillis !== undefined ? ` (${ann.exitCode}, ${ann.durationMillis} ms)` : ""
-  trace.push(`${(performance.now() - traceStart).toFixed(0)} ${msg}${extra}`)
-})
-// brick's spans (start and end) go into the trace too: where the time between commands goes
-const spanTracer = REPORT || !Tracer ? undefined : Tracer.make({
-  span(options) {
-    const span = new Tracer.NativeSpan(options)
-    const t0 = performance.now()
-    trace.push(`${(t0 - traceStart).toFixed(0)} [${options.name}`)
-    const end = span.end.bind(span)
-    span.end = (time, exit) => {
-      const t1 = performance.now()
-      trace.push(`${(t1 - traceStart).toFixed(0)} ${options.name}] ${(t1 - t0).toFixed(0)} ms`)
-      return end(time, exit)
-    }
-    return span
-  }
-})
-const runtime = REPORT ? undefined : ManagedRuntime.make(Layer.mergeAll(
-  inode.NodeHost.layerWithServices({}),
-  Logger.layer([tracer]),
-  Layer.succeed(References.MinimumLogLevel, "Debug")
-))
-
-// BENCH_BRICK_OPTIONS: connector options (JSON) for brick's connects, e.g. {"multipathAddDelay":200}
-const brickOptions = JSON.parse(process.env.BENCH_BRICK_OPTIONS ?? "{}")
-raw.info.brickOptions = brickOptions
-
 const sysfsCounts = { read: 0, list: 0, readlink: 0, write: 0 }
 const countingSysfs = (inner) => ({
   read: (p) => (sysfsCounts.read++, inner.read(p)),
@@ -107,38 +79,75 @@ const countingSysfs = (inner) => ({
   readlink: (p) => (sysfsCounts.readlink++, inner.readlink(p)),
   write: (p, v) => (sysfsCounts.write++, inner.write(p, v))
 })
-/** Runs a core program with counted sysfs and spawns; returns {ok, ms, value|error, counts, sysfs}. */
-const brickRun = async (program) => {
-  for (const k of Object.keys(sysfsCounts)) sysfsCounts[k] = 0
-  const measured = Effect.gen(function*() {
-    const runner = yield* inode.CommandRunner.CommandRunner
-    const sysfs = yield* core.Sysfs.Sysfs
-    yield* runner.resetCounts
-    trace = []
-    const start = traceStart = performance.now()
-    const traced = spanTracer ? Effect.withTracer(program, spanTracer) : program
-    const exit = yield* Effect.exit(Effect.provideService(traced, core.Sysfs.Sysfs, countingSysfs(sysfs)))
-    const ms = performance.now() - start
-    return { exit, ms, counts: yield* runner.spawnCounts }
+// BENCH_BRICK_OPTIONS: connector options (JSON) for brick's connects, e.g. {"multipathAddDelay":200}
+const brickOptions = JSON.parse(process.env.BENCH_BRICK_OPTIONS ?? "{}")
+raw.info.brickOptions = brickOptions
+
+/** connect/disconnect of one build of brick (its own runtime), with counted sysfs and spawns. */
+const makeBrick = (mods) => {
+  const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References, Tracer, core, inode } = mods
+  const tracer = Logger.make((o) => {
+    const msg = Array.isArray(o.message) ? o.message.map(String).join(" ") : String(o.message)
+    const ann = o.fiber?.getRef?.(References.CurrentLogAnnotations) ?? {}
+    const extra = ann.durationMillis !== undefined ? ` (${ann.exitCode}, ${ann.durationMillis} ms)` : ""
+    trace.push(`${(performance.now() - traceStart).toFixed(0)} ${msg}${extra}`)
   })
-  const { exit, ms, counts } = await runtime.runPromise(measured)
-  return Exit.isSuccess(exit)
-    ? { ok: true, ms, value: exit.value, counts, sysfs: { ...sysfsCounts }, trace }
-    : {
-      ok: false,
-      ms,
-      error: Cause.pretty(exit.cause).split("\n").slice(0, 3).join(" | "),
-      counts,
-      sysfs: { ...sysfsCounts },
-      trace
+  // brick's spans (start and end) go into the trace too: where the time between commands goes
+  const spanTracer = !Tracer ? undefined : Tracer.make({
+    span(options) {
+      const span = new Tracer.NativeSpan(options)
+      const t0 = performance.now()
+      trace.push(`${(t0 - traceStart).toFixed(0)} [${options.name}`)
+      const end = span.end.bind(span)
+      span.end = (time, exit) => {
+        const t1 = performance.now()
+        trace.push(`${(t1 - traceStart).toFixed(0)} ${options.name}] ${(t1 - t0).toFixed(0)} ms`)
+        return end(time, exit)
+      }
+      return span
     }
+  })
+  const runtime = ManagedRuntime.make(Layer.mergeAll(
+    inode.NodeHost.layerWithServices({}),
+    Logger.layer([tracer]),
+    Layer.succeed(References.MinimumLogLevel, "Debug")
+  ))
+  /** Runs a core program; returns {ok, ms, value|error, counts, sysfs, trace}. */
+  const run = async (program) => {
+    for (const k of Object.keys(sysfsCounts)) sysfsCounts[k] = 0
+    const measured = Effect.gen(function*() {
+      const runner = yield* inode.CommandRunner.CommandRunner
+      const sysfs = yield* core.Sysfs.Sysfs
+      yield* runner.resetCounts
+      trace = []
+      const start = traceStart = performance.now()
+      const traced = spanTracer ? Effect.withTracer(program, spanTracer) : program
+      const exit = yield* Effect.exit(Effect.provideService(traced, core.Sysfs.Sysfs, countingSysfs(sysfs)))
+      const ms = performance.now() - start
+      return { exit, ms, counts: yield* runner.spawnCounts }
+    })
+    const { exit, ms, counts } = await runtime.runPromise(measured)
+    return Exit.isSuccess(exit)
+      ? { ok: true, ms, value: exit.value, counts, sysfs: { ...sysfsCounts }, trace }
+      : {
+        ok: false,
+        ms,
+        error: Cause.pretty(exit.cause).split("\n").slice(0, 3).join(" | "),
+        counts,
+        sysfs: { ...sysfsCounts },
+        trace
+      }
+  }
+  return {
+    connect: (info, multipath) =>
+      run(core.ConnectVolume.connectVolume(info, { ...brickOptions, useMultipath: multipath })),
+    disconnect: (info, device, multipath) =>
+      run(core.DisconnectVolume.disconnectVolume(info, device, {}, { useMultipath: multipath })),
+    dispose: () => runtime.dispose()
+  }
 }
-const brick = {
-  connect: (info, multipath) =>
-    brickRun(core.ConnectVolume.connectVolume(info, { ...brickOptions, useMultipath: multipath })),
-  disconnect: (info, device, multipath) =>
-    brickRun(core.DisconnectVolume.disconnectVolume(info, device, {}, { useMultipath: multipath }))
-}
+const brick = REPORT ? undefined : makeBrick(brickModules)
+const base = baselineModules === undefined ? undefined : makeBrick(baselineModules)
 
 // ---------------------------------------------------------------- os-brick (python worker)
 const startOsBrick = () =>
@@ -378,9 +387,9 @@ const main = async () => {
     } ms, ready ${raw.info.osbrickProcessReadyMs?.toFixed(0)} ms`
   )
   // warm-up (untimed): the first run of each builds layers, JIT, page cache
-  for (const who of needsOsBrick ? ["brick", "osbrick", "floor"] : ["brick"]) {
-    await cycle(who, who === "brick" ? brick : osb, pairs[0], "warmup")
-  }
+  const tools = [["brick", brick], ["osbrick", osb], ["floor", null], ...(base ? [["base", base]] : [])]
+  const warmed = needsOsBrick ? tools : tools.filter(([who]) => who === "brick" || who === "base")
+  for (const [who, impl] of warmed) await cycle(who, impl, pairs[0], "warmup")
   raw.ops = raw.ops.filter((o) => o.case !== "warmup")
 
   if (CASES.has("cli")) {
@@ -400,7 +409,6 @@ const main = async () => {
     })
   }
 
-  const tools = [["brick", brick], ["osbrick", osb], ["floor", null]]
   for (let r = 0; r < REPS; r++) {
     for (const pair of pairs) {
       if (!CASES.has(pair.name)) continue
@@ -503,7 +511,8 @@ const main = async () => {
     }
   }
   osb?.close()
-  await runtime.dispose()
+  await brick.dispose()
+  await base?.dispose()
   raw.finished = new Date().toISOString()
   if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(raw, null, 1))
   report()
@@ -548,13 +557,26 @@ const report = () => {
       } | ${ratio(bd, od)} |`
     )
   }
+  if (raw.ops.some((o) => o.who === "base")) {
+    log("")
+    log(`this build against the baseline build (${raw.info.baseline}), same runs:`)
+    log("")
+    log("| case | brick attach | base attach | brick/base | brick detach | base detach | brick/base |")
+    log("|---|---|---|---|---|---|---|")
+    for (const c of cases) {
+      const ba = med(c, "brick", "attachMs"), xa = med(c, "base", "attachMs")
+      const bd = med(c, "brick", "detachMs"), xd = med(c, "base", "detachMs")
+      if (!Number.isFinite(xa)) continue
+      log(`| ${c} | ${fmt(ba)} | ${fmt(xa)} | ${ratio(ba, xa)} | ${fmt(bd)} | ${fmt(xd)} | ${ratio(bd, xd)} |`)
+    }
+  }
   log("")
   log(
     "| case | who | runs ok/all | processes per attach (median) | per detach | sysfs ops attach (r/l/rl/w) | detach | time in sleep attach/detach |"
   )
   log("|---|---|---|---|---|---|---|---|")
   for (const c of cases) {
-    for (const who of ["brick", "osbrick"]) {
+    for (const who of ["brick", "base", "osbrick"]) {
       const ops = sel(c, who)
       if (ops.length === 0) continue
       const ok = ops.filter((o) => o.attachOk && o.detachOk).length

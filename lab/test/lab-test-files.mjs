@@ -19,8 +19,10 @@ export const labTestFiles = (only = list(process.env.BRICK_LAB_TESTS), skip = li
     for (const f of fs.readdirSync(testDir).sort()) {
       if (!f.endsWith(".lab.test.ts")) continue
       const js = path.join(root, dir, "dist/test", f.replace(/\.ts$/, ".js"))
-      if (only.length > 0 && !only.some((o) => js.includes(o))) continue
-      if (skip.some((o) => js.includes(o))) continue
+      // matched against the path inside the project, not the checkout's own directory name
+      const rel = path.relative(root, js)
+      if (only.length > 0 && !only.some((o) => rel.includes(o))) continue
+      if (skip.some((o) => rel.includes(o))) continue
       if (!fs.existsSync(js)) throw new Error(`${js} is missing: run \`npx tsc -b\` on the host first`)
       files.push(js)
     }

@@ -62,7 +62,7 @@ export const rules: ReadonlyArray<readonly [string, string, Kind]> = [
 const allAuthFailures = (error: unknown): boolean => {
   const paths = (error as { reason?: { paths?: unknown } }).reason?.paths
   return Array.isArray(paths) && paths.length > 0 &&
-    paths.every((p) => (p as { kind?: unknown }).kind === "AuthenticationFailed")
+    paths.every((p) => (p as { _tag?: unknown })._tag === "AuthenticationFailed")
 }
 
 /** The kind of a failure (`Failed` when no rule matches). */

@@ -30,12 +30,12 @@ describe("ErrorReport", () => {
         "PermissionDenied"
       ],
       [
-        { _tag: "ConnectError", reason: { _tag: "LoginFailed", paths: [{ kind: "AuthenticationFailed" }] } },
+        { _tag: "ConnectError", reason: { _tag: "LoginFailed", paths: [{ _tag: "AuthenticationFailed" }] } },
         "AuthenticationFailed"
       ],
       [{
         _tag: "ConnectError",
-        reason: { _tag: "LoginFailed", paths: [{ kind: "AuthenticationFailed" }, { kind: "LoginTimeout" }] }
+        reason: { _tag: "LoginFailed", paths: [{ _tag: "AuthenticationFailed" }, { _tag: "LoginTimeout" }] }
       }, "LoginFailed"],
       [{ _tag: "ConnectError", reason: { _tag: "DeviceNotFound", paths: [] } }, "DeviceNotFound"],
       [{ _tag: "ConnectError", reason: { _tag: "MultipathRequired" } }, "MultipathNotFormed"],

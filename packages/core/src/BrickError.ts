@@ -7,19 +7,19 @@
  */
 import { Data } from "effect"
 
-/** Why one path of a volume could not be used. */
+/** Why one path of a volume could not be used (`_tag`), and which path it was. */
 export interface PathFailure {
-  readonly portal: string
-  readonly iqn: string
-  readonly lun: number
-  readonly iface: string
-  readonly kind:
+  readonly _tag:
     | "LoginFailed"
     | "AuthenticationFailed"
     | "LoginTimeout"
     | "DeviceNotFound"
     | "WwnMismatch"
     | "HostError"
+  readonly portal: string
+  readonly iqn: string
+  readonly lun: number
+  readonly iface: string
   readonly detail: string
 }
 
@@ -41,7 +41,7 @@ export type ConnectReason =
   | { readonly _tag: "HostError"; readonly operation: string; readonly detail: string }
 
 const describePaths = (paths: ReadonlyArray<PathFailure>): string =>
-  paths.map((p) => `${p.portal} ${p.iqn} lun ${p.lun} via ${p.iface}: ${p.kind}: ${p.detail}`).join("; ")
+  paths.map((p) => `${p.portal} ${p.iqn} lun ${p.lun} via ${p.iface}: ${p._tag}: ${p.detail}`).join("; ")
 
 /** A connect failed; everything it created has been removed. */
 export class ConnectError extends Data.TaggedError("ConnectError")<{
@@ -67,6 +67,10 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
     }
   }
 }
+
+/** The `HostError` of a connect: reading or writing the host failed outside any single path. */
+export const connectHostError = (operation: string) => (e: { readonly message: string }): ConnectError =>
+  new ConnectError({ reason: { _tag: "HostError", operation, detail: e.message } })
 
 /** One step of a disconnect (or extend) that failed. */
 export interface StepFailure {

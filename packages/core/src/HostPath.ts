@@ -26,8 +26,6 @@ export const make = (s: string): HostPath => {
 /** True when `s` is a relative path of plain segments (none empty, `.` or `..`; no NUL). */
 export const isRelative = (s: string): boolean => {
   if (s === "" || s.includes("\0")) return false
-  // fast path for the usual names: no dot, no empty segment
-  if (!s.includes(".") && s.charCodeAt(0) !== 47 && s.charCodeAt(s.length - 1) !== 47 && !s.includes("//")) return true
   return s.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..")
 }
 

@@ -7,7 +7,8 @@
 import { Effect, Result } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { ByPath, ConnectorOptions, ConnectPlan, HostPath, SysfsLayout } from "../src/index.ts"
+import { ByPath, ConnectorOptions, ConnectPlan, HostPath } from "../src/index.ts"
+import * as SysfsLayout from "../src/internal/SysfsLayout.ts"
 import { canonicalPortal, chapUser, decodeInfo, iqn, lun } from "./arbitraries.ts"
 
 const hostileText = fc.oneof(

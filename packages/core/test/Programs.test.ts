@@ -1,6 +1,9 @@
-import { BrickError, DeviceInfo, HostState, TargetLock } from "@brick/core"
+import { BrickError, DeviceInfo, IfaceName, Iqn, Portal } from "@brick/core"
 import { Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
+import * as Sessions from "../src/internal/iscsi/Sessions.ts"
+import * as TargetLock from "../src/internal/iscsi/TargetLock.ts"
+import * as Poll from "../src/internal/Poll.ts"
 
 describe("TargetLock.names", () => {
   it("derives one lock per target, deduplicated and sorted", () => {
@@ -11,11 +14,38 @@ describe("TargetLock.names", () => {
   })
 })
 
-describe("HostState.portalOf", () => {
+describe("Sessions.portalOf", () => {
   it("formats sysfs addresses as canonical portals", () => {
-    expect(HostState.portalOf("10.0.0.1", "3260")).toEqual(Option.some("10.0.0.1:3260"))
-    expect(HostState.portalOf("fd00::1", "3260\n")).toEqual(Option.some("[fd00::1]:3260"))
-    expect(HostState.portalOf("not an address!", "3260")).toEqual(Option.none())
+    expect(Sessions.portalOf("10.0.0.1", "3260")).toEqual(Option.some("10.0.0.1:3260"))
+    expect(Sessions.portalOf("fd00::1", "3260\n")).toEqual(Option.some("[fd00::1]:3260"))
+    expect(Sessions.portalOf("not an address!", "3260")).toEqual(Option.none())
+  })
+})
+
+describe("Sessions.isSessionOf", () => {
+  const node = {
+    portal: Portal.unsafeMake("10.0.0.1:3260"),
+    iqn: Iqn.unsafeMake("iqn.2010-10.org.a:y"),
+    iface: IfaceName.unsafeMake("default")
+  }
+  const session: Sessions.Session = {
+    sid: 3,
+    iqn: node.iqn,
+    portal: Option.some("10.0.0.1:3260"),
+    iface: "default",
+    host: Option.some(2)
+  }
+  it("is the same target, canonical portal and iface", () => {
+    expect(Sessions.isSessionOf(session, node)).toBe(true)
+    expect(Sessions.isSessionOf({ ...session, iqn: "iqn.2010-10.org.a:z" }, node)).toBe(false)
+    expect(Sessions.isSessionOf({ ...session, portal: Option.some("10.0.0.2:3260") }, node)).toBe(false)
+    expect(Sessions.isSessionOf({ ...session, portal: Option.none() }, node)).toBe(false)
+    expect(Sessions.isSessionOf({ ...session, iface: "tcp.eth1" }, node)).toBe(false)
+  })
+  it("reads an unset ifacename as default", () => {
+    for (const text of ["", "<empty>", "default"]) expect(Sessions.ifaceOfSession(Option.some(text))).toBe("default")
+    expect(Sessions.ifaceOfSession(Option.none())).toBe("default")
+    expect(Sessions.ifaceOfSession(Option.some("tcp.eth1"))).toBe("tcp.eth1")
   })
 })
 
@@ -46,11 +76,11 @@ describe("errors", () => {
       reason: {
         _tag: "LoginFailed",
         paths: [{
+          _tag: "LoginTimeout",
           portal: "10.0.0.1:3260",
           iqn: "iqn.2010-10.org.a:y",
           lun: 1,
           iface: "default",
-          kind: "LoginTimeout",
           detail: "no answer"
         }]
       }
@@ -64,8 +94,6 @@ describe("errors", () => {
     expect(d.message).toContain("flushMap 3600: InUse")
   })
 })
-
-import { Poll } from "@brick/core"
 
 describe("Poll.delay", () => {
   it("re-checks at once, then backs off exponentially up to the poll interval", () => {

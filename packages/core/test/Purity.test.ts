@@ -37,7 +37,7 @@ const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]))
 describe("packages/core purity", () => {
   it("finds the sources", () => {
     expect(files.length).toBeGreaterThan(15)
-    expect(files).toContain("ConnectPlan.ts")
+    expect(files).toContain("iscsi/ConnectPlan.ts")
   })
 
   it.each(files)("%s imports no Node builtin", (f) => {

@@ -1,6 +1,8 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { Hctl, HostPath, SysfsLayout } from "../src/index.ts"
+import { Hctl, HostPath } from "../src/index.ts"
+import * as IscsiLayout from "../src/internal/iscsi/IscsiLayout.ts"
+import * as SysfsLayout from "../src/internal/SysfsLayout.ts"
 
 const nat = fc.integer({ min: 0, max: 1_000_000 })
 const hctl = fc.record({
@@ -23,19 +25,19 @@ const attr = fc.constantFrom(
 
 describe("SysfsLayout path builders", () => {
   it("build the kernel's paths", () => {
-    expect(SysfsLayout.sessionsDir).toBe("/sys/class/iscsi_session")
-    expect(SysfsLayout.transportsDir).toBe("/sys/class/iscsi_transport")
-    expect(SysfsLayout.iscsiHostsDir).toBe("/sys/class/iscsi_host")
+    expect(IscsiLayout.sessionsDir).toBe("/sys/class/iscsi_session")
+    expect(IscsiLayout.transportsDir).toBe("/sys/class/iscsi_transport")
+    expect(IscsiLayout.iscsiHostsDir).toBe("/sys/class/iscsi_host")
     expect(SysfsLayout.byPathDir).toBe("/dev/disk/by-path")
-    expect(SysfsLayout.sessionDir(1)).toBe("/sys/class/iscsi_session/session1")
-    expect(SysfsLayout.sessionFile(12, "targetname")).toBe("/sys/class/iscsi_session/session12/targetname")
-    expect(SysfsLayout.sessionDeviceDir(3)).toBe("/sys/class/iscsi_session/session3/device")
-    expect(SysfsLayout.sessionTargetDir(3, "target2:0:0")).toBe("/sys/class/iscsi_session/session3/device/target2:0:0")
-    expect(SysfsLayout.connectionFile(3, "persistent_address")).toBe(
+    expect(IscsiLayout.sessionDir(1)).toBe("/sys/class/iscsi_session/session1")
+    expect(IscsiLayout.sessionFile(12, "targetname")).toBe("/sys/class/iscsi_session/session12/targetname")
+    expect(IscsiLayout.sessionDeviceDir(3)).toBe("/sys/class/iscsi_session/session3/device")
+    expect(IscsiLayout.sessionTargetDir(3, "target2:0:0")).toBe("/sys/class/iscsi_session/session3/device/target2:0:0")
+    expect(IscsiLayout.connectionFile(3, "persistent_address")).toBe(
       "/sys/class/iscsi_connection/connection3:0/persistent_address"
     )
-    expect(SysfsLayout.iscsiHostFile(2, "hwaddress")).toBe("/sys/class/iscsi_host/host2/hwaddress")
-    expect(SysfsLayout.iscsiHostDir(2)).toBe("/sys/class/iscsi_host/host2")
+    expect(IscsiLayout.iscsiHostFile(2, "hwaddress")).toBe("/sys/class/iscsi_host/host2/hwaddress")
+    expect(IscsiLayout.iscsiHostDir(2)).toBe("/sys/class/iscsi_host/host2")
     expect(SysfsLayout.hostScanFile(2)).toBe("/sys/class/scsi_host/host2/scan")
     expect(SysfsLayout.scsiDeviceDir({ host: 2, channel: 0, target: 0, lun: 1 })).toBe(
       "/sys/class/scsi_device/2:0:0:1/device"
@@ -51,13 +53,13 @@ describe("SysfsLayout path builders", () => {
     fc.assert(
       fc.property(nat, hctl, attr, fc.constantFrom("sda", "sdzz", "dm-0", "dm-12"), (n, a, file, dev) => {
         const all = [
-          SysfsLayout.sessionDir(n),
-          SysfsLayout.sessionFile(n, file),
-          SysfsLayout.sessionDeviceDir(n),
-          SysfsLayout.sessionTargetDir(n, `target${a.host}:${a.channel}:${a.target}`),
-          SysfsLayout.connectionFile(n, file),
-          SysfsLayout.iscsiHostFile(n, file),
-          SysfsLayout.iscsiHostDir(n),
+          IscsiLayout.sessionDir(n),
+          IscsiLayout.sessionFile(n, file),
+          IscsiLayout.sessionDeviceDir(n),
+          IscsiLayout.sessionTargetDir(n, `target${a.host}:${a.channel}:${a.target}`),
+          IscsiLayout.connectionFile(n, file),
+          IscsiLayout.iscsiHostFile(n, file),
+          IscsiLayout.iscsiHostDir(n),
           SysfsLayout.hostScanFile(n),
           SysfsLayout.scsiDeviceDir(a),
           SysfsLayout.scsiDeviceFile(a, file),
@@ -74,10 +76,10 @@ describe("SysfsLayout path builders", () => {
   })
 
   it("refuse names that would leave sysfs", () => {
-    expect(() => SysfsLayout.sessionFile(1, "../../../etc/shadow")).toThrow()
+    expect(() => IscsiLayout.sessionFile(1, "../../../etc/shadow")).toThrow()
     expect(() => SysfsLayout.blockDir("..")).toThrow()
     expect(() => SysfsLayout.blockFile("sdb", "../../../../etc")).toThrow()
-    expect(() => SysfsLayout.sessionTargetDir(1, "./x/..")).toThrow()
+    expect(() => IscsiLayout.sessionTargetDir(1, "./x/..")).toThrow()
     expect(() => SysfsLayout.blockFile("sdb", "a\0b")).toThrow()
     expect(() => SysfsLayout.blockFile("sdb", "")).toThrow()
   })
@@ -91,10 +93,10 @@ describe("SysfsLayout path builders", () => {
 
 describe("SysfsLayout parsers", () => {
   it("parse session and target names", () => {
-    expect(SysfsLayout.parseSessionName("session12")).toBe(12)
+    expect(IscsiLayout.parseSessionName("session12")).toBe(12)
     expect(SysfsLayout.parseTargetName("target2:0:1")).toEqual({ host: 2, channel: 0, target: 1 })
     for (const s of ["session", "session-1", "sessionx", "xsession1", "session1 ", "connection1:0"]) {
-      expect(SysfsLayout.parseSessionName(s)).toBeUndefined()
+      expect(IscsiLayout.parseSessionName(s)).toBeUndefined()
     }
     for (const s of ["target2:0", "target2:0:0:1", "targetx:0:0", "2:0:0", "target2:0:0/"]) {
       expect(SysfsLayout.parseTargetName(s)).toBeUndefined()
@@ -104,46 +106,11 @@ describe("SysfsLayout parsers", () => {
   it("round-trip generated session and target names", () => {
     fc.assert(
       fc.property(nat, nat, nat, nat, (s, h, c, t) =>
-        SysfsLayout.parseSessionName(`session${s}`) === s &&
+        IscsiLayout.parseSessionName(`session${s}`) === s &&
         JSON.stringify(SysfsLayout.parseTargetName(`target${h}:${c}:${t}`)) ===
           JSON.stringify({ host: h, channel: c, target: t })),
       { numRuns: 2000 }
     )
-  })
-
-  it("parseTargetName and Hctl.parse agree with their regex definitions on any text (the hand-written fast paths)", () => {
-    const refTarget = (name: string) => {
-      const m = /^target(\d+):(\d+):(\d+)$/.exec(name)
-      return m ? { host: Number(m[1]), channel: Number(m[2]), target: Number(m[3]) } : undefined
-    }
-    const refHctl = (s: string) => {
-      const m = /^(\d+):(\d+):(\d+):(\d+)$/.exec(s)
-      return m ? { host: Number(m[1]), channel: Number(m[2]), target: Number(m[3]), lun: Number(m[4]) } : undefined
-    }
-    const text = fc.string({ unit: fc.constantFrom("0", "1", "7", "9", ":", ":", "x", " ", "-"), maxLength: 14 })
-    const digits = fc.string({ unit: fc.constantFrom("0", "3", "9"), minLength: 1, maxLength: 20 })
-    const wellFormed = (n: number) => fc.array(digits, { minLength: n - 1, maxLength: n + 1 }).map((g) => g.join(":"))
-    const any = fc.oneof(text, wellFormed(3), wellFormed(4), fc.string())
-    fc.assert(
-      fc.property(any, fc.constantFrom("", "target", "targe", "xtarget"), (t, prefix) => {
-        expect(SysfsLayout.parseTargetName(prefix + t)).toEqual(refTarget(prefix + t))
-        expect(Hctl.parse(prefix + t)).toEqual(refHctl(prefix + t))
-      }),
-      { numRuns: 5000 }
-    )
-  })
-
-  it("parseSessionName agrees with its plain definition on any name (the hand-written fast path)", () => {
-    const reference = (name: string): number | undefined =>
-      /^session\d+$/.test(name) ? Number(name.slice("session".length)) : undefined
-    const digits = fc.string({ unit: fc.constantFrom("0", "1", "7", "9"), minLength: 0, maxLength: 25 })
-    const name = fc.oneof(
-      digits.map((d) => `session${d}`),
-      fc.tuple(fc.string({ maxLength: 9 }), digits).map(([p, d]) => `${p}${d}`),
-      fc.tuple(digits, fc.string({ maxLength: 3 })).map(([d, t]) => `session${d}${t}`),
-      fc.string()
-    )
-    fc.assert(fc.property(name, (n) => SysfsLayout.parseSessionName(n) === reference(n)), { numRuns: 5000 })
   })
 
   it.each([
@@ -153,7 +120,7 @@ describe("SysfsLayout parsers", () => {
     // offload HBAs: the SCSI host sits under its PCI device
     ["../../devices/pci0000:00/0000:00:03.0/0000:03:00.1/host5/session3/iscsi_session/session3", 5],
     ["../../devices/pci0000:00/0000:00:1c.0/0000:05:00.3/host7/session9/iscsi_session/session9", 7]
-  ])("hostOfSessionLink(%s) = %d", (link, host) => expect(SysfsLayout.hostOfSessionLink(link)).toBe(host))
+  ])("hostOfSessionLink(%s) = %d", (link, host) => expect(IscsiLayout.hostOfSessionLink(link)).toBe(host))
 
   it.each([
     "",
@@ -162,7 +129,7 @@ describe("SysfsLayout parsers", () => {
     "host2"
   ])(
     "hostOfSessionLink(%j) is undefined",
-    (link) => expect(SysfsLayout.hostOfSessionLink(link)).toBeUndefined()
+    (link) => expect(IscsiLayout.hostOfSessionLink(link)).toBeUndefined()
   )
 
   it("hostOfSessionLink finds the host of any generated link", () => {
@@ -172,7 +139,7 @@ describe("SysfsLayout parsers", () => {
         nat,
         fc.constantFrom("../../devices/platform", "../../devices/pci0000:00/0000:00:03.0/0000:03:00.1"),
         (h, s, parent) =>
-          SysfsLayout.hostOfSessionLink(`${parent}/host${h}/session${s}/iscsi_session/session${s}`) === h
+          IscsiLayout.hostOfSessionLink(`${parent}/host${h}/session${s}/iscsi_session/session${s}`) === h
       ),
       { numRuns: 1000 }
     )

@@ -3,7 +3,7 @@
  * in the lab guest (kernel 6.1, open-iscsi 2.1.8, multipath-tools 0.9.4) by
  * lab/capture-fixtures.sh into lab/fixtures/. Each fixture `NAME` has
  * NAME.txt (stdout), NAME.stderr.txt (stderr, if any) and NAME.cmd (the
- * command and `# exit status: N`). Tests of a fixture that is absent are skipped.
+ * command and `# exit status: N`). The fixtures are committed: a test whose fixture is absent fails.
  * The service tests replay a fixture through a fake tool: same stdout, stderr
  * and exit status as the real command had.
  */
@@ -14,7 +14,7 @@ import * as NodePath from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { reasonFor } from "../src/IscsiadmExit.ts"
 import * as Output from "../src/IscsiadmOutput.ts"
-import { cleanup, failureWith, fakeTool, runWith, tempDir } from "./support.ts"
+import { calls, cleanup, failureWith, fakeTool, runWith, tempDir } from "./support.ts"
 
 const fixtures = NodePath.resolve(import.meta.dirname, "../../../lab/fixtures")
 const has = (name: string) => NodeFs.existsSync(NodePath.join(fixtures, `${name}.cmd`))
@@ -25,7 +25,18 @@ const exitStatus = (name: string): number => {
   if (!m) throw new Error(`${name}.cmd has no exit status`)
   return Number(m[1])
 }
-const withFixture = (name: string) => it.skipIf(!has(name))
+/** The command line the lab ran for fixture `name` (its `$ ` line), as words. */
+const command = (name: string): ReadonlyArray<string> => {
+  const m = /^\$ (.+)$/m.exec(NodeFs.readFileSync(NodePath.join(fixtures, `${name}.cmd`), "utf8"))
+  if (!m) throw new Error(`${name}.cmd has no command line`)
+  return m[1]!.split(" ")
+}
+/** A test on fixture `name`, failing (not skipped) when the fixture is absent: a misspelt name. */
+const withFixture = (name: string) => (title: string, body: () => unknown) =>
+  it(title, () => {
+    if (!has(name)) throw new Error(`no fixture ${name} in lab/fixtures`)
+    return body()
+  })
 
 let dir: string
 beforeEach(() => {
@@ -200,12 +211,19 @@ describe("NodeMultipath replaying lab output", () => {
     expect(running).toBe(true)
   })
 
-  withFixture("resize-multipathd-resize")("resizeMap on multipathd's answer", async () => {
-    await runWith(
-      { multipathdPath: replay("multipathd", "resize-multipathd-resize") },
-      Multipath.Multipath.use((m) => m.resizeMap("36001405abc"))
-    )
-  })
+  withFixture("resize-3-multipathd-resize")(
+    "resizeMap runs the lab's `multipathd resize map` and takes its `ok`",
+    async () => {
+      const [tool, ...args] = command("resize-3-multipathd-resize")
+      expect(tool).toBe("multipathd")
+      expect(stdout("resize-3-multipathd-resize").trim()).toBe("ok")
+      await runWith(
+        { multipathdPath: replay("multipathd", "resize-3-multipathd-resize") },
+        Multipath.Multipath.use((m) => m.resizeMap(args.at(-1)!))
+      )
+      expect(calls(dir, "multipathd")).toEqual([args])
+    }
+  )
 
   withFixture("multipath-f-missing")("flushing a map that does not exist is NotFound", async () => {
     const e = await failureWith(

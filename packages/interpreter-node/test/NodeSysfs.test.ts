@@ -92,10 +92,13 @@ describe("NodeSysfs under a temporary root", () => {
     expect(e.reason).toEqual({ _tag: "Failed", detail: "EINVAL" })
   })
 
-  it.skipIf(process.getuid?.() === 0)("EACCES is PermissionDenied", async () => {
-    const e = await flip((s) => s.read(p("/sys/secret/file")))
-    expect(e.reason._tag).toBe("PermissionDenied")
-  })
+  it.skipIf(process.getuid?.() === 0)(
+    "EACCES is PermissionDenied (needs a non-root user: root reads a mode-000 file)",
+    async () => {
+      const e = await flip((s) => s.read(p("/sys/secret/file")))
+      expect(e.reason._tag).toBe("PermissionDenied")
+    }
+  )
 
   it("maps EACCES and EPERM to PermissionDenied, other errnos to Failed with their code", () => {
     const err = (code: string) => Object.assign(new Error(code), { code })

@@ -1,9 +1,10 @@
 /**
  * NodeIscsiadm against the real `iscsiadm` binary, for what works without an
  * iSCSI kernel: node records (new / update / list / delete). Runs only as root
- * with iscsiadm installed. iscsiadm has no config-dir override, so this edits
- * the machine's /etc/iscsi: it touches only records of a unique test target
- * and deletes every one of them, whatever happens.
+ * with iscsiadm installed (scripts/setup.sh installs it); when it skips, the
+ * suite's title names what is missing. iscsiadm has no config-dir override, so
+ * this edits the machine's /etc/iscsi: it touches only records of a unique test
+ * target and deletes every one of them, whatever happens.
  */
 import { IfaceName, Iqn, Iscsiadm, Portal } from "@brick/core"
 import { Effect, Option, Redacted } from "effect"
@@ -15,7 +16,13 @@ import { runWith } from "./support.ts"
 const iscsiadmPath = ["/usr/sbin/iscsiadm", "/sbin/iscsiadm"].find((p) =>
   NodeChild.spawnSync(p, ["--version"]).status === 0
 )
-const enabled = iscsiadmPath !== undefined && process.getuid?.() === 0 && process.env.BRICK_SKIP_REAL_ISCSIADM !== "1"
+/** What this machine lacks for these tests (named in the suite's title when they skip). */
+const missing = [
+  ...(iscsiadmPath === undefined ? ["iscsiadm (open-iscsi)"] : []),
+  ...(process.getuid?.() === 0 ? [] : ["root"]),
+  ...(process.env.BRICK_SKIP_REAL_ISCSIADM === "1" ? ["BRICK_SKIP_REAL_ISCSIADM unset"] : [])
+]
+const enabled = missing.length === 0
 
 const iqn = Iqn.unsafeMake(`iqn.2099-01.test.brick:${NodeCrypto.randomBytes(6).toString("hex")}`)
 const portals = [
@@ -51,7 +58,8 @@ afterAll(() => {
   for (const p of portals) NodeChild.spawnSync(iscsiadmPath!, ["-m", "node", "-T", iqn, "-p", p, "-o", "delete"])
 })
 
-describe.skipIf(!enabled)("NodeIscsiadm on the real iscsiadm (node records only)", () => {
+const title = "NodeIscsiadm on the real iscsiadm (node records only)"
+describe.skipIf(!enabled)(enabled ? title : `${title}: needs ${missing.join(", ")}`, () => {
   const use = <A, E>(f: (i: Iscsiadm.Iscsiadm["Service"]) => Effect.Effect<A, E>) =>
     runWith({ iscsiadmPath: iscsiadmPath! }, Iscsiadm.Iscsiadm.use(f))
 

@@ -1,0 +1,124 @@
+/**
+ * The session of one path: the session that exists for (portal, iqn, iface)
+ * when there is one, else a node record and a login, retried on `default`
+ * when a custom iface's login fails and the connect allows it. What it
+ * creates goes in the path's ledger first; a failed attempt is rolled back.
+ */
+import { Effect, Option, Result } from "effect"
+import type { PathFailure } from "../../BrickError.ts"
+import type { PlannedPath } from "../../iscsi/ConnectPlan.ts"
+import { defaultIface, type IfaceName } from "../../iscsi/IfaceName.ts"
+import { Iscsiadm, type IscsiadmError, type NodeRecord, type NodeSettings } from "../../iscsi/Iscsiadm.ts"
+import type { Multipath } from "../../Multipath.ts"
+import type { Sysfs } from "../../Sysfs.ts"
+import type { Ledger, Recorder } from "../Ledger.ts"
+import * as Poll from "../Poll.ts"
+import * as IscsiUndo from "./IscsiUndo.ts"
+import { hostFailure, type PathContext, pathFailure } from "./PathContext.ts"
+import * as Sessions from "./Sessions.ts"
+
+/** How often a login's session is looked for in sysfs before the login counts as failed. */
+const sessionLookups = 40
+
+/**
+ * Makes (or updates) a node record: recorded first unless it existed when
+ * the connect began (so an interruption mid-way is undone too).
+ */
+export const createRecord = (
+  ledger: Recorder<IscsiUndo.Entry>,
+  nodesBefore: ReadonlyArray<NodeRecord>,
+  node: NodeRecord,
+  settings: NodeSettings
+): Effect.Effect<Result.Result<void, IscsiadmError>, never, Iscsiadm> =>
+  Effect.gen(function*() {
+    if (!IscsiUndo.hasNode(nodesBefore, node)) yield* ledger.record({ _tag: "Node", node })
+    return yield* Effect.result(Iscsiadm.use((i) => i.createNode(node, settings)))
+  })
+
+const loginFailureTag = (e: IscsiadmError): PathFailure["_tag"] =>
+  e.reason._tag === "AuthenticationFailed"
+    ? "AuthenticationFailed"
+    : e.reason._tag === "Timeout"
+    ? "LoginTimeout"
+    : "LoginFailed"
+
+/** Reuses the session of a path through one iface, or makes its record and logs in. */
+const sessionThrough = (
+  ctx: PathContext,
+  ledger: Ledger<IscsiUndo.Entry>,
+  path: PlannedPath,
+  iface: IfaceName
+): Effect.Effect<Sessions.Session, PathFailure, Iscsiadm | Sysfs | Multipath> =>
+  Effect.gen(function*() {
+    const node: NodeRecord = { portal: path.portal, iqn: path.iqn, iface }
+    const toHost = hostFailure(path, iface)
+    const existing = yield* Effect.mapError(Sessions.findSessionByPath(node), toHost)
+    if (Option.isSome(existing)) {
+      yield* Effect.logDebug(`reusing session ${existing.value.sid}`)
+      return existing.value
+    }
+    const rollbackAttempt = ledger.rollback(yield* ledger.mark, IscsiUndo.undo)
+    if (!ctx.prepared.has(IscsiUndo.nodeKey(node))) {
+      const created = yield* createRecord(ledger, ctx.nodesBefore, node, ctx.settings)
+      if (Result.isFailure(created)) {
+        yield* rollbackAttempt
+        return yield* Effect.fail(toHost(created.failure))
+      }
+    }
+    const before = new Set(yield* Effect.mapError(Sessions.sessionIds, toHost))
+    yield* ledger.record({ _tag: "Login", node, before })
+    const timeoutMs = ctx.options.loginTimeout * 1000 + 2000
+    const login = yield* Iscsiadm.use((i) => i.login(node)).pipe(
+      Effect.timeoutOption(timeoutMs),
+      Effect.map((o) => (Option.isSome(o) ? "ok" as const : "timeout" as const)),
+      Effect.catch((e: IscsiadmError) => Effect.succeed(e)),
+      Effect.withSpan("brick.login", { attributes: { portal: path.portal, iqn: path.iqn, iface } })
+    )
+    if (login === "ok") {
+      for (let i = 0; i < sessionLookups; i++) {
+        const found = yield* Effect.mapError(Sessions.findNewSession(node, before), toHost)
+        if (Option.isSome(found)) {
+          yield* ledger.record({ _tag: "Session", node, sid: found.value.sid })
+          yield* Effect.logInfo(`logged in: session ${found.value.sid}`)
+          return found.value
+        }
+        yield* Poll.wait(i, ctx.options.pollInterval)
+      }
+      return yield* Effect.fail(
+        pathFailure(path, iface, "HostError", "login succeeded but no session appeared in sysfs")
+      )
+    }
+    if (login !== "timeout" && login.reason._tag === "SessionExists") {
+      const found = yield* Effect.mapError(Sessions.findSessionByScan(node), toHost)
+      if (Option.isSome(found)) {
+        yield* Effect.logDebug(`reusing session ${found.value.sid} (login said it exists)`)
+        return found.value
+      }
+      return yield* Effect.fail(
+        pathFailure(path, iface, "HostError", "iscsiadm reports a session that sysfs does not show")
+      )
+    }
+    yield* rollbackAttempt
+    const tag = login === "timeout" ? "LoginTimeout" as const : loginFailureTag(login)
+    const detail = login === "timeout" ? `no answer within ${timeoutMs} ms` : login.message
+    yield* Effect.logWarning(`login through ${iface} failed: ${detail}`)
+    return yield* Effect.fail(pathFailure(path, iface, tag, detail))
+  })
+
+/** The session of a path and the iface that served it, falling back to `default` when a custom iface's login fails. */
+export const sessionFor = (
+  ctx: PathContext,
+  ledger: Ledger<IscsiUndo.Entry>,
+  path: PlannedPath
+): Effect.Effect<{ session: Sessions.Session; iface: IfaceName }, PathFailure, Iscsiadm | Sysfs | Multipath> =>
+  sessionThrough(ctx, ledger, path, ctx.iface).pipe(
+    Effect.map((session) => ({ session, iface: ctx.iface })),
+    Effect.catch((f: PathFailure) =>
+      ctx.fallback && ctx.iface !== defaultIface && (f._tag === "LoginFailed" || f._tag === "HostError")
+        ? Effect.logWarning(`retrying ${path.portal} on the default iface`).pipe(
+          Effect.andThen(sessionThrough(ctx, ledger, path, defaultIface)),
+          Effect.map((session) => ({ session, iface: defaultIface }))
+        )
+        : Effect.fail(f)
+    )
+  )

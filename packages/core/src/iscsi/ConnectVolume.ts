@@ -1,0 +1,241 @@
+/**
+ * connectVolume: attach an iSCSI volume and return its device, as os-brick's
+ * ISCSIConnector.connect_volume does. Reads top to bottom:
+ *
+ *   decode → plan → lock the targets → iface → node records → log in and
+ *   find the devices on every path in parallel → assemble multipath → result
+ *
+ * Nothing touches the host before the input and options have decoded
+ * (invariant 5). Everything created is written to a ledger first and undone,
+ * under the same target locks, when the connect fails or is interrupted
+ * (invariant 2).
+ *
+ * Stragglers. With multipath, the result is returned as soon as the map has
+ * formed and the other paths have had a grace period of half the time the
+ * assembly had taken so far (so a blackholed portal costs at most 1.5x).
+ * Paths still logging in or scanning then are interrupted: each undoes what
+ * it created (a node record, a login — found afterwards through the session
+ * listing if the login was cut short —, a scanned device), under the locks
+ * the connect still holds. Nothing of the connect runs after it returns.
+ * Should a real iscsid complete an interrupted login later anyway, the
+ * session it leaves has no device and disconnectVolume (which works from the
+ * target and LUN, not from the result) logs it out.
+ */
+import { Effect, Option, Ref } from "effect"
+import { ConnectError, connectHostError, type PathFailure } from "../BrickError.ts"
+import { unsafeMake as devicePath } from "../DevicePath.ts"
+import * as IfaceFacts from "../internal/iscsi/IfaceFacts.ts"
+import * as IscsiUndo from "../internal/iscsi/IscsiUndo.ts"
+import * as NodeRecords from "../internal/iscsi/NodeRecords.ts"
+import { type AttachedPath, attachPath } from "../internal/iscsi/PathAttach.ts"
+import type { PathContext } from "../internal/iscsi/PathContext.ts"
+import * as TargetLock from "../internal/iscsi/TargetLock.ts"
+import * as Ledger from "../internal/Ledger.ts"
+import * as MultipathAssembly from "../internal/multipath/MultipathAssembly.ts"
+import { Multipath } from "../Multipath.ts"
+import type { Wwn } from "../Wwn.ts"
+import * as ConnectionInfo from "./ConnectionInfo.ts"
+import * as ConnectorOptions from "./ConnectorOptions.ts"
+import * as ConnectPlan from "./ConnectPlan.ts"
+import type { DeviceInfo } from "./DeviceInfo.ts"
+import * as IfaceChoice from "./IfaceChoice.ts"
+import { defaultIface, type IfaceName } from "./IfaceName.ts"
+import { Iscsiadm } from "./Iscsiadm.ts"
+
+/** A connect's plan with the iface it will use and whether multipathd runs. */
+interface Planned {
+  readonly plan: ConnectPlan.ConnectPlan
+  readonly iface: Exclude<IfaceChoice.IfaceChoice, { readonly _tag: "Refuse" }>
+  readonly multipathd: boolean
+}
+
+/** Attaches a volume from decoded input and options. */
+export const connect = Effect.fn("brick.connect")(function*(
+  data: ConnectionInfo.ConnectionData,
+  options: ConnectorOptions.ConnectorOptions
+) {
+  const planned = yield* plan(data, options)
+  return yield* lockedWithLedger(planned, options, (ledger) =>
+    Effect.gen(function*() {
+      const iface = yield* createIface(planned, ledger)
+      const ctx = yield* records(planned, options, iface, ledger)
+      // log in and find the device on every path: run in parallel by the assembly
+      const attaches = ctx.paths.map((path) => attachPath(ctx, path))
+      const assembly = yield* MultipathAssembly.assemble(attaches, assemblySettings(planned, options), ledger)
+      const device = yield* result(planned, assembly)
+      yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
+      return device
+    }))
+}, (effect, data) =>
+  Effect.annotateLogs(effect, {
+    volume: data.volume_id ?? "",
+    target: data.target_iqn ?? data.target_iqns?.[0] ?? ""
+  }))
+
+/**
+ * Attaches a volume: decodes `info` (Cinder's connection_info or its data)
+ * and `options` before anything else, then connects. Returns the device info.
+ */
+export const connectVolume = Effect.fn("brick.connectVolume")(function*(info: unknown, options?: unknown) {
+  const data = yield* ConnectionInfo.decode(info)
+  const decoded = yield* ConnectorOptions.decode(options)
+  return yield* connect(data, decoded)
+})
+
+/**
+ * The plan: the iface facts read off the host, then ConnectPlan.make; fails
+ * when the iface cannot be used, or multipath is enforced and multipathd is
+ * not running.
+ */
+const plan = (data: ConnectionInfo.ConnectionData, options: ConnectorOptions.ConnectorOptions) =>
+  Effect.gen(function*() {
+    const facts = yield* IfaceFacts.read(options)
+    const plan = ConnectPlan.make(data, options, facts)
+    const iface = plan.iface
+    if (iface._tag === "Refuse") {
+      const detail = IfaceChoice.describeReason(iface.reason)
+      return yield* Effect.fail(
+        new ConnectError({ reason: { _tag: "IfaceUnusable", requested: iface.requested, detail } })
+      )
+    }
+    if (iface._tag === "Fallback") {
+      yield* Effect.logWarning(
+        `iface ${iface.requested} not usable (${IfaceChoice.describeReason(iface.reason)}): using default`
+      )
+    }
+    const multipathd = plan.multipath ? yield* Multipath.use((m) => m.isRunning) : false
+    if (plan.multipath && plan.enforceMultipath && !multipathd) {
+      return yield* Effect.fail(new ConnectError({ reason: { _tag: "MultipathUnavailable" } }))
+    }
+    return { plan, iface, multipathd } satisfies Planned
+  })
+
+/**
+ * Runs `body` holding the locks of the volume's targets, with a ledger
+ * whose entries are undone, still under the locks, when `body` fails or is
+ * interrupted.
+ */
+const lockedWithLedger = <A, R>(
+  planned: Planned,
+  options: ConnectorOptions.ConnectorOptions,
+  body: (ledger: Ledger.Ledger<IscsiUndo.Entry>) => Effect.Effect<A, ConnectError, R>
+) =>
+  Ledger.undoOnFailure(IscsiUndo.undo, body).pipe(
+    TargetLock.withTargets(planned.plan.paths.map((p) => p.iqn), options.lockTimeout),
+    Effect.catchTag(
+      "LockError",
+      (e) => Effect.fail(new ConnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } }))
+    )
+  )
+
+/** Creates the iface when the plan says so (recorded first); the iface the paths log in through. */
+const createIface = (planned: Planned, ledger: Ledger.Recorder<IscsiUndo.Entry>) =>
+  Effect.gen(function*() {
+    const choice = planned.iface
+    if (choice._tag === "Use" && Option.isSome(choice.create)) {
+      const settings = choice.create.value
+      yield* ledger.record({ _tag: "Iface", name: choice.iface })
+      yield* Iscsiadm.use((i) => i.createIface(choice.iface, settings)).pipe(
+        Effect.mapError(connectHostError("creating the iface"))
+      )
+    }
+    return choice.iface
+  })
+
+/**
+ * The node records: those there before the connect, the paths after
+ * discovery, and the records made before any login; what every path of the
+ * connect then shares.
+ */
+const records = (
+  planned: Planned,
+  options: ConnectorOptions.ConnectorOptions,
+  iface: IfaceName,
+  ledger: Ledger.Ledger<IscsiUndo.Entry>
+) =>
+  Effect.gen(function*() {
+    const settings = planned.plan.nodeSettings
+    const nodesBefore = yield* Iscsiadm.use((i) => i.listNodes).pipe(
+      Effect.mapError(connectHostError("listing node records"))
+    )
+    const paths = yield* NodeRecords.discoverPaths(planned.plan, iface)
+    const prepared = yield* NodeRecords.prepare(iface, paths, nodesBefore, settings, ledger)
+    return {
+      paths,
+      iface,
+      fallback: options.ifaceFallback && iface !== defaultIface,
+      settings,
+      options,
+      nodesBefore,
+      prepared,
+      volumeWwn: yield* Ref.make(Option.none<Wwn>()),
+      ledger
+    } satisfies PathContext & { readonly paths: ReadonlyArray<ConnectPlan.PlannedPath> }
+  })
+
+/** How the map is formed, from the plan and the options. */
+const assemblySettings = (
+  planned: Planned,
+  options: ConnectorOptions.ConnectorOptions
+): MultipathAssembly.Settings => ({
+  multipath: planned.plan.multipath,
+  multipathd: planned.multipathd,
+  addDelay: options.multipathAddDelay,
+  waitTimeout: options.multipathWaitTimeout,
+  pollInterval: options.pollInterval
+})
+
+/** The key of the node record a path's session uses. */
+const nodeKeyOf = (p: AttachedPath): string =>
+  IscsiUndo.nodeKey({ portal: p.path.portal, iqn: p.path.iqn, iface: p.iface })
+
+/**
+ * The device info of the assembled paths: the map when one formed, else the
+ * first path's device (a warning when multipath was asked for, an error when
+ * it is enforced); when no path has a device, why.
+ */
+const result = (
+  planned: Planned,
+  assembly: MultipathAssembly.Assembly<AttachedPath, PathFailure>
+): Effect.Effect<DeviceInfo, ConnectError> =>
+  Effect.gen(function*() {
+    const { ok, failed, map } = assembly
+    const { multipathd, plan } = planned
+    if (ok.length === 0) {
+      const loggedIn = failed.some((f) => f._tag === "DeviceNotFound" || f._tag === "WwnMismatch")
+      return yield* Effect.fail(
+        new ConnectError({
+          reason: loggedIn ? { _tag: "DeviceNotFound", paths: failed } : { _tag: "LoginFailed", paths: failed }
+        })
+      )
+    }
+    const first = ok[0]!
+    const devices = ok.map((p) => devicePath(`/dev/${p.block}`))
+    for (const f of failed) yield* Effect.logWarning(`path ${f.portal} not used: ${f._tag}: ${f.detail}`)
+    if (Option.isSome(map)) {
+      return {
+        type: "block",
+        path: devicePath(`/dev/${map.value.dm}`),
+        scsi_wwn: map.value.wwn,
+        multipath_id: map.value.wwn,
+        iface: first.iface,
+        devices
+      } satisfies DeviceInfo
+    }
+    if (plan.multipath) {
+      const detail = multipathd
+        ? `no map within ${plan.enforceMultipath ? "the wait" : "the wait, using the single device"}`
+        : "multipathd is not running"
+      if (plan.enforceMultipath) {
+        return yield* Effect.fail(new ConnectError({ reason: { _tag: "MultipathRequired", wwn: first.wwn, detail } }))
+      }
+      yield* Effect.logWarning(`multipath requested but ${detail}: returning /dev/${first.block}`)
+    }
+    return {
+      type: "block",
+      path: devicePath(`/dev/${first.block}`),
+      scsi_wwn: first.wwn,
+      iface: first.iface,
+      devices
+    } satisfies DeviceInfo
+  })

@@ -1,0 +1,216 @@
+/**
+ * disconnectVolume: detach an iSCSI volume, as os-brick's
+ * ISCSIConnector.disconnect_volume does. It works from the target and LUN,
+ * not from what connect returned: it finds every session to the volume's
+ * target IQN(s) — including sessions to portals discovery found, and
+ * sessions a connect left without a device — and on them the volume's LUN
+ * devices; a `deviceInfo` only narrows the devices to the WWN it names.
+ *
+ *   decode → lock targets → find sessions and devices → flush the map →
+ *   flush and delete each device → log out sessions no LUN uses any more
+ *   and delete their node records
+ *
+ * Without `force` the first failing step stops it (a failed flush stops
+ * before any device is deleted, so no data is lost). With `force` every step
+ * is tried and one error lists every failure. With `ignoreErrors` failures
+ * are logged and it succeeds. Disconnecting a volume that is not attached
+ * succeeds (idempotent). The target locks are held for the whole disconnect,
+ * so no connect of another LUN on the same target can decide to reuse a
+ * session while it is being logged out.
+ */
+import { Effect, Option, Ref } from "effect"
+import { BlockDevice } from "../BlockDevice.ts"
+import { DisconnectError, type StepFailure } from "../BrickError.ts"
+import { unsafeMake as devicePath } from "../DevicePath.ts"
+import * as Hctl from "../Hctl.ts"
+import * as Sessions from "../internal/iscsi/Sessions.ts"
+import * as TargetLock from "../internal/iscsi/TargetLock.ts"
+import { findVolume, type VolumeDevice, volumeLuns } from "../internal/iscsi/VolumeDevices.ts"
+import * as DmMaps from "../internal/multipath/DmMaps.ts"
+import * as MapFlush from "../internal/multipath/MapFlush.ts"
+import * as ScsiDevices from "../internal/scsi/ScsiDevices.ts"
+import * as ConnectionInfo from "./ConnectionInfo.ts"
+import * as ConnectorOptions from "./ConnectorOptions.ts"
+import * as DeviceInfo from "./DeviceInfo.ts"
+import { unsafeMake as ifaceName } from "./IfaceName.ts"
+import type { Iqn } from "./Iqn.ts"
+import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
+import type { Portal } from "./Portal.ts"
+
+/** How a disconnect treats failures. */
+export interface DisconnectFlags {
+  /** Go on past failures, then fail listing every one. */
+  readonly force?: boolean
+  /** Go on past failures and succeed (they are logged). */
+  readonly ignoreErrors?: boolean
+}
+
+/** `effect`, with the service's NotFound (nothing left to remove) counted as done. */
+const ignoreNotFound = <E extends { readonly reason: { readonly _tag: string } }, R>(
+  effect: Effect.Effect<void, E, R>
+): Effect.Effect<void, E, R> =>
+  Effect.catch(effect, (e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
+
+/** Runs one step: its value, or none after its failure was recorded (and, without force/ignoreErrors, raised). */
+type Step = <A, E extends { readonly message: string }, R>(
+  name: StepFailure["step"],
+  target: string,
+  effect: Effect.Effect<A, E, R>
+) => Effect.Effect<Option.Option<A>, DisconnectError, R>
+
+/** The steps of one disconnect and the failures they recorded. */
+const makeSteps = (flags: DisconnectFlags) =>
+  Effect.gen(function*() {
+    const goOn = flags.force === true || flags.ignoreErrors === true
+    const failures = yield* Ref.make<ReadonlyArray<StepFailure>>([])
+    const step: Step = (name, target, effect) =>
+      effect.pipe(
+        Effect.map(Option.some),
+        Effect.catch((e) =>
+          Effect.gen(function*() {
+            yield* Effect.logError(`${name} ${target} failed: ${e.message}`)
+            const all = yield* Ref.updateAndGet(failures, (l) => [...l, { step: name, target, detail: e.message }])
+            if (!goOn) {
+              return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
+            }
+            return Option.none()
+          })
+        ),
+        Effect.withSpan(`brick.disconnect.${name}`, { attributes: { target } })
+      )
+    /** Succeeds unless a step failed (with ignoreErrors: logs the failures and succeeds). */
+    const finish = Effect.gen(function*() {
+      const all = yield* Ref.get(failures)
+      if (all.length === 0) return
+      if (flags.ignoreErrors === true) return yield* Effect.logWarning(`disconnect ignored ${all.length} failure(s)`)
+      return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
+    })
+    return { step, finish }
+  })
+
+/** Flushes a map by name (retrying while it is in use); a map already gone is done. */
+const flushMap = (step: Step, name: string) => step("flushMap", name, ignoreNotFound(MapFlush.flushRetrying(name)))
+
+/** 1. The maps holding the devices are flushed (or, holding none, the map the device info names); returns them. */
+const flushMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, device: Option.Option<DeviceInfo.DeviceInfo>) =>
+  Effect.gen(function*() {
+    const maps = new Set<string>()
+    for (const d of devices) {
+      if (Option.isNone(d.block)) continue
+      const holder = yield* step("inspect", d.block.value, DmMaps.holderOf(d.block.value))
+      if (Option.isSome(holder) && Option.isSome(holder.value)) maps.add(holder.value.value)
+    }
+    const named = Option.flatMap(device, (d) => Option.fromUndefinedOr(d.multipath_id))
+    // the map may have outlived its paths: flush it by its name (the WWID)
+    if (maps.size === 0 && Option.isSome(named)) yield* flushMap(step, named.value)
+    for (const dm of maps) {
+      const map = yield* step("inspect", dm, DmMaps.mapOf(dm))
+      yield* flushMap(step, Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm))
+    }
+    return maps
+  })
+
+/**
+ * 2. Every device's buffers flushed, then every device deleted, each phase in
+ * parallel (see BENCHMARKS.md, "Why the code does what it does"); without
+ * force a device whose flush failed is not deleted.
+ */
+const removeDevices = (step: Step, devices: ReadonlyArray<VolumeDevice>, force: boolean) =>
+  Effect.gen(function*() {
+    const block = yield* BlockDevice
+    const flushed = yield* Effect.forEach(devices, (d) =>
+      Option.isNone(d.block)
+        ? Effect.succeed(true)
+        : Effect.map(
+          step("flushDevice", d.block.value, ignoreNotFound(block.flush(devicePath(`/dev/${d.block.value}`)))),
+          Option.isSome
+        ), { concurrency: "unbounded" })
+    yield* Effect.forEach(devices, (d, i) =>
+      !flushed[i] && !force
+        ? Effect.void
+        : step("deleteDevice", Hctl.format(d.hctl), ScsiDevices.remove(d.hctl)), {
+      concurrency: "unbounded",
+      discard: true
+    })
+  })
+
+/** 3. A map of the volume's WWN that multipathd formed after we looked, now without paths, goes too. */
+const flushPathlessMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, flushed: ReadonlySet<string>) =>
+  Effect.gen(function*() {
+    const wwns = new Set(devices.flatMap((d) => (Option.isSome(d.wwn) ? [d.wwn.value] : [])))
+    for (const wwn of wwns) {
+      const dm = Option.flatten(yield* step("inspect", wwn, DmMaps.mapByName(wwn)))
+      if (Option.isNone(dm) || flushed.has(dm.value)) continue
+      const slaves = yield* step("inspect", dm.value, DmMaps.slavesOf(dm.value))
+      if (Option.isSome(slaves) && slaves.value.length === 0) yield* flushMap(step, wwn)
+    }
+  })
+
+/** 4. Sessions no LUN device uses any more: logged out and their node records deleted, in parallel. */
+const logOutUnused = (step: Step, sessions: ReadonlyArray<Sessions.Session>) =>
+  Effect.forEach(sessions, (s) =>
+    Effect.gen(function*() {
+      if (Option.isNone(s.portal)) return
+      const left = yield* step("inspect", `session${s.sid}`, Sessions.devicesOf(s.sid))
+      if (Option.isNone(left) || left.value.length > 0) return
+      const iscsiadm = yield* Iscsiadm
+      const node: NodeRecord = { portal: s.portal.value as Portal, iqn: s.iqn as Iqn, iface: ifaceName(s.iface) }
+      yield* Effect.logInfo(`logging out session ${s.sid}`)
+      const out = yield* step("logout", `session${s.sid}`, ignoreNotFound(iscsiadm.logout(node)))
+      if (Option.isSome(out)) {
+        yield* step("deleteNode", `${s.portal.value} ${s.iqn}`, ignoreNotFound(iscsiadm.deleteNode(node)))
+      }
+    }), { concurrency: "unbounded", discard: true })
+
+/** Disconnects a volume from decoded input. */
+export const disconnect = Effect.fn("brick.disconnect")(
+  function*(
+    data: ConnectionInfo.ConnectionData,
+    options: ConnectorOptions.ConnectorOptions,
+    device: Option.Option<DeviceInfo.DeviceInfo>,
+    flags: DisconnectFlags
+  ) {
+    const luns = volumeLuns(data)
+    return yield* Effect.gen(function*() {
+      const { finish, step } = yield* makeSteps(flags)
+      const found = yield* step("inspect", "sessions", findVolume(luns, Option.map(device, (d) => d.scsi_wwn)))
+      if (Option.isNone(found)) return yield* finish
+      const { devices, sessions } = found.value
+      yield* Effect.logInfo(`disconnecting: ${devices.length} device(s) on ${sessions.length} session(s)`)
+      const maps = yield* flushMaps(step, devices, device)
+      yield* removeDevices(step, devices, flags.force === true)
+      yield* flushPathlessMaps(step, devices, maps)
+      yield* logOutUnused(step, sessions)
+      return yield* finish
+    }).pipe(
+      TargetLock.withTargets(luns.keys(), options.lockTimeout),
+      Effect.catchTag(
+        "LockError",
+        (e) => Effect.fail(new DisconnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } }))
+      )
+    )
+  },
+  (effect, data) =>
+    Effect.annotateLogs(effect, {
+      volume: data.volume_id ?? "",
+      target: data.target_iqn ?? data.target_iqns?.[0] ?? ""
+    })
+)
+
+/**
+ * Detaches a volume: decodes `info`, `deviceInfo` (what connect returned;
+ * optional) and `options` before anything else, then disconnects.
+ */
+export const disconnectVolume = Effect.fn("brick.disconnectVolume")(function*(
+  info: unknown,
+  deviceInfo?: unknown,
+  flags: DisconnectFlags = {},
+  options?: unknown
+) {
+  const data = yield* ConnectionInfo.decode(info)
+  const device = deviceInfo === undefined || deviceInfo === null
+    ? Option.none<DeviceInfo.DeviceInfo>()
+    : Option.some(yield* DeviceInfo.decode(deviceInfo))
+  const decoded = yield* ConnectorOptions.decode(options)
+  return yield* disconnect(data, decoded, device, flags)
+})
