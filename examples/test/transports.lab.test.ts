@@ -332,6 +332,26 @@ describe("transports on the real kernel (Promise API on the real host)", { skip:
     }
   })
 
+  it("iSER asked of a portal without iSER: falls back to default with a warning, iface default in the result", {
+    timeout: 300_000
+  }, async (t) => {
+    if (!(await needRdma(t))) return
+    const iqn = iqnOf("noiser")
+    await withTarget(
+      iqn,
+      targetArgs(P[2]),
+      () =>
+        attachDetach({ iface: "iser", loginTimeout: 3 }, single(P[2], iqn, 0), (dev, logs) => {
+          assert.equal(dev.iface, "default")
+          assert.deepEqual(sessionLines(iqn), [`${P[2]} default`])
+          const warnings = logs.filter((l) =>
+            l.level === "WARN" && /\biser\b/.test(l.message) && /default/.test(l.message)
+          )
+          assert.ok(warnings.length > 0, `no warning names iser and default: ${JSON.stringify(logs)}`)
+        })
+    )
+  })
+
   it("iSER asked of a portal without iSER, ifaceFallback false: a typed error naming the transport, host unchanged", {
     timeout: 300_000
   }, async (t) => {
