@@ -163,6 +163,7 @@ const records = (
     return {
       paths,
       iface,
+      transport: planned.iface.transport,
       fallback: options.ifaceFallback && iface !== defaultIface,
       settings,
       options,
