@@ -20,6 +20,7 @@ import {
   type Iscsiadm,
   type Lock,
   type Multipath,
+  type Network,
   type Sysfs
 } from "@brick/core"
 import { NodeHost } from "@brick/interpreter-node"
@@ -29,7 +30,13 @@ import * as fs from "node:fs/promises"
 import { pathToFileURL } from "node:url"
 
 /** The services brick's programs run on (any interpreter's). */
-export type HostServices = Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | Lock.Lock
+export type HostServices =
+  | Iscsiadm.Iscsiadm
+  | Sysfs.Sysfs
+  | Multipath.Multipath
+  | BlockDevice.BlockDevice
+  | Lock.Lock
+  | Network.Network
 
 /** The device's size is not what the volume should have. */
 export class SizeMismatch extends Data.TaggedError("SizeMismatch")<{

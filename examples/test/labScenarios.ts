@@ -12,12 +12,18 @@
  * differs once it is over (`+` appeared, `-` vanished).
  */
 import { connectVolume, disconnectVolume, extendVolume, getConnectorProperties } from "@brick/core"
-import type { BlockDevice, Iscsiadm, Lock, Multipath, Sysfs } from "@brick/core"
+import type { BlockDevice, Iscsiadm, Lock, Multipath, Network, Sysfs } from "@brick/core"
 import { Effect, Exit } from "effect"
 import * as assert from "node:assert/strict"
 
 /** The services brick's programs need. */
-export type Services = Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | Lock.Lock
+export type Services =
+  | Iscsiadm.Iscsiadm
+  | Sysfs.Sysfs
+  | Multipath.Multipath
+  | BlockDevice.BlockDevice
+  | Lock.Lock
+  | Network.Network
 
 /** A target to create for a scenario (lab: `lab-target create`; sim: `addTarget`). */
 export interface TargetSpec {
@@ -64,6 +70,8 @@ export interface LabDriver {
   readonly readBlock: (device: string) => Promise<number>
   /** A unique suffix for IQNs (lab: random; sim: fixed). */
   readonly unique: string
+  /** A network interface's hardware address (`/sys/class/net/NAME/address`). */
+  readonly hwaddress: (netdev: string) => string
 }
 
 export const portals = ["10.99.0.1:3260", "10.99.0.2:3260", "10.99.0.3:3260", "10.99.0.4:3260"] as const
@@ -89,6 +97,10 @@ const chapInfo = (t: TargetSpec, password = t.chap?.password) => ({
   auth_password: password,
   ...(t.mutual ? { auth_username_in: t.mutual.username, auth_password_in: t.mutual.password } : {})
 })
+
+/** `outcome` with `netdev`'s hardware address written `<netdev>` (it differs between hosts and boots). */
+const withNetdevNames = <A>(d: LabDriver, outcome: A, ...netdevs: ReadonlyArray<string>): A =>
+  JSON.parse(netdevs.reduce((text, n) => text.split(d.hwaddress(n)).join(`<${n}>`), JSON.stringify(outcome))) as A
 
 /** Lines of `b` not in `a` (`+`) and of `a` not in `b` (`-`), over every kind. */
 export const diff = (a: HostPicture, b: HostPicture): ReadonlyArray<string> => {
@@ -280,18 +292,32 @@ export const scenarios: ReadonlyArray<Scenario> = [
     expect: attached("dm", 2)
   },
   {
-    name: "custom tcp iface bound to dummy0: sessions use it (the iface record stays)",
-    run: (d) => {
+    name: "custom tcp iface bound to dummy0: sessions use it (the iface record, tcp.<its MAC>, stays)",
+    run: async (d) => {
       const t = target(d, "iface", 2)
-      return attachDetach(d, t, infoOf(t, 0), {
+      const outcome = await attachDetach(d, t, infoOf(t, 0), {
         useMultipath: true,
         iface: { transport: "tcp", netIfacename: "dummy0" }
       })
+      return withNetdevNames(d, outcome, "dummy0")
     },
     expect: attached("dm", 2, {
-      sessionIfaces: ["tcp.dummy0"],
-      resultIface: "tcp.dummy0",
-      left: ["+ifaces tcp.dummy0"]
+      sessionIfaces: ["tcp.<dummy0>"],
+      resultIface: "tcp.<dummy0>",
+      left: ["+ifaces tcp.<dummy0>"]
+    })
+  },
+  {
+    name: "iface from an IP address (10.99.1.1 on dummy1): tcp bound to dummy1, portal 10.99.1.2",
+    run: async (d) => {
+      const t = target(d, "fromip", 1, { portals: ["10.99.1.2:3260"] })
+      const outcome = await attachDetach(d, t, infoOf(t, 0), { iface: { ipaddress: "10.99.1.1" } })
+      return withNetdevNames(d, outcome, "dummy1")
+    },
+    expect: attached("sd", 1, {
+      sessionIfaces: ["tcp.<dummy1>"],
+      resultIface: "tcp.<dummy1>",
+      left: ["+ifaces tcp.<dummy1>"]
     })
   },
   {

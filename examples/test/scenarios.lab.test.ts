@@ -26,6 +26,7 @@ const labDriver: LabDriver = {
     )
     : "",
   unique: crypto.randomBytes(3).toString("hex"),
+  hwaddress: (netdev) => read(`/sys/class/net/${netdev}/address`),
   createTarget: async (t: TargetSpec) => {
     const created = JSON.parse(labTarget(
       "create",

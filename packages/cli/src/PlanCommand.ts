@@ -3,7 +3,7 @@
  * touching nothing on the host — unless `--facts`, which reads (only reads)
  * the iface records and HBAs so the iface choice is the real one.
  */
-import { IfaceChoice, IfaceFacts, type InvalidInput, type Iscsiadm, type Sysfs } from "@brick/core"
+import { IfaceChoice, IfaceFacts, type InvalidInput, type Iscsiadm, type Network, type Sysfs } from "@brick/core"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as ConnectorInput from "./ConnectorInput.ts"
@@ -15,7 +15,12 @@ import * as PlanReport from "./PlanReport.ts"
 import { info } from "./SharedFlags.ts"
 
 /** How `brick plan` can fail. */
-export type PlanFailure = InputUnreadable | InvalidInput.InvalidInput | Iscsiadm.IscsiadmError | Sysfs.SysfsError
+export type PlanFailure =
+  | InputUnreadable
+  | InvalidInput.InvalidInput
+  | Iscsiadm.IscsiadmError
+  | Sysfs.SysfsError
+  | Network.NetworkError
 
 /** `brick plan` */
 export const command = Command.make(

@@ -13,6 +13,7 @@ export * as InvalidInput from "./InvalidInput.ts"
 export * as Lock from "./Lock.ts"
 export * as Lun from "./Lun.ts"
 export * as Multipath from "./Multipath.ts"
+export * as Network from "./Network.ts"
 export * as Sysfs from "./Sysfs.ts"
 export * as Wwn from "./Wwn.ts"
 

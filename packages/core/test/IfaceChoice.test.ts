@@ -172,41 +172,84 @@ describe("IfaceChoice.choose", () => {
     }))
   })
 
-  it("refuses to bind an IP address on a software transport (SoftwareIpBinding)", () => {
-    expect(IfaceChoice.choose({ transport: "tcp", ipaddress: "10.0.0.5" }, facts(), true))
-      .toMatchObject({
-        _tag: "Fallback",
-        iface: "default",
-        requested: "tcp.10.0.0.5",
-        reason: { _tag: "SoftwareIpBinding" }
-      })
+  const eth1 = { name: "eth1", hwaddress: Option.some("52:54:00:00:00:e1"), addresses: ["10.0.0.5", "fd00::5"] }
+  const vlan = { name: "eth0@vlan", hwaddress: Option.none(), addresses: ["10.0.9.5"] }
+  const withNetdevs = (f: IfaceChoice.IfaceFacts) => ({ ...f, netdevs: [eth1, vlan] })
+  const boundTo = (netdev: string) => ({
+    transport: "default" as const,
+    hwaddress: Option.none(),
+    ipaddress: Option.none(),
+    netIfacename: Option.some(netdev)
   })
 
-  it("creates a software iface bound to a network interface", () => {
-    expect(IfaceChoice.choose({ transport: "tcp", netIfacename: "eth1", ipaddress: "10.0.0.5" }, facts(), true))
-      .toEqual(use("tcp.eth1", "default", {
-        create: Option.some({
-          transport: "default",
-          hwaddress: Option.none(),
-          ipaddress: Option.none(),
-          netIfacename: Option.some("eth1")
-        })
-      }))
+  it("binds a software iface to the network interface that carries its IP address, named tcp.<its MAC>", () => {
+    for (const spec of [{ ipaddress: "10.0.0.5" }, { transport: "tcp" as const, ipaddress: "fd00::5" }]) {
+      expect(IfaceChoice.choose(spec, withNetdevs(facts()), true))
+        .toEqual(use("tcp.52:54:00:00:00:e1", "default", { create: Option.some(boundTo("eth1")) }))
+    }
+    // the same binding asked by name or by hardware address: the same record
+    for (const spec of [{ netIfacename: "eth1" }, { transport: "tcp" as const, hwaddress: "52:54:00:00:00:E1" }]) {
+      expect(IfaceChoice.choose(spec, withNetdevs(facts()), true)).toMatchObject({ iface: "tcp.52:54:00:00:00:e1" })
+    }
+  })
+
+  it("falls back (NetdevNotFound) when no network interface has that name, IP or hardware address", () => {
+    expect(IfaceChoice.choose({ ipaddress: "10.0.0.6" }, withNetdevs(facts()), true)).toMatchObject({
+      _tag: "Fallback",
+      iface: "default",
+      requested: "tcp.10.0.0.6",
+      reason: { _tag: "NetdevNotFound", by: "ipaddress", value: "10.0.0.6" }
+    })
+    expect(IfaceChoice.choose({ transport: "iser", netIfacename: "eth9" }, withNetdevs(facts()), false))
+      .toMatchObject({ _tag: "Refuse", reason: { _tag: "NetdevNotFound", by: "name", value: "eth9" } })
+    expect(IfaceChoice.choose({ hwaddress: "52:54:00:00:00:e2" }, withNetdevs(facts()), true))
+      .toMatchObject({ reason: { _tag: "NetdevNotFound", by: "hwaddress" } })
+  })
+
+  it("an IP address or netdev that is an offload HBA's: that HBA's transport and port (no transport given)", () => {
+    const f = withPorts([
+      port("qla4xxx", hba, { ipaddresses: ["10.0.0.9"] }),
+      port("cxgb4i", "52:54:00:00:00:e1", { host: 7, netdev: Option.some("eth1") })
+    ], { netdevs: [eth1, vlan] })
+    expect(IfaceChoice.choose({ ipaddress: "10.0.0.9" }, f, true))
+      .toMatchObject({ _tag: "Use", iface: `qla4xxx.${hba}`, transport: "qla4xxx", port: Option.some(f.hostPorts[0]) })
+    expect(IfaceChoice.choose({ ipaddress: "10.0.0.5" }, f, true))
+      .toMatchObject({ _tag: "Use", iface: "cxgb4i.52:54:00:00:00:e1", transport: "cxgb4i" })
+    expect(IfaceChoice.choose({ netIfacename: "eth1" }, f, true)).toMatchObject({ transport: "cxgb4i" })
+    // with its transport not loaded the NIC is a plain one: tcp bound to it
+    const unloaded = { ...f, transports: ["tcp", "qla4xxx"] }
+    expect(IfaceChoice.choose({ netIfacename: "eth1" }, unloaded, true))
+      .toMatchObject({ _tag: "Use", transport: "default", create: Option.some(boundTo("eth1")) })
+  })
+
+  it("refuses a software iface record that binds an IP address only (iscsid cannot)", () => {
+    const byIp = record("byip", "tcp", undefined, { ipaddress: Option.some("10.0.0.5") })
+    expect(IfaceChoice.choose(N("byip"), facts([byIp]), true))
+      .toMatchObject({ _tag: "Fallback", requested: "byip", reason: { _tag: "SoftwareIpBinding" } })
   })
 
   it("does not create a record that already exists with identical settings", () => {
-    const existing = record("tcp.eth1", "tcp", undefined, { netIfacename: Option.some("eth1") })
-    expect(IfaceChoice.choose({ transport: "tcp", netIfacename: "eth1" }, facts([existing]), true))
-      .toEqual(use("tcp.eth1", "default"))
+    const existing = record("tcp.52:54:00:00:00:e1", "tcp", undefined, { netIfacename: Option.some("eth1") })
+    expect(IfaceChoice.choose({ transport: "tcp", netIfacename: "eth1" }, withNetdevs(facts([existing])), true))
+      .toEqual(use("tcp.52:54:00:00:00:e1", "default"))
     const offload = record("mine", "bnx2i", hba.toUpperCase())
     expect(IfaceChoice.choose({ name: N("mine"), transport: "bnx2i", hwaddress: hba }, facts([offload], [hba]), true))
       .toMatchObject({ _tag: "Use", iface: "mine", create: Option.none() })
   })
 
   it("rewrites a record of the same name whose settings differ", () => {
-    const stale = record("tcp.eth1", "tcp", undefined, { netIfacename: Option.some("eth2") })
-    expect(IfaceChoice.choose({ transport: "tcp", netIfacename: "eth1" }, facts([stale]), true))
-      .toMatchObject({ _tag: "Use", iface: "tcp.eth1", create: Option.some({ netIfacename: Option.some("eth1") }) })
+    const stale = record("tcp.52:54:00:00:00:e1", "tcp", undefined, { netIfacename: Option.some("eth2") })
+    expect(IfaceChoice.choose({ transport: "tcp", netIfacename: "eth1" }, withNetdevs(facts([stale])), true))
+      .toMatchObject({ _tag: "Use", create: Option.some({ netIfacename: Option.some("eth1") }) })
+  })
+
+  it("names a record after a netdev without a MAC, with characters an iface name cannot hold as _", () => {
+    expect(IfaceChoice.choose({ netIfacename: "eth0@vlan" }, withNetdevs(facts()), true))
+      .toMatchObject({ _tag: "Use", iface: "tcp.eth0_vlan" })
+    expect(IfaceChoice.specName({ transport: "tcp", netIfacename: "eth0@vlan" })).toBe("tcp.eth0_vlan")
+    expect(IfaceChoice.specName({ transport: "default", ipaddress: "10.0.0.5" })).toBe("tcp.10.0.0.5")
+    expect(IfaceChoice.specName({ transport: "iser" })).toBe("iser")
+    expect(IfaceChoice.specName({ name: N("given"), transport: "bnx2i", hwaddress: hba })).toBe("given")
   })
 
   it("refuses instead of falling back when ifaceFallback is off", () => {
@@ -217,16 +260,6 @@ describe("IfaceChoice.choose", () => {
     })
     expect(IfaceChoice.choose({ transport: "bnx2i", hwaddress: hba }, facts(), false))
       .toMatchObject({ _tag: "Refuse", reason: { _tag: "TransportNotLoaded" } })
-  })
-
-  it("names a spec's record after a netIfacename holding characters an iface name cannot", () => {
-    expect(IfaceChoice.specName({ transport: "tcp", netIfacename: "eth0@vlan" })).toBe("tcp.eth0_vlan")
-    expect(IfaceChoice.choose({ transport: "tcp", netIfacename: "eth0@vlan" }, facts(), true)).toMatchObject({
-      _tag: "Use",
-      iface: "tcp.eth0_vlan"
-    })
-    expect(IfaceChoice.specName({ transport: "default", ipaddress: "10.0.0.5" })).toBe("tcp.10.0.0.5")
-    expect(IfaceChoice.specName({ name: N("given"), transport: "bnx2i", hwaddress: hba })).toBe("given")
   })
 
   it("describes every reason without secrets", () => {
@@ -279,9 +312,17 @@ const spec: fc.Arbitrary<ConnectorOptions.IfaceSpec> = fc.record(
     ipaddress: fc.constantFrom("10.0.0.5", "fe80::1"),
     netIfacename: fc.constantFrom("eth1", "eth0@vlan", "bond0.100")
   },
-  { requiredKeys: ["transport"] }
+  { requiredKeys: [] }
+).filter((x) =>
+  x.transport !== undefined || x.hwaddress !== undefined || x.ipaddress !== undefined || x.netIfacename !== undefined
 )
 const requested = fc.oneof(fc.constant(undefined), names.map(N), spec)
+/** Network interfaces a host may have: one per name, carrying some of the addresses the specs use. */
+const netdevs = fc.subarray([
+  { name: "eth1", hwaddress: Option.some("00:11:22:33:44:55"), addresses: ["10.0.0.5"] },
+  { name: "bond0.100", hwaddress: Option.some("aa:bb:cc:dd:ee:ff"), addresses: ["fe80::1"] },
+  { name: "eth0@vlan", hwaddress: Option.none<string>(), addresses: [] }
+])
 
 describe("IfaceChoice.choose properties", () => {
   it("is Use of the requested (or spec) name, or Fallback/Refuse to default: never another iface", () => {
@@ -290,11 +331,12 @@ describe("IfaceChoice.choose properties", () => {
         requested,
         fc.array(anyRecord, { maxLength: 5 }),
         fc.array(hwaddr, { maxLength: 2 }),
+        netdevs,
         fc.boolean(),
-        (req, ifaces, hbas, allow) => {
-          const choice = IfaceChoice.choose(req, facts(ifaces, hbas), allow)
+        (req, ifaces, hbas, nets, allow) => {
+          const f = { ...facts(ifaces, hbas), netdevs: nets }
+          const choice = IfaceChoice.choose(req, f, allow)
           const wanted = req === undefined ? "default" : typeof req === "string" ? req : IfaceChoice.specName(req)
-          const f = facts(ifaces, hbas)
           switch (choice._tag) {
             case "Use":
               if (typeof req !== "object") expect(Option.isNone(choice.create)).toBe(true)
@@ -306,19 +348,25 @@ describe("IfaceChoice.choose properties", () => {
                 const hw = typeof req === "object"
                   ? req.hwaddress
                   : Option.getOrUndefined(ifaces.find((r) => r.name === req)!.hwaddress)
-                expect(hw?.toLowerCase()).toBe(Option.getOrThrow(p.hwaddress))
+                if (hw !== undefined) expect(hw.toLowerCase()).toBe(Option.getOrThrow(p.hwaddress))
                 // a spec's record is the one made for that port, or named after it
                 if (typeof req === "object") {
                   expect(
-                    choice.iface === wanted || choice.iface.startsWith(`${choice.transport}.${hw?.toLowerCase()}`) ||
+                    choice.iface === wanted ||
+                      choice.iface.startsWith(`${choice.transport}.${Option.getOrThrow(p.hwaddress)}`) ||
                       ifaces.some((r) => r.name === choice.iface)
                   ).toBe(true)
                 }
-              } else if (typeof req === "object" && Option.isNone(choice.create)) {
-                // a software spec: the built-in iface, or a record that has its settings
-                expect(
-                  ["default", "iser"].includes(choice.iface) || ifaces.some((r) => r.name === choice.iface)
-                ).toBe(true)
+              } else if (typeof req === "object") {
+                // a software spec: the built-in iface, or a record binding a network interface the host has
+                const bound = Option.getOrUndefined(Option.flatMap(choice.create, (c) => c.netIfacename))
+                if (bound !== undefined) expect(nets.map((n) => n.name)).toContain(bound)
+                if (Option.isNone(choice.create)) {
+                  expect(["default", "iser"].includes(choice.iface) || ifaces.some((r) => r.name === choice.iface))
+                    .toBe(true)
+                } else {
+                  expect(choice.iface === req.name || /^(tcp|iser)\./.test(choice.iface)).toBe(true)
+                }
               } else {
                 expect(choice.iface).toBe(wanted)
               }

@@ -5,7 +5,7 @@
  * it; offload ports are found without reading the software hosts (those
  * under /sys/devices/platform); a connect reads only what its iface needs.
  */
-import { ConnectorOptions, IfaceFacts, IfaceName, Iscsiadm, IscsiHostPort, Sysfs } from "@brick/core"
+import { ConnectorOptions, IfaceFacts, IfaceName, Iscsiadm, IscsiHostPort, Network, Sysfs } from "@brick/core"
 import { Effect, Option } from "effect"
 import { describe, expect, it } from "vitest"
 
@@ -50,14 +50,24 @@ const host = (log: Array<string>) => ({
       log.push("iscsiadm -m iface")
       return [] as ReadonlyArray<Iscsiadm.IfaceRecord>
     })
-  } as unknown as Iscsiadm.Iscsiadm["Service"]
+  } as unknown as Iscsiadm.Iscsiadm["Service"],
+  network: Network.Network.of({
+    interfaces: Effect.sync(() => {
+      log.push("ip address")
+      return [{ name: "eth2", hwaddress: Option.some("00:10:18:aa:bb:00"), addresses: ["10.0.2.5"] }]
+    })
+  })
 })
 
-const run = <A, E>(effect: Effect.Effect<A, E, Sysfs.Sysfs | Iscsiadm.Iscsiadm>) => {
+const run = <A, E>(effect: Effect.Effect<A, E, Sysfs.Sysfs | Iscsiadm.Iscsiadm | Network.Network>) => {
   const log: Array<string> = []
   const h = host(log)
   const value = Effect.runSync(
-    effect.pipe(Effect.provideService(Sysfs.Sysfs, h.sysfs), Effect.provideService(Iscsiadm.Iscsiadm, h.iscsiadm))
+    effect.pipe(
+      Effect.provideService(Sysfs.Sysfs, h.sysfs),
+      Effect.provideService(Iscsiadm.Iscsiadm, h.iscsiadm),
+      Effect.provideService(Network.Network, h.network)
+    )
   )
   return { value, log }
 }
@@ -99,8 +109,10 @@ describe("IfaceFacts", () => {
     const options = (iface: unknown) => Effect.runSync(ConnectorOptions.decode(iface === undefined ? {} : { iface }))
     expect(run(IfaceFacts.read(options(undefined))).log).toEqual([])
     expect(run(IfaceFacts.read(options("default"))).log).toEqual([])
+    expect(run(IfaceFacts.read(options(IfaceName.unsafeMake("eth1-iscsi")))).log).toEqual(["iscsiadm -m iface"])
     expect(run(IfaceFacts.read(options({ transport: "tcp", netIfacename: "eth1" }))).log).toEqual([
-      "iscsiadm -m iface"
+      "iscsiadm -m iface",
+      "ip address"
     ])
     expect(run(IfaceFacts.read(options(IfaceName.iserIface))).log).toEqual([
       "iscsiadm -m iface",
@@ -109,6 +121,11 @@ describe("IfaceFacts", () => {
     const offload = run(IfaceFacts.read(options({ transport: "qla4xxx", hwaddress: "00:0e:1e:04:8b:2e" })))
     expect(offload.value.hostPorts.map((p) => p.host)).toEqual([2, 3])
     expect(offload.log.some((l) => l.includes("host0"))).toBe(false)
+    expect(offload.log).not.toContain("ip address")
+    // an IP address alone: the network interfaces, the transports and the offload ports, to find the HBA on it
+    const byIp = run(IfaceFacts.read(options({ ipaddress: "10.0.2.5" })))
+    expect(byIp.value.netdevs.map((n) => n.name)).toEqual(["eth2"])
+    expect(byIp.value.hostPorts.map((p) => p.host)).toEqual([2, 3])
   })
 
   it("turns sysfs's unset values into none", () => {

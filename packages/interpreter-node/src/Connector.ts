@@ -23,6 +23,7 @@ import {
   type Iscsiadm,
   type Lock,
   type Multipath,
+  type Network,
   type Sysfs,
   VolumePaths
 } from "@brick/core"
@@ -44,7 +45,13 @@ import * as NodeHost from "./NodeHost.ts"
 import type { NodeHostConfigInput } from "./NodeHostConfig.ts"
 
 /** The services the programs need. */
-export type HostServices = Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | Lock.Lock
+export type HostServices =
+  | Iscsiadm.Iscsiadm
+  | Sysfs.Sysfs
+  | Multipath.Multipath
+  | BlockDevice.BlockDevice
+  | Lock.Lock
+  | Network.Network
 
 /** One log record handed to `onLog`. */
 export interface LogRecord {

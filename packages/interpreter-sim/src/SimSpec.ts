@@ -89,6 +89,16 @@ export interface SimHbaSpec {
   readonly netdev?: string
 }
 
+/**
+ * A network interface's addresses. Defaults: a locally administered MAC
+ * derived from its name (none for `lo`); `lo` carries 127.0.0.1 and ::1, the
+ * first other interface the host's `localAddress`es, the rest none.
+ */
+export interface SimNetdevSpec {
+  readonly hwaddress?: string
+  readonly addresses?: ReadonlyArray<string>
+}
+
 /** A custom iface record that already exists. */
 export interface SimIfaceSpec {
   readonly name: string
@@ -157,7 +167,8 @@ export const opNames = [
   "multipath.resizeMap",
   "blockDevice.flush",
   "blockDevice.size",
-  "lock.acquire"
+  "lock.acquire",
+  "network.interfaces"
 ] as const
 /** A counted service operation. */
 export type OpName = typeof opNames[number]
@@ -179,6 +190,8 @@ export interface SimSpec {
   readonly hbas?: ReadonlyArray<SimHbaSpec>
   /** Network interfaces that exist (for `iface.net_ifacename`); default `["lo", "eth0"]`. */
   readonly netdevs?: ReadonlyArray<string>
+  /** Their hardware and IP addresses, by name (see SimNetdevSpec for the defaults). */
+  readonly netdevAddresses?: Readonly<Record<string, SimNetdevSpec>>
   readonly ifaces?: ReadonlyArray<SimIfaceSpec>
   /** Per portal; a portal some target serves defaults to up, any other to refusing. */
   readonly network?: Readonly<Record<string, SimNetworkState | SimNetwork>>

@@ -7,7 +7,10 @@
  *
  * `read` reads what a connect's plan needs and no more: nothing for
  * `default`; the records for any other iface; the transports and the
- * offload HBAs' ports for an offload one; the RDMA devices for iSER. Offload
+ * offload HBAs' ports for an offload one (or a spec that leaves the
+ * transport to the host); the RDMA devices for iSER; the network interfaces
+ * (`Network`) for a spec that names one, or an IP or hardware address to
+ * find one by. Offload
  * ports are found without reading every host: software hosts (iscsi_tcp,
  * iscsi_iser: one per session) have no parent device, so the kernel puts
  * them under /sys/devices/platform; the others are read.
@@ -17,9 +20,10 @@ import { type ConnectError, connectHostError } from "../BrickError.ts"
 import type { HostPath } from "../HostPath.ts"
 import * as IscsiLayout from "../internal/iscsi/IscsiLayout.ts"
 import * as Layout from "../internal/SysfsLayout.ts"
+import { Network, type NetworkError } from "../Network.ts"
 import { Sysfs, type SysfsError } from "../Sysfs.ts"
 import type { ConnectorOptions } from "./ConnectorOptions.ts"
-import { type IfaceFacts, noFacts } from "./IfaceChoice.ts"
+import { type IfaceFacts, noFacts } from "./HostBinding.ts"
 import { defaultIface, iserIface } from "./IfaceName.ts"
 import { Iscsiadm, type IscsiadmError } from "./Iscsiadm.ts"
 import * as IscsiHostPort from "./IscsiHostPort.ts"
@@ -98,27 +102,51 @@ const requestedTransport = (options: ConnectorOptions, facts: Pick<IfaceFacts, "
   return facts.ifaces.find((r) => r.name === requested)?.transport ?? (requested === iserIface ? "iser" : undefined)
 }
 
+/** Whether the requested spec is resolved against the network interfaces. */
+const needsNetdevs = (options: ConnectorOptions, transport: string | undefined): boolean => {
+  const spec = options.iface
+  if (spec === undefined || typeof spec === "string") return false
+  const offload = transport !== undefined && isTransport(transport) && isOffload(transport)
+  return offload
+    ? spec.hwaddress === undefined && (spec.netIfacename !== undefined || spec.ipaddress !== undefined)
+    : spec.hwaddress !== undefined || spec.netIfacename !== undefined || spec.ipaddress !== undefined
+}
+
 /** The facts a connect's plan needs (see the module's comment). */
-export const read = (options: ConnectorOptions): Effect.Effect<IfaceFacts, ConnectError, Iscsiadm | Sysfs> =>
+export const read = (
+  options: ConnectorOptions
+): Effect.Effect<IfaceFacts, ConnectError, Iscsiadm | Sysfs | Network> =>
   Effect.gen(function*() {
     if (options.iface === undefined || options.iface === defaultIface) return noFacts
     const ifaces = yield* Iscsiadm.use((i) => i.listIfaces).pipe(Effect.mapError(connectHostError("listing ifaces")))
     const transport = requestedTransport(options, { ifaces })
-    const offload = transport !== undefined && isTransport(transport) && isOffload(transport)
+    // a spec without a transport may land on an offload HBA: its ports are read to find it
+    const offload = transport === undefined
+      ? typeof options.iface !== "string"
+      : isTransport(transport) && isOffload(transport)
     const hostError = connectHostError("reading iSCSI transports and hosts")
     const transports = offload ? yield* Effect.mapError(loadedTransports, hostError) : []
     const hostPorts = offload ? yield* Effect.mapError(offloadHostPorts, hostError) : []
     const rdma = transport === "iser" ? yield* Effect.mapError(rdmaDevices, hostError) : []
-    return { ...noFacts, ifaces, transports, hostPorts, rdmaDevices: rdma }
+    const netdevs = needsNetdevs(options, transport)
+      ? yield* Network.use((n) => n.interfaces).pipe(Effect.mapError(connectHostError("reading network interfaces")))
+      : []
+    return { ifaces, transports, hostPorts, rdmaDevices: rdma, netdevs }
   }).pipe(Effect.withSpan("brick.ifaceFacts"))
 
-/** Every fact (for `brick ifaces` and `brick plan --facts`): all records, transports, host ports, RDMA devices. */
-export const readAll: Effect.Effect<IfaceFacts, IscsiadmError | SysfsError, Iscsiadm | Sysfs> = Effect.gen(
-  function*() {
-    const ifaces = yield* Iscsiadm.use((i) => i.listIfaces)
-    const transports = yield* loadedTransports
-    const hostPorts = yield* allHostPorts
-    const rdma = yield* rdmaDevices
-    return { ...noFacts, ifaces, transports, hostPorts, rdmaDevices: rdma }
-  }
-).pipe(Effect.withSpan("brick.ifaceFactsAll"))
+/**
+ * Every fact (for `brick ifaces` and `brick plan --facts`): all records,
+ * transports, host ports, RDMA devices and network interfaces.
+ */
+export const readAll: Effect.Effect<
+  IfaceFacts,
+  IscsiadmError | SysfsError | NetworkError,
+  Iscsiadm | Sysfs | Network
+> = Effect.gen(function*() {
+  const ifaces = yield* Iscsiadm.use((i) => i.listIfaces)
+  const transports = yield* loadedTransports
+  const hostPorts = yield* allHostPorts
+  const rdma = yield* rdmaDevices
+  const netdevs = yield* Network.use((n) => n.interfaces)
+  return { ifaces, transports, hostPorts, rdmaDevices: rdma, netdevs }
+}).pipe(Effect.withSpan("brick.ifaceFactsAll"))
