@@ -12,18 +12,12 @@
  * differs once it is over (`+` appeared, `-` vanished).
  */
 import { connectVolume, disconnectVolume, extendVolume, getConnectorProperties } from "@brick/core"
-import type { BlockDevice, Iscsiadm, Lock, Multipath, Network, Sysfs } from "@brick/core"
+import type { IscsiServices } from "@brick/core"
 import { Effect, Exit } from "effect"
 import * as assert from "node:assert/strict"
 
 /** The services brick's programs need. */
-export type Services =
-  | Iscsiadm.Iscsiadm
-  | Sysfs.Sysfs
-  | Multipath.Multipath
-  | BlockDevice.BlockDevice
-  | Lock.Lock
-  | Network.Network
+export type Services = IscsiServices
 
 /** A target to create for a scenario (lab: `lab-target create`; sim: `addTarget`). */
 export interface TargetSpec {

@@ -5,7 +5,7 @@
  * ChildProcessSpawner (`NodeServices.layer` from @effect/platform-node);
  * `layerWithServices` brings that too.
  */
-import type { BlockDevice, Iscsiadm, Lock, Multipath, Network, Sysfs } from "@brick/core"
+import type { IscsiServices } from "@brick/core"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Layer } from "effect"
 import type { ChildProcessSpawner } from "effect/process"
@@ -20,12 +20,7 @@ import * as NodeSysfs from "./NodeSysfs.ts"
 
 /** What the node host layer provides. */
 export type NodeHostServices =
-  | Iscsiadm.Iscsiadm
-  | Sysfs.Sysfs
-  | Multipath.Multipath
-  | BlockDevice.BlockDevice
-  | Lock.Lock
-  | Network.Network
+  | IscsiServices
   | CommandRunner.CommandRunner
   | NodeHostConfig.NodeHostConfig
 

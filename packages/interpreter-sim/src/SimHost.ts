@@ -4,7 +4,7 @@
  * share the host, its locks and its clock-driven events), steer it with fault
  * controls, and inspect it through snapshots and operation counters.
  */
-import type { BlockDevice, Iscsiadm, Lock, Multipath, Network, Sysfs } from "@brick/core"
+import type { IscsiServices } from "@brick/core"
 import { Effect, Layer, Semaphore } from "effect"
 import * as SimBlockDevice from "./SimBlockDevice.ts"
 import { type SimFailure, SimFaults, type SimFaultWhen } from "./SimFaults.ts"
@@ -33,13 +33,7 @@ import type { VNode } from "./SimTree.ts"
 import * as SimView from "./SimView.ts"
 
 /** Every service a simulated host provides. */
-export type SimServices =
-  | Iscsiadm.Iscsiadm
-  | Sysfs.Sysfs
-  | Multipath.Multipath
-  | BlockDevice.BlockDevice
-  | Lock.Lock
-  | Network.Network
+export type SimServices = IscsiServices
 
 /** Options of `make`. */
 export interface SimHostOptions {
