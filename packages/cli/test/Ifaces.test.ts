@@ -36,10 +36,10 @@ describe("brick ifaces", () => {
     expect(report.transports).toEqual(expect.arrayContaining(["qla4xxx", "tcp"]))
     const byName = new Map(report.ifaces.map((i) => [i.name, i]))
     expect(byName.get("default")).toMatchObject({ usable: true, reason: null })
-    expect(byName.get(`qla4xxx.${hw}`)).toMatchObject({ usable: true, pciAddress: "0000:03:00.1" })
+    expect(byName.get(`qla4xxx.${hw}.ipv4.0`)).toMatchObject({ usable: true, pciAddress: "0000:03:00.1" })
     expect(byName.get("bnx2i.00:10:18:aa:bb:cc")).toMatchObject({ usable: false, reason: "TransportNotLoaded" })
     const port = report.ports.find((p) => p.transport === "qla4xxx")
-    expect(port).toMatchObject({ kind: "iscsi_host", pciAddress: "0000:03:00.1", ifaces: [`qla4xxx.${hw}`] })
+    expect(port).toMatchObject({ kind: "iscsi_host", pciAddress: "0000:03:00.1", ifaces: [`qla4xxx.${hw}.ipv4.0`] })
     expect(report.facts?.netdevs.map((n) => n.name)).toEqual(["lo", "eth0"])
     expect(sim.snapshot()).toEqual(before)
   })
@@ -49,7 +49,7 @@ describe("brick plan --facts through an offload HBA", () => {
   it("names the by-path links after the HBA port's PCI function", async () => {
     const sim = SimHost.make(spec, { seed: 3 })
     const files = { "vol.json": JSON.stringify({ driver_volume_type: "iscsi", data: volume }) }
-    const r = await runCli(["plan", "--info", "vol.json", "--facts", "--iface", `qla4xxx.${hw}`], {
+    const r = await runCli(["plan", "--info", "vol.json", "--facts", "--iface", `qla4xxx.${hw}.ipv4.0`], {
       files,
       hostFactory: () => sim.layer
     })
@@ -58,7 +58,7 @@ describe("brick plan --facts through an offload HBA", () => {
     expect(plan.iface).toMatchObject({ decision: "use", transport: "qla4xxx" })
     expect(plan.pci).toBe("0000:03:00.1")
     expect(plan.paths[0].byPath).toMatch(/^\/dev\/disk\/by-path\/pci-0000:03:00\.1-ip-10\.99\.0\.1:3260-iscsi-/)
-    const none = await runCli(["plan", "--info", "vol.json", "--iface", `qla4xxx.${hw}`], { files })
+    const none = await runCli(["plan", "--info", "vol.json", "--iface", `qla4xxx.${hw}.ipv4.0`], { files })
     expect(JSON.parse(none.stdout).iface).toMatchObject({ decision: "fallback", reason: "IfaceNotFound" })
   })
 })

@@ -103,6 +103,13 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
       body
     )
   const sleep = (ms: number) => (ms > 0 ? Effect.sleep(ms) : Effect.void)
+  /** An iface record by name; one not found is looked up again after the host bindings are made, as iscsiadm does. */
+  const ifaceNamed = (name: string): SimIface | undefined => {
+    const found = st.ifaces.get(name)
+    if (found) return found
+    st.setupHostBindings()
+    return st.ifaces.get(name)
+  }
 
   const applySettings = (n: SimNode, s: Iscsiadm.NodeSettings): void => {
     if (s.startup !== undefined) n.settings.startup = s.startup
@@ -155,7 +162,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
   const discover: Context.Service.Shape<typeof Iscsiadm.Iscsiadm>["discover"] = ({ portal, iface, auth }) =>
     op("iscsiadm.discover", "discover", `${portal} via ${iface}`, [portal, iface], () => {
       const fail = (p: Problem) => Effect.fail(error("discover", `${portal} via ${iface}`, p))
-      const rec = st.ifaces.get(iface)
+      const rec = ifaceNamed(iface)
       if (!rec) return fail({ reason: "NotFound", detail: `Could not find iface ${iface}` })
       const problem = ifaceProblem(st, rec)
       if (problem) return fail(problem)
@@ -209,7 +216,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
       const rec = st.nodes.get(key)
       if (!rec) return fail({ reason: "NotFound", detail: "No records found" })
       if (st.sessionByNode.has(key)) return fail({ reason: "SessionExists", detail: "session already present" })
-      const iface = st.ifaces.get(node.iface)
+      const iface = ifaceNamed(node.iface)
       if (!iface) return fail({ reason: "NotFound", detail: `Could not find iface ${node.iface}` })
       const problem = ifaceProblem(st, iface)
       if (problem) return fail(problem)
@@ -246,7 +253,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
     discover,
     createNode: (node, settings) =>
       op("iscsiadm.createNode", "node new", nodeText(node), [node, settings], () => {
-        if (!st.ifaces.has(node.iface)) {
+        if (!ifaceNamed(node.iface)) {
           return Effect.fail(
             error("node new", nodeText(node), { reason: "NotFound", detail: `Could not find iface ${node.iface}` })
           )
@@ -310,8 +317,9 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
       "",
       [],
       () =>
-        Effect.sync(() =>
-          Array.from(st.ifaces.values()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((
+        Effect.sync(() => {
+          st.setupHostBindings()
+          return Array.from(st.ifaces.values()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((
             i
           ): Iscsiadm.IfaceRecord => ({
             name: i.name as IfaceName.IfaceName,
@@ -321,10 +329,11 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
             netIfacename: Option.fromNullishOr(i.netIfacename),
             initiatorName: Option.fromNullishOr(i.initiatorName)
           }))
-        )
+        })
     ),
     createIface: (name, settings) =>
       op("iscsiadm.createIface", "iface new", name, [name, settings], () => {
+        st.setupHostBindings()
         if (st.ifaces.get(name)?.builtin) {
           return Effect.fail(
             error("iface new", name, { reason: "Failed", exitCode: 7, detail: "cannot modify a built-in iface" })
@@ -343,6 +352,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
       }),
     deleteIface: (name) =>
       op("iscsiadm.deleteIface", "iface delete", name, [name], () => {
+        st.setupHostBindings()
         const i = st.ifaces.get(name)
         if (!i) {
           return Effect.fail(

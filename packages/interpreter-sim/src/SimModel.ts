@@ -57,6 +57,8 @@ export interface SimHba {
   readonly transport: string
   readonly hwaddress: string
   readonly pciAddress: string
+  /** The PCI bridge it sits behind (under pci0000:00). */
+  readonly bridge: string
   readonly ipaddress: string
   readonly netdev: string | undefined
   /** Its SCSI host while its driver is loaded. */

@@ -83,9 +83,13 @@ export interface SimNetwork {
 export interface SimHbaSpec {
   readonly transport: "be2iscsi" | "bnx2i" | "cxgb3i" | "cxgb4i" | "qla4xxx" | "ocs"
   readonly hwaddress: string
-  /** PCI address, e.g. `0000:03:00.1`. */
+  /** PCI address of its function, e.g. `0000:03:00.1`. */
   readonly pciAddress: string
+  /** The PCI bridge (root port) it sits behind, under pci0000:00; default `0000:00:1c.0`. */
+  readonly bridge?: string
+  /** The port's IP address (qla4xxx/be2iscsi: its kernel iface's; bnx2i/cxgbi: the one in use). */
   readonly ipaddress?: string
+  /** The network device it offloads (bnx2i, cxgbi show it; qla4xxx/be2iscsi have none). */
   readonly netdev?: string
 }
 

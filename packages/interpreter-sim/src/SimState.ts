@@ -5,9 +5,10 @@
  * is a hash map so each operation costs the same on a host with 10 or 10,000
  * other volumes.
  */
-import { Lun, Transport } from "@brick/core"
+import { Lun } from "@brick/core"
 import { Option, Redacted } from "effect"
 import { SimAlloc } from "./SimAlloc.ts"
+import { driverOf, isOffloadDriver } from "./SimHbaDriver.ts"
 import type {
   SimHba,
   SimIface,
@@ -43,8 +44,7 @@ export const toNet = (n: SimNetworkState | SimNetwork): SimNet =>
     : { state: n.state, p: n.p ?? 0.5, latencyMs: n.latencyMs ?? 0, fast: n.fast ?? false }
 
 /** Whether a transport name is an offload (HBA) one. */
-export const isOffload = (transport: string): boolean =>
-  Transport.isTransport(transport) && Transport.isOffload(transport)
+export const isOffload = (transport: string): boolean => isOffloadDriver(transport)
 
 /** A simulated host's whole state. */
 export class SimState {
@@ -150,20 +150,15 @@ export class SimState {
     this.ifaces.set("default", builtin("default", "tcp"))
     this.ifaces.set("iser", builtin("iser", "iser"))
     for (const h of spec.hbas ?? []) {
-      const hba: SimHba = {
+      this.hbas.push({
         transport: h.transport,
         hwaddress: h.hwaddress.toLowerCase(),
         pciAddress: h.pciAddress,
+        bridge: h.bridge ?? "0000:00:1c.0",
         ipaddress: h.ipaddress ?? "0.0.0.0",
         netdev: h.netdev,
         host: undefined,
         nextTargetId: 0
-      }
-      this.hbas.push(hba)
-      this.ifaces.set(`${h.transport}.${hba.hwaddress}`, {
-        ...builtin(`${h.transport}.${hba.hwaddress}`, h.transport),
-        hwaddress: hba.hwaddress,
-        builtin: false
       })
     }
     for (const i of spec.ifaces ?? []) {
@@ -178,6 +173,42 @@ export class SimState {
       })
     }
     this.probeHbas()
+    this.setupHostBindings()
+  }
+
+  /**
+   * What `iscsiadm -m iface` does first (open-iscsi's host bindings): for
+   * each present offload host, an iface record per kernel iface
+   * (`<transport>.<hwaddress>.ipv4.N`, with its address) or, without
+   * kernel ifaces, `<transport>.<hwaddress>`; only when no record of that
+   * name exists. Records stay when the driver goes.
+   */
+  setupHostBindings(): void {
+    for (const hba of this.hbas) {
+      if (!hba.host) continue
+      const kernel = this.kernelIfacesOf(hba)
+      const records = kernel.length > 0
+        ? kernel.map((k) => ({ name: `${hba.transport}.${hba.hwaddress}.${k.family}.${k.num}`, ipaddress: k.address }))
+        : [{ name: `${hba.transport}.${hba.hwaddress}`, ipaddress: undefined }]
+      for (const r of records) {
+        if (this.ifaces.has(r.name)) continue
+        this.ifaces.set(r.name, {
+          name: r.name,
+          transport: hba.transport,
+          hwaddress: hba.hwaddress,
+          ipaddress: r.ipaddress,
+          netIfacename: undefined,
+          initiatorName: undefined,
+          builtin: false
+        })
+      }
+    }
+  }
+
+  /** The kernel ifaces (/sys/class/iscsi_iface) of an HBA whose driver registers them: one per configured address. */
+  kernelIfacesOf(hba: SimHba): ReadonlyArray<{ family: "ipv4" | "ipv6"; num: number; address: string }> {
+    if (!hba.host || !driverOf(hba.transport).kernelIfaces || hba.ipaddress === "0.0.0.0") return []
+    return [{ family: hba.ipaddress.includes(":") ? "ipv6" : "ipv4", num: 0, address: hba.ipaddress }]
   }
 
   // ------------------------------------------------------------------ targets
@@ -344,10 +375,12 @@ export class SimState {
     }
   }
 
-  /** The HBA an offload iface is bound to, when it exists and its driver is loaded. */
+  /** The HBA an offload iface is bound to (by hwaddress, else netdev), when it exists and its driver is loaded. */
   hbaFor(iface: SimIface): SimHba | undefined {
+    const hw = iface.hwaddress?.toLowerCase()
     return this.hbas.find((h) =>
-      h.transport === iface.transport && h.hwaddress === iface.hwaddress?.toLowerCase() && h.host
+      h.host !== undefined && h.transport === iface.transport &&
+      (hw !== undefined ? h.hwaddress === hw : iface.netIfacename !== undefined && h.netdev === iface.netIfacename)
     )
   }
 

@@ -4,7 +4,8 @@
  * /sys/devices/platform, offload HBAs under their PCI device), and udev's
  * and device-mapper's /dev links.
  */
-import type { SimMap, SimScsiDevice, SimScsiHost, SimSession } from "./SimModel.ts"
+import { driverOf } from "./SimHbaDriver.ts"
+import type { SimHba, SimMap, SimScsiDevice, SimScsiHost, SimSession } from "./SimModel.ts"
 import * as SimNames from "./SimNames.ts"
 import * as SimRandom from "./SimRandom.ts"
 import type { SimState } from "./SimState.ts"
@@ -66,7 +67,11 @@ const makeMemo = () => {
 
 /** Canonical sysfs directory of a SCSI host. */
 export const hostDir = (h: SimScsiHost): string =>
-  h.hba ? `/sys/devices/pci0000:00/${h.hba.pciAddress}/host${h.no}` : `/sys/devices/platform/host${h.no}`
+  h.hba ? `${pciDir(h.hba)}/host${h.no}` : `/sys/devices/platform/host${h.no}`
+/** Canonical sysfs directory of an HBA's PCI function (behind its bridge). */
+export const pciDir = (hba: SimHba): string => `/sys/devices/pci0000:00/${hba.bridge}/${hba.pciAddress}`
+/** Canonical sysfs directory of a kernel iface (qla4xxx, be2iscsi). */
+export const kernelIfaceDir = (h: SimScsiHost, name: string): string => `${hostDir(h)}/iscsi_iface/${name}`
 /** Canonical sysfs directory of a session's device. */
 export const sessionDir = (s: SimSession): string => `${hostDir(s.host)}/session${s.sid}`
 /** Canonical sysfs directory of a session's SCSI target. */
@@ -80,7 +85,6 @@ export const dmDir = (m: SimMap): string => `/sys/devices/virtual/block/dm-${m.m
 
 const sectors = (bytes: number): string => String(Math.floor(bytes / 512))
 const pad = (s: string, n: number): string => s.slice(0, n).padEnd(n, " ")
-const procName = (transport: string): string => (transport === "tcp" ? "iscsi_tcp" : transport)
 const uevent = file(() => "")
 const constants = new Map<string, VNode>()
 /** A read-only file whose text never changes (one node shared by every object: only for a bounded set of texts). */
@@ -142,18 +146,60 @@ export const make = (st: SimState): VNode => {
     fixed({ iscsi_connection: single(`connection${s.sid}:0`, () => iscsiConnection(s)), power: power, uevent: uevent })
   )
 
-  /** iscsi_host attributes: iscsid leaves netdev/hwaddress/initiatorname unset ("(null)") unless the iface binds them. */
-  const iscsiHostShape = shape<SimScsiHost>({
-    device: (h) => hostLink(h),
-    hwaddress: (h) => file(() => h.hwaddress),
-    initiatorname: (h) => file(() => h.initiatorName),
-    ipaddress: (h) => file(() => h.ipaddress),
-    netdev: (h) => file(() => h.netdev),
-    power: power,
-    subsystem: link("/sys/class/iscsi_host"),
-    uevent
-  })
-  const iscsiHost = memo((h: SimScsiHost): VNode => shaped(iscsiHostShape, h))
+  /**
+   * iscsi_host attributes, those the host's driver shows (SimHbaDriver);
+   * iscsid leaves a software host's netdev/hwaddress/initiatorname unset
+   * ("(null)") unless the iface binds them.
+   */
+  const iscsiHostFiles = {
+    hwaddress: (h: SimScsiHost) => file(() => h.hwaddress),
+    initiatorname: (h: SimScsiHost) => file(() => h.initiatorName),
+    ipaddress: (h: SimScsiHost) => file(() => h.ipaddress),
+    netdev: (h: SimScsiHost) => file(() => h.netdev),
+    port_speed: text("10 Gbps"),
+    port_state: text("LINK_UP")
+  }
+  const iscsiHostShapes = new Map<string, Shape<SimScsiHost>>()
+  const iscsiHostShape = (transport: string): Shape<SimScsiHost> => {
+    let sh = iscsiHostShapes.get(transport)
+    if (sh === undefined) {
+      const visible = Object.fromEntries(driverOf(transport).hostAttributes.map((a) => [a, iscsiHostFiles[a]]))
+      iscsiHostShapes.set(
+        transport,
+        sh = shape<SimScsiHost>({
+          ...visible,
+          device: (h) => hostLink(h),
+          power: power,
+          subsystem: link("/sys/class/iscsi_host"),
+          uevent
+        })
+      )
+    }
+    return sh
+  }
+  const iscsiHost = memo((h: SimScsiHost): VNode => shaped(iscsiHostShape(h.transport), h))
+
+  /** A kernel iface's attributes (the ones brick and iscsiadm read). */
+  const kernelIfaceNode = (h: SimScsiHost, address: string): VNode =>
+    fixed({
+      bootproto: text("static"),
+      device: link(hostDir(h), () => host(h)),
+      enabled: text("enabled"),
+      ipaddress: file(() => address),
+      port: text("3260"),
+      subsystem: link("/sys/class/iscsi_iface"),
+      uevent
+    })
+  const kernelIfaces = (h: SimScsiHost): ReadonlyArray<{ readonly name: string; readonly address: string }> =>
+    h.hba
+      ? st.kernelIfacesOf(h.hba).map((k) => ({ name: `${k.family}-iface-${h.no}-${k.num}`, address: k.address }))
+      : []
+  const kernelIfacesDir = memo((h: SimScsiHost): VNode =>
+    dynamic(() => kernelIfaces(h).map((k) => k.name), (n) => {
+      const k = kernelIfaces(h).find((x) => x.name === n)
+      return k ? kernelIfaceNode(h, k.address) : undefined
+    })
+  )
 
   /** scsi_host attributes as the lab's iscsi_tcp host shows them; `scan` and `host_reset` are write-only. */
   const scsiHostShape = shape<SimScsiHost>({
@@ -166,7 +212,7 @@ export const make = (st: SimState): VNode => {
     host_reset: writeOnly(() => undefined),
     nr_hw_queues: text("1"),
     power: power,
-    proc_name: (h) => text(procName(h.transport)),
+    proc_name: (h) => text(driverOf(h.transport).procName),
     prot_capabilities: text("0"),
     prot_guard_type: text("0"),
     scan: (h) =>
@@ -434,6 +480,7 @@ export const make = (st: SimState): VNode => {
     const scsiHostDir = single(`host${h.no}`, () => scsiHost(h))
     return dynamic(
       () => [
+        ...(kernelIfaces(h).length > 0 ? ["iscsi_iface"] : []),
         "iscsi_host",
         "power",
         "scsi_host",
@@ -445,6 +492,7 @@ export const make = (st: SimState): VNode => {
         if (name === "subsystem") return hostSubsystem
         if (name === "uevent") return uevent
         if (name === "iscsi_host") return iscsiHostDir
+        if (name === "iscsi_iface") return kernelIfaces(h).length > 0 ? kernelIfacesDir(h) : undefined
         if (name === "scsi_host") return scsiHostDir
         if (name === "power") return power
         const s = sessionOf(name, "session")
@@ -484,20 +532,41 @@ export const make = (st: SimState): VNode => {
       return h && !h.hba ? host(h) : undefined
     }
   )
+  /** pci0000:00: the HBAs' bridges, each with its functions, each with its SCSI host while the driver is bound. */
+  const pciFunction = (hba: SimHba): VNode => {
+    const h = hba.host
+    return h ? single(`host${h.no}`, () => host(h)) : empty
+  }
   const pci = dynamic(
-    () => st.hbas.map((h) => h.pciAddress),
-    (addr) => {
-      const hba = st.hbas.find((h) => h.pciAddress === addr)
-      if (!hba) return undefined
-      const h = hba.host
-      return h ? single(`host${h.no}`, () => host(h)) : empty
-    }
+    () => [...new Set(st.hbas.map((h) => h.bridge))].sort(),
+    (bridge) =>
+      st.hbas.some((h) => h.bridge === bridge)
+        ? dynamic(
+          () => st.hbas.filter((h) => h.bridge === bridge).map((h) => h.pciAddress).sort(),
+          (addr) => {
+            const hba = st.hbas.find((h) => h.bridge === bridge && h.pciAddress === addr)
+            return hba ? pciFunction(hba) : undefined
+          }
+        )
+        : undefined
   )
   const virtualBlock = dynamic(() => Array.from(st.mapsByMinor.keys(), (m) => `dm-${m}`), (n) => {
     const m = mapOf(n)
     return m ? dm(m) : undefined
   })
-  const transportsDir = dynamic(() => Array.from(st.transports), (t) => (st.transports.has(t) ? empty : undefined))
+  /** A loaded transport's class device: its handle and capabilities (values stand for the kernel's). */
+  const transportNode = (t: string): VNode =>
+    fixed({
+      caps: text(driverOf(t).kernelIfaces ? "0x1b9" : "0x39"),
+      handle: text(String(0xa0000000 + 0x1000 * Math.max(0, [...st.transports].indexOf(t)))),
+      power,
+      subsystem: link("/sys/class/iscsi_transport"),
+      uevent
+    })
+  const transportsDir = dynamic(
+    () => Array.from(st.transports),
+    (t) => (st.transports.has(t) ? transportNode(t) : undefined)
+  )
   const virtual = fixed({ block: () => virtualBlock, iscsi_transport: () => transportsDir })
   const devices: VNode = fixed({ platform: () => platform, "pci0000:00": () => pci, virtual: () => virtual })
 
@@ -534,6 +603,14 @@ export const make = (st: SimState): VNode => {
       const d = st.scsi.get(hctl)
       return d ? scsiDeviceClassLink(d) : undefined
     }),
+    iscsi_iface: dynamic(
+      () => Array.from(st.hosts.values(), (h) => kernelIfaces(h).map((k) => k.name)).flat(),
+      (name) => {
+        const m = /^ipv[46]-iface-(\d+)-\d+$/.exec(name)
+        const h = m ? st.hosts.get(Number(m[1])) : undefined
+        return h && kernelIfaces(h).some((k) => k.name === name) ? link(kernelIfaceDir(h, name)) : undefined
+      }
+    ),
     iscsi_transport: dynamic(
       () => Array.from(st.transports),
       (t) => (st.transports.has(t) ? link(`/sys/devices/virtual/iscsi_transport/${t}`) : undefined)
