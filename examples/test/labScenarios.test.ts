@@ -9,13 +9,14 @@ import { SimHost, SimInterfaces, type SimSpec } from "@brick/interpreter-sim"
 import { Cause, Clock, Effect, Exit, Fiber, Layer, Logger, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, it } from "vitest"
-import { check, type HostPicture, type LabDriver, scenarios, type Services } from "./labScenarios.ts"
+import { check, type HostPicture, type LabDriver, offloadHbas, scenarios, type Services } from "./labScenarios.ts"
 
 const initiatorName = "iqn.2004-10.com.brick:lab-initiator"
 
-/** A driver over a fresh simulated host. */
-const simDriver = (): LabDriver => {
+/** A driver over a fresh simulated host (with offload HBAs when asked). */
+const simDriver = (hbas: boolean): LabDriver => {
   const spec: SimSpec.SimSpec = {
+    ...(hbas ? offloadHbas : {}),
     targets: [],
     latency: "lab",
     initiatorName,
@@ -96,5 +97,5 @@ const simDriver = (): LabDriver => {
 }
 
 describe("lab scenarios on the simulator", () => {
-  for (const s of scenarios) it(s.name, () => check(simDriver(), s))
+  for (const s of scenarios) it(s.name, () => check(simDriver(s.needs === "offload-hbas"), s))
 })
