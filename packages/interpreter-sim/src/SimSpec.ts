@@ -4,7 +4,7 @@
  * behaviour, node defaults and the per-operation latency profile. Plain data:
  * every field but `targets` is optional.
  */
-import type { Lun } from "@brick/core"
+import type { TargetAddressing } from "./SimScsiLun.ts"
 
 /** CHAP credentials a target demands (mutual: the target's own to prove itself). */
 export interface SimChap {
@@ -50,8 +50,12 @@ export interface SimTargetSpec {
    * that system (the lab: discovery on 10.99.0.3 listed the targets of 10.99.0.1/2 too).
    */
   readonly system?: string
-  /** How the target encodes LUN numbers (default `SAM`: the kernel sees them as given). */
-  readonly addressingMode?: Lun.AddressingMode
+  /**
+   * How the target encodes LUN numbers in REPORT LUNS and reads the LUN it
+   * is addressed with (SimScsiLun): default `SAM`, LIO's way (the kernel
+   * sees them as given); `SAM2`/`SAM3-flat` use flat space addressing.
+   */
+  readonly addressingMode?: TargetAddressing
 }
 
 /** How a portal's network behaves. */

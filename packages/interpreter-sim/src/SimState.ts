@@ -5,7 +5,6 @@
  * is a hash map so each operation costs the same on a host with 10 or 10,000
  * other volumes.
  */
-import { Lun } from "@brick/core"
 import { Option, Redacted } from "effect"
 import { SimAlloc } from "./SimAlloc.ts"
 import { driverOf, isOffloadDriver } from "./SimHbaDriver.ts"
@@ -24,6 +23,7 @@ import type {
 import * as SimNames from "./SimNames.ts"
 import * as SimRandom from "./SimRandom.ts"
 import { SimSchedule } from "./SimSchedule.ts"
+import * as SimScsiLun from "./SimScsiLun.ts"
 import { SimSortedMap, SimSortedNames } from "./SimSortedNames.ts"
 import {
   profileDelays,
@@ -229,7 +229,6 @@ export class SimState {
       iqn: t.iqn,
       portals: new Map(),
       luns: new Map(),
-      byKernelLun: new Map(),
       generations: new Map(),
       addressingMode: t.addressingMode ?? "SAM",
       chap: t.chap,
@@ -253,14 +252,12 @@ export class SimState {
   /** Exports a LUN; a number used before gets a new WWN unless one is given. */
   addLun(iqn: string, l: SimLunSpec): SimLun {
     const target = this.target(iqn)
-    const old = target.luns.get(l.lun)
-    if (old) target.byKernelLun.delete(old.kernel)
     const generation = (target.generations.get(l.lun) ?? 0) + 1
     target.generations.set(l.lun, generation)
     const serial = l.serial ?? this.lunSerial(iqn, l.lun, generation)
     const lun: SimLun = {
       number: l.lun,
-      kernel: Lun.kernelLun(Lun.unsafeMake(l.lun), target.addressingMode),
+      kernel: SimScsiLun.kernelLunOf(target.addressingMode, l.lun),
       serial,
       wwid: l.wwid ?? `naa.6001405${serial.replaceAll("-", "").slice(0, 25)}`,
       sizeBytes: l.sizeBytes ?? 1024 ** 3,
@@ -268,7 +265,6 @@ export class SimState {
       model: l.model ?? "FILEIO"
     }
     target.luns.set(l.lun, lun)
-    target.byKernelLun.set(lun.kernel, lun)
     return lun
   }
 
@@ -288,10 +284,8 @@ export class SimState {
 
   /** Stops exporting a LUN (existing SCSI devices stay until deleted). */
   removeLun(iqn: string, lun: number): void {
-    const target = this.target(iqn)
-    const l = this.lun(iqn, lun)
-    target.luns.delete(lun)
-    target.byKernelLun.delete(l.kernel)
+    this.lun(iqn, lun)
+    this.target(iqn).luns.delete(lun)
   }
 
   // ------------------------------------------------------------------ node records
@@ -478,23 +472,29 @@ export class SimState {
     const target = this.targets.get(s.iqn)
     if (!target || !target.portals.has(s.portal)) return
     if (lun !== undefined) {
-      const l = target.byKernelLun.get(lun)
-      if (l?.exported) this.addDevice(s, l)
+      const l = this.addressedLun(target, lun)
+      if (l?.exported) this.addDevice(s, l, false, lun)
       return
     }
     const luns = Array.from(target.luns.values()).filter((l) => l.exported).sort((a, b) => a.kernel - b.kernel)
     for (const l of luns) this.addDevice(s, l)
   }
 
-  /** Adds the SCSI device of `lun` on session `s` (no-op when present); udev follows after its delay. */
-  addDevice(s: SimSession, lun: SimLun, udevAtOnce = false): SimScsiDevice {
-    const existing = s.devices.get(lun.kernel)
+  /** The target's LUN the kernel reaches with its LUN integer `kernel` (int_to_scsilun, decoded the target's way). */
+  addressedLun(target: SimTarget, kernel: number): SimLun | undefined {
+    const n = SimScsiLun.addressedLun(target.addressingMode, SimScsiLun.intToScsilun(kernel))
+    return n === undefined ? undefined : target.luns.get(n)
+  }
+
+  /** Adds the SCSI device of `lun` on session `s` at kernel LUN `kernel` (no-op when present); udev follows after its delay. */
+  addDevice(s: SimSession, lun: SimLun, udevAtOnce = false, kernel = lun.kernel): SimScsiDevice {
+    const existing = s.devices.get(kernel)
     if (existing) return existing
     const diskIndex = this.diskAlloc.alloc()
     const hba = s.host.hba
     const dev: SimScsiDevice = {
-      hctl: `${s.host.no}:0:${s.targetId}:${lun.kernel}`,
-      lun: lun.kernel,
+      hctl: `${s.host.no}:0:${s.targetId}:${kernel}`,
+      lun: kernel,
       session: s,
       wwid: lun.wwid,
       serial: lun.serial,
@@ -502,7 +502,7 @@ export class SimState {
       model: lun.model,
       diskIndex,
       name: SimNames.diskName(diskIndex),
-      byPath: SimNames.byPathName(s.portal, s.iqn, lun.kernel, hba?.pciAddress),
+      byPath: SimNames.byPathName(s.portal, s.iqn, kernel, hba?.pciAddress),
       devNode: this.devtmpfs,
       udevDone: false,
       map: undefined,
@@ -510,7 +510,7 @@ export class SimState {
     }
     this.scsi.set(dev.hctl, dev)
     this.disks.set(dev.name, dev)
-    s.devices.set(lun.kernel, dev)
+    s.devices.set(kernel, dev)
     this.indexWwid(dev)
     if (udevAtOnce) this.udevAdd(dev, false)
     else if (this.udev.mode !== "never") {
@@ -566,7 +566,8 @@ export class SimState {
 
   /** Re-reads a device's capacity and identifiers from its LUN (sysfs `rescan`). */
   rescanDevice(dev: SimScsiDevice): void {
-    const lun = this.targets.get(dev.session.iqn)?.byKernelLun.get(dev.lun)
+    const target = this.targets.get(dev.session.iqn)
+    const lun = target && this.addressedLun(target, dev.lun)
     if (!lun || !lun.exported || dev.session.state !== "LOGGED_IN") return
     dev.sizeBytes = lun.sizeBytes
     dev.serial = lun.serial
