@@ -392,7 +392,7 @@ describe("transports on the real kernel (Promise API on the real host)", { skip:
   })
 
   it(
-    "an iface from an IP address (10.99.1.1 on dummy1): tcp bound to dummy1, record tcp.<its MAC>, the session's host netdev dummy1",
+    "an iface from an IP address (10.99.1.1 on dummy1): tcp bound to dummy1, record tcp.<its MAC> (gone at disconnect), the session's host netdev dummy1",
     {
       timeout: 300_000
     },
@@ -403,11 +403,11 @@ describe("transports on the real kernel (Promise API on the real host)", { skip:
       const before = await picture()
       try {
         await withTarget(iqn, targetArgs(portal), async (created) => {
-          // the record is the binding: it stays for the next attach (IfaceChoice; see the lab notes)
-          const left = before.ifaces.includes(name) ? [] : [`+ifaces ${name}`]
+          // brick made the record: the disconnect given the device info deletes it (attachDetach: host as before)
           await attachDetach({ iface: { ipaddress: "10.99.1.1" } }, single(portal, iqn, 0), (dev) => {
             assertSd(dev, created.luns[0]!.wwn)
             assert.equal(dev.iface, name)
+            assert.equal((dev as { iface_created?: boolean }).iface_created, !before.ifaces.includes(name))
             assert.equal(ifaceField(name, "transport_name"), "tcp")
             assert.equal(ifaceField(name, "net_ifacename"), "dummy1")
             assert.equal(ifaceField(name, "ipaddress"), "<empty>")
@@ -416,11 +416,11 @@ describe("transports on the real kernel (Promise API on the real host)", { skip:
             assert.equal(`${s!.portal} ${s!.iface}`, `${portal} ${name}`)
             const host = /\/(host\d+)\/session\d+\//.exec(s!.device)?.[1]
             assert.equal(read(`/sys/class/iscsi_host/${host}/netdev`), "dummy1")
-          }, () => left)
-          // the same binding asked by network interface name: the same record, reused as it is
+          })
+          // the same binding asked by network interface name: the same record name
           await attachDetach({ iface: { netIfacename: "dummy1" } }, single(portal, iqn, 0), (dev) => {
             assert.equal(dev.iface, name)
-          }, () => left)
+          })
         })
       } finally {
         if (!before.ifaces.includes(name)) spawnSync("iscsiadm", ["-m", "iface", "-I", name, "-o", "delete"])
