@@ -18,7 +18,7 @@ import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { after, describe, it, type TestContext } from "node:test"
-import { inGuest, labTarget, ls, picture, read, sh } from "./labHost.ts"
+import { inGuest, labTarget, look, ls, picture, read, sh } from "./labHost.ts"
 import { diff, type HostPicture } from "./labScenarios.ts"
 
 const unique = crypto.randomBytes(3).toString("hex")
@@ -408,6 +408,7 @@ describe("transports on the real kernel (Promise API on the real host)", { skip:
             assertSd(dev, created.luns[0]!.wwn)
             assert.equal(dev.iface, name)
             assert.equal((dev as { iface_created?: boolean }).iface_created, !before.ifaces.includes(name))
+            assert.ok(look().ifaces.includes(name), `iscsiadm -m iface lists ${name}`)
             assert.equal(ifaceField(name, "transport_name"), "tcp")
             assert.equal(ifaceField(name, "net_ifacename"), "dummy1")
             assert.equal(ifaceField(name, "ipaddress"), "<empty>")
