@@ -4,8 +4,8 @@
  * /sys/class/block/<name>/size (always 512-byte sectors). `flush` without a
  * command prefix spawns nothing either: it opens the device read-only and
  * fsyncs it (the kernel writes the device's dirty pages and sends it a cache
- * flush, what `blockdev --flushbufs` does before dropping clean buffers; a
- * spawn cost ~1 s per device in the lab, `pnpm bench:lab`), bounded by
+ * flush, what `blockdev --flushbufs` does before dropping clean buffers,
+ * without a spawn: BENCHMARKS.md, "Interpreter choices"), bounded by
  * `commandTimeout`; with a prefix it runs `blockdev --flushbufs <device>`
  * with the device path as commands see it.
  */

@@ -36,7 +36,7 @@ export interface NodeHostConfigShape {
    * How new node records are made: `direct` writes them into open-iscsi's
    * database under its lock where brick can do so exactly as iscsiadm would
    * (the host's own iscsiadm, database in /etc/iscsi, the default iface, an
-   * IPv4 portal: NodeRecordFile), saving two processes per new path;
+   * IPv4 portal: DirectRecords), saving two processes per new path;
    * `iscsiadm` always runs `-o new` and `-o update`.
    */
   readonly nodeRecordWrites: "direct" | "iscsiadm"

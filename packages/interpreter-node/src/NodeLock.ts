@@ -98,8 +98,8 @@ export const makeInDirectory = (directory: string, pollInterval: Duration.Durati
   /**
    * One attempt; resolves to our token when we hold the lock, or undefined.
    * The three file operations are synchronous: on the lock directory (a
-   * tmpfs under /run) each takes microseconds, where a round trip through
-   * libuv's thread pool each took 2-10 ms in the lab guest (`pnpm bench:lab`).
+   * tmpfs under /run) each takes microseconds, far less than a round trip
+   * through libuv's thread pool (BENCHMARKS.md, "Interpreter choices").
    */
   const tryAcquire = async (path: string): Promise<string | undefined> => {
     await ensureDirectory()

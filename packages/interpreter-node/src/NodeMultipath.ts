@@ -1,8 +1,8 @@
 /**
  * The Multipath service on a real host (multipath-tools 0.9.x):
  * - isRunning: true when `/run/multipathd.pid` names a live `multipathd`
- *   process (root `/`, no command prefix: no spawn, measured by
- *   `pnpm bench:lab`), else `multipathd show daemon` with the short probe timeout;
+ *   process (root `/`, no command prefix: no spawn), else
+ *   `multipathd show daemon` with the short probe timeout;
  * - addMap: `multipathd add map <wwid>`, falling back to `multipath <wwid>`
  *   when multipathd answers `fail`;
  * - addPath / removePath: `multipathd add path sdX` / `multipathd del path sdX`;
@@ -25,21 +25,30 @@ export const isSafeName = (s: string): boolean => /^[A-Za-z0-9_][A-Za-z0-9._:!+@
 export const replyFailed = (r: Pick<CommandResult, "exitCode" | "stdout">): boolean =>
   r.exitCode !== 0 || /^(fail|timeout|error)\b/i.test(r.stdout.trim())
 
+/** What multipath tools print when multipathd cannot be reached. */
+const notRunning = new RegExp(
+  [
+    "failed to connect",
+    "can't connect",
+    "cannot connect",
+    "connection refused",
+    "no such file or directory.*socket",
+    "not running",
+    "receiving packet",
+    "sending packet"
+  ].join("|"),
+  "i"
+)
+
+/** What multipath tools print about a map or path that is not there. */
+const notFound =
+  /not found|not a multipath device|not present|no such|doesn't exist|does not exist|already removed|invalid map/i
+
 /** The reason a failed multipath command's output stands for. */
 export const reasonOf = (text: string): Reason => {
   if (/in use/i.test(text)) return { _tag: "InUse" }
-  if (
-    /failed to connect|can't connect|cannot connect|connection refused|no such file or directory.*socket|not running|receiving packet|sending packet/i
-      .test(text)
-  ) {
-    return { _tag: "NotRunning" }
-  }
-  if (
-    /not found|not a multipath device|not present|no such|doesn't exist|does not exist|already removed|invalid map/i
-      .test(text)
-  ) {
-    return { _tag: "NotFound" }
-  }
+  if (notRunning.test(text)) return { _tag: "NotRunning" }
+  if (notFound.test(text)) return { _tag: "NotFound" }
   return { _tag: "Failed" }
 }
 

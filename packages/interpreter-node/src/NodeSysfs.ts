@@ -1,9 +1,8 @@
 /**
  * The Sysfs service on a real host: reads, lists, readlinks and writes under
  * the configured root. Reads, lists and readlinks are synchronous: kernfs
- * answers them from memory, and a synchronous read costs ~5 µs (median) against
- * ~40 µs with node:fs/promises and ~100 µs with effect's FileSystem (measured
- * by test/NodeSysfs.bench.ts); brick polls sysfs while waiting for devices.
+ * answers them from memory, and a synchronous read is the cheapest way to ask
+ * (BENCHMARKS.md, "Interpreter choices"); brick polls sysfs while waiting for devices.
  * Writes are asynchronous: writing a host's `scan` runs a SCSI scan in the
  * writing thread and can take seconds. Absence (ENOENT, ENOTDIR) is a value;
  * EACCES/EPERM is PermissionDenied; anything else is Failed with the errno code.

@@ -14,7 +14,7 @@ import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs"
 import { after, before, describe, it } from "node:test"
 import { CommandRunner } from "../src/CommandRunner.ts"
-import * as RecordFile from "../src/NodeRecordFile.ts"
+import * as IscsiDbLock from "../src/IscsiDbLock.ts"
 import { runWith } from "./support.ts"
 
 const inGuest = NodeFs.existsSync("/sys/kernel/config/target") &&
@@ -178,7 +178,7 @@ describe("NodeHost in the lab guest", { skip: !inGuest }, () => {
   })
 })
 
-describe("node records brick writes itself (NodeRecordFile) in the lab guest", { skip: !inGuest }, () => {
+describe("node records brick writes itself (DirectRecords) in the lab guest", { skip: !inGuest }, () => {
   const PARITY_IQN = Iqn.unsafeMake(`iqn.2003-01.org.brick:records-${suffix}`)
   const conf = "/etc/iscsi/iscsid.conf"
   let confBefore = ""
@@ -354,7 +354,7 @@ describe("node records brick writes itself (NodeRecordFile) in the lab guest", {
     "takes the same lock as iscsiadm: an iscsiadm -o new waits while brick holds it",
     { timeout: 60_000 },
     async () => {
-      assert.equal(RecordFile.tryLock("/"), true)
+      assert.equal(IscsiDbLock.tryLock("/"), true)
       let exited: number | null | undefined
       const child = NodeChild.spawn("iscsiadm", ["-m", "node", "-T", PARITY_IQN, "-p", P2, "-o", "new"], {
         stdio: "ignore"
@@ -362,7 +362,7 @@ describe("node records brick writes itself (NodeRecordFile) in the lab guest", {
       const done = new Promise<void>((resolve) => child.on("exit", (code) => ((exited = code), resolve())))
       await new Promise((r) => setTimeout(r, 1500))
       const whileHeld = exited
-      RecordFile.unlock("/")
+      IscsiDbLock.unlock("/")
       await done
       assert.equal(whileHeld, undefined)
       assert.equal(exited, 0)

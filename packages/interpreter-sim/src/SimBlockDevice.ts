@@ -5,8 +5,9 @@
 import { BlockDevice } from "@brick/core"
 import { type Context, Effect, Layer } from "effect"
 import type { SimMap, SimScsiDevice } from "./SimModel.ts"
-import * as SimNames from "./SimNames.ts"
+import * as SimMultipathd from "./SimMultipathd.ts"
 import { run, type SimRuntime } from "./SimOps.ts"
+import * as SimScsi from "./SimScsi.ts"
 import { resolve } from "./SimTree.ts"
 
 type Reason = BlockDevice.BlockDeviceError["reason"]
@@ -30,10 +31,9 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
     const r = resolve(rt.view, path, true)
     const m = r && /^\/dev\/(.+)$/.exec(r.path)
     if (!m) return undefined
-    const minor = SimNames.numbered(m[1]!, "dm-")
-    return minor === undefined ? st.disks.get(m[1]!) : st.mapsByMinor.get(minor)
+    return m[1]!.startsWith("dm-") ? SimMultipathd.mapNamed(st, m[1]!) : st.disks.get(m[1]!)
   }
-  const running = (d: SimScsiDevice) => st.deviceState(d) === "running"
+  const running = (d: SimScsiDevice) => SimScsi.deviceState(st, d) === "running"
 
   return {
     flush: (device) =>

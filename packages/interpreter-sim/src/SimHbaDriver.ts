@@ -7,6 +7,7 @@
  * software transports: iscsi_tcp shows netdev, hwaddress, ipaddress and
  * initiatorname; iscsi_iser the same without ipaddress (seen in the lab).
  */
+import type { SimHba } from "./SimModel.ts"
 
 /** An iscsi_host attribute file. */
 export type HostAttribute = "hwaddress" | "ipaddress" | "netdev" | "initiatorname" | "port_state" | "port_speed"
@@ -52,3 +53,11 @@ export const isOffloadDriver = (transport: string): boolean => offloadDrivers.in
 /** The driver of a transport (an unknown one shows what iscsi_tcp shows). */
 export const driverOf = (transport: string): SimHbaDriver =>
   drivers[transport] ?? { ...drivers["tcp"]!, procName: transport }
+
+/** The kernel ifaces (/sys/class/iscsi_iface) of a present HBA whose driver registers them: one per configured address. */
+export const kernelIfacesOf = (
+  hba: SimHba
+): ReadonlyArray<{ readonly family: "ipv4" | "ipv6"; readonly num: number; readonly address: string }> => {
+  if (!hba.host || !driverOf(hba.transport).kernelIfaces || hba.ipaddress === "0.0.0.0") return []
+  return [{ family: hba.ipaddress.includes(":") ? "ipv6" : "ipv4", num: 0, address: hba.ipaddress }]
+}

@@ -12,9 +12,11 @@ import * as SimInterfaces from "./SimInterfaces.ts"
 import * as SimIscsiadm from "./SimIscsiadm.ts"
 import * as SimLock from "./SimLock.ts"
 import * as SimMultipath from "./SimMultipath.ts"
+import * as SimMultipathd from "./SimMultipathd.ts"
 import * as SimNames from "./SimNames.ts"
 import { type SimRuntime, tick } from "./SimOps.ts"
 import * as SimPreattach from "./SimPreattach.ts"
+import * as SimSessions from "./SimSessions.ts"
 import * as SimSnapshot from "./SimSnapshot.ts"
 import {
   latencyTable,
@@ -27,7 +29,8 @@ import {
   type SimTargetSpec,
   type SimUdevSpec
 } from "./SimSpec.ts"
-import { SimState, toNet } from "./SimState.ts"
+import { SimState } from "./SimState.ts"
+import * as SimStorage from "./SimStorage.ts"
 import * as SimSysfs from "./SimSysfs.ts"
 import type { VNode } from "./SimTree.ts"
 import * as SimView from "./SimView.ts"
@@ -50,12 +53,8 @@ export class SimHost implements SimRuntime {
   /** The services of the `main` process. */
   readonly layer: Layer.Layer<SimServices>
   private readonly locks = new Map<string, Semaphore.Semaphore>()
-  /** Operations per process, by operation and in all (`totalOps` is O(1): benchmarks call it around every program). */
-  private readonly counters = new Map<string, { readonly ops: Map<OpName, number>; total: number }>()
-  private total = 0
-  /** The counter of the process that counted last (one process usually does many operations in a row). */
-  private lastProcess: string | undefined
-  private lastCounter: { readonly ops: Map<OpName, number>; total: number } | undefined
+  /** Operations counted, by process and operation. */
+  private readonly counters = new Map<string, Map<OpName, number>>()
 
   constructor(readonly spec: SimSpec, readonly seed: number) {
     this.state = new SimState(spec, seed)
@@ -67,13 +66,9 @@ export class SimHost implements SimRuntime {
   // ---------------------------------------------------------------- runtime
   /** Counts one operation of `process`. */
   count(process: string, op: OpName): void {
-    let c = this.lastProcess === process ? this.lastCounter : this.counters.get(process)
-    if (!c) this.counters.set(process, c = { ops: new Map(), total: 0 })
-    this.lastProcess = process
-    this.lastCounter = c
-    c.ops.set(op, (c.ops.get(op) ?? 0) + 1)
-    c.total++
-    this.total++
+    let ops = this.counters.get(process)
+    if (!ops) this.counters.set(process, ops = new Map())
+    ops.set(op, (ops.get(op) ?? 0) + 1)
   }
 
   /** The host-wide lock named `name`. */
@@ -99,7 +94,7 @@ export class SimHost implements SimRuntime {
   /** Operations counted so far, of one process or of all. */
   counts(process?: string): Partial<Record<OpName, number>> {
     const out: Partial<Record<OpName, number>> = {}
-    for (const [p, { ops: m }] of this.counters) {
+    for (const [p, m] of this.counters) {
       if (process !== undefined && p !== process) continue
       for (const [op, n] of m) out[op] = (out[op] ?? 0) + n
     }
@@ -108,15 +103,14 @@ export class SimHost implements SimRuntime {
 
   /** Total operations counted, of one process or of all. */
   totalOps(process?: string): number {
-    return process === undefined ? this.total : this.counters.get(process)?.total ?? 0
+    let total = 0
+    for (const n of Object.values(this.counts(process))) total += n
+    return total
   }
 
   /** Forgets every count. */
   resetCounts(): void {
     this.counters.clear()
-    this.lastProcess = undefined
-    this.lastCounter = undefined
-    this.total = 0
   }
 
   /** The host's simulated time (ms) as of its last operation. */
@@ -158,7 +152,7 @@ export class SimHost implements SimRuntime {
   // ---------------------------------------------------------------- storage side
   /** Adds (or replaces) a target. */
   addTarget(target: SimTargetSpec): void {
-    this.state.addTarget(target)
+    SimStorage.addTarget(this.state, target)
   }
 
   /** Grows or shrinks a LUN (disks see it after a rescan, maps after resizeMap). */
@@ -168,12 +162,12 @@ export class SimHost implements SimRuntime {
 
   /** Stops exporting a LUN and forgets it (existing disks stay until deleted). */
   removeLun(iqn: string, lun: number): void {
-    this.state.removeLun(iqn, lun)
+    SimStorage.removeLun(this.state, iqn, lun)
   }
 
   /** Exports a LUN; reusing a removed number gives a new WWN. Returns its wwid. */
   addLun(iqn: string, lun: SimLunSpec): string {
-    return this.state.addLun(iqn, lun).wwid
+    return SimStorage.addLun(this.state, iqn, lun).wwid
   }
 
   /** Hides or shows a LUN to scans without forgetting it. */
@@ -182,9 +176,12 @@ export class SimHost implements SimRuntime {
   }
 
   // ---------------------------------------------------------------- network
-  /** Sets a portal's network; sessions through a refusing/blackholed portal go FAILED at once, and recover when it is back. */
+  /**
+   * Sets a portal's network; sessions through a refusing/blackholed portal go
+   * FAILED at once, and recover when it is back.
+   */
   setNetwork(portal: string, network: SimNetworkState | SimNetwork): void {
-    this.state.setNetwork(SimNames.portal(portal), toNet(network))
+    SimSessions.setNetwork(this.state, SimNames.portal(portal), SimSessions.toNet(network))
   }
 
   /** Takes a portal down (`refusing` by default, or `blackholed`). */
@@ -214,7 +211,7 @@ export class SimHost implements SimRuntime {
     if (m.mode !== undefined) s.mode = m.mode
     if (m.lateMs !== undefined) s.lateMs = m.lateMs
     for (const w of m.wwids ?? []) s.wwids.add(w)
-    if (m.running !== undefined) this.state.setMultipathdRunning(m.running)
+    if (m.running !== undefined) SimMultipathd.setRunning(this.state, m.running)
   }
 
   /** Marks a map as held open (flushMap fails with InUse) or not. */
@@ -244,7 +241,7 @@ export class SimHost implements SimRuntime {
       }
       this.state.transports.delete(transport)
     }
-    this.state.probeHbas()
+    SimSessions.probeHbas(this.state)
   }
 
   // ---------------------------------------------------------------- scripted faults

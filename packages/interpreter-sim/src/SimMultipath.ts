@@ -4,6 +4,7 @@
  */
 import { Multipath } from "@brick/core"
 import { type Context, Effect, Layer } from "effect"
+import * as SimMultipathd from "./SimMultipathd.ts"
 import * as SimNames from "./SimNames.ts"
 import { run, type SimRuntime } from "./SimOps.ts"
 import type { OpName } from "./SimSpec.ts"
@@ -54,11 +55,11 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         const known = Array.from(st.pathsByWwid.get(wwid) ?? []).filter((d) => d.udevDone)
         const map = st.maps.get(SimNames.mpathName(wwid))
         if (map) {
-          for (const d of known) st.addPathToMap(map, d)
+          for (const d of known) SimMultipathd.addPathToMap(map, d)
           return Effect.void
         }
         if (known.length === 0) return fail("add map", wwn, "Failed", "no path with this wwid")
-        st.createMap(wwid, known)
+        SimMultipathd.createMap(st, wwid, known)
         return Effect.void
       }),
     addPath: (device) =>
@@ -66,7 +67,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         if (!st.multipathd.running) return notRunning("add path", device)
         const dev = st.disks.get(device)
         if (!dev) return fail("add path", device, "NotFound", "no such device")
-        if (!dev.map && st.mpathAllowed(dev.wwid)) st.adoptPath(dev)
+        if (!dev.map && SimMultipathd.mpathAllowed(st, dev.wwid)) SimMultipathd.adoptPath(st, dev)
         return Effect.void
       }),
     removePath: (device) =>
@@ -74,10 +75,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         if (!st.multipathd.running) return notRunning("remove path", device)
         const dev = st.disks.get(device)
         if (!dev) return fail("remove path", device, "NotFound", "no such path")
-        if (dev.map) {
-          dev.map.paths.delete(dev)
-          dev.map = undefined
-        }
+        SimMultipathd.dropPath(dev)
         return Effect.void
       }),
     flushMap: (name) =>
@@ -85,7 +83,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         const map = st.maps.get(name)
         if (!map) return fail("flush", name, "NotFound", "no such map")
         if (map.open) return fail("flush", name, "InUse", "map in use")
-        st.flushMap(map)
+        SimMultipathd.flushMap(st, map)
         return Effect.void
       }),
     resizeMap: (name) =>

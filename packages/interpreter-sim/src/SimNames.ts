@@ -28,7 +28,10 @@ export const byPathName = (portal: string, iqn: string, kernelLun: number, pciAd
     lunSuffix(kernelLun)
   }`
 
-/** udev's path_id writes the connection's persistent_address, which has no brackets: `[fe80::1]:3260` → `fe80::1:3260`. */
+/**
+ * udev's path_id writes the connection's persistent_address, which has no
+ * brackets: `[fe80::1]:3260` → `fe80::1:3260`.
+ */
 const unbracketed = (portal: string): string => portal.replace(/^\[([^\]]+)\](:\d+)$/, "$1$2")
 
 /** multipath's name for a kernel wwid (`naa.X` → `3X`); with user_friendly_names no, also the map name. */
@@ -40,7 +43,10 @@ export const byIdNames = (wwid: string): ReadonlyArray<string> => {
   return m ? [`scsi-3${m[1]}`, `wwn-0x${m[1]}`] : [`scsi-${mpathName(wwid)}`]
 }
 
-/** The by-id links udev makes from a LIO disk's vendor, model and unit serial (they stay on the disk under multipath). */
+/**
+ * The by-id links udev makes from a LIO disk's vendor, model and unit serial
+ * (they stay on the disk under multipath).
+ */
 export const bySerialNames = (model: string, serial: string): ReadonlyArray<string> => [
   `scsi-1LIO-ORG_${model.trim()}:${serial}`,
   `scsi-SLIO-ORG_${model.trim()}_${serial}`
@@ -75,20 +81,11 @@ export const portalAddress = (
     : { address: parts.host, port: parts.port, ipv6: parts.family === "ipv6" }
 }
 
-/** Parses `<prefix><decimal>` exactly (no leading zeros), else undefined. */
+/** Parses `<prefix><decimal>` exactly (at most 9 digits, no leading zeros), else undefined. */
 export const numbered = (name: string, prefix: string): number | undefined => {
-  const n = name.length - prefix.length
-  if (n < 1) return undefined
-  // char codes, not startsWith: this runs on every lookup of a session, host or map by name
-  for (let i = 0; i < prefix.length; i++) if (name.charCodeAt(i) !== prefix.charCodeAt(i)) return undefined
-  if (n < 1 || n > 9 || (n > 1 && name.charCodeAt(prefix.length) === 48)) return undefined
-  let v = 0
-  for (let i = prefix.length; i < name.length; i++) {
-    const c = name.charCodeAt(i) - 48
-    if (c < 0 || c > 9) return undefined
-    v = v * 10 + c
-  }
-  return v
+  if (!name.startsWith(prefix)) return undefined
+  const digits = name.slice(prefix.length)
+  return /^(?:0|[1-9]\d{0,8})$/.test(digits) ? Number(digits) : undefined
 }
 
 /** The kernel wwid of a multipath-form WWN (`3X` → `naa.X`, `2X` → `eui.X`, `1X` → `t10.X`). */

@@ -3,8 +3,13 @@
  * node records, sessions, disks with their links, and maps), instantly, so
  * benchmarks can compare a near-empty host with a crowded one.
  */
+import * as SimMultipathd from "./SimMultipathd.ts"
 import * as SimNames from "./SimNames.ts"
+import * as SimNodeDb from "./SimNodeDb.ts"
+import * as SimScsi from "./SimScsi.ts"
+import * as SimSessions from "./SimSessions.ts"
 import type { SimState } from "./SimState.ts"
+import * as SimStorage from "./SimStorage.ts"
 
 /** What to pre-attach. */
 export interface PreattachOptions {
@@ -47,20 +52,20 @@ export const preattach = (
   while (out.length < count) {
     const iqn = `${prefix}${index++}`
     if (st.targets.has(iqn)) continue
-    const target = st.addTarget({
+    const target = SimStorage.addTarget(st, {
       iqn,
       portals,
       luns: [{ lun: lunNumber, ...(options.sizeBytes === undefined ? {} : { sizeBytes: options.sizeBytes }) }]
     })
     const lun = target.luns.get(lunNumber)!
     const devices = portals.map((portal) => {
-      const node = st.makeNode(portal, iqn, iface.name)
+      const node = SimNodeDb.makeNode(st, portal, iqn, iface.name)
       node.settings.scan = "manual"
       st.nodes.set(node.key, node)
-      const session = st.createSession(node, iface, target.portals.get(portal)!.tpgt)
-      return st.addDevice(session, lun, true)
+      const session = SimSessions.createSession(st, node, iface, target.portals.get(portal)!.tpgt)
+      return SimScsi.addDevice(st, session, lun, true)
     })
-    const map = multipath ? st.createMap(lun.wwid, devices) : undefined
+    const map = multipath ? SimMultipathd.createMap(st, lun.wwid, devices) : undefined
     out.push({ iqn, lun: lunNumber, portals, wwid: lun.wwid, devices: devices.map((d) => d.name), map: map?.name })
   }
   return out

@@ -3,6 +3,7 @@
  * (sessions, node records, ifaces, SCSI devices, by-path links, dm maps),
  * and a keyed diff of two pictures for before/after checks.
  */
+import * as SimScsi from "./SimScsi.ts"
 import type { SimState } from "./SimState.ts"
 
 /** A session as the snapshot shows it. */
@@ -103,13 +104,13 @@ export const take = (st: SimState): SimSnapshot => ({
     wwid: d.wwid,
     sizeBytes: d.sizeBytes,
     sid: d.session.sid,
-    state: st.deviceState(d),
+    state: SimScsi.deviceState(st, d),
     udev: d.udevDone,
     map: d.map?.name ?? null
   })).sort(byKey((d) => d.hctl)),
   byPath: Object.fromEntries(
     Array.from(st.byPath.keys()).sort().flatMap((k) => {
-      const d = st.byPathTarget(k)
+      const d = SimScsi.byPathTarget(st, k)
       return d ? [[k, d.name]] : []
     })
   ),

@@ -40,8 +40,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         const node = resolveNode(root, path, true)
         // ENOTDIR is absence, as for the node interpreter
         if (!node || node.kind !== "dir") return Effect.succeed([])
-        // a copy, sorted (directories that keep their entries sorted are only copied)
-        return Effect.succeed(node.sorted === true ? node.entries().slice() : Array.from(node.entries()).sort())
+        return Effect.succeed(Array.from(node.entries()).sort())
       }),
     readlink: (path) =>
       run(rt, process, "sysfs.readlink", [path], toError("readlink", path), () => {

@@ -1,20 +1,19 @@
 /**
- * A tiny virtual filesystem: lazily built directories, files and symbolic
- * links, path resolution that follows links like the VFS, and the relative
- * link text kernfs/udev store (so `readlink` shows what the kernel shows).
+ * A tiny virtual filesystem: directories, files and symbolic links built when
+ * looked up, path resolution that follows links like the VFS, and the
+ * relative link text kernfs/udev store (so `readlink` shows what the kernel shows).
  */
 
 /** A failed write's errno name. */
 export type WriteResult = undefined | { readonly errno: string }
 
-/** A node of the tree. Directories and links are built on demand. */
+/** A node of the tree. */
 export type VNode =
   | {
     readonly kind: "dir"
+    /** The entry names, in any order (a listing sorts them). */
     readonly entries: () => ReadonlyArray<string>
     readonly child: (name: string) => VNode | undefined
-    /** `entries` come sorted already (a listing copies them, no sort). */
-    readonly sorted?: boolean
   }
   | {
     readonly kind: "file"
@@ -23,42 +22,61 @@ export type VNode =
   }
   | {
     readonly kind: "link"
+    /** An absolute path. */
     readonly target: string
-    readonly parts: ReadonlyArray<string>
-    /**
-     * The node at `target`, when the view can name it directly (what
-     * resolving `target` would find: a shortcut for `resolveNode`, which
-     * then needs no walk from the root; `resolve` ignores it).
-     */
-    readonly at: (() => VNode | undefined) | undefined
   }
 
-/** A lazily-computed child (undefined: absent now). */
+/** A directory node. */
+export type Dir = Extract<VNode, { readonly kind: "dir" }>
+
+/** A child made when looked up (undefined: absent now). */
 export type Child = () => VNode | undefined
 
-/** A directory whose entries are a fixed set of children: nodes, or thunks (undefined: absent now). */
-export const fixed = (children: Readonly<Record<string, Child | VNode>>): VNode => {
-  const table = new Map<string, Child>()
-  for (const [name, c] of Object.entries(children)) table.set(name, typeof c === "function" ? c : () => c)
-  const names = Object.keys(children)
-  const get = (name: string): VNode | undefined => table.get(name)?.()
-  return { kind: "dir", entries: () => names.filter((k) => get(k) !== undefined), child: get }
-}
-
-/** A directory whose entries are computed (`entries`; `sorted` when they come sorted) and looked up by name (`child`). */
+/** A directory whose entries are computed (`entries`) and looked up by name (`child`). */
 export const dynamic = (
   entries: () => ReadonlyArray<string>,
-  child: (name: string) => VNode | undefined,
-  sorted = false
-): VNode => ({
-  kind: "dir",
-  entries,
-  child,
-  sorted
-})
+  child: (name: string) => VNode | undefined
+): Dir => ({ kind: "dir", entries, child })
+
+/** A directory of named children: nodes, or functions making them (undefined: absent now). */
+export const fixed = (children: Readonly<Record<string, Child | VNode>>): Dir => {
+  const get = (name: string): VNode | undefined => {
+    if (!Object.hasOwn(children, name)) return undefined
+    const c = children[name]!
+    return typeof c === "function" ? c() : c
+  }
+  return dynamic(() => Object.keys(children).filter((name) => get(name) !== undefined), get)
+}
+
+/** The entries of both directories (their names must not clash). */
+export const merged = (a: Dir, b: Dir): Dir =>
+  dynamic(() => [...a.entries(), ...b.entries()], (name) => a.child(name) ?? b.child(name))
+
+/** How a table makes one child for an object `a` (and its host `c`), or the child every object shares. */
+export type TableChild<A, C> = VNode | ((a: A, c: C) => VNode)
+
+/**
+ * The directories of every object of one kind, laid out by one table (a
+ * session's attributes, a disk's…): the same names for each object, each
+ * child made from the object when looked up.
+ */
+export const table = <A, C = undefined>(
+  children: Readonly<Record<string, TableChild<A, C>>>
+): (a: A, c: C) => Dir => {
+  const names = Object.keys(children)
+  return (a, c) =>
+    dynamic(() => names, (name) => {
+      if (!Object.hasOwn(children, name)) return undefined
+      const child = children[name]!
+      return typeof child === "function" ? child(a, c) : child
+    })
+}
 
 /** A read-only file. */
 export const file = (read: () => string): VNode => ({ kind: "file", read, write: undefined })
+
+/** A read-only file whose text is `value`. */
+export const text = (value: string): VNode => file(() => value)
 
 /** A write-only file. */
 export const writeOnly = (write: (value: string) => WriteResult): VNode => ({ kind: "file", read: undefined, write })
@@ -71,65 +89,10 @@ export const readWrite = (read: () => string, write: (value: string) => WriteRes
 })
 
 /** A symbolic link to an absolute path. */
-export const link = (target: string, at?: () => VNode | undefined): VNode => ({
-  kind: "link",
-  target,
-  parts: segments(target),
-  at
-})
-
-/** A directory with a single child `name` (cheaper than `fixed` with a computed key). */
-export const single = (name: string, child: Child): VNode => ({
-  kind: "dir",
-  entries: () => (child() === undefined ? [] : [name]),
-  child: (n) => (n === name ? child() : undefined),
-  sorted: true
-})
-
-/**
- * A directory layout shared by every object of one kind (every session's
- * `iscsi_session/sessionN`, every disk's attributes…): its entry names,
- * sorted, and for each name how to make that child for one object. An
- * object's directory is then one small node (`shaped`), not a closure per
- * attribute; children are made when looked up.
- */
-export interface Shape<K> {
-  readonly names: ReadonlyArray<string>
-  readonly children: ReadonlyMap<string, (k: K) => VNode>
-}
-
-/** A shape from its children: nodes every object shares, or functions of the object. */
-export const shape = <K>(children: Readonly<Record<string, VNode | ((k: K) => VNode)>>): Shape<K> => {
-  const map = new Map<string, (k: K) => VNode>()
-  for (const [name, c] of Object.entries(children)) map.set(name, typeof c === "function" ? c : () => c)
-  return { names: Object.keys(children).sort(), children: map }
-}
-
-/** Merges shapes (later names win). */
-export const shapes = <K>(...parts: ReadonlyArray<Shape<K>>): Shape<K> => {
-  const map = new Map<string, (k: K) => VNode>()
-  for (const p of parts) for (const [name, f] of p.children) map.set(name, f)
-  return { names: Array.from(map.keys()).sort(), children: map }
-}
-
-class Shaped<K> {
-  readonly kind = "dir" as const
-  readonly sorted = true
-  constructor(private readonly shape: Shape<K>, private readonly k: K) {}
-  entries(): ReadonlyArray<string> {
-    return this.shape.names
-  }
-  child(name: string): VNode | undefined {
-    const f = this.shape.children.get(name)
-    return f === undefined ? undefined : f(this.k)
-  }
-}
-
-/** The directory of `k` laid out as `s`. */
-export const shaped = <K>(s: Shape<K>, k: K): VNode => new Shaped(s, k)
+export const link = (target: string): VNode => ({ kind: "link", target })
 
 /** An empty directory. */
-export const empty: VNode = { kind: "dir", entries: () => [], child: () => undefined }
+export const empty: Dir = dynamic(() => [], () => undefined)
 
 /** A resolved node and its canonical absolute path (links resolved). */
 export interface Resolved {
@@ -137,81 +100,20 @@ export interface Resolved {
   readonly path: string
 }
 
-const segments = (path: string): Array<string> => {
-  const out: Array<string> = []
-  let start = 0
-  for (let i = 0; i <= path.length; i++) {
-    if (i === path.length || path.charCodeAt(i) === 47) {
-      if (i > start) out.push(path.slice(start, i))
-      start = i + 1
-    }
-  }
-  return out
-}
+const segments = (path: string): Array<string> => path.split("/").filter((s) => s !== "")
+
+/** How many links one resolution follows before giving up (a loop), as the VFS does. */
+const maxLinks = 40
 
 /**
- * The text walk behind `resolve` and `resolveNode`: follows every link on the
- * way and, when `followLast`, the last one too, taking links' `at` shortcuts
- * (their targets are canonical paths). Builds the canonical path only when
- * `trackPath` (resolveNode needs the node alone). Undefined when absent (or a
- * link loop).
+ * Resolves an absolute path from `root`, following every link on the way
+ * and, when `followLast`, the last one too: a link restarts the walk from
+ * the root with its target in place of the path walked so far. Undefined
+ * when absent (or a link loop).
  */
-const walk = (root: VNode, path: string, followLast: boolean, trackPath: boolean): Resolved | undefined => {
-  // walks the text itself (every operation resolves a path: no segment arrays)
-  let p = path
-  let hops = 0
-  restart: for (;;) {
-    let node: VNode = root
-    let canonical = ""
-    const n = p.length
-    let start = 0
-    while (start < n && p.charCodeAt(start) === 47) start++
-    while (start < n) {
-      let end = p.indexOf("/", start)
-      if (end < 0) end = n
-      let after = end
-      while (after < n && p.charCodeAt(after) === 47) after++
-      if (node.kind !== "dir") return undefined
-      const name = p.slice(start, end)
-      const next: VNode | undefined = node.child(name)
-      if (next === undefined) return undefined
-      const last = after >= n
-      if (next.kind === "link" && (followLast || !last)) {
-        if (++hops > 40) return undefined
-        const direct = next.at?.()
-        if (direct !== undefined && direct.kind !== "link") {
-          node = direct
-          if (trackPath) canonical = next.target
-          start = after
-          continue
-        }
-        p = last ? next.target : `${next.target}/${p.slice(after)}`
-        continue restart
-      }
-      node = next
-      if (trackPath) canonical = `${canonical}/${name}`
-      start = after
-    }
-    return { node, path: canonical === "" ? "/" : canonical }
-  }
-}
-
-/**
- * Resolves an absolute path, following every link on the way and, when
- * `followLast`, the last one too. Undefined when absent (or a link loop).
- * See `resolveWalking` for the plain walk it must match.
- */
-export const resolve = (root: VNode, path: string, followLast: boolean): Resolved | undefined =>
-  walk(root, path, followLast, true)
-
-/**
- * `resolve` by the plain walk: split into segments, every link restarts from
- * the root with its target, no shortcuts (the reference the tests hold
- * `resolve`, `resolveNode` and the views' shortcuts to).
- */
-export const resolveWalking = (root: VNode, path: string, followLast: boolean): Resolved | undefined => {
+export const resolve = (root: VNode, path: string, followLast: boolean): Resolved | undefined => {
   let pending = segments(path)
-  let hops = 0
+  let links = 0
   restart: for (;;) {
     let node: VNode = root
     const done: Array<string> = []
@@ -221,8 +123,8 @@ export const resolveWalking = (root: VNode, path: string, followLast: boolean): 
       if (next === undefined) return undefined
       const last = i === pending.length - 1
       if (next.kind === "link" && (!last || followLast)) {
-        if (++hops > 40) return undefined
-        pending = i === pending.length - 1 ? next.parts.slice() : next.parts.concat(pending.slice(i + 1))
+        if (++links > maxLinks) return undefined
+        pending = [...segments(next.target), ...pending.slice(i + 1)]
         continue restart
       }
       done.push(pending[i]!)
@@ -232,12 +134,9 @@ export const resolveWalking = (root: VNode, path: string, followLast: boolean): 
   }
 }
 
-/**
- * The node at an absolute path, following every link (the last one too when
- * `followLast`); like `resolve` without building the canonical path.
- */
+/** The node at an absolute path (see `resolve`). */
 export const resolveNode = (root: VNode, path: string, followLast: boolean): VNode | undefined =>
-  walk(root, path, followLast, false)?.node
+  resolve(root, path, followLast)?.node
 
 /**
  * The relative text of a link at `linkPath` to absolute `target`, as kernfs

@@ -15,6 +15,8 @@ import {
 } from "@brick/core"
 import { Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
+import * as SimNodeDb from "../src/SimNodeDb.ts"
+import * as SimSessions from "../src/SimSessions.ts"
 import type { SimSpec } from "../src/SimSpec.ts"
 import { makeHost, runVirtual, type TestHost, timedVirtual } from "./harness.ts"
 
@@ -219,9 +221,9 @@ describe("connect/disconnect scenarios", () => {
 
   it("a session with no device yet (iscsiadm says it exists) is reused", async () => {
     const h = makeHost(spec())
-    const node = h.state.makeNode(portals[0]!, iqn, "default")
+    const node = SimNodeDb.makeNode(h.state, portals[0]!, iqn, "default")
     h.state.nodes.set(node.key, node)
-    h.state.createSession(node, h.state.ifaces.get("default")!, 1)
+    SimSessions.createSession(h.state, node, h.state.ifaces.get("default")!, 1)
     const sessions = h.snapshot().sessions
     valueOf(await connect(h, singleInfo(1)))
     expect(h.snapshot().sessions).toEqual(sessions)
@@ -390,7 +392,7 @@ describe("connect/disconnect scenarios", () => {
     }, () => {
       const node = [...h.state.nodes.values()].find((n) => n.portal === portals[1] && n.iqn === iqn)
       if (node && !h.state.sessionByNode.has(node.key)) {
-        h.state.createSession(node, h.state.ifaces.get("default")!, 1)
+        SimSessions.createSession(h.state, node, h.state.ifaces.get("default")!, 1)
         completed++
       }
     })

@@ -2,7 +2,7 @@ import { Iscsiadm, Lock, Sysfs } from "@brick/core"
 import { Effect, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
-import { SimHost, SimSnapshot } from "../src/index.ts"
+import { SimHost, SimMultipathd, SimSnapshot } from "../src/index.ts"
 import { iqn, node, p1, p2, path, reasonOf, runExit, runTest, spec } from "./helpers.ts"
 
 /** Logs in with manual scan, then scans LUN 1 on the session's own SCSI host (read from sysfs). */
@@ -107,7 +107,7 @@ describe("determinism and snapshots", () => {
         yield* adm.deleteNode(node())
       })
     )
-    host.state.flushMap(host.state.maps.get(host.wwn(iqn, 1))!)
+    SimMultipathd.flushMap(host.state, host.state.maps.get(host.wwn(iqn, 1))!)
     const after = SimSnapshot.diff(before, host.snapshot())
     expect(SimSnapshot.isEmpty(after)).toBe(true)
   })

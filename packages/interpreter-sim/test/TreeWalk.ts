@@ -2,14 +2,14 @@
  * Whole-tree dumps of a simulated host's /sys + /dev view (every listed
  * directory, file content and link target, links not followed), and a
  * scripted workout that drives a host through many states: the tests compare
- * the live view (with its per-object caches) against one derived afresh.
+ * the live view against one derived afresh.
  */
 import { Iscsiadm, Sysfs } from "@brick/core"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import type { SimHost } from "../src/index.ts"
-import { SimView } from "../src/index.ts"
-import { resolveWalking, type VNode } from "../src/SimTree.ts"
+import { SimMultipathd, SimView } from "../src/index.ts"
+import type { VNode } from "../src/SimTree.ts"
 import { node, path } from "./helpers.ts"
 
 /** Every node under `root` by path: `dir: a,b`, `file: text`, `write-only`, or `link: target`. */
@@ -31,54 +31,6 @@ export const dump = (root: VNode, at = ""): Record<string, string> => {
     }
   }
   walk(root, at)
-  return out
-}
-
-/**
- * Links whose `at` shortcut disagrees with resolving their target by walking
- * (`resolveWalking` ignores the shortcut): path → [shortcut's node, walked node].
- */
-export const shortcutMismatches = (root: VNode): Record<string, [string, string]> => {
-  const out: Record<string, [string, string]> = {}
-  const show = (n: VNode | undefined): string =>
-    n === undefined ?
-      "absent" :
-      n.kind === "dir" ?
-      `dir: ${Array.from(n.entries()).sort().join(",")}` :
-      n.kind === "link" ?
-      `link: ${n.target}` :
-      `file: ${n.read?.() ?? "(write-only)"}`
-  const walk = (n: VNode, p: string) => {
-    if (n.kind === "dir") {
-      for (const name of n.entries()) {
-        const c = n.child(name)
-        if (c) walk(c, `${p}/${name}`)
-      }
-    } else if (n.kind === "link" && n.at !== undefined) {
-      const direct = show(n.at())
-      const walked = resolveWalking(root, n.target, true)
-      // the target must be canonical too (`resolve` takes it as the path it reached)
-      const seen = `${show(walked?.node)} at ${walked?.path ?? "nowhere"}`
-      if (`${direct} at ${n.target}` !== seen) out[p] = [`${direct} at ${n.target}`, seen]
-    }
-  }
-  walk(root, "")
-  return out
-}
-
-/** Directories that say their entries come sorted but whose entries are not sorted: path → entries. */
-export const unsortedSortedDirs = (root: VNode): Record<string, ReadonlyArray<string>> => {
-  const out: Record<string, ReadonlyArray<string>> = {}
-  const walk = (n: VNode, p: string) => {
-    if (n.kind !== "dir") return
-    const names = n.entries()
-    if (n.sorted === true && names.some((x, i) => i > 0 && names[i - 1]! >= x)) out[p || "/"] = Array.from(names)
-    for (const name of names) {
-      const c = n.child(name)
-      if (c) walk(c, `${p}/${name}`)
-    }
-  }
-  walk(root, "")
   return out
 }
 
@@ -143,7 +95,7 @@ export const workout = (
     yield* TestClock.adjust("1 second")
     yield* host.settle
     check("rescanned the hosts")
-    for (const m of Array.from(host.state.maps.values())) host.state.flushMap(m)
+    for (const m of Array.from(host.state.maps.values())) SimMultipathd.flushMap(host.state, m)
     check("maps flushed")
     yield* adm.logout(node(portals[1]!, iqn))
     check("one logout")

@@ -1,0 +1,86 @@
+/**
+ * multipathd and device-mapper on a simulated host: a path's uevent puts it
+ * in its WWID's map after multipathd's delay (when multipathd may multipath
+ * it), maps are created over every known path of their WWID, and flushed.
+ */
+import type { SimMap, SimScsiDevice } from "./SimModel.ts"
+import * as SimNames from "./SimNames.ts"
+import type { SimState } from "./SimState.ts"
+
+/** Whether multipathd would multipath this kernel wwid on its own. */
+export const mpathAllowed = (st: SimState, wwid: string): boolean =>
+  st.multipathd.findMultipaths === "no" || st.multipathd.wwids.has(SimNames.mpathName(wwid))
+
+/** The map whose dm device is named `name` (`dm-<minor>`). */
+export const mapNamed = (st: SimState, name: string): SimMap | undefined => {
+  const minor = SimNames.numbered(name, "dm-")
+  return minor === undefined ? undefined : Array.from(st.maps.values()).find((m) => m.minor === minor)
+}
+
+/** multipathd hears a path's uevent: after its delay it puts the path in a map. */
+export const uevent = (st: SimState, dev: SimScsiDevice): void => {
+  const m = st.multipathd
+  if (!m.running || m.mode === "never" || !mpathAllowed(st, dev.wwid)) return
+  st.schedule.after(m.mapDelayMs + (m.mode === "late" ? m.lateMs : 0), () => {
+    if (!dev.removed && !dev.map && st.multipathd.running) adoptPath(st, dev)
+  })
+}
+
+/** Puts a path in its WWID's map, creating the map (with every known path of that WWID) if needed. */
+export const adoptPath = (st: SimState, dev: SimScsiDevice): SimMap => {
+  const existing = st.maps.get(SimNames.mpathName(dev.wwid))
+  if (existing) {
+    addPathToMap(existing, dev)
+    return existing
+  }
+  const others = Array.from(st.pathsByWwid.get(dev.wwid) ?? []).filter((d) => d !== dev && d.udevDone && !d.map)
+  return createMap(st, dev.wwid, [dev, ...others])
+}
+
+/** Creates a map for `wwid` over `paths`. */
+export const createMap = (st: SimState, wwid: string, paths: ReadonlyArray<SimScsiDevice>): SimMap => {
+  const name = SimNames.mpathName(wwid)
+  const map: SimMap = {
+    minor: st.dmMinors.alloc(),
+    name,
+    uuid: `mpath-${name}`,
+    wwid,
+    paths: new Set(),
+    sizeBytes: paths[0]?.sizeBytes ?? 0,
+    open: false
+  }
+  st.maps.set(name, map)
+  for (const p of paths) addPathToMap(map, p)
+  return map
+}
+
+/** Adds a path to a map (multipathd also shortens its session's recovery timeout to 5 s). */
+export const addPathToMap = (map: SimMap, dev: SimScsiDevice): void => {
+  if (dev.map === map) return
+  dropPath(dev)
+  map.paths.add(dev)
+  dev.map = map
+  dev.session.recoveryTmo = 5
+}
+
+/** Takes a path out of its map, if it is in one. */
+export const dropPath = (dev: SimScsiDevice): void => {
+  if (!dev.map) return
+  dev.map.paths.delete(dev)
+  dev.map = undefined
+}
+
+/** Removes a map; its paths stay as plain disks. */
+export const flushMap = (st: SimState, map: SimMap): void => {
+  st.maps.delete(map.name)
+  st.dmMinors.release(map.minor)
+  for (const p of map.paths) p.map = undefined
+  map.paths.clear()
+}
+
+/** Starts or stops multipathd; on start it adopts every path it is allowed to. */
+export const setRunning = (st: SimState, running: boolean): void => {
+  const was = st.multipathd.running
+  st.multipathd.running = running
+  if (running && !was) { for (const d of st.disks.values()) if (d.udevDone && !d.map) uevent(st, d) }
+}
