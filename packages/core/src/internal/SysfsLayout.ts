@@ -13,7 +13,8 @@ export const byPathDir: HostPath = make("/dev/disk/by-path")
 export const mapperDir: HostPath = make("/dev/mapper")
 const scsiHostsDir: HostPath = make("/sys/class/scsi_host")
 const scsiDevicesDir: HostPath = make("/sys/class/scsi_device")
-const blocksDir: HostPath = make("/sys/block")
+/** /sys/block: one directory per block device, dm maps included. */
+export const blocksDir: HostPath = make("/sys/block")
 
 /** A SCSI host attribute (`proc_name`: its driver). */
 export const scsiHostFile = (host: number, file: string): HostPath => under(scsiHostsDir, `host${host}/${file}`)
