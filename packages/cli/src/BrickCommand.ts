@@ -1,12 +1,13 @@
 /**
  * The `brick` command: its subcommands and the global flags they share.
  */
-import type { BrickError, InvalidInput, Iscsiadm, Sysfs } from "@brick/core"
+import type { BrickError, InvalidInput, Iscsiadm, Network, Sysfs } from "@brick/core"
 import { Command } from "effect/cli"
 import * as ConnectCommand from "./ConnectCommand.ts"
 import * as DisconnectCommand from "./DisconnectCommand.ts"
 import * as ExtendCommand from "./ExtendCommand.ts"
 import * as GlobalFlags from "./GlobalFlags.ts"
+import * as IfacesCommand from "./IfacesCommand.ts"
 import * as PathsCommand from "./PathsCommand.ts"
 import * as PlanCommand from "./PlanCommand.ts"
 import * as PropertiesCommand from "./PropertiesCommand.ts"
@@ -20,12 +21,14 @@ export type BrickFailure =
   | BrickError.PropertiesError
   | Iscsiadm.IscsiadmError
   | Sysfs.SysfsError
+  | Network.NetworkError
   | ConnectCommand.ConnectFailure
   | DisconnectCommand.DisconnectFailure
   | ExtendCommand.ExtendFailure
   | PathsCommand.PathsFailure
   | PropertiesCommand.PropertiesFailure
   | PlanCommand.PlanFailure
+  | IfacesCommand.IfacesFailure
 
 /** `brick` */
 export const command = Command.make("brick").pipe(
@@ -39,7 +42,8 @@ export const command = Command.make("brick").pipe(
     ExtendCommand.command,
     PathsCommand.command,
     PropertiesCommand.command,
-    PlanCommand.command
+    PlanCommand.command,
+    IfacesCommand.command
   ]),
   Command.withGlobalFlags(GlobalFlags.all)
 )

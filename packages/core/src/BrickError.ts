@@ -81,6 +81,7 @@ export interface StepFailure {
     | "deleteDevice"
     | "logout"
     | "deleteNode"
+    | "deleteIface"
     | "rescanDevice"
     | "resizeMap"
     | "size"

@@ -32,7 +32,7 @@ const importsOf = (file: string): ReadonlyArray<string> => {
 }
 
 const programs = new Set(
-  ["ConnectVolume", "DisconnectVolume", "ExtendVolume", "VolumePaths", "ConnectorProperties"].map((p) =>
+  ["ConnectVolume", "DisconnectVolume", "ExtendVolume", "VolumePaths", "ConnectorProperties", "IfaceFacts"].map((p) =>
     `iscsi/${p}.ts`
   )
 )

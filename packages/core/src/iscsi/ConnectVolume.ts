@@ -24,7 +24,7 @@
 import { Effect, Option, Ref } from "effect"
 import { ConnectError, connectHostError, type PathFailure } from "../BrickError.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
-import * as IfaceFacts from "../internal/iscsi/IfaceFacts.ts"
+import * as IfaceRecords from "../internal/iscsi/IfaceRecords.ts"
 import * as IscsiUndo from "../internal/iscsi/IscsiUndo.ts"
 import * as NodeRecords from "../internal/iscsi/NodeRecords.ts"
 import { type AttachedPath, attachPath } from "../internal/iscsi/PathAttach.ts"
@@ -39,6 +39,7 @@ import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as ConnectPlan from "./ConnectPlan.ts"
 import type { DeviceInfo } from "./DeviceInfo.ts"
 import * as IfaceChoice from "./IfaceChoice.ts"
+import * as IfaceFacts from "./IfaceFacts.ts"
 import { defaultIface, type IfaceName } from "./IfaceName.ts"
 import { Iscsiadm } from "./Iscsiadm.ts"
 
@@ -58,13 +59,19 @@ export const connect = Effect.fn("brick.connect")(function*(
   const planned = yield* plan(data, options)
   return yield* lockedWithLedger(planned, options, (ledger) =>
     Effect.gen(function*() {
-      const iface = yield* createIface(planned, ledger)
+      const { iface, created } = yield* createIface(planned, ledger)
       const ctx = yield* records(planned, options, iface, ledger)
       // log in and find the device on every path: run in parallel by the assembly
       const attaches = ctx.paths.map((path) => attachPath(ctx, path))
       const assembly = yield* MultipathAssembly.assemble(attaches, assemblySettings(planned, options), ledger)
       const device = yield* result(planned, assembly)
       yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
+      if (!created) return device
+      if (device.iface === iface) return { ...device, iface_created: true }
+      // every path fell back to `default`: the record brick made serves nothing
+      yield* IfaceRecords.removeIfUnused(iface).pipe(
+        Effect.catch((e) => Effect.logWarning(`iface ${iface} made by this connect not deleted: ${e.message}`))
+      )
       return device
     }))
 }, (effect, data) =>
@@ -130,7 +137,7 @@ const lockedWithLedger = <A, R>(
     )
   )
 
-/** Creates the iface when the plan says so (recorded first); the iface the paths log in through. */
+/** Creates the iface when the plan says so (recorded first); the iface the paths log in through, and whether brick made it. */
 const createIface = (planned: Planned, ledger: Ledger.Recorder<IscsiUndo.Entry>) =>
   Effect.gen(function*() {
     const choice = planned.iface
@@ -140,8 +147,9 @@ const createIface = (planned: Planned, ledger: Ledger.Recorder<IscsiUndo.Entry>)
       yield* Iscsiadm.use((i) => i.createIface(choice.iface, settings)).pipe(
         Effect.mapError(connectHostError("creating the iface"))
       )
+      return { iface: choice.iface, created: true }
     }
-    return choice.iface
+    return { iface: choice.iface, created: false }
   })
 
 /**
@@ -165,6 +173,7 @@ const records = (
     return {
       paths,
       iface,
+      transport: planned.iface.transport,
       fallback: options.ifaceFallback && iface !== defaultIface,
       settings,
       options,

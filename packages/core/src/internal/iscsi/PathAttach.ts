@@ -9,6 +9,7 @@
 import { Effect, Option, Ref } from "effect"
 import type { PathFailure } from "../../BrickError.ts"
 import * as Hctl from "../../Hctl.ts"
+import * as ByPath from "../../iscsi/ByPath.ts"
 import type { PlannedPath } from "../../iscsi/ConnectPlan.ts"
 import type { IfaceName } from "../../iscsi/IfaceName.ts"
 import type { Iscsiadm } from "../../iscsi/Iscsiadm.ts"
@@ -56,7 +57,9 @@ export const attachPath = (
         return yield* Effect.fail(pathFailure(path, iface, "WwnMismatch", detail))
       }
       yield* Effect.logDebug(`path device ${device.block} (${Hctl.format(device.hctl)})`)
-      return { path, iface, sid: session.sid, byPathName: path.byPathName, ...device } satisfies AttachedPath
+      // after a fallback to `default` the session is a software one: no HBA's pci- prefix
+      const byPathName = iface === ctx.iface ? path.byPathName : ByPath.name({ ...path, pci: undefined })
+      return { path, iface, sid: session.sid, byPathName, ...device } satisfies AttachedPath
     })).pipe(
       Effect.annotateLogs({ portal: path.portal, iqn: path.iqn, lun: path.lun }),
       Effect.withSpan("brick.attachPath", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } })

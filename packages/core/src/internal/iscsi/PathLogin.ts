@@ -1,7 +1,7 @@
 /**
  * The session of one path: the session that exists for (portal, iqn, iface)
  * when there is one, else a node record and a login, retried on `default`
- * when a custom iface's login fails and the connect allows it. What it
+ * when the login through a custom iface fails and the connect allows it. What it
  * creates goes in the path's ledger first; a failed attempt is rolled back.
  */
 import { Effect, Option, Result } from "effect"
@@ -117,7 +117,23 @@ const sessionThrough = (
     return yield* Effect.fail(pathFailure(path, iface, tag, detail))
   })
 
-/** The session of a path and the iface that served it, falling back to `default` when a custom iface's login fails. */
+/**
+ * Whether a failed login through a custom iface is worth retrying on
+ * `default`: every failure but a refused authentication (the target was
+ * reached and turned the credentials down; `default` would present the same
+ * ones). A timeout is retried: an iSER login to a portal without an iSER
+ * listener gets no answer at all and iscsiadm gives up with exit 8 after
+ * `loginTimeout` (measured in the lab), and an iface bound to a netdev that
+ * does not reach the portal fails the same way.
+ */
+export const retriesOnDefault = (f: PathFailure): boolean =>
+  f._tag === "LoginFailed" || f._tag === "LoginTimeout" || f._tag === "HostError"
+
+/**
+ * The session of a path and the iface that served it, falling back to
+ * `default` when the login through the plan's iface fails and the connect
+ * allows it (`retriesOnDefault`), with a warning naming both.
+ */
 export const sessionFor = (
   ctx: PathContext,
   ledger: Ledger<IscsiUndo.Entry>,
@@ -126,8 +142,11 @@ export const sessionFor = (
   sessionThrough(ctx, ledger, path, ctx.iface).pipe(
     Effect.map((session) => ({ session, iface: ctx.iface })),
     Effect.catch((f: PathFailure) =>
-      ctx.fallback && ctx.iface !== defaultIface && (f._tag === "LoginFailed" || f._tag === "HostError")
-        ? Effect.logWarning(`retrying ${path.portal} on the default iface`).pipe(
+      ctx.fallback && ctx.iface !== defaultIface && retriesOnDefault(f)
+        ? Effect.logWarning(
+          `login to ${path.portal} through iface ${ctx.iface} (transport ${ctx.transport}) failed (${f._tag}): ` +
+            `retrying on the default iface (tcp)`
+        ).pipe(
           Effect.andThen(sessionThrough(ctx, ledger, path, defaultIface)),
           Effect.map((session) => ({ session, iface: defaultIface }))
         )
