@@ -486,6 +486,7 @@ const main = async () => {
       ROOT,
       PORTALS,
       brick: brick.concurrent,
+      base: base?.concurrent,
       osb,
       sh,
       note,

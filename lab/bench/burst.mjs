@@ -3,6 +3,7 @@
 //   brick-cli   16 `brick connect` / `brick disconnect` processes started together (the CLI bundle)
 //   brick       one process, 16 concurrent connectVolume / disconnectVolume (this process)
 //   osbrick     one Python process, 16 threads calling one connector (as Nova's do)
+//   base        with BENCH_BASELINE: the baseline build of brick, one process, as `brick`
 // and the same volume alone by each (the "lone" attach the per-volume figures compare with).
 // Then 64 volumes (4 targets x 16 LUNs) once, by brick in one process (BENCH_BURST64 lists who).
 // Env: BENCH_BURST_REPS (rounds of the 16-volume burst, default 2), BENCH_BURST64 (default "brick";
@@ -24,8 +25,8 @@ export const percentile = (xs, p) => {
 }
 
 /**
- * Runs the case. `h` is what bench.mjs shares: {ROOT, PORTALS, brick (plain: connect, disconnect,
- * startTrace, takeTrace), osb, sh, note, record, settle, sessionsOf, holders, overBudget}.
+ * Runs the case. `h` is what bench.mjs shares: {ROOT, PORTALS, brick and base (concurrent: connect,
+ * disconnect, startTrace, takeTrace; base may be undefined), osb, sh, note, record, settle, sessionsOf, holders, overBudget}.
  */
 export const runBurst = async (h) => {
   const { PORTALS, sh, note, record, settle, sessionsOf, holders } = h
@@ -120,6 +121,10 @@ export const runBurst = async (h) => {
       connect: (vs) => timed(vs.map((v) => () => h.brick.connect(infoOf(v), true))),
       disconnect: (vs, devs) => timed(vs.map((v, i) => () => h.brick.disconnect(infoOf(v), devs[i], true)))
     },
+    base: h.base && {
+      connect: (vs) => timed(vs.map((v) => () => h.base.connect(infoOf(v), true))),
+      disconnect: (vs, devs) => timed(vs.map((v, i) => () => h.base.disconnect(infoOf(v), devs[i], true)))
+    },
     osbrick: {
       connect: async (vs) => {
         const r = await h.osb.burst("connect", vs.map((v) => ({ info: infoOf(v) })), true)
@@ -136,16 +141,17 @@ export const runBurst = async (h) => {
   /** Attaches `vs` at once, then detaches them at once; records one op. */
   const round = async (tag, who, vs) => {
     settle()
-    h.brick.startTrace()
+    const tracer = who === "base" ? h.base : h.brick
+    tracer.startTrace()
     const load = fs.readFileSync("/proc/loadavg", "utf8").trim()
     const a = await ways[who].connect(vs)
     settle()
-    const attachTrace = h.brick.takeTrace()
+    const attachTrace = tracer.takeTrace()
     const devs = a.items.map((i) => i.value)
     const okVs = vs.filter((_, i) => a.items[i].ok)
-    h.brick.startTrace()
+    tracer.startTrace()
     const d = await ways[who].disconnect(okVs, devs.filter((_, i) => a.items[i].ok))
-    const detachTrace = h.brick.takeTrace()
+    const detachTrace = tracer.takeTrace()
     settle()
     const residue = left()
     if (residue) clean()
@@ -165,14 +171,14 @@ export const runBurst = async (h) => {
       failures: errors.length,
       residue,
       load,
-      attachTrace: who === "brick" ? attachTrace : undefined,
-      detachTrace: who === "brick" ? detachTrace : undefined
+      attachTrace: who === "brick" || who === "base" ? attachTrace : undefined,
+      detachTrace: who === "brick" || who === "base" ? detachTrace : undefined
     })
   }
 
   makeTargets(4)
   const sixteen = Array.from({ length: 16 }, (_, v) => v)
-  const order = ["brick", "brick-cli", "osbrick"]
+  const order = ["brick", "brick-cli", "osbrick", ...(h.base ? ["base"] : [])]
   // warm-up (untimed): one lone cycle each (page cache, JIT, the CLI bundle's first load)
   for (const who of order) await round("burst-warmup", who, [0])
   for (let r = 0; r < REPS && !h.overBudget(); r++) {
@@ -209,7 +215,7 @@ export const reportBurst = (ops, log, fmt) => {
   )
   log("|---|---|---|---|---|---|---|---|---|---|---|---|")
   for (const c of ["burst16", "burst64"]) {
-    for (const who of ["brick", "brick-cli", "osbrick"]) {
+    for (const who of ["brick", "base", "brick-cli", "osbrick"]) {
       const os = sel(c, who)
       if (os.length === 0) continue
       const ok = os.filter((o) => o.attachOk && o.detachOk && !o.residue).length
