@@ -67,6 +67,7 @@ get(True)
 factory_ms = (time.monotonic() - t1) * 1000
 print(json.dumps({"ready": True, "import_ms": import_ms, "factory_ms": factory_ms}), flush=True)
 
+
 def call(c, kind, item):
     start = time.monotonic()
     try:
@@ -100,23 +101,10 @@ def burst(req):
 
 for line in sys.stdin:
     req = json.loads(line)
-    if req["op"] == "burst":
-        counts.clear()
-        sleep_ms[0] = 0.0
-        print(json.dumps(burst(req), default=str), flush=True)
-        continue
     counts.clear()
     sleep_ms[0] = 0.0
-    c = get(bool(req.get("multipath")))
-    start = time.monotonic()
-    try:
-        if req["op"] == "connect":
-            result = c.connect_volume(req["info"])
-        else:
-            result = c.disconnect_volume(req["info"], req.get("device"))
-        ok, error = True, None
-    except Exception as e:  # noqa: BLE001
-        ok, error, result = False, f"{type(e).__name__}: {e}", None
-    ms = (time.monotonic() - start) * 1000
-    print(json.dumps({"ok": ok, "ms": ms, "result": result, "error": error,
-                      "counts": dict(counts), "sleep_ms": sleep_ms[0]}, default=str), flush=True)
+    if req["op"] == "burst":
+        print(json.dumps(burst(req), default=str), flush=True)
+        continue
+    r = call(get(bool(req.get("multipath"))), req["op"], req)
+    print(json.dumps({**r, "counts": dict(counts), "sleep_ms": sleep_ms[0]}, default=str), flush=True)
