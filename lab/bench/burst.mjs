@@ -6,14 +6,15 @@
 //   base        with BENCH_BASELINE: the baseline build of brick, one process, as `brick`
 // and the same volume alone by each (the "lone" attach the per-volume figures compare with).
 // Then 64 volumes (4 targets x 16 LUNs) once, by brick in one process (BENCH_BURST64 lists who).
-// Env: BENCH_BURST_REPS (rounds of the 16-volume burst, default 2), BENCH_BURST64 (default "brick";
-// "" skips it; e.g. "brick,osbrick").
+// Env: BENCH_BURST_REPS (rounds of the 16-volume burst, default 2), BENCH_BURST_WHO (the ways, default
+// all: brick,brick-cli,osbrick,base), BENCH_BURST64 (default "brick"; "" skips it; e.g. "brick,osbrick").
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 
 const REPS = Number(process.env.BENCH_BURST_REPS ?? 2)
+const WHO = (process.env.BENCH_BURST_WHO ?? "brick,brick-cli,osbrick,base").split(",").filter(Boolean)
 const WHO64 = (process.env.BENCH_BURST64 ?? "brick").split(",").filter(Boolean)
 const TARGETS = 4
 const PREFIX = "iqn.2024-01.org.brick.bench:burst"
@@ -178,7 +179,7 @@ export const runBurst = async (h) => {
 
   makeTargets(4)
   const sixteen = Array.from({ length: 16 }, (_, v) => v)
-  const order = ["brick", "brick-cli", "osbrick", ...(h.base ? ["base"] : [])]
+  const order = ["brick", "brick-cli", "osbrick", "base"].filter((w) => WHO.includes(w) && ways[w])
   // warm-up (untimed): one lone cycle each (page cache, JIT, the CLI bundle's first load)
   for (const who of order) await round("burst-warmup", who, [0])
   for (let r = 0; r < REPS && !h.overBudget(); r++) {
