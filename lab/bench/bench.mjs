@@ -66,7 +66,7 @@ raw.info.brickBundled = fs.existsSync(bundled)
 // BENCH_BASELINE: another build of brick, run beside this one as "base"
 const baselinePath = process.env.BENCH_BASELINE ? path.resolve(ROOT, process.env.BENCH_BASELINE) : undefined
 const baselineModules = REPORT || baselinePath === undefined ? undefined : await load(baselinePath)
-raw.info.baseline = baselinePath
+raw.info.baseline = process.env.BENCH_BASELINE
 // brick's log records (debug: every command with its duration) and spans go into the raw results, timed
 let trace = []
 let traceStart = 0
