@@ -15,14 +15,12 @@
  *   if it still holds the very record judged stale, so a fresh lock taken in
  *   between is never broken;
  * - waiting polls with a growing delay (1 ms doubling up to lockPollInterval)
- *   until the timeout, then fails with LockError Timeout; the fibers of one
- *   process wait for a name in line behind an in-memory gate, so only the
- *   first of them polls the file and the next one is let in when it lets go.
+ *   until the timeout, then fails with LockError Timeout.
  * Processes sharing the lock directory must share a pid namespace (hostPID
  * for containerised node plugins), since liveness is judged by pid.
  */
 import { Lock } from "@brick/core"
-import { Clock, Duration, Effect, Layer, Option, Semaphore } from "effect"
+import { Clock, Duration, Effect, Layer } from "effect"
 import * as NodeCrypto from "node:crypto"
 import * as NodeFsSync from "node:fs"
 import * as NodeFs from "node:fs/promises"
@@ -91,13 +89,6 @@ export const makeInDirectory = (directory: string, pollInterval: Duration.Durati
   let self: Promise<{ start: string | null; boot: string | null }> | undefined
   const identity =
     () => (self ??= Promise.all([startTime(process.pid), bootId()]).then(([start, boot]) => ({ start, boot })))
-  /** One gate per lock file: this process's fibers wait for the name in line behind it. */
-  const gates = new Map<string, Semaphore.Semaphore>()
-  const gateOf = (path: string) => {
-    let gate = gates.get(path)
-    if (gate === undefined) gates.set(path, gate = Semaphore.makeUnsafe(1))
-    return gate
-  }
   let ready: Promise<unknown> | undefined
   const ensureDirectory = () => (ready ??= NodeFs.mkdir(directory, { recursive: true, mode: 0o755 }).catch((e) => {
     ready = undefined
@@ -184,20 +175,8 @@ export const makeInDirectory = (directory: string, pollInterval: Duration.Durati
       const failed = (e: unknown) =>
         new Lock.LockError({ name, reason: { _tag: "Failed", detail: (e as NodeJS.ErrnoException).code ?? String(e) } })
       const attempt = Effect.tryPromise({ try: () => tryAcquire(path), catch: failed })
-      const timedOut = () => new Lock.LockError({ name, reason: { _tag: "Timeout" } })
       return Effect.gen(function*() {
-        const start = yield* Clock.currentTimeMillis
-        const deadline = start + Duration.toMillis(Duration.fromInputUnsafe(timeout))
-        const gate = gateOf(path)
-        const inLine = yield* Effect.uninterruptible(Effect.tap(
-          Semaphore.takeIfAvailable(gate, 1),
-          (taken) => (taken ? Effect.addFinalizer(() => Semaphore.release(gate, 1)) : Effect.void)
-        ))
-        if (!inLine) {
-          if (deadline <= start) return yield* Effect.fail(timedOut())
-          const gated = yield* Effect.timeoutOption(Semaphore.takeScoped(gate, 1), deadline - start)
-          if (Option.isNone(gated)) return yield* Effect.fail(timedOut())
-        }
+        const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(Duration.fromInputUnsafe(timeout))
         let delay = 1
         while (true) {
           const token = yield* Effect.uninterruptible(
@@ -211,7 +190,7 @@ export const makeInDirectory = (directory: string, pollInterval: Duration.Durati
           const broken = yield* Effect.tryPromise({ try: () => breakIfStale(path), catch: failed })
           if (broken) continue
           const now = yield* Clock.currentTimeMillis
-          if (now >= deadline) return yield* Effect.fail(timedOut())
+          if (now >= deadline) return yield* Effect.fail(new Lock.LockError({ name, reason: { _tag: "Timeout" } }))
           yield* Effect.sleep(Math.min(delay, deadline - now))
           delay = Math.min(delay * 2, Math.max(1, Duration.toMillis(pollInterval)))
         }
