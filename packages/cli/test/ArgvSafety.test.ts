@@ -254,6 +254,8 @@ const optionWords = new Set([
   "-u",
   "-U",
   "-f",
+  "-a",
+  "-w",
   "-k"
 ])
 const takesInput = new Set(["-T", "-p", "-I", "-v"])

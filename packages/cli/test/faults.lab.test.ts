@@ -10,34 +10,36 @@
  * after. Runs with node's test runner (lab/test.sh); skipped outside the guest.
  */
 import * as assert from "node:assert/strict"
-import { execFileSync, spawn, spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
-import { fileURLToPath } from "node:url"
-
-// this file runs compiled, as dist/test/faults.lab.test.js. The one-file bundle (`node scripts/bundle.mjs`)
-// starts in a fraction of the time over 9p; it is used only when it is newer than every compiled
-// module it bundles (a stale bundle would test old code), else dist/src/bin.js.
-const binJs = fileURLToPath(new URL("../src/bin.js", import.meta.url))
-const bundle = fileURLToPath(new URL("../brick.mjs", import.meta.url))
-const newestModule = () => {
-  let newest = 0
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(path.join(d, e.name))
-      else if (e.name.endsWith(".js")) newest = Math.max(newest, fs.statSync(path.join(d, e.name)).mtimeMs)
-    }
-  }
-  for (const pkg of ["core", "interpreter-node", "cli"]) {
-    const d = fileURLToPath(new URL(`../../../${pkg}/dist/src/`, import.meta.url))
-    if (fs.existsSync(d)) walk(d)
-  }
-  return newest
-}
-const bundleIsCurrent = fs.existsSync(bundle) && fs.statSync(bundle).mtimeMs >= newestModule()
-const bin = bundleIsCurrent ? bundle : binJs
+import {
+  assertHostIs,
+  bin,
+  binNote,
+  brickRunner,
+  byPathDevice,
+  cleanupAll,
+  deviceOf,
+  errorOf,
+  fast,
+  inGuest,
+  labTarget,
+  multi,
+  normal,
+  portalDown,
+  portalUp,
+  type Run,
+  scsiWwn,
+  sessionsOf,
+  sessionStates,
+  sh,
+  slavesOf,
+  snapshot,
+  waitUntil
+} from "./LabHost.ts"
 
 const P = ["10.99.0.1:3260", "10.99.0.2:3260", "10.99.0.3:3260"] as const
 const TA = "iqn.2003-01.org.brick:faults-a"
@@ -46,178 +48,13 @@ const TC = "iqn.2003-01.org.brick:faults-chap"
 const chapPassword = "Faults-Chap-S3cret-7"
 const serialA = "0a1b2c3d-1111-4222-8333-444455556666"
 const serialB = "9f8e7d6c-aaaa-4bbb-8ccc-ddddeeeeffff"
-const inGuest = fs.existsSync("/sys/kernel/config/target") &&
-  spawnSync("sh", ["-c", "command -v lab-target"]).status === 0
-
 let dir: string
 const wwns = new Map<string, string>()
 
 // ------------------------------------------------------------------ helpers
 
-const sh = (command: string) => spawnSync("sh", ["-c", command], { encoding: "utf8" }).stdout.trim()
-const labTarget = (...args: ReadonlyArray<string>) => execFileSync("lab-target", args, { encoding: "utf8" })
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const { start, brick, info, disconnect } = brickRunner({ workDir: () => dir, logName: "faults-logs" })
 
-interface Run {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly stdout: string
-  readonly stderr: string
-  readonly ms: number
-}
-
-// every brick run's stderr (its debug log) is kept in lab/.out/faults-logs/ (gitignored) for post-mortems
-const logDir = fileURLToPath(new URL("../../../../lab/.out/faults-logs/", import.meta.url))
-let runs = 0
-
-/** Starts `brick args…` (cwd: the temp dir), killed after `limitMs`; `done` resolves when it exits. */
-const start = (args: ReadonlyArray<string>, limitMs = 150_000) => {
-  const t0 = Date.now()
-  const n = ++runs
-  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] })
-  let stdout = ""
-  let stderr = ""
-  child.stdout.on("data", (d) => (stdout += d))
-  child.stderr.on("data", (d) => (stderr += d))
-  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs)
-  const done = new Promise<Run>((resolve) => {
-    child.on("close", (code, signal) => {
-      clearTimeout(timer)
-      try {
-        fs.mkdirSync(logDir, { recursive: true })
-        fs.writeFileSync(
-          path.join(logDir, `${String(n).padStart(2, "0")}-${args[0]}-${args[2] ?? ""}.log`),
-          `brick ${args.join(" ")}\nexit ${code} ${signal ?? ""} after ${
-            Date.now() - t0
-          } ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`
-        )
-      } catch {
-        // logs are a convenience
-      }
-      resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 })
-    })
-  })
-  return { child, done }
-}
-const brick = (...args: ReadonlyArray<string>) => start(args).done
-
-/** The flags every connect/disconnect gets: low timeouts, debug logs (searched for secrets). */
-const fast = [
-  "--login-timeout",
-  "3",
-  "--scan-attempts",
-  "3",
-  "--scan-interval",
-  "1000",
-  "--multipath-timeout",
-  "15",
-  "--lock-timeout",
-  "240",
-  "--log-level",
-  "debug"
-]
-/** For attaches that must succeed: a login timeout the loaded, emulated guest always meets. */
-const normal = [
-  "--login-timeout",
-  "15",
-  "--scan-attempts",
-  "5",
-  "--scan-interval",
-  "2000",
-  "--multipath-timeout",
-  "30",
-  "--lock-timeout",
-  "240",
-  "--log-level",
-  "debug"
-]
-
-const info = (name: string, data: Record<string, unknown>) => {
-  fs.writeFileSync(path.join(dir, name), JSON.stringify({ driver_volume_type: "iscsi", data }))
-  return name
-}
-/** `brick disconnect` of the volume in `vol` with the device `connected` printed (kept as `device-<vol>`). */
-const disconnect = (vol: string, connected: Run) => {
-  const device = `device-${vol}`
-  fs.writeFileSync(path.join(dir, device), connected.stdout)
-  return brick("disconnect", "--info", vol, "--device", device, "--multipath", ...normal)
-}
-const multi = (iqn: string, lun: number, portals: ReadonlyArray<string>, extra: Record<string, unknown> = {}) => ({
-  target_portals: portals,
-  target_iqns: portals.map(() => iqn),
-  target_luns: portals.map(() => lun),
-  target_portal: portals[0],
-  target_iqn: iqn,
-  target_lun: lun,
-  ...extra
-})
-
-interface Device {
-  readonly type: string
-  readonly path: string
-  readonly scsi_wwn: string
-  readonly multipath_id?: string
-}
-const deviceOf = (r: Run): Device => {
-  assert.equal(r.code, 0, `exit ${r.code} ${r.signal ?? ""}: ${r.stderr.slice(-4000)}`)
-  return JSON.parse(r.stdout) as Device
-}
-/** The JSON error report: the last stderr line. */
-const errorOf = (r: Run): Record<string, unknown> => {
-  const lines = r.stderr.trim().split("\n")
-  return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>
-}
-/** Kernel wwid `naa.6001405…` → the `3…` WWN brick reports. */
-const scsiWwn = (naa: string) => `3${naa.replace(/^naa\./, "")}`
-
-/** Everything of the host an attach can leave behind. */
-const snapshot = () => ({
-  sessions: sh("iscsiadm -m session 2>/dev/null | sed 's/\\[[0-9]*\\]//' | sort"),
-  nodeDb: sh("find /etc/iscsi/nodes /etc/iscsi/send_targets /etc/iscsi/ifaces -mindepth 1 2>/dev/null | sort"),
-  scsiDevices: sh("ls /sys/class/scsi_device 2>/dev/null | sort"),
-  disks: sh("ls /sys/block | grep -v -E '^(vd|loop|ram)' | sort"),
-  dmMaps: sh("dmsetup ls 2>/dev/null | grep -v 'No devices found' | sort"),
-  byPath: sh("ls /dev/disk/by-path 2>/dev/null | grep iscsi | sort"),
-  locks: sh("ls -A /run/brick/locks 2>/dev/null | sort")
-})
-type Snapshot = ReturnType<typeof snapshot>
-
-/** Waits (udev removes links asynchronously) until the host equals `before`, then asserts it. */
-const assertHostIs = async (before: Snapshot, what: string) => {
-  const end = Date.now() + 10_000
-  let now = snapshot()
-  while (JSON.stringify(now) !== JSON.stringify(before) && Date.now() < end) {
-    await sleep(300)
-    now = snapshot()
-  }
-  assert.deepEqual(now, before, `${what}: the host differs`)
-}
-
-const waitUntil = async (what: string, seconds: number, check: () => boolean) => {
-  const end = Date.now() + seconds * 1000
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out after ${seconds}s waiting for ${what}`)
-    await sleep(20)
-  }
-}
-const sessionsOf = (iqn: string) =>
-  fs.readdirSync("/sys/class/iscsi_session").filter((s) => {
-    try {
-      return fs.readFileSync(`/sys/class/iscsi_session/${s}/targetname`, "utf8").trim() === iqn
-    } catch {
-      return false
-    }
-  })
-const sessionStates = (iqn: string) =>
-  sessionsOf(iqn).map((s) => fs.readFileSync(`/sys/class/iscsi_session/${s}/state`, "utf8").trim())
-const slavesOf = (dm: string) => fs.readdirSync(`/sys/block/${path.basename(dm)}/slaves`).sort()
-const byPathDevice = (portal: string, iqn: string, lun: number) => {
-  try {
-    return path.basename(fs.readlinkSync(`/dev/disk/by-path/ip-${portal}-iscsi-${iqn}-lun-${lun}`))
-  } catch {
-    return undefined
-  }
-}
 /** No secret in anything brick printed. */
 const noSecret = (r: Run, ...secrets: ReadonlyArray<string>) => {
   for (const s of secrets) assert.ok(!(r.stdout + r.stderr).includes(s), `a secret was printed: ${s}`)
@@ -229,31 +66,12 @@ const noDbErrors = (r: Run) => {
   }
 }
 
-const downed = new Set<string>()
-const portalDown = (portal: string, mode: "drop" | "reject") => {
-  downed.add(portal)
-  labTarget("portal-down", "--portal", portal, "--mode", mode)
-}
-const portalUp = (portal: string) => {
-  labTarget("portal-up", "--portal", portal)
-  downed.delete(portal)
-}
-
 /** Deletes every sendtargets discovery record. */
 const dropDiscoveryRecords = () =>
   spawnSync("sh", [
     "-c",
     `for p in /etc/iscsi/send_targets/*,*; do [ -e "$p" ] && iscsiadm -m discoverydb -t st -p "$(basename "$p" | tr , :)" -o delete; done; true`
   ], { encoding: "utf8", timeout: 60_000 })
-
-/** After a failed scenario: back to a clean host, so the next scenario starts from one. */
-const cleanupAll = () => {
-  for (const p of [...downed]) portalUp(p)
-  spawnSync("sh", [
-    "-c",
-    `multipath -F; iscsiadm -m node --logoutall=all; multipath -F; iscsiadm -m node -o delete; for p in /etc/iscsi/send_targets/*,*; do [ -e "$p" ] && iscsiadm -m discoverydb -t st -p "$(basename "$p" | tr , :)" -o delete; done; rm -f /run/brick/locks/*`
-  ], { encoding: "utf8", timeout: 120_000 })
-}
 
 /** BRICK_FAULTS_ONLY=a,b runs only the scenarios whose name contains a or b (BRICK_* reach the guest). */
 const only = (process.env["BRICK_FAULTS_ONLY"] ?? "").split(",").filter((x) => x !== "")
@@ -276,13 +94,7 @@ const scenario = (name: string, timeout: number, body: (t: { diagnostic: (s: str
 describe("fault scenarios on the real kernel", { skip: !inGuest }, () => {
   before(() => {
     if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`npx tsc -b\` first`)
-    console.error(
-      `[faults] brick = ${bin}${
-        bundleIsCurrent
-          ? ""
-          : " (dist/brick.mjs is missing or older than the compiled sources: run `node scripts/bundle.mjs` for faster starts)"
-      }`
-    )
+    console.error(`[faults] ${binNote()}`)
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "brick-faults-"))
     for (const iqn of [TA, TB, TC]) labTarget("delete", "--iqn", iqn, "--if-exists")
     const a = JSON.parse(

@@ -26,10 +26,33 @@ export class MultipathError extends Data.TaggedError("MultipathError")<{
   }
 }
 
+/**
+ * multipath's `find_multipaths`: which paths multipathd puts in a map by
+ * itself. `no` / `greedy`: every path; `yes`: a WWID in the wwids file or
+ * seen on two paths; `smart`: like `yes`, the second path awaited for a
+ * while; `strict`: only a WWID in the wwids file (multipath-tools' built-in
+ * default).
+ */
+export type FindMultipaths = "no" | "yes" | "strict" | "smart" | "greedy"
+
+/** The modes where multipathd consults the wwids file before forming a map of a WWID it has not seen. */
+export const consultsWwids = (mode: FindMultipaths): boolean => mode === "strict" || mode === "yes" || mode === "smart"
+
+/** The modes where multipathd never forms a map of an unregistered WWID by itself, whatever its paths. */
+export const formsOnlyRegistered = (mode: FindMultipaths): boolean => mode === "strict"
+
 /** multipathd's operations. */
 export class Multipath extends Context.Service<Multipath, {
   /** Whether multipathd is running and answering. */
   readonly isRunning: Effect.Effect<boolean>
+  /** The effective `find_multipaths` of the host's multipath configuration. */
+  readonly findMultipaths: Effect.Effect<FindMultipaths>
+  /** Whether the wwids file (/etc/multipath/wwids) holds a WWID. */
+  readonly wwidKnown: (wwn: Wwn) => Effect.Effect<boolean, MultipathError>
+  /** Adds a WWID to the wwids file (`multipath -a`): multipathd may then form its map. */
+  readonly addWwid: (wwn: Wwn) => Effect.Effect<void, MultipathError>
+  /** Removes a WWID from the wwids file (`multipath -w`). */
+  readonly removeWwid: (wwn: Wwn) => Effect.Effect<void, MultipathError>
   /** Asks multipathd to create the map for a WWID now (when it has not on its own). */
   readonly addMap: (wwn: Wwn) => Effect.Effect<void, MultipathError>
   /** Tells multipathd about a new path device (`sdX`). */

@@ -24,6 +24,7 @@ import * as Args from "./IscsiadmArgs.ts"
 import * as IscsiadmCommand from "./IscsiadmCommand.ts"
 import * as Output from "./IscsiadmOutput.ts"
 import * as IscsiDb from "./IscsiDb.ts"
+import * as IscsidConf from "./IscsidConf.ts"
 import { NodeHostConfig } from "./NodeHostConfig.ts"
 import * as RootPath from "./RootPath.ts"
 
@@ -101,6 +102,15 @@ export const make = Effect.gen(function*() {
         )
     )
 
+  /** Says so when a new record's `node.startup` is not the one iscsid.conf gives new records. */
+  const startupNote = (node: Iscsiadm.NodeRecord, settings: Iscsiadm.NodeSettings) =>
+    Effect.suspend(() => {
+      const conf = IscsidConf.read(config.root).filter(([name]) => name === "node.startup").at(-1)?.[1]
+      return settings.startup !== undefined && conf !== undefined && conf !== settings.startup
+        ? Effect.logInfo(`node record ${nodeTarget(node)}: node.startup ${settings.startup}, not iscsid.conf's ${conf}`)
+        : Effect.void
+    })
+
   return Iscsiadm.Iscsiadm.of({
     discover: (options) => {
       const target = `${options.portal} iface ${options.iface}`
@@ -118,7 +128,7 @@ export const make = Effect.gen(function*() {
           : Effect.flatMap(
             direct.write(node, settings),
             (written) => (written ? Effect.void : createThroughIscsiadm(node, settings))
-          )
+          ).pipe(Effect.tap(() => startupNote(node, settings)))
       ).pipe(traced("createNode", nodeTarget(node))),
     updateNode: (node, settings) => updateNode(node, settings).pipe(traced("updateNode", nodeTarget(node))),
     deleteNode: (node) =>

@@ -7,13 +7,17 @@
  *   when multipathd answers `fail`;
  * - addPath / removePath: `multipathd add path sdX` / `multipathd del path sdX`;
  * - flushMap: `multipath -f NAME` (`map in use` → InUse);
- * - resizeMap: `multipathd resize map NAME`.
+ * - resizeMap: `multipathd resize map NAME`;
+ * - findMultipaths / wwidKnown: read from the host's multipath files
+ *   (MultipathConf.ts), no process;
+ * - addWwid / removeWwid: `multipath -a WWID` / `multipath -w WWID`.
  * multipathd's client may exit 0 and print `fail`; both are checked.
  */
 import { Multipath, type Wwn } from "@brick/core"
 import { Effect, Layer } from "effect"
 import * as NodeFsSync from "node:fs"
 import { type CommandResult, CommandRunner, type Program, type RunOptions } from "./CommandRunner.ts"
+import * as MultipathConf from "./MultipathConf.ts"
 import { NodeHostConfig } from "./NodeHostConfig.ts"
 
 type Reason = Multipath.MultipathReason
@@ -127,6 +131,12 @@ export const make = Effect.gen(function*() {
         ? Effect.succeed(true)
         : probe
     ).pipe(Effect.withSpan("Multipath.isRunning")),
+    findMultipaths: Effect.sync(() => MultipathConf.findMultipaths(config.root)).pipe(
+      Effect.withSpan("Multipath.findMultipaths")
+    ),
+    wwidKnown: (wwn) => Effect.sync(() => MultipathConf.wwidKnown(config.root, wwn)),
+    addWwid: (wwn) => Effect.asVoid(run("addWwid", wwn, "multipath", ["-a", wwn])),
+    removeWwid: (wwn) => Effect.asVoid(run("removeWwid", wwn, "multipath", ["-w", wwn])),
     addMap,
     addPath: (device) => Effect.asVoid(run("addPath", device, "multipathd", ["add", "path", device])),
     removePath: (device) => Effect.asVoid(run("removePath", device, "multipathd", ["del", "path", device])),

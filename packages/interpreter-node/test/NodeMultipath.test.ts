@@ -36,6 +36,14 @@ describe("NodeMultipath", () => {
     expect(Date.now() - started).toBeLessThan(3000)
   })
 
+  it("addWwid / removeWwid run `multipath -a|-w <wwid>`; failing is a failure", async () => {
+    const config = { multipathPath: fakeTool(dir, "multipath", `echo "wwid '$2' added"`) }
+    await runWith(config, use((m) => Effect.andThen(m.addWwid(wwn), m.removeWwid(wwn))))
+    expect(calls(dir, "multipath")).toEqual([["-a", wwn], ["-w", wwn]])
+    const failing = { multipathPath: fakeTool(dir, "failing", `echo "failed adding '$2' to wwids file"; exit 1`) }
+    expect(await failureWith(failing, use((m) => m.addWwid(wwn)))).toMatchObject({ operation: "addWwid" })
+  })
+
   it("addMap uses `multipathd add map <wwid>`", async () => {
     const config = {
       multipathdPath: fakeTool(dir, "multipathd", `echo ok`),

@@ -205,11 +205,21 @@ export class SimHost implements SimRuntime {
   setMultipathd(m: SimMultipathdSpec): void {
     const s = this.state.multipathd
     if (m.findMultipaths !== undefined) s.findMultipaths = m.findMultipaths
+    if (m.userFriendlyNames !== undefined) s.userFriendlyNames = m.userFriendlyNames
     if (m.mapDelayMs !== undefined) s.mapDelayMs = m.mapDelayMs
     if (m.mode !== undefined) s.mode = m.mode
     if (m.lateMs !== undefined) s.lateMs = m.lateMs
     for (const w of m.wwids ?? []) s.wwids.add(w)
     if (m.running !== undefined) SimMultipathd.setRunning(this.state, m.running)
+  }
+
+  /** multipath's wwids file (WWNs) and bindings (`mpathN WWN`) now. */
+  get multipathMemory(): { readonly wwids: ReadonlyArray<string>; readonly bindings: ReadonlyArray<string> } {
+    const m = this.state.multipathd
+    return {
+      wwids: Array.from(m.wwids).sort(),
+      bindings: Array.from(m.bindings, ([wwn, name]) => `${name} ${wwn}`).sort()
+    }
   }
 
   /** Marks a map as held open (flushMap fails with InUse) or not. */

@@ -47,13 +47,30 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
       .pipe(
         Effect.catch((down: boolean) => Effect.succeed(down))
       ),
+    // an injected fault is an unreadable configuration: multipath-tools' built-in `strict`
+    findMultipaths: run(
+      rt,
+      process,
+      "multipath.findMultipaths",
+      [],
+      () => "unreadable",
+      () => Effect.sync(() => st.multipathd.findMultipaths)
+    ).pipe(Effect.catch(() => Effect.succeed("strict" as const))),
+    wwidKnown: (wwn) =>
+      Effect.map(
+        op("multipath.wwidKnown", "wwid known", wwn, () => Effect.void),
+        () => st.multipathd.wwids.has(wwn)
+      ),
+    addWwid: (wwn) =>
+      op("multipath.addWwid", "add wwid", wwn, () => Effect.sync(() => void st.multipathd.wwids.add(wwn))),
+    removeWwid: (wwn) =>
+      op("multipath.removeWwid", "remove wwid", wwn, () => Effect.sync(() => void st.multipathd.wwids.delete(wwn))),
     addMap: (wwn) =>
       op("multipath.addMap", "add map", wwn, () => {
         if (!st.multipathd.running) return notRunning("add map", wwn)
         const wwid = SimNames.kernelWwid(wwn)
-        if (st.multipathd.findMultipaths === "strict") st.multipathd.wwids.add(wwn)
         const known = Array.from(st.pathsByWwid.get(wwid) ?? []).filter((d) => d.udevDone)
-        const map = st.maps.get(SimNames.mpathName(wwid))
+        const map = SimMultipathd.mapOfWwid(st, wwid)
         if (map) {
           for (const d of known) SimMultipathd.addPathToMap(map, d)
           return Effect.void

@@ -1,15 +1,49 @@
 /**
  * multipathd and device-mapper on a simulated host: a path's uevent puts it
- * in its WWID's map after multipathd's delay (when multipathd may multipath
- * it), maps are created over every known path of their WWID, and flushed.
+ * in its WWID's map after multipathd's delay (when find_multipaths lets
+ * multipathd multipath it), maps are created over every known path of their
+ * WWID (named by WWN, or `mpathN` from the bindings with user_friendly_names;
+ * the WWN goes to the wwids file), and flushed.
  */
 import type { SimMap, SimScsiDevice } from "./SimModel.ts"
 import * as SimNames from "./SimNames.ts"
 import type { SimState } from "./SimState.ts"
 
-/** Whether multipathd would multipath this kernel wwid on its own. */
-export const mpathAllowed = (st: SimState, wwid: string): boolean =>
-  st.multipathd.findMultipaths === "no" || st.multipathd.wwids.has(SimNames.mpathName(wwid))
+/**
+ * Whether multipathd would multipath this kernel wwid on its own: always
+ * under `no` / `greedy`; a WWN in the wwids file under `strict`; that, or a
+ * second usable path of the wwid, under `yes` / `smart`.
+ */
+export const mpathAllowed = (st: SimState, wwid: string): boolean => {
+  const mode = st.multipathd.findMultipaths
+  if (mode === "no" || mode === "greedy" || st.multipathd.wwids.has(SimNames.mpathName(wwid))) return true
+  if (mode === "strict") return false
+  return Array.from(st.pathsByWwid.get(wwid) ?? []).filter((d) => d.udevDone && !d.removed).length >= 2
+}
+
+/** The map of a kernel wwid, whatever its name. */
+export const mapOfWwid = (st: SimState, wwid: string): SimMap | undefined =>
+  Array.from(st.maps.values()).find((m) => m.wwid === wwid)
+
+/** The name a new map of `wwn` gets: the WWN, or its binding (the first free `mpathN` made for it). */
+const nameFor = (st: SimState, wwn: string): string => {
+  const m = st.multipathd
+  if (!m.userFriendlyNames) return wwn
+  const bound = m.bindings.get(wwn)
+  if (bound !== undefined) return bound
+  const taken = new Set(m.bindings.values())
+  let i = 0
+  while (taken.has(friendlyName(i))) i++
+  m.bindings.set(wwn, friendlyName(i))
+  return friendlyName(i)
+}
+
+/** multipath's friendly names: mpatha … mpathz, mpathaa … */
+const friendlyName = (i: number): string => {
+  let suffix = ""
+  for (let n = i + 1; n > 0; n = Math.floor((n - 1) / 26)) suffix = String.fromCharCode(97 + ((n - 1) % 26)) + suffix
+  return `mpath${suffix}`
+}
 
 /** The map whose dm device is named `name` (`dm-<minor>`). */
 export const mapNamed = (st: SimState, name: string): SimMap | undefined => {
@@ -28,7 +62,7 @@ export const uevent = (st: SimState, dev: SimScsiDevice): void => {
 
 /** Puts a path in its WWID's map, creating the map (with every known path of that WWID) if needed. */
 export const adoptPath = (st: SimState, dev: SimScsiDevice): SimMap => {
-  const existing = st.maps.get(SimNames.mpathName(dev.wwid))
+  const existing = mapOfWwid(st, dev.wwid)
   if (existing) {
     addPathToMap(existing, dev)
     return existing
@@ -39,11 +73,13 @@ export const adoptPath = (st: SimState, dev: SimScsiDevice): SimMap => {
 
 /** Creates a map for `wwid` over `paths`. */
 export const createMap = (st: SimState, wwid: string, paths: ReadonlyArray<SimScsiDevice>): SimMap => {
-  const name = SimNames.mpathName(wwid)
+  const wwn = SimNames.mpathName(wwid)
+  const name = nameFor(st, wwn)
+  st.multipathd.wwids.add(wwn)
   const map: SimMap = {
     minor: st.dmMinors.alloc(),
     name,
-    uuid: `mpath-${name}`,
+    uuid: `mpath-${wwn}`,
     wwid,
     paths: new Set(),
     sizeBytes: paths[0]?.sizeBytes ?? 0,

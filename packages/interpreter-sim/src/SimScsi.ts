@@ -151,4 +151,4 @@ export const bySerialTarget = (st: SimState, wwid: string, serial: string): SimS
 
 /** The device or map a by-id wwn/scsi link of `wwid` points to now: the map, else the last disk udev linked. */
 export const byIdTarget = (st: SimState, wwid: string): SimScsiDevice | SimMap | undefined =>
-  st.maps.get(SimNames.mpathName(wwid)) ?? linked(st, wwid).at(-1)
+  SimMultipathd.mapOfWwid(st, wwid) ?? linked(st, wwid).at(-1)

@@ -110,8 +110,14 @@ export interface SimUdevSpec {
 /** multipathd's behaviour. */
 export interface SimMultipathdSpec {
   readonly running?: boolean
-  /** `no`: every path gets a map (the lab's setting); `strict`: only WWIDs in `wwids`/added by addMap. */
-  readonly findMultipaths?: "no" | "strict"
+  /**
+   * Which paths multipathd puts in a map by itself: `no` / `greedy` every path (the lab's
+   * setting); `strict` only WWIDs in its wwids file; `yes` / `smart` those, or a WWID seen on
+   * two paths. Default `no`.
+   */
+  readonly findMultipaths?: "no" | "yes" | "strict" | "smart" | "greedy"
+  /** Maps named `mpathN` (bindings kept in /etc/multipath/bindings) instead of by WWID. */
+  readonly userFriendlyNames?: boolean
   /** Delay between a path's uevent and multipathd putting it in a map. */
   readonly mapDelayMs?: number
   /** `late` adds `lateMs`; `never` forms no map on its own (addMap/addPath still work). */
@@ -150,6 +156,10 @@ export const opNames = [
   "sysfs.readlink",
   "sysfs.write",
   "multipath.isRunning",
+  "multipath.findMultipaths",
+  "multipath.wwidKnown",
+  "multipath.addWwid",
+  "multipath.removeWwid",
   "multipath.addMap",
   "multipath.addPath",
   "multipath.removePath",
@@ -217,6 +227,9 @@ export const profiles: Record<"zero" | "realistic" | "lab", {
   }
 }
 
+/** Operations the node interpreter answers from files, without a process. */
+const fileReads: ReadonlySet<OpName> = new Set(["multipath.findMultipaths", "multipath.wwidKnown"])
+
 /** The latency (ms) of each operation under `latency`. */
 export const latencyTable = (latency: SimLatency | undefined): Record<OpName, number> => {
   const name = typeof latency === "string" ? latency : latency?.profile ?? "realistic"
@@ -224,7 +237,9 @@ export const latencyTable = (latency: SimLatency | undefined): Record<OpName, nu
   const p = profiles[name]
   const table = {} as Record<OpName, number>
   for (const op of opNames) {
-    const base = op.startsWith("iscsiadm.") ?
+    const base = fileReads.has(op) ?
+      0
+      : op.startsWith("iscsiadm.") ?
       p.iscsiadm
       : op.startsWith("multipath.") ?
       p.multipath

@@ -64,7 +64,10 @@ export class SimState {
   readonly devtmpfs: boolean
   readonly multipathd: {
     running: boolean
-    findMultipaths: "no" | "strict"
+    findMultipaths: "no" | "yes" | "strict" | "smart" | "greedy"
+    userFriendlyNames: boolean
+    /** /etc/multipath/bindings: the friendly name of each WWN, never removed. */
+    readonly bindings: Map<string, string>
     mapDelayMs: number
     mode: "normal" | "late" | "never"
     lateMs: number
@@ -109,6 +112,8 @@ export class SimState {
     this.multipathd = {
       running: m?.running ?? true,
       findMultipaths: m?.findMultipaths ?? "no",
+      userFriendlyNames: m?.userFriendlyNames ?? false,
+      bindings: new Map(),
       mapDelayMs: m?.mapDelayMs ?? delays.mapDelayMs,
       mode: m?.mode ?? "normal",
       lateMs: m?.lateMs ?? 5000,

@@ -40,6 +40,7 @@ const faultOps: ReadonlyArray<readonly [OpName, string]> = [
   ["sysfs.read", "Failed"],
   ["sysfs.readlink", "Failed"],
   ["multipath.addMap", "Failed"],
+  ["multipath.addWwid", "Failed"],
   ["lock.acquire", "Timeout"]
 ]
 const arbFault = fc.record({
@@ -59,6 +60,14 @@ const arbScenario = fc.record({
   /** Multipath from one portal through sendtargets discovery. */
   discovery: fc.boolean(),
   multipathd: fc.constantFrom("normal", "never", "late", "off"),
+  findMultipaths: fc.constantFrom(
+    "no" as const,
+    "yes" as const,
+    "strict" as const,
+    "smart" as const,
+    "greedy" as const
+  ),
+  friendlyNames: fc.boolean(),
   udev: fc.constantFrom("normal", "late"),
   faults: fc.array(arbFault, { maxLength: 2 }),
   chap: fc.boolean(),
@@ -86,7 +95,11 @@ const specOf = (s: Scenario): SimSpec => ({
     { iqn: iqnB, portals: allPortals, luns: [{ lun: 1 }] }
   ],
   network: Object.fromEntries(allPortals.map((p, i) => [p, s.nets[i]!])),
-  multipathd: s.multipathd === "off" ? { running: false } : { mode: s.multipathd as "normal" | "never" | "late" },
+  multipathd: {
+    findMultipaths: s.findMultipaths,
+    userFriendlyNames: s.friendlyNames,
+    ...(s.multipathd === "off" ? { running: false } : { mode: s.multipathd as "normal" | "never" | "late" })
+  },
   udev: { mode: s.udev as "normal" | "late", delayMs: 20 },
   latency: "zero"
 })
@@ -126,6 +139,24 @@ const wwidOfPath = (h: TestHost, path: string): string | undefined => {
 const disconnect = (h: TestHost, info: unknown, device?: unknown, process = "main") =>
   runVirtual(disconnectVolume(info, device).pipe(Effect.provide(h.layer(process))), step)
 
+/** Whether multipathd consults its wwids file under the scenario's find_multipaths (then brick registers the WWID). */
+const consultsWwids = (s: Scenario) => s.findMultipaths !== "no" && s.findMultipaths !== "greedy"
+
+/**
+ * multipath's wwids file after a connect that failed or was interrupted: as
+ * before where brick registers the WWID (its registration undone); elsewhere
+ * multipathd may have added the WWID when it formed the map.
+ */
+const expectWwidsAfterUndo = (s: Scenario, h: TestHost, before: ReadonlyArray<string>, label: string) => {
+  const after = h.host.multipathMemory.wwids
+  if (consultsWwids(s)) expect(after, label).toEqual(before)
+  else {expect(after.filter((w) => !before.includes(w)), label).toEqual(
+      after.includes(h.host.wwn(iqnA, s.lun)) && !before.includes(h.host.wwn(iqnA, s.lun))
+        ? [h.host.wwn(iqnA, s.lun)]
+        : []
+    )}
+}
+
 const show = (e: Exit.Exit<unknown, unknown>) => (Exit.isFailure(e) ? Cause.pretty(e.cause) : JSON.stringify(e.value))
 
 // ------------------------------------------------------------------ properties
@@ -151,6 +182,7 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
               yield* h.host.settle
             }
             const before = h.snapshot()
+            const wwidsBefore = h.host.multipathMemory.wwids
             arm(h, s)
             const exit = yield* Effect.exit(connectVolume(infoOf(s), optionsOf(s)))
             h.faults.clear()
@@ -158,27 +190,34 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
             const device = Exit.isSuccess(exit) ? exit.value : undefined
             const wwidOfResult = device === undefined ? undefined : wwidOfPath(h, device.path)
             const d = device === undefined ? undefined : yield* Effect.exit(disconnectVolume(infoOf(s), device))
-            return { before, exit, afterConnect, wwidOfResult, d, afterDisconnect: h.snapshot() }
+            return { before, wwidsBefore, exit, afterConnect, wwidOfResult, d, afterDisconnect: h.snapshot() }
           }).pipe(Effect.provide(h.layer())),
           step
         )
         if (Exit.isFailure(run)) throw new Error(Cause.pretty(run.cause))
         if (run.value === undefined) return
-        const { before, exit, afterConnect, wwidOfResult, d, afterDisconnect } = run.value
+        const { before, wwidsBefore, exit, afterConnect, wwidOfResult, d, afterDisconnect } = run.value
         if (Exit.isFailure(exit)) {
           expect(Cause.hasDies(exit.cause), show(exit)).toBe(false)
           expect(afterConnect, show(exit)).toEqual(before)
+          expectWwidsAfterUndo(s, h, wwidsBefore, show(exit))
           return
         }
         const device = exit.value
         expect(wwidOfResult).toBe(h.state.lun(iqnA, s.lun).wwid)
         expect(device.scsi_wwn).toBe(h.host.wwn(iqnA, s.lun))
         // multipathd forms it, or brick makes it form (add path + add map) unless those are made to fail
-        const mapCanForm = s.multipathd === "normal" && s.udev === "normal" ||
+        // (where multipathd consults its wwids file, by itself only once brick registered the WWID)
+        const registered = !consultsWwids(s) || !s.faults.some((f) => f.fault[0] === "multipath.addWwid")
+        const mapCanForm = s.multipathd === "normal" && s.udev === "normal" && registered ||
           (s.multipathd !== "off" && !s.faults.some((f) => f.fault[0].startsWith("multipath.")))
         if (s.multipath && mapCanForm) expect(device.path).toMatch(/^\/dev\/dm-\d+$/)
+        // the map's WWID whatever its name (mpathN with user_friendly_names)
+        if (device.path.startsWith("/dev/dm-")) expect(device.multipath_id).toBe(device.scsi_wwn)
         expect(d !== undefined && Exit.isSuccess(d), d === undefined ? "" : show(d)).toBe(true)
         expect(afterDisconnect).toEqual(before)
+        // disconnect drops the volume's WWID from multipath's wwids file
+        expect(h.host.multipathMemory.wwids).toEqual(wwidsBefore)
       }),
       runs(3000)
     )
@@ -204,6 +243,7 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
         const run = await runVirtual(
           Effect.gen(function*() {
             const before = h.snapshot()
+            const wwidsBefore = h.host.multipathMemory.wwids
             const fiber = yield* Effect.forkChild(connectVolume(infoOf(s), optionsOf(s)))
             yield* Effect.sleep(afterMs)
             const finished = fiber.pollUnsafe()
@@ -212,12 +252,13 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
               // it had finished: detach, which must restore the host just the same
               yield* Effect.orDie(disconnectVolume(infoOf(s), finished.value))
             }
-            return { before, after: h.snapshot() }
+            return { before, wwidsBefore, after: h.snapshot() }
           }).pipe(Effect.provide(h.layer())),
           step
         )
         if (Exit.isFailure(run)) throw new Error(Cause.pretty(run.cause))
         expect(run.value.after).toEqual(run.value.before)
+        expectWwidsAfterUndo(s, h, run.value.wwidsBefore, "after the interrupted connect")
       }),
       runs(400)
     )

@@ -13,7 +13,8 @@ export const byPathDir: HostPath = make("/dev/disk/by-path")
 export const mapperDir: HostPath = make("/dev/mapper")
 const scsiHostsDir: HostPath = make("/sys/class/scsi_host")
 const scsiDevicesDir: HostPath = make("/sys/class/scsi_device")
-const blocksDir: HostPath = make("/sys/block")
+/** /sys/block: one directory per block device, dm maps included. */
+export const blocksDir: HostPath = make("/sys/block")
 
 /** The SCSI host's scan file: write `C T L`. */
 export const hostScanFile = (host: number): HostPath => under(scsiHostsDir, `host${host}/scan`)

@@ -38,7 +38,7 @@ import type { PathContext } from "../internal/iscsi/PathContext.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
 import * as Ledger from "../internal/Ledger.ts"
 import * as MultipathAssembly from "../internal/multipath/MultipathAssembly.ts"
-import { Multipath } from "../Multipath.ts"
+import { type FindMultipaths, Multipath } from "../Multipath.ts"
 import type { Wwn } from "../Wwn.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
@@ -48,11 +48,12 @@ import * as IfaceChoice from "./IfaceChoice.ts"
 import { defaultIface, type IfaceName } from "./IfaceName.ts"
 import { Iscsiadm } from "./Iscsiadm.ts"
 
-/** A connect's plan with the iface it will use and whether multipathd runs. */
+/** A connect's plan with the iface it will use, whether multipathd runs and its `find_multipaths`. */
 interface Planned {
   readonly plan: ConnectPlan.ConnectPlan
   readonly iface: Exclude<IfaceChoice.IfaceChoice, { readonly _tag: "Refuse" }>
   readonly multipathd: boolean
+  readonly findMultipaths: FindMultipaths
 }
 
 /** Attaches a volume from decoded input and options. */
@@ -113,7 +114,8 @@ const plan = (data: ConnectionInfo.ConnectionData, options: ConnectorOptions.Con
     if (plan.multipath && plan.enforceMultipath && !multipathd) {
       return yield* Effect.fail(new ConnectError({ reason: { _tag: "MultipathUnavailable" } }))
     }
-    return { plan, iface, multipathd } satisfies Planned
+    const findMultipaths = multipathd ? yield* Multipath.use((m) => m.findMultipaths) : ("no" as const)
+    return { plan, iface, multipathd, findMultipaths } satisfies Planned
   })
 
 /**
@@ -189,6 +191,7 @@ const assemblySettings = (
 ): MultipathAssembly.Settings => ({
   multipath: planned.plan.multipath,
   multipathd: planned.multipathd,
+  findMultipaths: planned.findMultipaths,
   addDelay: options.multipathAddDelay,
   waitTimeout: options.multipathWaitTimeout,
   pollInterval: options.pollInterval

@@ -8,7 +8,7 @@
  *
  *   decode → lock targets → find sessions and devices → flush the map →
  *   flush and delete each device → log out sessions no LUN uses any more
- *   and delete their node records
+ *   and delete their node records → drop the WWID from multipath's wwids
  *
  * Without `force` the first failing step stops it (a failed flush stops
  * before any device is deleted, so no data is lost). With `force` every step
@@ -29,6 +29,7 @@ import { findVolume, type VolumeDevice, volumeLuns } from "../internal/iscsi/Vol
 import * as DmMaps from "../internal/multipath/DmMaps.ts"
 import * as MapFlush from "../internal/multipath/MapFlush.ts"
 import * as ScsiDevices from "../internal/scsi/ScsiDevices.ts"
+import { Multipath } from "../Multipath.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as DeviceInfo from "./DeviceInfo.ts"
@@ -101,8 +102,11 @@ const flushMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, device: Opt
       if (Option.isSome(holder) && Option.isSome(holder.value)) maps.add(holder.value.value)
     }
     const named = Option.flatMap(device, (d) => Option.fromUndefinedOr(d.multipath_id))
-    // the map may have outlived its paths: flush it by its name (the WWID)
-    if (maps.size === 0 && Option.isSome(named)) yield* flushMap(step, named.value)
+    // the map may have outlived its paths: found by its WWID, whatever its name
+    if (maps.size === 0 && Option.isSome(named)) {
+      const dm = Option.flatten(yield* step("inspect", named.value, DmMaps.mapOfWwn(named.value)))
+      if (Option.isSome(dm)) maps.add(dm.value)
+    }
     for (const dm of maps) {
       const map = yield* step("inspect", dm, DmMaps.mapOf(dm))
       yield* flushMap(step, Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm))
@@ -139,12 +143,32 @@ const flushPathlessMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, flu
   Effect.gen(function*() {
     const wwns = new Set(devices.flatMap((d) => (Option.isSome(d.wwn) ? [d.wwn.value] : [])))
     for (const wwn of wwns) {
-      const dm = Option.flatten(yield* step("inspect", wwn, DmMaps.mapByName(wwn)))
+      const dm = Option.flatten(yield* step("inspect", wwn, DmMaps.mapOfWwn(wwn)))
       if (Option.isNone(dm) || flushed.has(dm.value)) continue
       const slaves = yield* step("inspect", dm.value, DmMaps.slavesOf(dm.value))
-      if (Option.isSome(slaves) && slaves.value.length === 0) yield* flushMap(step, wwn)
+      if (Option.isNone(slaves) || slaves.value.length > 0) continue
+      const map = yield* step("inspect", dm.value, DmMaps.mapOf(dm.value))
+      yield* flushMap(step, Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm.value))
     }
   })
+
+/**
+ * 5. The volume's WWIDs leave multipath's wwids file once no map of theirs is
+ * left: a WWID left there makes multipath claim a later single-path attach of
+ * the volume (a one-path map holds the disk brick returns), and the file
+ * would grow with every volume the host ever saw. A failure is only logged:
+ * the volume is detached.
+ */
+const forgetWwids = (devices: ReadonlyArray<VolumeDevice>) =>
+  Effect.gen(function*() {
+    const multipath = yield* Multipath
+    const wwns = new Set(devices.flatMap((d) => Option.toArray(d.wwn)))
+    for (const wwn of wwns) {
+      if (Option.isSome(yield* DmMaps.mapOfWwn(wwn)) || !(yield* multipath.wwidKnown(wwn))) continue
+      yield* Effect.logInfo(`removing ${wwn} from multipath's wwids`)
+      yield* multipath.removeWwid(wwn)
+    }
+  }).pipe(Effect.catch((e) => Effect.logWarning(`removing the WWID from multipath's wwids failed: ${e.message}`)))
 
 /** 4. Sessions no LUN device uses any more: logged out and their node records deleted, in parallel. */
 const logOutUnused = (step: Step, sessions: ReadonlyArray<Sessions.Session>) =>
@@ -181,6 +205,7 @@ export const disconnect = Effect.fn("brick.disconnect")(
       yield* removeDevices(step, devices, flags.force === true)
       yield* flushPathlessMaps(step, devices, maps)
       yield* logOutUnused(step, sessions)
+      yield* forgetWwids(devices)
       return yield* finish
     }).pipe(
       TargetLock.withTargets(luns.keys(), options.lockTimeout),

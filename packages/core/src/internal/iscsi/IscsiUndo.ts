@@ -2,7 +2,8 @@
  * What an iSCSI connect records in its ledger, and how it is undone. Undo
  * removes, in order: the SCSI devices the connect made (those it scanned,
  * and any on sessions it logged in — an automatic scan at login makes some)
- * with the maps formed only of them (scsi/ScsiUndo.ts); then the sessions it
+ * with the maps formed only of them, and the WWIDs it added to multipath's
+ * wwids file (scsi/ScsiUndo.ts); then the sessions it
  * logged in that no device uses any more; then the node records it created
  * whose session is gone; then the iface it created. Each step is retried
  * twice, then its failure is logged (never raised) and the rest goes on. It
@@ -15,7 +16,7 @@ import { Iscsiadm, type NodeRecord } from "../../iscsi/Iscsiadm.ts"
 import type { Multipath } from "../../Multipath.ts"
 import type { Sysfs } from "../../Sysfs.ts"
 import { undoRemoval, undoStep } from "../Ledger.ts"
-import type { MapAsked } from "../multipath/MultipathAssembly.ts"
+import type { AssemblyEntry } from "../multipath/MultipathAssembly.ts"
 import * as ScsiDevices from "../scsi/ScsiDevices.ts"
 import * as ScsiUndo from "../scsi/ScsiUndo.ts"
 import * as Sessions from "./Sessions.ts"
@@ -35,7 +36,7 @@ export type Entry =
     readonly kernelLun: number
     readonly existing: ReadonlyArray<string>
   }
-  | MapAsked
+  | AssemblyEntry
 
 /** A node record's identity, for sets. */
 export const nodeKey = (n: NodeRecord): string => `${n.portal},${n.iqn},${n.iface}`
@@ -62,6 +63,7 @@ export const undo = (entries: ReadonlyArray<Entry>): Effect.Effect<void, never, 
     const sessions = yield* ownSessions(entries)
     const devices = yield* withSessionDevices(scanned, sessions)
     yield* ScsiUndo.removeDevices(devices, entries.filter((e) => e._tag === "Map"))
+    yield* ScsiUndo.forgetWwids(entries.flatMap((e) => (e._tag === "Wwid" ? [e] : [])))
     const kept = yield* logOutUnused(sessions)
     yield* deleteNodes(entries, kept)
     yield* deleteIfaces(entries, kept)

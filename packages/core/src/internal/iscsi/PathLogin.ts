@@ -26,7 +26,10 @@ const sessionLookups = 40
 
 /**
  * Makes (or updates) a node record: recorded first unless it existed when
- * the connect began (so an interruption mid-way is undone too).
+ * the connect began (so an interruption mid-way is undone too). A record
+ * that existed keeps its `node.startup` (someone else's choice); only the
+ * other settings (a manual scan, so that only the volume's LUN is scanned)
+ * are written to it, and that is logged.
  */
 export const createRecord = (
   ledger: Recorder<IscsiUndo.Entry>,
@@ -35,8 +38,17 @@ export const createRecord = (
   settings: NodeSettings
 ): Effect.Effect<Result.Result<void, IscsiadmError>, never, Iscsiadm> =>
   Effect.gen(function*() {
-    if (!IscsiUndo.hasNode(nodesBefore, node)) yield* ledger.record({ _tag: "Node", node })
-    return yield* Effect.result(Iscsiadm.use((i) => i.createNode(node, settings)))
+    if (!IscsiUndo.hasNode(nodesBefore, node)) {
+      yield* ledger.record({ _tag: "Node", node })
+      return yield* Effect.result(Iscsiadm.use((i) => i.createNode(node, settings)))
+    }
+    const { startup: _startup, ...kept } = settings
+    yield* Effect.logInfo(
+      `node record ${node.portal} ${node.iqn} existed: node.startup left as it is${
+        kept.scan === undefined ? "" : `, node.session.scan set to ${kept.scan}`
+      }`
+    )
+    return yield* Effect.result(Iscsiadm.use((i) => i.createNode(node, kept)))
   })
 
 const loginFailureTag = (e: IscsiadmError): PathFailure["_tag"] =>

@@ -41,6 +41,22 @@ export const mapByName = (name: string): Q<Option.Option<string>> =>
     )
     : Effect.succeed(Option.none())
 
+/**
+ * The dm device of the multipath map of `wwn` whatever its name (the WWID, or
+ * `mpathN` with user_friendly_names): by name first, else by uuid among /sys/block.
+ */
+export const mapOfWwn = (wwn: Wwn): Q<Option.Option<string>> =>
+  Effect.flatMap(mapByName(wwn), (byName) =>
+    Option.isSome(byName)
+      ? Effect.succeed(byName)
+      : Effect.gen(function*() {
+        const sysfs = yield* Sysfs
+        for (const dm of (yield* sysfs.list(Layout.blocksDir)).filter(Layout.isDmName)) {
+          if (isMultipathMapOf(yield* sysfs.read(Layout.blockFile(dm, "dm/uuid")), wwn)) return Option.some(dm)
+        }
+        return Option.none<string>()
+      }))
+
 /** The path devices (`sdb`) under a dm map. */
 export const slavesOf = (dm: string): Q<ReadonlyArray<string>> =>
   Sysfs.use((s) => s.list(Layout.blockFile(dm, "slaves")))

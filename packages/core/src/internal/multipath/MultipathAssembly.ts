@@ -4,9 +4,15 @@
  * per path) run in parallel, and the assembly goes through named phases:
  *
  *   a. firstDevice: wait for the first path device (or every path failed);
+ *   a'. registerWwid: where `find_multipaths` makes multipathd consult its
+ *      wwids file (strict, yes, smart), the WWID is added to it (recorded in
+ *      the ledger first, only when it was not there), so that multipathd
+ *      forms the map on the paths' udev events itself;
  *   b. waitForUdev: look for the map as paths come in, until udev has linked
- *      a path's /dev/disk/by-path name and `addDelay` has passed (or, with
- *      no link, until the fallback time: 2x `addDelay`, at most half the wait);
+ *      a path's /dev/disk/by-path name and `addDelay` has passed (under
+ *      `strict`, at once when a path was linked before the registration:
+ *      multipathd ignored its event), or, with no link, until the fallback time
+ *      (2x `addDelay`, at most half the wait);
  *   c. askMultipathd: recorded in the ledger first, then `multipathd add path`
  *      for every device at once, then `add map`;
  *   d. pollForMap: look for the map until `waitTimeout` after the first device;
@@ -21,7 +27,7 @@
  */
 import { Clock, Effect, Option } from "effect"
 import * as HostPath from "../../HostPath.ts"
-import { Multipath } from "../../Multipath.ts"
+import { consultsWwids, type FindMultipaths, formsOnlyRegistered, Multipath } from "../../Multipath.ts"
 import { Sysfs } from "../../Sysfs.ts"
 import type { Wwn } from "../../Wwn.ts"
 import type { Recorder } from "../Ledger.ts"
@@ -33,8 +39,17 @@ import * as PathRace from "./PathRace.ts"
 /** A ledger entry: multipathd was asked to form the map of `wwn`. */
 export interface MapAsked {
   readonly _tag: "Map"
-  readonly wwn: string
+  readonly wwn: Wwn
 }
+
+/** A ledger entry: the connect added `wwn` to multipath's wwids file. */
+export interface WwidAdded {
+  readonly _tag: "Wwid"
+  readonly wwn: Wwn
+}
+
+/** What the assembly records in the connect's ledger. */
+export type AssemblyEntry = MapAsked | WwidAdded
 
 /** What map forming needs of a path whose device was found. */
 export interface PathDevice {
@@ -51,6 +66,8 @@ export interface Settings {
   readonly multipath: boolean
   /** Whether multipathd is running (else no map is waited for). */
   readonly multipathd: boolean
+  /** The host's `find_multipaths`. */
+  readonly findMultipaths: FindMultipaths
   /** How long after udev is done with a path multipathd is asked (milliseconds). */
   readonly addDelay: number
   /** How long after the first device a map is waited for (seconds). */
@@ -80,7 +97,7 @@ export interface Assembly<P, F> {
 export const assemble = <P extends PathDevice, F, R>(
   attaches: ReadonlyArray<Effect.Effect<P, F, R>>,
   settings: Settings,
-  ledger: Recorder<MapAsked>
+  ledger: Recorder<AssemblyEntry>
 ): Effect.Effect<Assembly<P, F>, never, R | Sysfs | Multipath> =>
   attaches.length === 1 && !settings.multipath
     // one path, no map to wait for: no fibers needed
@@ -107,15 +124,36 @@ const firstDevice = <P, F>(race: PathRace.Race<P, F>) =>
   })
 
 /** (b)-(d): the map, once formed within the wait. */
-const formMap = <P extends PathDevice, F>(race: PathRace.Race<P, F>, settings: Settings, ledger: Recorder<MapAsked>) =>
+const formMap = <P extends PathDevice, F>(
+  race: PathRace.Race<P, F>,
+  settings: Settings,
+  ledger: Recorder<AssemblyEntry>
+) =>
   Effect.gen(function*() {
     const first = yield* Clock.currentTimeMillis
     const deadline = first + settings.waitTimeout * 1000
+    yield* registerWwid(race.ok[0]!.wwn, settings.findMultipaths, ledger)
     const waited = yield* waitForUdev(race, settings, first, deadline)
     if (waited !== "ask") return waited
     const asked = yield* askMultipathd(race.ok, ledger)
     return Option.isSome(asked) ? asked : yield* pollForMap(race, settings.pollInterval, deadline)
   })
+
+/**
+ * (a') Adds the WWID to multipath's wwids file where multipathd consults it,
+ * unless it is there already (then nothing is recorded: it is not the
+ * connect's to remove). A failure is logged: the ask of (c) still forms the map.
+ */
+const registerWwid = (wwn: Wwn, mode: FindMultipaths, ledger: Recorder<AssemblyEntry>) =>
+  Effect.gen(function*() {
+    if (!consultsWwids(mode)) return
+    const multipath = yield* Multipath
+    const known = yield* multipath.wwidKnown(wwn)
+    if (known) return
+    yield* ledger.record({ _tag: "Wwid", wwn })
+    yield* Effect.logInfo(`find_multipaths ${mode}: adding ${wwn} to multipath's wwids`)
+    yield* multipath.addWwid(wwn)
+  }).pipe(Effect.catch((e) => Effect.logWarning(`registering the WWID failed: ${e.message}`)))
 
 /**
  * (b) Looks for the map as paths come in, until it is time to ask
@@ -141,7 +179,8 @@ const waitForUdev = <P extends PathDevice, F>(
       if (now >= deadline) return Option.none<MultipathMap>()
       if (!linked && (yield* anyLinked(race.ok))) {
         linked = true
-        addAt = Math.min(fallbackAt, now + delay)
+        // under strict, a path udev was done with before the WWID was registered is never taken by itself
+        addAt = polls === 0 && formsOnlyRegistered(settings.findMultipaths) ? now : Math.min(fallbackAt, now + delay)
       }
       if (now >= addAt) return "ask" as const
       yield* pause(race, polls, settings.pollInterval, now, Math.min(deadline, addAt))
@@ -153,7 +192,7 @@ const waitForUdev = <P extends PathDevice, F>(
  * every path added at once (each `multipathd add path` is a process of its
  * own), then the map itself unless it formed meanwhile.
  */
-const askMultipathd = (ok: ReadonlyArray<PathDevice>, ledger: Recorder<MapAsked>) =>
+const askMultipathd = (ok: ReadonlyArray<PathDevice>, ledger: Recorder<AssemblyEntry>) =>
   Effect.gen(function*() {
     const multipath = yield* Multipath
     const wwn = ok[0]!.wwn

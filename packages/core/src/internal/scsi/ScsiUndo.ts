@@ -7,9 +7,10 @@ import { Effect, Option } from "effect"
 import * as Hctl from "../../Hctl.ts"
 import { Multipath } from "../../Multipath.ts"
 import type { Sysfs } from "../../Sysfs.ts"
+import type { Wwn } from "../../Wwn.ts"
 import { undoStep } from "../Ledger.ts"
 import * as DmMaps from "../multipath/DmMaps.ts"
-import type { MapAsked } from "../multipath/MultipathAssembly.ts"
+import type { MapAsked, WwidAdded } from "../multipath/MultipathAssembly.ts"
 import * as ScsiDevices from "./ScsiDevices.ts"
 
 /**
@@ -54,16 +55,27 @@ const flushOwnMaps = (devices: ReadonlyArray<ScsiDevices.ScsiDevice>) =>
   })
 
 /** Flushes the maps of `wwns` that are left without paths (except those already `flushed`). */
-const flushPathlessMaps = (wwns: ReadonlySet<string>, flushed: Set<string>) =>
+const flushPathlessMaps = (wwns: ReadonlySet<Wwn>, flushed: Set<string>) =>
   Effect.gen(function*() {
     const multipath = yield* Multipath
     for (const wwn of wwns) {
-      const dm = Option.flatten(yield* undoStep("looking up a map", DmMaps.mapByName(wwn)))
+      const dm = Option.flatten(yield* undoStep("looking up a map", DmMaps.mapOfWwn(wwn)))
       if (Option.isNone(dm) || flushed.has(dm.value)) continue
       const slaves = yield* undoStep("listing map slaves", DmMaps.slavesOf(dm.value))
       if (Option.isNone(slaves) || slaves.value.length > 0) continue
       flushed.add(dm.value)
-      yield* Effect.logInfo(`undo: flushing the pathless map ${wwn}`)
-      yield* undoStep(`flushing map ${wwn}`, multipath.flushMap(wwn))
+      const map = Option.getOrUndefined(yield* undoStep("reading a map", DmMaps.mapOf(dm.value)))
+      const name = map === undefined ? dm.value : Option.getOrElse(map.name, () => dm.value)
+      yield* Effect.logInfo(`undo: flushing the pathless map ${name} (${wwn})`)
+      yield* undoStep(`flushing map ${name}`, multipath.flushMap(name))
     }
   })
+
+/** Removes from multipath's wwids file the WWIDs the connect added there. */
+export const forgetWwids = (added: ReadonlyArray<WwidAdded>): Effect.Effect<void, never, Multipath> =>
+  Effect.forEach(added, (a) =>
+    Effect.gen(function*() {
+      const multipath = yield* Multipath
+      yield* Effect.logInfo(`undo: removing ${a.wwn} from multipath's wwids`)
+      yield* undoStep(`removing WWID ${a.wwn}`, multipath.removeWwid(a.wwn))
+    }), { discard: true })
