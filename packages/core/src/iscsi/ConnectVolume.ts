@@ -10,6 +10,12 @@
  * under the same target locks, when the connect fails or is interrupted
  * (invariant 2).
  *
+ * Locks. The target locks are held until every path has its device (no
+ * session decision is left, and the volume's devices keep its sessions from
+ * being logged out by another volume's disconnect); then the unused node
+ * records are dropped and the locks let go, so the map is waited for
+ * without them. An undo after that takes them again first.
+ *
  * Stragglers. With multipath, the result is returned as soon as the map has
  * formed and the other paths have had a grace period of half the time the
  * assembly had taken so far (so a blackholed portal costs at most 1.5x).
@@ -57,15 +63,15 @@ export const connect = Effect.fn("brick.connect")(function*(
   options: ConnectorOptions.ConnectorOptions
 ) {
   const planned = yield* plan(data, options)
-  return yield* lockedWithLedger(planned, options, (ledger) =>
+  return yield* lockedWithLedger(planned, options, (ledger, locks) =>
     Effect.gen(function*() {
       const { iface, created } = yield* createIface(planned, ledger)
       const ctx = yield* records(planned, options, iface, ledger)
       // log in and find the device on every path: run in parallel by the assembly
-      const attaches = ctx.paths.map((path) => attachPath(ctx, path))
+      const attaches = yield* unlockWhenAllAttached(ctx.paths.map((path) => attachPath(ctx, path)), ledger, locks)
       const assembly = yield* MultipathAssembly.assemble(attaches, assemblySettings(planned, options), ledger)
       const device = yield* result(planned, assembly)
-      yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
+      if (!(yield* locks.released)) yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
       if (!created) return device
       if (device.iface === iface) return { ...device, iface_created: true }
       // every path fell back to `default`: the record brick made serves nothing
@@ -120,17 +126,20 @@ const plan = (data: ConnectionInfo.ConnectionData, options: ConnectorOptions.Con
   })
 
 /**
- * Runs `body` holding the locks of the volume's targets, with a ledger
- * whose entries are undone, still under the locks, when `body` fails or is
- * interrupted.
+ * Runs `body` holding the locks of the volume's targets (which it may let
+ * go earlier), with a ledger whose entries are undone, under the locks
+ * (taken again if need be), when `body` fails or is interrupted.
  */
 const lockedWithLedger = <A, R>(
   planned: Planned,
   options: ConnectorOptions.ConnectorOptions,
-  body: (ledger: Ledger.Ledger<IscsiUndo.Entry>) => Effect.Effect<A, ConnectError, R>
+  body: (ledger: Ledger.Ledger<IscsiUndo.Entry>, locks: TargetLock.Held) => Effect.Effect<A, ConnectError, R>
 ) =>
-  Ledger.undoOnFailure(IscsiUndo.undo, body).pipe(
-    TargetLock.withTargets(planned.plan.paths.map((p) => p.iqn), options.lockTimeout),
+  Effect.scoped(Effect.gen(function*() {
+    const locks = yield* TargetLock.hold(planned.plan.paths.map((p) => p.iqn), options.lockTimeout)
+    const undo = (entries: ReadonlyArray<IscsiUndo.Entry>) => Effect.andThen(locks.retake, IscsiUndo.undo(entries))
+    return yield* Ledger.undoOnFailure(undo, (ledger) => body(ledger, locks))
+  })).pipe(
     Effect.catchTag(
       "LockError",
       (e) => Effect.fail(new ConnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } }))
@@ -196,6 +205,31 @@ const assemblySettings = (
   waitTimeout: options.multipathWaitTimeout,
   pollInterval: options.pollInterval
 })
+
+/**
+ * The paths' attaches, watched: when the last of them has its device (every
+ * one succeeded), the node records no path uses are dropped and the target
+ * locks let go. A failed path keeps them to the end of the connect.
+ */
+const unlockWhenAllAttached = <E, R>(
+  attaches: ReadonlyArray<Effect.Effect<AttachedPath, E, R>>,
+  ledger: Ledger.Ledger<IscsiUndo.Entry>,
+  locks: TargetLock.Held
+) =>
+  Effect.map(
+    Ref.make<ReadonlyArray<AttachedPath>>([]),
+    (arrived) =>
+      attaches.map((attach) =>
+        Effect.tap(attach, (path) =>
+          Effect.gen(function*() {
+            const all = yield* Ref.updateAndGet(arrived, (ps) => [...ps, path])
+            if (all.length < attaches.length) return
+            yield* NodeRecords.dropUnused(ledger, new Set(all.map(nodeKeyOf)))
+            yield* locks.release
+            yield* Effect.logDebug("every path has its device: target locks released")
+          }))
+      )
+  )
 
 /** The key of the node record a path's session uses. */
 const nodeKeyOf = (p: AttachedPath): string =>
