@@ -1,12 +1,13 @@
 /**
  * The `brick` command: its subcommands and the global flags they share.
  */
-import type { BrickError, InvalidInput, Iscsiadm, Sysfs } from "@brick/core"
+import type { BrickError, InvalidInput, Iscsiadm, Network, Sysfs } from "@brick/core"
 import { Command } from "effect/cli"
 import * as ConnectCommand from "./ConnectCommand.ts"
 import * as DisconnectCommand from "./DisconnectCommand.ts"
 import * as ExtendCommand from "./ExtendCommand.ts"
 import * as GlobalFlags from "./GlobalFlags.ts"
+import * as IfacesCommand from "./IfacesCommand.ts"
 import * as PathsCommand from "./PathsCommand.ts"
 import * as PlanCommand from "./PlanCommand.ts"
 import * as PropertiesCommand from "./PropertiesCommand.ts"
@@ -22,6 +23,7 @@ export type BrickFailure =
   | BrickError.StatusError
   | Iscsiadm.IscsiadmError
   | Sysfs.SysfsError
+  | Network.NetworkError
   | ConnectCommand.ConnectFailure
   | DisconnectCommand.DisconnectFailure
   | ExtendCommand.ExtendFailure
@@ -29,6 +31,7 @@ export type BrickFailure =
   | PropertiesCommand.PropertiesFailure
   | PlanCommand.PlanFailure
   | StatusCommand.StatusFailure
+  | IfacesCommand.IfacesFailure
 
 /** `brick` */
 export const command = Command.make("brick").pipe(
@@ -43,7 +46,8 @@ export const command = Command.make("brick").pipe(
     PathsCommand.command,
     PropertiesCommand.command,
     PlanCommand.command,
-    StatusCommand.command
+    StatusCommand.command,
+    IfacesCommand.command
   ]),
   Command.withGlobalFlags(GlobalFlags.all)
 )

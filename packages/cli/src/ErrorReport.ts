@@ -44,6 +44,7 @@ export const rules: ReadonlyArray<readonly [string, string, Kind]> = [
   ["MultipathError", "*", "HostToolFailed"],
   ["BlockDeviceError", "*", "HostToolFailed"],
   ["CommandError", "*", "HostToolFailed"],
+  ["NetworkError", "*", "HostToolFailed"],
   // the core programs' errors (packages/core/src/BrickError.ts)
   ["ConnectError", "IfaceUnusable", "IfaceUnusable"],
   ["ConnectError", "MultipathUnavailable", "MultipathNotFormed"],

@@ -43,7 +43,7 @@ export const descriptions: { readonly [K in Kind]: string } = {
   DisconnectFailed: "a disconnect could not remove the volume's devices (in use, flush failed, logout failed)",
   ExtendFailed: "the volume's new size could not be had",
   IfaceUnusable: "the requested iface cannot be used and fallback to `default` is off",
-  HostToolFailed: "iscsiadm, iscsid, multipathd or blockdev missing, unreachable or failing unexpectedly",
+  HostToolFailed: "iscsiadm, iscsid, multipathd, blockdev or ip missing, unreachable or failing unexpectedly",
   PermissionDenied: "the host refused an access (not root, read-only sysfs)",
   DiscoveryFailed: "sendtargets discovery failed or did not list the target",
   ReadOnlyDevice: "access_mode rw, and the device stayed read-only (write-protected LUN or read-only map)",

@@ -90,6 +90,7 @@ export interface StepFailure {
     | "deleteDevice"
     | "logout"
     | "deleteNode"
+    | "deleteIface"
     | "rescanDevice"
     | "resizeMap"
     | "size"

@@ -127,7 +127,7 @@ describe("ConnectorOptions iface", () => {
     [{ iface: 5 }, ["iface"]],
     [{ iface: null }, ["iface"]],
     [{ iface: ["default"] }, ["iface"]],
-    [{ iface: {} }, ["iface.transport"]],
+    [{ iface: {} }, ["iface"]],
     [{ iface: { transport: "warp" } }, ["iface.transport"]],
     [{ iface: { transport: "qedi" } }, ["iface.transport"]],
     [{ iface: { transport: 1 } }, ["iface.transport"]],

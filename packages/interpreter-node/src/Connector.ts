@@ -12,7 +12,6 @@
  * on another host (e.g. the simulator's `SimHost.layer`).
  */
 import {
-  type BlockDevice,
   ConnectionInfo,
   ConnectorOptions as CoreOptions,
   ConnectorProperties,
@@ -20,10 +19,7 @@ import {
   DeviceInfo,
   DisconnectVolume,
   ExtendVolume,
-  type Iscsiadm,
-  type Lock,
-  type Multipath,
-  type Sysfs,
+  type IscsiServices,
   VolumePaths
 } from "@brick/core"
 import * as NodeServices from "@effect/platform-node/NodeServices"
@@ -44,7 +40,7 @@ import * as NodeHost from "./NodeHost.ts"
 import type { NodeHostConfigInput } from "./NodeHostConfig.ts"
 
 /** The services the programs need. */
-export type HostServices = Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | Lock.Lock
+export type HostServices = IscsiServices
 
 /** One log record handed to `onLog`. */
 export interface LogRecord {

@@ -11,6 +11,12 @@
  * under the same target locks, when the connect fails or is interrupted
  * (invariant 2).
  *
+ * Locks. The target locks are held until every path has its device (no
+ * session decision is left, and the volume's devices keep its sessions from
+ * being logged out by another volume's disconnect); then the unused node
+ * records are dropped and the locks let go, so the map is waited for
+ * without them. An undo after that takes them again first.
+ *
  * Stragglers. With multipath, the result is returned as soon as the map has
  * formed and the other paths have had a grace period of half the time the
  * assembly had taken so far (so a blackholed portal costs at most 1.5x).
@@ -25,7 +31,7 @@
 import { Effect, Option, Ref } from "effect"
 import { ConnectError, connectHostError, type PathFailure } from "../BrickError.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
-import * as IfaceFacts from "../internal/iscsi/IfaceFacts.ts"
+import * as IfaceRecords from "../internal/iscsi/IfaceRecords.ts"
 import * as IscsiUndo from "../internal/iscsi/IscsiUndo.ts"
 import * as NodeRecords from "../internal/iscsi/NodeRecords.ts"
 import { type AttachedPath, attachPath } from "../internal/iscsi/PathAttach.ts"
@@ -44,6 +50,7 @@ import * as ConnectPlan from "./ConnectPlan.ts"
 import * as DeviceInfoSchema from "./DeviceInfo.ts"
 import type { DeviceInfo } from "./DeviceInfo.ts"
 import * as IfaceChoice from "./IfaceChoice.ts"
+import * as IfaceFacts from "./IfaceFacts.ts"
 import { defaultIface, type IfaceName } from "./IfaceName.ts"
 import { Iscsiadm } from "./Iscsiadm.ts"
 
@@ -66,19 +73,25 @@ export const connect = Effect.fn("brick.connect")(function*(
   earlier: Option.Option<DeviceInfo> = Option.none()
 ) {
   const planned = yield* plan(data, options)
-  return yield* lockedWithLedger(planned, options, (ledger) =>
+  return yield* lockedWithLedger(planned, options, (ledger, locks) =>
     Effect.gen(function*() {
-      const iface = yield* createIface(planned, ledger)
+      const { iface, created } = yield* createIface(planned, ledger)
       const ctx = yield* records(planned, options, iface, ledger, Option.map(earlier, (d) => d.scsi_wwn))
       // log in and find the device: with multipath every path in parallel, else the listed paths in turn
       const candidates = planned.plan.multipath ? ctx.paths : [...ctx.paths, ...planned.plan.alternates]
-      const attaches = candidates.map((path) => attachPath(ctx, path))
+      const attaches = yield* unlockWhenAllAttached(candidates.map((path) => attachPath(ctx, path)), ledger, locks)
       const assembly = planned.plan.multipath
         ? yield* MultipathAssembly.assemble(attaches, assemblySettings(planned, options), ledger)
         : yield* PathFailover.firstThatWorks(attaches)
-      const device = yield* result(planned, candidates, assembly)
+      const device: DeviceInfo = yield* result(planned, candidates, assembly)
       if (data.access_mode === "rw") yield* writable(device, assembly, options)
-      yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
+      if (!(yield* locks.released)) yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
+      if (!created) return device
+      if (device.iface === iface) return { ...device, iface_created: true }
+      // every path fell back to `default`: the record brick made serves nothing
+      yield* IfaceRecords.removeIfUnused(iface).pipe(
+        Effect.catch((e) => Effect.logWarning(`iface ${iface} made by this connect not deleted: ${e.message}`))
+      )
       return device
     }))
 }, (effect, data) =>
@@ -134,24 +147,30 @@ const plan = (data: ConnectionInfo.ConnectionData, options: ConnectorOptions.Con
   })
 
 /**
- * Runs `body` holding the locks of the volume's targets, with a ledger
- * whose entries are undone, still under the locks, when `body` fails or is
- * interrupted.
+ * Runs `body` holding the locks of the volume's targets (which it may let
+ * go earlier), with a ledger whose entries are undone, under the locks
+ * (taken again if need be), when `body` fails or is interrupted.
  */
 const lockedWithLedger = <A, R>(
   planned: Planned,
   options: ConnectorOptions.ConnectorOptions,
-  body: (ledger: Ledger.Ledger<IscsiUndo.Entry>) => Effect.Effect<A, ConnectError, R>
+  body: (ledger: Ledger.Ledger<IscsiUndo.Entry>, locks: TargetLock.Held) => Effect.Effect<A, ConnectError, R>
 ) =>
-  Ledger.undoOnFailure(IscsiUndo.undo, body).pipe(
-    TargetLock.withTargets([...planned.plan.paths, ...planned.plan.alternates].map((p) => p.iqn), options.lockTimeout),
+  Effect.scoped(Effect.gen(function*() {
+    const locks = yield* TargetLock.hold(
+      [...planned.plan.paths, ...planned.plan.alternates].map((p) => p.iqn),
+      options.lockTimeout
+    )
+    const undo = (entries: ReadonlyArray<IscsiUndo.Entry>) => Effect.andThen(locks.retake, IscsiUndo.undo(entries))
+    return yield* Ledger.undoOnFailure(undo, (ledger) => body(ledger, locks))
+  })).pipe(
     Effect.catchTag(
       "LockError",
       (e) => Effect.fail(new ConnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } }))
     )
   )
 
-/** Creates the iface when the plan says so (recorded first); the iface the paths log in through. */
+/** Creates the iface when the plan says so (recorded first); the iface the paths log in through, and whether brick made it. */
 const createIface = (planned: Planned, ledger: Ledger.Recorder<IscsiUndo.Entry>) =>
   Effect.gen(function*() {
     const choice = planned.iface
@@ -161,8 +180,9 @@ const createIface = (planned: Planned, ledger: Ledger.Recorder<IscsiUndo.Entry>)
       yield* Iscsiadm.use((i) => i.createIface(choice.iface, settings)).pipe(
         Effect.mapError(connectHostError("creating the iface"))
       )
+      return { iface: choice.iface, created: true }
     }
-    return choice.iface
+    return { iface: choice.iface, created: false }
   })
 
 /**
@@ -187,6 +207,7 @@ const records = (
     return {
       paths,
       iface,
+      transport: planned.iface.transport,
       fallback: options.ifaceFallback && iface !== defaultIface,
       settings,
       options,
@@ -238,6 +259,31 @@ const writable = (
       )
     }
   })
+
+/**
+ * The paths' attaches, watched: when the last of them has its device (every
+ * one succeeded), the node records no path uses are dropped and the target
+ * locks let go. A failed path keeps them to the end of the connect.
+ */
+const unlockWhenAllAttached = <E, R>(
+  attaches: ReadonlyArray<Effect.Effect<AttachedPath, E, R>>,
+  ledger: Ledger.Ledger<IscsiUndo.Entry>,
+  locks: TargetLock.Held
+) =>
+  Effect.map(
+    Ref.make<ReadonlyArray<AttachedPath>>([]),
+    (arrived) =>
+      attaches.map((attach) =>
+        Effect.tap(attach, (path) =>
+          Effect.gen(function*() {
+            const all = yield* Ref.updateAndGet(arrived, (ps) => [...ps, path])
+            if (all.length < attaches.length) return
+            yield* NodeRecords.dropUnused(ledger, new Set(all.map(nodeKeyOf)))
+            yield* locks.release
+            yield* Effect.logDebug("every path has its device: target locks released")
+          }))
+      )
+  )
 
 /** The key of the node record a path's session uses. */
 const nodeKeyOf = (p: AttachedPath): string =>

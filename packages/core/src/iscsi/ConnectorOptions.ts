@@ -13,10 +13,16 @@ const netIfacename = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$/
 /** A literal IPv4 or IPv6 address (no host name, no port). */
 const isIpAddress = (s: string): boolean => (!s.includes(":") && Portal.parse(s)?.family === "ipv4") || Portal.isIpv6(s)
 
-/** An iface to create (or reuse) from its transport and hardware identity. */
+/**
+ * An iface from what the operator knows: its transport and hardware
+ * identity, or only an IP address or a network interface (brick finds the
+ * network interface carrying it, and the offload HBA on it when there is
+ * one, else binds tcp to the network interface).
+ */
 export const IfaceSpec = Schema.Struct({
   name: Schema.optionalKey(IfaceName),
-  transport: Transport,
+  /** The transport; without it brick uses the offload HBA on the network interface, else tcp. */
+  transport: Schema.optionalKey(Transport),
   hwaddress: Schema.optionalKey(
     Schema.String.check(Schema.isPattern(hwaddress, { message: "a MAC address aa:bb:cc:dd:ee:ff" }))
   ),
@@ -27,8 +33,13 @@ export const IfaceSpec = Schema.Struct({
   netIfacename: Schema.optionalKey(
     Schema.String.check(Schema.isPattern(netIfacename, { message: "a network interface name (1-15 chars)" }))
   )
-})
-/** An iface to create (or reuse) from its transport and hardware identity. */
+}).check(Schema.makeFilter((s) =>
+  s.transport !== undefined || s.hwaddress !== undefined || s.ipaddress !== undefined ||
+    s.netIfacename !== undefined
+    ? undefined
+    : "an iface spec names a transport, a hwaddress, an ipaddress or a netIfacename"
+))
+/** An iface from what the operator knows. */
 export type IfaceSpec = typeof IfaceSpec.Type
 
 const Millis = (max: number) => Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: max }))

@@ -63,6 +63,8 @@ export const DeviceInfo = Schema.Struct({
   multipath_id: Schema.optionalKey(Wwn),
   /** The iface that served the (first) path: `default` after a fallback. */
   iface: Schema.optionalKey(IfaceName),
+  /** brick made the `iface` record for this connect: a disconnect given this device info deletes it once unused. */
+  iface_created: Schema.optionalKey(Schema.Boolean),
   /** The SCSI path devices (`/dev/sdX`) the connect saw, for information only. */
   devices: Schema.optionalKey(Schema.Array(DevicePath)),
   /** Every path of the volume the connect tried, those that serve and those that do not (and why). */

@@ -23,6 +23,7 @@ import { BlockDevice } from "../BlockDevice.ts"
 import { DisconnectError, type StepFailure } from "../BrickError.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
 import * as Hctl from "../Hctl.ts"
+import * as IfaceRecords from "../internal/iscsi/IfaceRecords.ts"
 import * as Sessions from "../internal/iscsi/Sessions.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
 import { findVolume, type VolumeDevice, volumeLuns } from "../internal/iscsi/VolumeDevices.ts"
@@ -34,7 +35,7 @@ import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as DeviceInfo from "./DeviceInfo.ts"
 import * as IfaceChoice from "./IfaceChoice.ts"
-import { unsafeMake as ifaceName } from "./IfaceName.ts"
+import { defaultIface, iserIface, unsafeMake as ifaceName } from "./IfaceName.ts"
 import type { Iqn } from "./Iqn.ts"
 import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
 import type { Portal } from "./Portal.ts"
@@ -234,6 +235,18 @@ const logOutUnused = (step: Step, sessions: ReadonlyArray<Sessions.Session>) =>
       }
     }), { concurrency: "unbounded", discard: true })
 
+/** 5. The iface record the connect made (its device info says so), once no session or node record uses it. */
+const removeCreatedIface = (step: Step, device: Option.Option<DeviceInfo.DeviceInfo>) =>
+  Effect.gen(function*() {
+    if (Option.isNone(device) || device.value.iface_created !== true || device.value.iface === undefined) return
+    const name = device.value.iface
+    if (name === defaultIface || name === iserIface) return
+    const removed = yield* step("deleteIface", name, IfaceRecords.removeIfUnused(name))
+    if (Option.isSome(removed) && removed.value) {
+      yield* Effect.logInfo(`deleted iface ${name} (made by brick, now unused)`)
+    }
+  })
+
 /** Disconnects a volume from decoded input. */
 export const disconnect = Effect.fn("brick.disconnect")(
   function*(
@@ -255,6 +268,7 @@ export const disconnect = Effect.fn("brick.disconnect")(
       yield* flushPathlessMaps(step, devices, maps)
       yield* logOutUnused(step, sessions)
       yield* forgetWwids(devices)
+      yield* removeCreatedIface(step, device)
       return yield* finish
     }).pipe(
       TargetLock.withTargets(luns.keys(), options.lockTimeout),

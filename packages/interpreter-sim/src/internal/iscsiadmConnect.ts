@@ -7,6 +7,7 @@ import type { Iqn, Iscsiadm, Portal } from "@brick/core"
 import { type Context, Effect, Option, Redacted } from "effect"
 import type { SimIface } from "../SimModel.ts"
 import * as SimNames from "../SimNames.ts"
+import * as SimNodeDb from "../SimNodeDb.ts"
 import { type SimRuntime, tick } from "../SimOps.ts"
 import * as SimScsi from "../SimScsi.ts"
 import * as SimSessions from "../SimSessions.ts"
@@ -109,7 +110,7 @@ export const discover = (rt: SimRuntime, { error, op }: Operations): Service["di
   op("iscsiadm.discover", "discover", `${portal} via ${iface}`, [portal, iface], () => {
     const st = rt.state
     const fail = (p: Problem) => Effect.fail(error("discover", `${portal} via ${iface}`, p))
-    const rec = st.ifaces.get(iface)
+    const rec = SimNodeDb.ifaceNamed(st, iface)
     if (!rec) return fail({ reason: "NotFound", detail: `Could not find iface ${iface}` })
     const problem = ifaceProblem(st, rec)
     if (problem) return fail(problem)
@@ -153,7 +154,7 @@ export const login = (rt: SimRuntime, { error, op }: Operations): Service["login
     const rec = st.nodes.get(key)
     if (!rec) return fail({ reason: "NotFound", detail: "No records found" })
     if (st.sessionByNode.has(key)) return fail({ reason: "SessionExists", detail: "session already present" })
-    const iface = st.ifaces.get(node.iface)
+    const iface = SimNodeDb.ifaceNamed(st, node.iface)
     if (!iface) return fail({ reason: "NotFound", detail: `Could not find iface ${node.iface}` })
     const problem = ifaceProblem(st, iface)
     if (problem) return fail(problem)

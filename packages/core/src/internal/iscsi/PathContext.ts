@@ -8,6 +8,7 @@ import type { ConnectorOptions } from "../../iscsi/ConnectorOptions.ts"
 import type { PlannedPath } from "../../iscsi/ConnectPlan.ts"
 import type { IfaceName } from "../../iscsi/IfaceName.ts"
 import type { IscsiadmError, NodeRecord, NodeSettings } from "../../iscsi/Iscsiadm.ts"
+import type { Transport } from "../../iscsi/Transport.ts"
 import type { SysfsError } from "../../Sysfs.ts"
 import type { Wwn } from "../../Wwn.ts"
 import type { Ledger } from "../Ledger.ts"
@@ -17,7 +18,9 @@ import type { Entry } from "./IscsiUndo.ts"
 export interface PathContext {
   /** The iface the plan chose. */
   readonly iface: IfaceName
-  /** Retry a failed login on `default` (ifaceFallback, and the iface is not `default`). */
+  /** Its transport. */
+  readonly transport: Transport
+  /** Retry a failed login on `default` (ifaceFallback, and the iface is not `default`): see PathLogin.sessionFor. */
   readonly fallback: boolean
   readonly settings: NodeSettings
   readonly options: ConnectorOptions

@@ -161,6 +161,10 @@ export const findNewSession = (node: NodeRecord, before: ReadonlySet<number>): Q
     return Option.none()
   })
 
+/** Whether a session's `state` reads LOGGED_IN: its SCSI host can be scanned. */
+export const isLoggedIn = (sid: number): Q<boolean> =>
+  Effect.map(read(IscsiLayout.sessionFile(sid, "state")), (state) => Option.getOrUndefined(state) === "LOGGED_IN")
+
 /** The session whose SCSI disk a /dev/disk/by-path link points to. */
 const sessionOfByPathLink = (name: string): Q<number | undefined> =>
   Effect.gen(function*() {
