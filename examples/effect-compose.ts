@@ -17,10 +17,7 @@ import {
   type DeviceInfo,
   DisconnectVolume,
   type InvalidInput,
-  type Iscsiadm,
-  type Lock,
-  type Multipath,
-  type Sysfs
+  type IscsiServices
 } from "@brick/core"
 import { NodeHost } from "@brick/interpreter-node"
 import { SimHost } from "@brick/interpreter-sim"
@@ -29,7 +26,7 @@ import * as fs from "node:fs/promises"
 import { pathToFileURL } from "node:url"
 
 /** The services brick's programs run on (any interpreter's). */
-export type HostServices = Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | Lock.Lock
+export type HostServices = IscsiServices
 
 /** The device's size is not what the volume should have. */
 export class SizeMismatch extends Data.TaggedError("SizeMismatch")<{

@@ -67,6 +67,7 @@ cap iface-list 'iscsiadm -m iface' 'the built-in ifaces (default, iser) + any un
 cap iface-show-default 'iscsiadm -m iface -I default'
 cap iface-show-default-o-show 'iscsiadm -m iface -I default -o show'
 cap iface-show-missing 'iscsiadm -m iface -I nosuchiface'
+cap ip-json-address 'ip -json address show' 'the network interfaces: lo, dummy0 (portals, IPv4 + IPv6), dummy1; dummy MACs are random per boot'
 cap dmsetup-ls-multipath-none 'dmsetup ls --target multipath'
 cap multipath-ll-none 'multipath -ll'
 # ------------------------------------------------------------ targets

@@ -5,24 +5,32 @@
  * scenario, virtual time. The same table runs on the real kernel in
  * scenarios.lab.test.ts; both must produce the same outcome.
  */
-import { SimHost } from "@brick/interpreter-sim"
-import { Cause, Clock, Effect, Exit, Fiber, Layer, Logger } from "effect"
+import { SimHost, SimInterfaces, type SimSpec } from "@brick/interpreter-sim"
+import { Cause, Clock, Effect, Exit, Fiber, Layer, Logger, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, it } from "vitest"
-import { check, type HostPicture, type LabDriver, scenarios, type Services } from "./labScenarios.ts"
+import { check, type HostPicture, type LabDriver, offloadHbas, scenarios, type Services } from "./labScenarios.ts"
 
 const initiatorName = "iqn.2004-10.com.brick:lab-initiator"
 
-/** A driver over a fresh simulated host. */
-const simDriver = (): LabDriver => {
-  const host = SimHost.make({
+/** A driver over a fresh simulated host (with offload HBAs when asked). */
+const simDriver = (hbas: boolean): LabDriver => {
+  const spec: SimSpec.SimSpec = {
+    ...(hbas ? offloadHbas : {}),
     targets: [],
     latency: "lab",
     initiatorName,
     netdevs: ["lo", "dummy0", "dummy1"],
+    // the lab guest's addresses (lab/README.md)
+    netdevAddresses: {
+      dummy0: { addresses: ["10.99.0.1", "10.99.0.2", "10.99.0.3", "10.99.0.4", "fd00:99::1", "fd00:99::2"] },
+      dummy1: { addresses: ["10.99.1.1", "10.99.1.2"] }
+    },
     localAddress: { ipv4: "10.99.0.1" },
     multipathd: { findMultipaths: "no" }
-  }, { seed: 7 })
+  }
+  const host = SimHost.make(spec, { seed: 7 })
+  const interfaces = SimInterfaces.interfacesOf(spec)
   let epoch = 0
   /** Runs `effect` under a TestClock that continues the host's time, in `step` ms steps. */
   const run = <A, E>(effect: Effect.Effect<A, E, Services>, step = 5): Promise<Exit.Exit<A, E>> =>
@@ -64,6 +72,7 @@ const simDriver = (): LabDriver => {
     name: "sim",
     initiatorName,
     unique: "sim",
+    hwaddress: (netdev) => Option.getOrThrow(interfaces.find((n) => n.name === netdev)!.hwaddress),
     createTarget: async (t) => {
       host.addTarget({
         iqn: t.iqn,
@@ -88,5 +97,5 @@ const simDriver = (): LabDriver => {
 }
 
 describe("lab scenarios on the simulator", () => {
-  for (const s of scenarios) it(s.name, () => check(simDriver(), s))
+  for (const s of scenarios) it(s.name, () => check(simDriver(s.needs === "offload-hbas"), s))
 })

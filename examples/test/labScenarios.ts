@@ -12,12 +12,12 @@
  * differs once it is over (`+` appeared, `-` vanished).
  */
 import { connectVolume, disconnectVolume, extendVolume, getConnectorProperties } from "@brick/core"
-import type { BlockDevice, Iscsiadm, Lock, Multipath, Sysfs } from "@brick/core"
+import type { IscsiServices } from "@brick/core"
 import { Effect, Exit } from "effect"
 import * as assert from "node:assert/strict"
 
 /** The services brick's programs need. */
-export type Services = Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | Lock.Lock
+export type Services = IscsiServices
 
 /** A target to create for a scenario (lab: `lab-target create`; sim: `addTarget`). */
 export interface TargetSpec {
@@ -64,6 +64,8 @@ export interface LabDriver {
   readonly readBlock: (device: string) => Promise<number>
   /** A unique suffix for IQNs (lab: random; sim: fixed). */
   readonly unique: string
+  /** A network interface's hardware address (`/sys/class/net/NAME/address`). */
+  readonly hwaddress: (netdev: string) => string
 }
 
 export const portals = ["10.99.0.1:3260", "10.99.0.2:3260", "10.99.0.3:3260", "10.99.0.4:3260"] as const
@@ -89,6 +91,10 @@ const chapInfo = (t: TargetSpec, password = t.chap?.password) => ({
   auth_password: password,
   ...(t.mutual ? { auth_username_in: t.mutual.username, auth_password_in: t.mutual.password } : {})
 })
+
+/** `outcome` with `netdev`'s hardware address written `<netdev>` (it differs between hosts and boots). */
+const withNetdevNames = <A>(d: LabDriver, outcome: A, ...netdevs: ReadonlyArray<string>): A =>
+  JSON.parse(netdevs.reduce((text, n) => text.split(d.hwaddress(n)).join(`<${n}>`), JSON.stringify(outcome))) as A
 
 /** Lines of `b` not in `a` (`+`) and of `a` not in `b` (`-`), over every kind. */
 export const diff = (a: HostPicture, b: HostPicture): ReadonlyArray<string> => {
@@ -117,6 +123,14 @@ const errorOf = <A, E>(exit: Exit.Exit<A, E>): string => {
   return [err._tag, err.reason?._tag, ...(kinds.length > 0 ? [kinds.join(",")] : [])].join("/")
 }
 
+/** The detail of an IfaceUnusable failure (why the host cannot use the iface). */
+const unusableDetail = <A, E>(exit: Exit.Exit<A, E>): string | undefined => {
+  const e = Exit.findErrorOption(exit)
+  if (e._tag === "None") return undefined
+  const reason = (e.value as { reason?: { _tag?: string; detail?: string } }).reason
+  return reason?._tag === "IfaceUnusable" ? reason.detail : undefined
+}
+
 interface Device {
   readonly path: string
   readonly scsi_wwn: string
@@ -134,6 +148,14 @@ const attachedView = (pic: HostPicture, t: TargetSpec, dev: Device, wwid: string
     sessions: mine.length,
     sessionIfaces: [...new Set(mine.map((s) => s.split(" ")[2]!))].sort(),
     resultIface: dev.iface ?? null,
+    /** The `pci-…` prefixes of the volume's by-path links (offload HBAs' PCI functions). */
+    pci: [
+      ...new Set(
+        pic.byPath.filter((l) => l.includes(`-iscsi-${t.iqn}-lun-`)).flatMap((l) =>
+          /^(pci-[^-]+)-ip-/.exec(l)?.[1] ?? []
+        )
+      )
+    ],
     mapPaths: map === undefined ? null : map.split(":")[1]!.trim().split(" ").filter((x) => x !== "").length,
     byPathLinks: pic.byPath.filter((l) => l.includes(`-iscsi-${t.iqn}-lun-`)).length
   }
@@ -174,7 +196,8 @@ const failingConnect = async (
     const exit = await d.run(connectVolume(info, options))
     const left = diff(before, await d.picture())
     if (Exit.isSuccess(exit)) value(await d.run(disconnectVolume(info, exit.value, {}, options)), "disconnect")
-    return { error: errorOf(exit), left }
+    const detail = unusableDetail(exit)
+    return { error: errorOf(exit), ...(detail === undefined ? {} : { detail }), left }
   } finally {
     await d.deleteTarget(t)
   }
@@ -194,6 +217,7 @@ const attached = (device: "dm" | "sd", paths: number, over: Record<string, unkno
   sessions: paths,
   sessionIfaces: ["default"],
   resultIface: "default",
+  pci: [] as ReadonlyArray<string>,
   mapPaths: paths,
   byPathLinks: paths,
   read: 4096,
@@ -201,8 +225,30 @@ const attached = (device: "dm" | "sd", paths: number, over: Record<string, unkno
   ...over
 })
 
+/**
+ * Offload HBAs the simulated host has for the scenarios that need them (the
+ * lab guest has none): a qla4xxx port (driver loaded, IP 10.99.0.50, behind
+ * bridge 0000:00:03.0) and a cxgb4i port whose driver is not loaded.
+ */
+export const offloadHbas = {
+  transports: ["tcp", "iser", "qla4xxx"],
+  hbas: [
+    {
+      transport: "qla4xxx",
+      hwaddress: "00:0e:1e:04:8b:2e",
+      pciAddress: "0000:05:00.1",
+      bridge: "0000:00:03.0",
+      ipaddress: "10.99.0.50"
+    },
+    { transport: "cxgb4i", hwaddress: "00:07:43:11:22:33", pciAddress: "0000:06:00.4", netdev: "eth4" }
+  ]
+} as const
+const qlaRecord = "qla4xxx.00:0e:1e:04:8b:2e.ipv4.0"
+
 /** One scenario: its steps and the outcome both hosts must show. */
 export interface Scenario {
+  /** Hardware the scenario needs that only the simulator has (`offloadHbas`); the lab runs the others. */
+  readonly needs?: "offload-hbas"
   readonly name: string
   readonly run: (d: LabDriver) => Promise<unknown>
   readonly expect: unknown
@@ -280,22 +326,41 @@ export const scenarios: ReadonlyArray<Scenario> = [
     expect: attached("dm", 2)
   },
   {
-    name: "custom tcp iface bound to dummy0: sessions use it (the iface record stays)",
+    name: "mutual CHAP, the target proves a wrong secret: AuthenticationFailed, host unchanged",
     run: (d) => {
+      const t = target(d, "mutualbad", 2, {
+        chap: { username: "brickuser", password: "Right-Secret-123" },
+        mutual: { username: "targetuser", password: "Target-Secret-789" }
+      })
+      return failingConnect(d, t, infoOf(t, 0, { ...chapInfo(t), auth_password_in: "Other-Secret-000" }), {
+        useMultipath: true
+      })
+    },
+    expect: { error: "ConnectError/LoginFailed/AuthenticationFailed", left: [] }
+  },
+  {
+    name: "custom tcp iface bound to dummy0: sessions use it; the record brick made (tcp.<its MAC>) goes at disconnect",
+    run: async (d) => {
       const t = target(d, "iface", 2)
-      return attachDetach(d, t, infoOf(t, 0), {
+      const outcome = await attachDetach(d, t, infoOf(t, 0), {
         useMultipath: true,
         iface: { transport: "tcp", netIfacename: "dummy0" }
       })
+      return withNetdevNames(d, outcome, "dummy0")
     },
-    expect: attached("dm", 2, {
-      sessionIfaces: ["tcp.dummy0"],
-      resultIface: "tcp.dummy0",
-      left: ["+ifaces tcp.dummy0"]
-    })
+    expect: attached("dm", 2, { sessionIfaces: ["tcp.<dummy0>"], resultIface: "tcp.<dummy0>" })
   },
   {
-    name: "offload iface (bnx2i) whose hardware is absent: falls back to default",
+    name: "iface from an IP address (10.99.1.1 on dummy1): tcp bound to dummy1, portal 10.99.1.2",
+    run: async (d) => {
+      const t = target(d, "fromip", 1, { portals: ["10.99.1.2:3260"] })
+      const outcome = await attachDetach(d, t, infoOf(t, 0), { iface: { ipaddress: "10.99.1.1" } })
+      return withNetdevNames(d, outcome, "dummy1")
+    },
+    expect: attached("sd", 1, { sessionIfaces: ["tcp.<dummy1>"], resultIface: "tcp.<dummy1>" })
+  },
+  {
+    name: "offload iface (bnx2i: module not loaded, no such port): falls back to default",
     run: (d) => {
       const t = target(d, "offload", 2)
       return attachDetach(d, t, infoOf(t, 0), {
@@ -304,6 +369,61 @@ export const scenarios: ReadonlyArray<Scenario> = [
       })
     },
     expect: attached("dm", 2)
+  },
+  {
+    needs: "offload-hbas",
+    name:
+      "offload HBA present (qla4xxx by hwaddress): sessions through its record, by-path links pci-<its function>-ip-…",
+    run: (d) => {
+      const t = target(d, "hba", 2)
+      return attachDetach(d, t, infoOf(t, 0), {
+        useMultipath: true,
+        iface: { transport: "qla4xxx", hwaddress: "00:0E:1E:04:8B:2E" }
+      })
+    },
+    expect: attached("dm", 2, { sessionIfaces: [qlaRecord], resultIface: qlaRecord, pci: ["pci-0000:05:00.1"] })
+  },
+  {
+    needs: "offload-hbas",
+    name: "iface from the IP an offload port holds (10.99.0.50 on the qla4xxx): its record, pci by-path link",
+    run: (d) => {
+      const t = target(d, "hbaip", 1)
+      return attachDetach(d, t, infoOf(t, 0), { iface: { ipaddress: "10.99.0.50" } })
+    },
+    expect: attached("sd", 1, { sessionIfaces: [qlaRecord], resultIface: qlaRecord, pci: ["pci-0000:05:00.1"] })
+  },
+  {
+    needs: "offload-hbas",
+    name: "offload HBA absent (qla4xxx loaded, no port with that hwaddress), ifaceFallback false: IfaceUnusable",
+    run: (d) => {
+      const t = target(d, "hbaabsent", 2)
+      return failingConnect(d, t, infoOf(t, 0), {
+        useMultipath: true,
+        ifaceFallback: false,
+        iface: { transport: "qla4xxx", hwaddress: "00:0e:1e:ff:ff:ff" }
+      })
+    },
+    expect: {
+      error: "ConnectError/IfaceUnusable",
+      detail: "no qla4xxx iSCSI host with hardware address 00:0e:1e:ff:ff:ff on this host",
+      left: []
+    }
+  },
+  {
+    needs: "offload-hbas",
+    name: "offload transport not loaded (cxgb4i port present, module not loaded), ifaceFallback false: IfaceUnusable",
+    run: (d) => {
+      const t = target(d, "hbaunloaded", 1)
+      return failingConnect(d, t, infoOf(t, 0), {
+        ifaceFallback: false,
+        iface: { transport: "cxgb4i", hwaddress: "00:07:43:11:22:33" }
+      })
+    },
+    expect: {
+      error: "ConnectError/IfaceUnusable",
+      detail: "transport cxgb4i is not loaded (no /sys/class/iscsi_transport/cxgb4i)",
+      left: []
+    }
   },
   {
     name: "a named iface that does not exist: falls back to default",

@@ -6,9 +6,10 @@
  * falling back to tcp on a portal without iSER, refusing with
  * `ifaceFallback: false`), a path per target IQN and LUN (two LIO targets over
  * one backstore), LUN 300 (LIO's peripheral addressing: SAM2/SAM3-flat must
- * fail cleanly) and IPv6 portals. Each test reads the whole host before and
- * after (labHost.ts). Runs with node's test runner (lab/test.sh); skipped
- * outside the guest.
+ * fail cleanly), IPv6 portals, an iface from an IP address (bound to the
+ * network interface carrying it) and `brick ifaces` with soft-RoCE up. Each
+ * test reads the whole host before and after (labHost.ts). Runs with node's
+ * test runner (lab/test.sh); skipped outside the guest.
  */
 import { Connector } from "@brick/interpreter-node"
 import * as assert from "node:assert/strict"
@@ -17,7 +18,7 @@ import * as crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { after, describe, it, type TestContext } from "node:test"
-import { inGuest, labTarget, ls, picture, read, sh } from "./labHost.ts"
+import { inGuest, labTarget, look, ls, picture, read, sh } from "./labHost.ts"
 import { diff, type HostPicture } from "./labScenarios.ts"
 
 const unique = crypto.randomBytes(3).toString("hex")
@@ -231,9 +232,23 @@ const failingConnect = async (options: Record<string, unknown>, info: Record<str
   }
 }
 
-/** The iface record's `iface.transport_name`. */
-const transportOfIface = (name: string) =>
-  /^iface\.transport_name = (.*)$/m.exec(sh("iscsiadm", ["-m", "iface", "-I", name]))?.[1]
+/** A field of an iface record (`iscsiadm -m iface -I NAME`). */
+const ifaceField = (name: string, field: string) =>
+  new RegExp(`^iface\\.${field} = (.*)$`, "m").exec(sh("iscsiadm", ["-m", "iface", "-I", name]))?.[1]
+
+/** The `brick` command as the lab builds it: its one-file bundle when current, else the compiled bin. */
+const brickBin = () => {
+  const cli = path.join(process.env["BRICK_LAB_PROJECT"] ?? process.cwd(), "packages/cli/dist")
+  const [bundle, binJs] = [path.join(cli, "brick.mjs"), path.join(cli, "src/bin.js")]
+  return fs.existsSync(bundle) && fs.statSync(bundle).mtimeMs >= fs.statSync(binJs).mtimeMs ? bundle : binJs
+}
+
+/** `brick ARGS…`'s JSON output (it must exit 0). */
+const brick = (...args: ReadonlyArray<string>): unknown => {
+  const r = spawnSync(process.execPath, [brickBin(), ...args], { encoding: "utf8", timeout: 300_000 })
+  assert.equal(r.status, 0, `brick ${args.join(" ")}: exit ${r.status}: ${r.stderr}`)
+  return JSON.parse(r.stdout)
+}
 
 // ------------------------------------------------------------------ the tests
 
@@ -299,37 +314,50 @@ describe("transports on the real kernel (Promise API on the real host)", { skip:
     })
   })
 
-  it("iSER, iface spec {transport: iser}: a record of transport iser carries single-path and multipath attaches", {
-    timeout: 300_000
-  }, async (t) => {
-    if (!(await needRdma(t))) return
-    const iqn = iqnOf("iserspec")
-    const spec = { transport: "iser" }
-    const before = await picture()
-    let made: string | undefined
-    try {
+  it(
+    "iSER, iface spec {transport: iser}: the built-in iser iface carries single-path and multipath attaches, no record is made",
+    {
+      timeout: 300_000
+    },
+    async (t) => {
+      if (!(await needRdma(t))) return
+      const iqn = iqnOf("iserspec")
+      const spec = { transport: "iser" }
       await withTarget(iqn, [...targetArgs(P[0], P[1]), "--iser"], async () => {
-        // the record brick makes for a spec stays (as for every iface it creates), nothing
-        // else; the next attach reuses it
-        const kept = (dev: Device) => (before.ifaces.includes(dev.iface!) ? [] : [`+ifaces ${dev.iface}`])
-        const first = await attachDetach({ iface: spec, loginTimeout: 10 }, single(P[0], iqn, 0), (dev) => {
+        // attachDetach asserts the host is as before afterwards: no iface record left
+        await attachDetach({ iface: spec, loginTimeout: 10 }, single(P[0], iqn, 0), (dev) => {
           assert.match(dev.path, /^\/dev\/sd[a-z]+$/)
-          made = dev.iface
-          assert.equal(transportOfIface(dev.iface!), "iser")
-          assert.deepEqual(sessionLines(iqn), [`${P[0]} ${dev.iface}`])
-        }, kept)
+          assert.equal(dev.iface, "iser")
+          assert.deepEqual(sessionLines(iqn), [`${P[0]} iser`])
+        })
         const options = { useMultipath: true, iface: spec, loginTimeout: 10 }
         await attachDetach(options, multi(P.slice(0, 2), [iqn, iqn], [0, 0]), (dev) => {
           assert.match(dev.path, /^\/dev\/dm-\d+$/)
-          assert.equal(dev.iface, first.iface)
-          assert.deepEqual(sessionLines(iqn), [`${P[0]} ${dev.iface}`, `${P[1]} ${dev.iface}`])
+          assert.equal(dev.iface, "iser")
+          assert.deepEqual(sessionLines(iqn), [`${P[0]} iser`, `${P[1]} iser`])
         })
       })
-    } finally {
-      if (made !== undefined && !before.ifaces.includes(made)) {
-        spawnSync("iscsiadm", ["-m", "iface", "-I", made, "-o", "delete"])
-      }
     }
+  )
+
+  it("iSER asked of a portal without iSER: falls back to default with a warning, iface default in the result", {
+    timeout: 300_000
+  }, async (t) => {
+    if (!(await needRdma(t))) return
+    const iqn = iqnOf("noiser")
+    await withTarget(
+      iqn,
+      targetArgs(P[2]),
+      () =>
+        attachDetach({ iface: "iser", loginTimeout: 3 }, single(P[2], iqn, 0), (dev, logs) => {
+          assert.equal(dev.iface, "default")
+          assert.deepEqual(sessionLines(iqn), [`${P[2]} default`])
+          const warnings = logs.filter((l) =>
+            l.level === "WARN" && /\biser\b/.test(l.message) && /default/.test(l.message)
+          )
+          assert.ok(warnings.length > 0, `no warning names iser and default: ${JSON.stringify(logs)}`)
+        })
+    )
   })
 
   it("iSER asked of a portal without iSER, ifaceFallback false: a typed error naming the transport, host unchanged", {
@@ -359,6 +387,90 @@ describe("transports on the real kernel (Promise API on the real host)", { skip:
           assertMapOver(dev, wwn, [[P[0], a, "0"], [P[1], b, "7"]])
           assert.deepEqual([...sessionLines(a), ...sessionLines(b)], [`${P[0]} default`, `${P[1]} default`])
         })
+      })
+    })
+  })
+
+  it(
+    "an iface from an IP address (10.99.1.1 on dummy1): tcp bound to dummy1, record tcp.<its MAC> (gone at disconnect), the session's host netdev dummy1",
+    {
+      timeout: 300_000
+    },
+    async () => {
+      const iqn = iqnOf("fromip")
+      const portal = "10.99.1.2:3260"
+      const name = `tcp.${read("/sys/class/net/dummy1/address")}`
+      const before = await picture()
+      try {
+        await withTarget(iqn, targetArgs(portal), async (created) => {
+          // brick made the record: the disconnect given the device info deletes it (attachDetach: host as before)
+          await attachDetach({ iface: { ipaddress: "10.99.1.1" } }, single(portal, iqn, 0), (dev) => {
+            assertSd(dev, created.luns[0]!.wwn)
+            assert.equal(dev.iface, name)
+            assert.equal((dev as { iface_created?: boolean }).iface_created, !before.ifaces.includes(name))
+            assert.ok(look().ifaces.includes(name), `iscsiadm -m iface lists ${name}`)
+            assert.equal(ifaceField(name, "transport_name"), "tcp")
+            assert.equal(ifaceField(name, "net_ifacename"), "dummy1")
+            assert.equal(ifaceField(name, "ipaddress"), "<empty>")
+            const [s, ...others] = sessionsOf(iqn)
+            assert.deepEqual(others, [])
+            assert.equal(`${s!.portal} ${s!.iface}`, `${portal} ${name}`)
+            const host = /\/(host\d+)\/session\d+\//.exec(s!.device)?.[1]
+            assert.equal(read(`/sys/class/iscsi_host/${host}/netdev`), "dummy1")
+          })
+          // the same binding asked by network interface name: the same record name
+          await attachDetach({ iface: { netIfacename: "dummy1" } }, single(portal, iqn, 0), (dev) => {
+            assert.equal(dev.iface, name)
+          })
+        })
+      } finally {
+        if (!before.ifaces.includes(name)) spawnSync("iscsiadm", ["-m", "iface", "-I", name, "-o", "delete"])
+      }
+    }
+  )
+
+  it("an IP address no network interface carries: a typed error naming it (ifaceFallback false), host unchanged", {
+    timeout: 300_000
+  }, async () => {
+    const iqn = iqnOf("noip")
+    await withTarget(iqn, targetArgs(P[0]), async () => {
+      const options = { iface: { ipaddress: "10.99.7.7" }, ifaceFallback: false }
+      const { error } = await failingConnect(options, single(P[0], iqn, 0))
+      assert.equal(error.tag, "ConnectError", String(error))
+      assert.equal((error.reason as { _tag?: string })._tag, "IfaceUnusable")
+      assert.match(error.message, /no network interface has IP address 10\.99\.7\.7/)
+    })
+  })
+
+  it("brick ifaces with soft-RoCE up, during an iSER attach: the records, rxe0 over dummy0, the iSER session's host", {
+    timeout: 300_000
+  }, async (t) => {
+    if (!(await needRdma(t))) return
+    const iqn = iqnOf("ifaces")
+    await withTarget(iqn, [...targetArgs(P[0]), "--iser"], async () => {
+      await attachDetach({ iface: "iser", loginTimeout: 10 }, single(P[0], iqn, 0), () => {
+        const out = brick("ifaces", "--facts") as {
+          transports: ReadonlyArray<string>
+          ifaces: ReadonlyArray<{ name: string; usable: boolean; netdev: string | null }>
+          ports: ReadonlyArray<
+            { kind: string; name: string; transport: string; netdev: string | null; usable: boolean }
+          >
+          facts: { netdevs: ReadonlyArray<{ name: string; addresses: ReadonlyArray<string> }> }
+        }
+        console.log(`brick ifaces --facts (soft-RoCE up, an iSER session):\n${JSON.stringify(out, null, 2)}`)
+        assert.ok(out.transports.includes("iser") && out.transports.includes("tcp"), `${out.transports}`)
+        assert.equal(out.ifaces.find((i) => i.name === "default")?.usable, true)
+        assert.deepEqual(
+          [out.ifaces.find((i) => i.name === "iser")?.usable, out.ifaces.find((i) => i.name === "iser")?.netdev],
+          [true, "dummy0"]
+        )
+        const rxe = out.ports.find((p) => p.kind === "rdma")
+        assert.deepEqual([rxe?.name, rxe?.transport, rxe?.netdev, rxe?.usable], ["rxe0", "iser", "dummy0", true])
+        const [s] = sessionsOf(iqn)
+        const host = /\/(host\d+)\/session\d+\//.exec(s!.device)?.[1]
+        const port = out.ports.find((p) => p.kind === "iscsi_host" && p.name === host)
+        assert.deepEqual([port?.transport, port?.netdev], ["iser", null])
+        assert.ok(out.facts.netdevs.find((n) => n.name === "dummy1")?.addresses.includes("10.99.1.1"))
       })
     })
   })

@@ -4,9 +4,11 @@
 // programs over NodeHost, compiled dist), with os-brick (osbrick-worker.py, in-process
 // Python API) and with the floor (iscsiadm --login on every portal at once, records made
 // beforehand, then waiting for the block device and the dm in sysfs), alternating, and
-// prints medians and ratios. Extra cases: one of 4 portals blackholed; 64 LUNs attached.
-// Env: BENCH_REPS (default 5), BENCH_EXTRA_REPS (3), BENCH_CASES (comma list:
-// single,mp2,mp4,blackhole,reuse,many), BENCH_JSON (raw results file, rewritten after every run),
+// prints medians and ratios. Extra cases: one of 4 portals blackholed; 64 LUNs attached; many
+// volumes attached at once (burst.mjs).
+// Case `cli` (lab/bench/cli.mjs): brick as a process beside `node -e 0` and beside the library call.
+// Env: BENCH_REPS (default 5), BENCH_EXTRA_REPS (3), BENCH_CLI_REPS (9), BENCH_CASES (comma list:
+// single,mp2,mp4,blackhole,reuse,burst,many,cli), BENCH_JSON (raw results file, rewritten after every run),
 // BENCH_POLL_MS (floor's sysfs poll, 2), BENCH_BUDGET_S (no extra case starts after it, 2100).
 // BENCH_BRICK_OPTIONS (JSON connector options for brick's connects, e.g. {"multipathAddDelay":200}).
 import { spawn, spawnSync } from "node:child_process"
@@ -15,11 +17,15 @@ import { createRequire } from "node:module"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { pathToFileURL } from "node:url"
+import { reportBurst, runBurst } from "./burst.mjs"
+import { reportCli, runCli } from "./cli.mjs"
 
 const ROOT = path.resolve(import.meta.dirname, "../..")
 const REPS = Number(process.env.BENCH_REPS ?? 5)
 const EXTRA_REPS = Number(process.env.BENCH_EXTRA_REPS ?? 3)
-const CASES = new Set((process.env.BENCH_CASES ?? "single,mp2,mp4,blackhole,reuse,many").split(","))
+const CASES = new Set((process.env.BENCH_CASES ?? "single,mp2,mp4,blackhole,reuse,burst,many,cli").split(","))
+const CLI_REPS = Number(process.env.BENCH_CLI_REPS ?? 9)
+const needsOsBrick = [...CASES].some((c) => c !== "cli")
 const FLOOR_POLL = Number(process.env.BENCH_POLL_MS ?? 2)
 const BUDGET_MS = Number(process.env.BENCH_BUDGET_S ?? 2100) * 1000
 const overBudget = () => performance.now() > BUDGET_MS
@@ -64,10 +70,11 @@ raw.info.brickBundled = fs.existsSync(bundled)
 // BENCH_BASELINE: another build of brick, run beside this one as "base"
 const baselinePath = process.env.BENCH_BASELINE ? path.resolve(ROOT, process.env.BENCH_BASELINE) : undefined
 const baselineModules = REPORT || baselinePath === undefined ? undefined : await load(baselinePath)
-raw.info.baseline = baselinePath
+raw.info.baseline = process.env.BENCH_BASELINE
 // brick's log records (debug: every command with its duration) and spans go into the raw results, timed
 let trace = []
 let traceStart = 0
+let concurrentTrace = false
 const sysfsCounts = { read: 0, list: 0, readlink: 0, write: 0 }
 const countingSysfs = (inner) => ({
   read: (p) => (sysfsCounts.read++, inner.read(p)),
@@ -86,7 +93,8 @@ const makeBrick = (mods) => {
     const msg = Array.isArray(o.message) ? o.message.map(String).join(" ") : String(o.message)
     const ann = o.fiber?.getRef?.(References.CurrentLogAnnotations) ?? {}
     const extra = ann.durationMillis !== undefined ? ` (${ann.exitCode}, ${ann.durationMillis} ms)` : ""
-    trace.push(`${(performance.now() - traceStart).toFixed(0)} ${msg}${extra}`)
+    const who = concurrentTrace && ann.volume ? `[${ann.volume}] ` : ""
+    trace.push(`${(performance.now() - traceStart).toFixed(0)} ${who}${msg}${extra}`)
   })
   // brick's spans (start and end) go into the trace too: where the time between commands goes
   const spanTracer = !Tracer ? undefined : Tracer.make({
@@ -134,11 +142,34 @@ const makeBrick = (mods) => {
         trace
       }
   }
+  /** Runs a core program among others at once: {ok, value|error}; the trace is the caller's. */
+  const runConcurrent = async (program) => {
+    const exit = await runtime.runPromise(Effect.exit(spanTracer ? Effect.withTracer(program, spanTracer) : program))
+    return Exit.isSuccess(exit)
+      ? { ok: true, value: exit.value }
+      : { ok: false, error: Cause.pretty(exit.cause).split("\n").slice(0, 3).join(" | ") }
+  }
   return {
     connect: (info, multipath) =>
       run(core.ConnectVolume.connectVolume(info, { ...brickOptions, useMultipath: multipath })),
     disconnect: (info, device, multipath) =>
       run(core.DisconnectVolume.disconnectVolume(info, device, {}, { useMultipath: multipath })),
+    /** For connects and disconnects run at once: one trace for all of them, its lines tagged with the volume. */
+    concurrent: {
+      connect: (info, multipath) =>
+        runConcurrent(core.ConnectVolume.connectVolume(info, { ...brickOptions, useMultipath: multipath })),
+      disconnect: (info, device, multipath) =>
+        runConcurrent(core.DisconnectVolume.disconnectVolume(info, device, {}, { useMultipath: multipath })),
+      startTrace: () => {
+        trace = []
+        traceStart = performance.now()
+        concurrentTrace = true
+      },
+      takeTrace: () => {
+        concurrentTrace = false
+        return trace
+      }
+    },
     dispose: () => runtime.dispose()
   }
 }
@@ -182,6 +213,8 @@ const startOsBrick = () =>
         const m = await call({ op: "disconnect", info, device, multipath })
         return { ok: m.ok, ms: m.ms, error: m.error, counts: m.counts, sleepMs: m.sleep_ms }
       },
+      /** Every item at once, a thread each: {wall_ms, items: [{ok, ms, result, error}]}. */
+      burst: (kind, items, multipath) => call({ op: "burst", kind, items, multipath }),
       close: () => child.stdin.end(),
       errTail: () => errTail
     }
@@ -376,16 +409,34 @@ const main = async () => {
   )
   wwid = `3${created.luns[0].wwn.replace(/^naa\./, "")}`
   note(`target ${IQN} lun0 wwid ${wwid}`)
-  const osb = await startOsBrick()
+  const osb = needsOsBrick ? await startOsBrick() : undefined
   note(
     `brick import ${raw.info.brickImportMs.toFixed(0)} ms; os-brick import ${
-      raw.info.osbrickImportMs.toFixed(0)
-    } ms, ready ${raw.info.osbrickProcessReadyMs.toFixed(0)} ms`
+      raw.info.osbrickImportMs?.toFixed(0)
+    } ms, ready ${raw.info.osbrickProcessReadyMs?.toFixed(0)} ms`
   )
   // warm-up (untimed): the first run of each builds layers, JIT, page cache
   const tools = [["brick", brick], ["osbrick", osb], ["floor", null], ...(base ? [["base", base]] : [])]
-  for (const [who, impl] of tools) await cycle(who, impl, pairs[0], "warmup")
+  const warmed = needsOsBrick ? tools : tools.filter(([who]) => who === "brick" || who === "base")
+  for (const [who, impl] of warmed) await cycle(who, impl, pairs[0], "warmup")
   raw.ops = raw.ops.filter((o) => o.case !== "warmup")
+
+  if (CASES.has("cli")) {
+    await runCli({
+      root: ROOT,
+      reps: CLI_REPS,
+      record,
+      note,
+      infoFor,
+      brick,
+      cleanTarget,
+      residue,
+      settle,
+      iqn: IQN,
+      wwid: () => wwid,
+      loadavg: () => readTrim("/proc/loadavg")
+    })
+  }
 
   for (let r = 0; r < REPS; r++) {
     for (const pair of pairs) {
@@ -452,6 +503,23 @@ const main = async () => {
     sh("lab-target", ["remove-lun", "--iqn", IQN, "--lun", "1"])
   }
 
+  if (CASES.has("burst") && !overBudget()) {
+    await runBurst({
+      ROOT,
+      PORTALS,
+      brick: brick.concurrent,
+      base: base?.concurrent,
+      osb,
+      sh,
+      note,
+      record,
+      settle,
+      sessionsOf,
+      holders,
+      overBudget
+    })
+  }
+
   if (CASES.has("many") && overBudget()) note("time budget spent: 64-LUN case skipped")
   if (CASES.has("many") && !overBudget()) {
     // 64 LUNs of another target attached (one session, automatic scan, multipathd maps)
@@ -488,7 +556,7 @@ const main = async () => {
       }
     }
   }
-  osb.close()
+  osb?.close()
   await brick.dispose()
   await base?.dispose()
   raw.finished = new Date().toISOString()
@@ -525,7 +593,8 @@ const report = () => {
     "| case | brick attach | os-brick attach | brick/os-brick | floor attach | brick/floor | brick detach | os-brick detach | brick/os-brick |"
   )
   log("|---|---|---|---|---|---|---|---|---|")
-  const cases = [...new Set(raw.ops.map((o) => o.case))]
+  const cases = [...new Set(raw.ops.filter((o) => o.attachMs !== undefined).map((o) => o.case))]
+    .filter((c) => !c.startsWith("cli-"))
   for (const c of cases) {
     const ba = med(c, "brick", "attachMs"), oa = med(c, "osbrick", "attachMs"), fa = med(c, "floor", "attachMs")
     const bd = med(c, "brick", "detachMs"), od = med(c, "osbrick", "detachMs")
@@ -588,7 +657,10 @@ const report = () => {
       )
     }
   }
-  const bad = raw.ops.filter((o) => !o.attachOk || (o.who !== "floor" && !o.detachOk) || o.residue)
+  reportBurst(raw.ops, log, fmt)
+  const bad = raw.ops.filter((o) => o.attachMs !== undefined).filter((o) =>
+    !o.case.startsWith("cli-") && (!o.attachOk || (o.who !== "floor" && !o.detachOk) || o.residue)
+  )
   if (bad.length) {
     log("")
     log("failures / residue:")
@@ -600,6 +672,7 @@ const report = () => {
       )
     }
   }
+  reportCli(raw.ops, log)
   log("")
   if (!REPORT) log(`guest load: ${readTrim("/proc/loadavg")}`)
 }

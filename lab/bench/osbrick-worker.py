@@ -4,6 +4,9 @@
 Reads one JSON request per line on stdin, answers one JSON line on stdout:
   {"op": "connect", "info": {...}, "multipath": bool}
   {"op": "disconnect", "info": {...}, "device": {...}, "multipath": bool}
+  {"op": "burst", "kind": "connect"|"disconnect", "items": [{"info", "device"?}], "multipath": bool}
+    every item at once, one thread each (as Nova's threads call one connector);
+    answers {"wall_ms", "items": [{"ok", "ms", "result", "error"}]}
 Runs as root, in-process: privsep's client mode is off, so os-brick's
 privileged entrypoints run in this process (no privsep daemon, no sudo);
 root_helper is a trivial helper (`env`) that is never spawned in that mode.
@@ -12,6 +15,7 @@ and the time it spends in time.sleep.
 """
 import json
 import sys
+import threading
 import time
 
 t0 = time.monotonic()
@@ -63,20 +67,44 @@ get(True)
 factory_ms = (time.monotonic() - t1) * 1000
 print(json.dumps({"ready": True, "import_ms": import_ms, "factory_ms": factory_ms}), flush=True)
 
+
+def call(c, kind, item):
+    start = time.monotonic()
+    try:
+        if kind == "connect":
+            result = c.connect_volume(item["info"])
+        else:
+            result = c.disconnect_volume(item["info"], item.get("device"))
+        ok, error = True, None
+    except Exception as e:  # noqa: BLE001
+        ok, error, result = False, f"{type(e).__name__}: {e}", None
+    return {"ok": ok, "ms": (time.monotonic() - start) * 1000, "result": result, "error": error}
+
+
+def burst(req):
+    c = get(bool(req.get("multipath")))
+    items = req["items"]
+    out = [None] * len(items)
+
+    def run(i):
+        out[i] = call(c, req["kind"], items[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(items))]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"wall_ms": (time.monotonic() - start) * 1000, "items": out,
+            "counts": dict(counts), "sleep_ms": sleep_ms[0]}
+
+
 for line in sys.stdin:
     req = json.loads(line)
     counts.clear()
     sleep_ms[0] = 0.0
-    c = get(bool(req.get("multipath")))
-    start = time.monotonic()
-    try:
-        if req["op"] == "connect":
-            result = c.connect_volume(req["info"])
-        else:
-            result = c.disconnect_volume(req["info"], req.get("device"))
-        ok, error = True, None
-    except Exception as e:  # noqa: BLE001
-        ok, error, result = False, f"{type(e).__name__}: {e}", None
-    ms = (time.monotonic() - start) * 1000
-    print(json.dumps({"ok": ok, "ms": ms, "result": result, "error": error,
-                      "counts": dict(counts), "sleep_ms": sleep_ms[0]}, default=str), flush=True)
+    if req["op"] == "burst":
+        print(json.dumps(burst(req), default=str), flush=True)
+        continue
+    r = call(get(bool(req.get("multipath"))), req["op"], req)
+    print(json.dumps({**r, "counts": dict(counts), "sleep_ms": sleep_ms[0]}, default=str), flush=True)

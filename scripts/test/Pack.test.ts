@@ -3,7 +3,7 @@
 // effect and the rest come from the store and metadata cache `pnpm install` filled; where the
 // host allows it the install also runs in a network namespace of its own), a TypeScript consumer
 // type-checked against the packed declarations and run on the simulated host, and the packed
-// `brick` run.
+// `brick` run (also from a read-only install: its code cache goes to the user's cache directory or nowhere).
 import { spawnSync, type SpawnSyncReturns } from "node:child_process"
 import {
   cpSync,
@@ -56,11 +56,34 @@ const noNetwork: ReadonlyArray<string> = spawnSync("unshare", ["-n", "true"]).st
   ? ["unshare", "-n", "--"]
   : []
 
-const run = (argv: ReadonlyArray<string>, cwd: string): SpawnSyncReturns<string> =>
-  spawnSync(argv[0]!, argv.slice(1), { cwd, env, encoding: "utf8", timeout: 180_000 })
+/**
+ * `argv` run with `dir` mounted read-only (a bind mount in a mount namespace of its own), where
+ * this host lets a process have one; else undefined.
+ */
+const readOnlyMount = (dir: string): ((argv: ReadonlyArray<string>) => ReadonlyArray<string>) | undefined => {
+  const mount = (argv: ReadonlyArray<string>) => [
+    "unshare",
+    "-m",
+    "--",
+    "sh",
+    "-c",
+    "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\" && exec \"$@\"",
+    dir,
+    ...argv
+  ]
+  const probe = mount(["sh", "-c", "! touch \"$0/.read-only-probe\" 2>/dev/null", dir])
+  return spawnSync(probe[0]!, probe.slice(1)).status === 0 ? mount : undefined
+}
 
-const succeed = (argv: ReadonlyArray<string>, cwd: string): SpawnSyncReturns<string> => {
-  const r = run(argv, cwd)
+const run = (argv: ReadonlyArray<string>, cwd: string, extraEnv: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> =>
+  spawnSync(argv[0]!, argv.slice(1), { cwd, env: { ...env, ...extraEnv }, encoding: "utf8", timeout: 180_000 })
+
+const succeed = (
+  argv: ReadonlyArray<string>,
+  cwd: string,
+  extraEnv: NodeJS.ProcessEnv = {}
+): SpawnSyncReturns<string> => {
+  const r = run(argv, cwd, extraEnv)
   if (r.status !== 0) {
     throw new Error(`${argv.join(" ")} exited ${r.status ?? r.signal}:\n${r.stdout}\n${r.stderr}`)
   }
@@ -74,6 +97,7 @@ const tarballOf = (name: string) => {
 }
 
 const installed = (name: string) => join(scratch, "node_modules", name)
+const readOnlyScratch = readOnlyMount(scratch)
 const brick = () => [join(scratch, "node_modules/.bin/brick")]
 
 describe("the packed packages", { timeout: 180_000 }, () => {
@@ -169,4 +193,45 @@ describe("the packed packages", { timeout: 180_000 }, () => {
       fields: ["target_lun"]
     })
   })
+
+  it("brick's code cache: in the user's cache directory, never beside the package; a cache that cannot be written is silent", () => {
+    const cli = realpathSync(installed("@brick/cli"))
+    const packageFiles = () => readdirSync(cli, { recursive: true }).map(String).sort()
+    const before = packageFiles()
+    const cacheHome = join(scratch, "cache")
+    const cacheFiles = () => readdirSync(join(cacheHome, "brick")).filter((f) => f.endsWith(".v8cache"))
+    const runs = [["--version"], ["plan", "--info", "volume.json"]].flatMap((args) =>
+      [0, 1].map(() => succeed([...brick(), ...args], scratch, { XDG_CACHE_HOME: cacheHome }))
+    )
+    expect(runs.map((r) => r.stderr)).toEqual(["", "", "", ""])
+    expect(runs[1]!.stdout).toBe(runs[0]!.stdout)
+    expect(runs[3]!.stdout).toBe(runs[2]!.stdout)
+    expect(cacheFiles()).toHaveLength(2)
+    expect(packageFiles()).toEqual(before)
+
+    // a cache directory that cannot be made (a file in its way): the same output, nothing said
+    const blocked = join(scratch, "not-a-directory")
+    writeFileSync(blocked, "")
+    const uncached = succeed([...brick(), "plan", "--info", "volume.json"], scratch, { XDG_CACHE_HOME: blocked })
+    expect(uncached.stderr).toBe("")
+    expect(uncached.stdout).toBe(runs[2]!.stdout)
+  })
+
+  it.skipIf(readOnlyScratch === undefined)(
+    "brick from a read-only install with a read-only cache home: the same output, nothing said (needs unshare -m)",
+    () => {
+      const cacheHome = join(scratch, "cache-read-only")
+      mkdirSync(cacheHome)
+      for (const args of [["--version"], ["plan", "--info", "volume.json"]]) {
+        const expected = succeed([...brick(), ...args], scratch, { XDG_CACHE_HOME: join(scratch, "cache") })
+        const r = run(readOnlyScratch!([...brick(), ...args]), scratch, { XDG_CACHE_HOME: cacheHome, HOME: cacheHome })
+        expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+          status: 0,
+          stdout: expected.stdout,
+          stderr: ""
+        })
+      }
+      expect(readdirSync(cacheHome)).toEqual([])
+    }
+  )
 })

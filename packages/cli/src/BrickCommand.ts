@@ -1,15 +1,17 @@
 /**
  * The `brick` command: its subcommands and the global flags they share.
  */
-import type { BrickError, InvalidInput, Iscsiadm, Sysfs } from "@brick/core"
+import type { BrickError, InvalidInput, Iscsiadm, Network, Sysfs } from "@brick/core"
 import { Command } from "effect/cli"
 import * as ConnectCommand from "./ConnectCommand.ts"
 import * as DisconnectCommand from "./DisconnectCommand.ts"
 import * as ExtendCommand from "./ExtendCommand.ts"
 import * as GlobalFlags from "./GlobalFlags.ts"
+import * as IfacesCommand from "./IfacesCommand.ts"
 import * as PathsCommand from "./PathsCommand.ts"
 import * as PlanCommand from "./PlanCommand.ts"
 import * as PropertiesCommand from "./PropertiesCommand.ts"
+import * as StatusCommand from "./StatusCommand.ts"
 
 /** Every typed failure of a brick command (ErrorReport classifies them). */
 export type BrickFailure =
@@ -18,14 +20,18 @@ export type BrickFailure =
   | BrickError.DisconnectError
   | BrickError.ExtendError
   | BrickError.PropertiesError
+  | BrickError.StatusError
   | Iscsiadm.IscsiadmError
   | Sysfs.SysfsError
+  | Network.NetworkError
   | ConnectCommand.ConnectFailure
   | DisconnectCommand.DisconnectFailure
   | ExtendCommand.ExtendFailure
   | PathsCommand.PathsFailure
   | PropertiesCommand.PropertiesFailure
   | PlanCommand.PlanFailure
+  | StatusCommand.StatusFailure
+  | IfacesCommand.IfacesFailure
 
 /** `brick` */
 export const command = Command.make("brick").pipe(
@@ -39,7 +45,9 @@ export const command = Command.make("brick").pipe(
     ExtendCommand.command,
     PathsCommand.command,
     PropertiesCommand.command,
-    PlanCommand.command
+    PlanCommand.command,
+    StatusCommand.command,
+    IfacesCommand.command
   ]),
   Command.withGlobalFlags(GlobalFlags.all)
 )

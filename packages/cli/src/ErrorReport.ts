@@ -35,6 +35,7 @@ export const rules: ReadonlyArray<readonly [string, string, Kind]> = [
   ["LockError", "*", "HostToolFailed"],
   ["IscsiadmError", "AuthenticationFailed", "AuthenticationFailed"],
   ["IscsiadmError", "LoginFailed", "LoginFailed"],
+  ["IscsiadmError", "LoginRejected", "LoginFailed"],
   ["IscsiadmError", "Timeout", "LoginFailed"],
   ["IscsiadmError", "TransportUnavailable", "LoginFailed"],
   ["IscsiadmError", "*", "HostToolFailed"],
@@ -43,6 +44,7 @@ export const rules: ReadonlyArray<readonly [string, string, Kind]> = [
   ["MultipathError", "*", "HostToolFailed"],
   ["BlockDeviceError", "*", "HostToolFailed"],
   ["CommandError", "*", "HostToolFailed"],
+  ["NetworkError", "*", "HostToolFailed"],
   // the core programs' errors (packages/core/src/BrickError.ts)
   ["ConnectError", "IfaceUnusable", "IfaceUnusable"],
   ["ConnectError", "MultipathUnavailable", "MultipathNotFormed"],
@@ -50,12 +52,14 @@ export const rules: ReadonlyArray<readonly [string, string, Kind]> = [
   ["ConnectError", "DeviceNotFound", "DeviceNotFound"],
   ["ConnectError", "MultipathRequired", "MultipathNotFormed"],
   ["ConnectError", "LockFailed", "LockTimeout"],
+  ["ConnectError", "ReadOnly", "ReadOnlyDevice"],
   ["ConnectError", "HostError", "HostToolFailed"],
   ["DisconnectError", "LockFailed", "LockTimeout"],
   ["DisconnectError", "*", "DisconnectFailed"],
   ["ExtendError", "*", "ExtendFailed"],
   ["PropertiesError", "MultipathUnavailable", "MultipathNotFormed"],
-  ["PropertiesError", "*", "HostToolFailed"]
+  ["PropertiesError", "*", "HostToolFailed"],
+  ["StatusError", "*", "HostToolFailed"]
 ]
 
 /** Whether every path of a failed login was refused its CHAP credentials. */

@@ -48,9 +48,13 @@ export const Iface = text("iface", "the open-iscsi iface record to log in throug
 /** `--no-iface-fallback` */
 export const NoIfaceFallback = bool("no-iface-fallback", "fail instead of falling back to the default iface")
 /** `--scan-attempts N` */
-export const ScanAttempts = int("scan-attempts", "targeted rescans before giving up on a LUN (deviceScanAttempts)", "N")
+export const ScanAttempts = int("scan-attempts", "targeted scans before giving up on a LUN (deviceScanAttempts)", "N")
 /** `--scan-interval MS` */
-export const ScanInterval = int("scan-interval", "milliseconds between rescans (deviceScanInterval)", "MS")
+export const ScanInterval = int(
+  "scan-interval",
+  "milliseconds from the first scan to the next, doubling after each (deviceScanInterval)",
+  "MS"
+)
 /** `--login-timeout S` */
 export const LoginTimeout = int("login-timeout", "seconds a login may take (loginTimeout)", "S")
 /** `--lock-timeout S` */

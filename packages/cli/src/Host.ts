@@ -4,14 +4,14 @@
  * spawns a process). The real CLI uses interpreter-node's NodeHost; tests
  * may install another factory (e.g. the simulator) with `Host.layerFactory`.
  */
-import type { BlockDevice, Iscsiadm, Lock, Multipath, Sysfs } from "@brick/core"
+import type { IscsiServices } from "@brick/core"
 import { NodeHost } from "@brick/interpreter-node"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Context, Effect, Layer, Option } from "effect"
 import type { HostFlags } from "./GlobalFlags.ts"
 
 /** The services brick's programs run on. */
-export type HostServices = Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | Lock.Lock
+export type HostServices = IscsiServices
 
 /** Builds the host's layer from the host flags. */
 export type Factory = (flags: HostFlags) => Layer.Layer<HostServices>

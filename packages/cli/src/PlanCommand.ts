@@ -3,20 +3,24 @@
  * touching nothing on the host — unless `--facts`, which reads (only reads)
  * the iface records and HBAs so the iface choice is the real one.
  */
-import type { InvalidInput, Iscsiadm, Sysfs } from "@brick/core"
+import { IfaceChoice, IfaceFacts, type InvalidInput, type Iscsiadm, type Network, type Sysfs } from "@brick/core"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import * as ConnectorInput from "./ConnectorInput.ts"
 import * as GlobalFlags from "./GlobalFlags.ts"
 import * as Host from "./Host.ts"
-import * as IfaceFacts from "./IfaceFacts.ts"
 import type { InputUnreadable } from "./InputUnreadable.ts"
 import * as Output from "./Output.ts"
 import * as PlanReport from "./PlanReport.ts"
 import { info } from "./SharedFlags.ts"
 
 /** How `brick plan` can fail. */
-export type PlanFailure = InputUnreadable | InvalidInput.InvalidInput | Iscsiadm.IscsiadmError | Sysfs.SysfsError
+export type PlanFailure =
+  | InputUnreadable
+  | InvalidInput.InvalidInput
+  | Iscsiadm.IscsiadmError
+  | Sysfs.SysfsError
+  | Network.NetworkError
 
 /** `brick plan` */
 export const command = Command.make(
@@ -24,7 +28,9 @@ export const command = Command.make(
   {
     info,
     facts: Flag.Boolean("facts").pipe(
-      Flag.withDescription("read iface records and HBAs from the host (runs iscsiadm -m iface; changes nothing)"),
+      Flag.withDescription(
+        "read iface records, transports and iSCSI host ports from the host (runs iscsiadm -m iface; changes nothing)"
+      ),
       Flag.withDefault(false)
     )
   },
@@ -33,7 +39,7 @@ export const command = Command.make(
     const hostFlags = yield* GlobalFlags.hostFlags
     const data = yield* ConnectorInput.connectionInfo(info)
     const options = yield* ConnectorInput.connectorOptions(optionFlags)
-    const ifaceFacts = facts ? yield* Host.provide(hostFlags)(IfaceFacts.read) : PlanReport.noFacts
+    const ifaceFacts = facts ? yield* Host.provide(hostFlags)(IfaceFacts.readAll) : IfaceChoice.noFacts
     const style = {
       iscsiadm: Option.getOrElse(hostFlags.iscsiadm, () => "iscsiadm"),
       prefix: Option.match(hostFlags.commandPrefix, { onNone: () => [], onSome: Host.prefixWords })

@@ -55,6 +55,8 @@ export interface PlanReport {
   readonly enforceMultipath: boolean
   readonly iface: IfaceReport
   readonly offload: boolean
+  /** The offload HBA port's PCI function (the by-path links' `pci-…-` prefix). */
+  readonly pci: string | null
   readonly addressingMode: string
   readonly discovery: { readonly portal: string; readonly auth: "CHAP" | "None"; readonly note: string } | null
   readonly session: {
@@ -158,7 +160,7 @@ export const make = (
     volumeId: data.volume_id ?? null,
     facts: source === "none"
       ? "none: nothing was read from the host; no iface record or HBA is assumed to exist (use --facts to read them)"
-      : "read from the host (iscsiadm -m iface, /sys/class/iscsi_host)",
+      : "read from the host (iscsiadm -m iface, /sys/class/iscsi_transport, /sys/class/iscsi_host, /sys/class/infiniband)",
     outcome: plan.iface._tag === "Refuse"
       ? `connect would fail: iface ${plan.iface.requested} cannot be used (${
         IfaceChoice.describeReason(plan.iface.reason)
@@ -168,6 +170,7 @@ export const make = (
     enforceMultipath: plan.enforceMultipath,
     iface: ifaceReport(plan.iface),
     offload: plan.offload,
+    pci: Option.getOrNull(plan.pci),
     addressingMode: plan.addressingMode,
     discovery: Option.isSome(plan.discovery)
       ? {
@@ -201,6 +204,3 @@ export const make = (
     commands: iscsiadmCommands(plan).map((argv) => Redaction.render([...style.prefix, style.iscsiadm, ...argv]))
   }
 }
-
-/** No facts: what `brick plan` assumes unless `--facts` is given. */
-export const noFacts: IfaceChoice.IfaceFacts = { ifaces: [], hbaHwaddresses: [] }

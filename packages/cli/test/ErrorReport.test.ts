@@ -40,6 +40,10 @@ describe("ErrorReport", () => {
       [{ _tag: "ConnectError", reason: { _tag: "DeviceNotFound", paths: [] } }, "DeviceNotFound"],
       [{ _tag: "ConnectError", reason: { _tag: "MultipathRequired" } }, "MultipathNotFormed"],
       [{ _tag: "ConnectError", reason: { _tag: "IfaceUnusable" } }, "IfaceUnusable"],
+      [
+        { _tag: "ConnectError", reason: { _tag: "ReadOnly", device: "/dev/dm-0", devices: [], detail: "" } },
+        "ReadOnlyDevice"
+      ],
       [{ _tag: "DisconnectError", reason: { _tag: "StepsFailed", failures: [] } }, "DisconnectFailed"],
       [{ _tag: "DisconnectError", reason: { _tag: "LockFailed" } }, "LockTimeout"],
       [{ _tag: "ExtendError", reason: { _tag: "NotAttached" } }, "ExtendFailed"],

@@ -20,6 +20,7 @@ describe("exit codes", () => {
       HostToolFailed: 11,
       PermissionDenied: 12,
       DiscoveryFailed: 13,
+      ReadOnlyDevice: 14,
       Usage: 64,
       InputUnreadable: 66,
       Internal: 70,

@@ -172,6 +172,15 @@ export interface Device {
   readonly scsi_wwn: string
   readonly multipath_id?: string
   readonly devices?: ReadonlyArray<string>
+  readonly paths?: ReadonlyArray<{
+    readonly portal: string
+    readonly iface?: string
+    readonly state: string
+    readonly device?: string
+    readonly session?: number
+    readonly reason?: string
+    readonly otherIfaces?: ReadonlyArray<{ readonly iface: string; readonly session: number }>
+  }>
 }
 export const deviceOf = (r: Run): Device => {
   assert.equal(r.code, 0, `exit ${r.code} ${r.signal ?? ""}: ${r.stderr.slice(-4000)}`)

@@ -1,8 +1,8 @@
 /**
  * The errors of brick's programs. Each is a tagged error whose `reason` says
  * what failed and why; the tags (`ConnectError`, `DisconnectError`,
- * `ExtendError`, `PropertiesError`) and their reasons' `_tag`s are stable:
- * the CLI maps them to exit codes. Details come from the services' own
+ * `ExtendError`, `PropertiesError`, `StatusError`) and their reasons'
+ * `_tag`s are stable: the CLI maps them to exit codes. Details come from the services' own
  * messages, which never carry a secret.
  */
 import { Data } from "effect"
@@ -37,6 +37,13 @@ export type ConnectReason =
   | { readonly _tag: "MultipathRequired"; readonly wwn: string; readonly detail: string }
   /** A target lock could not be had. */
   | { readonly _tag: "LockFailed"; readonly lock: string; readonly detail: string }
+  /** access_mode rw, and the device stayed read-only through the wait (`devices`: those still read-only). */
+  | {
+    readonly _tag: "ReadOnly"
+    readonly device: string
+    readonly devices: ReadonlyArray<string>
+    readonly detail: string
+  }
   /** The host could not be read or written outside any single path. */
   | { readonly _tag: "HostError"; readonly operation: string; readonly detail: string }
 
@@ -62,6 +69,8 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
         return `no multipath map formed for ${r.wwn}: ${r.detail}`
       case "LockFailed":
         return `lock ${r.lock}: ${r.detail}`
+      case "ReadOnly":
+        return `${r.device} stayed read-only for a read-write attach: ${r.detail}`
       case "HostError":
         return `${r.operation} failed: ${r.detail}`
     }
@@ -81,6 +90,7 @@ export interface StepFailure {
     | "deleteDevice"
     | "logout"
     | "deleteNode"
+    | "deleteIface"
     | "rescanDevice"
     | "resizeMap"
     | "size"
@@ -122,6 +132,18 @@ export class ExtendError extends Data.TaggedError("ExtendError")<{
   override get message(): string {
     const r = this.reason
     return r._tag === "NotAttached" ? "the volume is not attached" : `extend failed: ${describeSteps(r.failures)}`
+  }
+}
+
+/** Why a volume's status could not be read. */
+export type StatusReason = { readonly _tag: "HostError"; readonly operation: string; readonly detail: string }
+
+/** A volume's status could not be read. */
+export class StatusError extends Data.TaggedError("StatusError")<{
+  readonly reason: StatusReason
+}> {
+  override get message(): string {
+    return `${this.reason.operation} the volume's status failed: ${this.reason.detail}`
   }
 }
 

@@ -2,7 +2,7 @@
  * A logical unit number as the target reports it (0 … 16383, the range of
  * SAM flat space addressing), and the LUN addressing modes os-brick knows.
  */
-import { Schema } from "effect"
+import { Schema, SchemaTransformation } from "effect"
 
 /** The largest LUN brick accepts (14-bit flat space addressing). */
 export const maxLun = 16383
@@ -11,6 +11,17 @@ export const maxLun = 16383
 export const Lun = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: maxLun })).pipe(Schema.brand("Lun"))
 /** A logical unit number as the target reports it. */
 export type Lun = typeof Lun.Type
+
+/**
+ * A LUN as Cinder drivers send it: a number, or its decimal digits as a
+ * string (`"1"`; no sign, blank, leading zero, fraction or other base).
+ */
+export const LunFromInput = Schema.Union([
+  Lun,
+  Schema.String.check(
+    Schema.isPattern(/^(?:0|[1-9][0-9]{0,4})$/, { message: "a LUN: an integer 0-16383, or its decimal digits" })
+  ).pipe(Schema.decodeTo(Lun, SchemaTransformation.numberFromString))
+])
 
 /** Brands a trusted number (throws when out of range). */
 export const unsafeMake = (n: number): Lun => {

@@ -1,8 +1,9 @@
 /**
  * device-mapper multipath through multipathd: forming, flushing and resizing
- * maps. Which map holds which device is read from sysfs, not from here.
+ * maps, and the paths' states. Which map holds which device is read from
+ * sysfs, not from here.
  */
-import { Context, Data, type Effect } from "effect"
+import { Context, Data, type Effect, type Option } from "effect"
 import type { Wwn } from "./Wwn.ts"
 
 /** Why a multipath operation failed. */
@@ -24,6 +25,18 @@ export class MultipathError extends Data.TaggedError("MultipathError")<{
       this.detail ? `: ${this.detail}` : ""
     }`
   }
+}
+
+/** A path device as multipathd sees it (`multipathd show paths`). */
+export interface MultipathPathState {
+  /** The path's block device, `sdX`. */
+  readonly device: string
+  /** The name of the map holding it, when one does. */
+  readonly map: Option.Option<string>
+  /** device-mapper's state of the path in its map: `active`, `failed` (`undef` outside a map). */
+  readonly dmState: string
+  /** multipathd's path checker: `ready`, `faulty`, `ghost`, `shaky`, `delayed`, `undef` … */
+  readonly checkerState: string
 }
 
 /**
@@ -63,4 +76,8 @@ export class Multipath extends Context.Service<Multipath, {
   readonly flushMap: (name: string) => Effect.Effect<void, MultipathError>
   /** Resizes a map to its paths' current size. */
   readonly resizeMap: (name: string) => Effect.Effect<void, MultipathError>
+  /** Reloads a map's table from its paths (a map loaded read-only becomes writable once its paths are). */
+  readonly reloadMap: (name: string) => Effect.Effect<void, MultipathError>
+  /** Every path device multipathd knows, with its state in its map and its checker's. */
+  readonly pathStates: Effect.Effect<ReadonlyArray<MultipathPathState>, MultipathError>
 }>()("@brick/core/Multipath") {}

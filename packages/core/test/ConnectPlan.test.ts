@@ -1,12 +1,13 @@
 import { Option, Redacted } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { ByPath, ConnectorOptions, ConnectPlan, type IfaceChoice, IfaceName, Lun, TargetPath } from "../src/index.ts"
+import { ByPath, ConnectorOptions, ConnectPlan, IfaceChoice, IfaceName, Lun, TargetPath } from "../src/index.ts"
 import { connectionData, decodeValid } from "./arbitraries.ts"
+import { port, withPorts } from "./hostFacts.ts"
 
 const a = "iqn.2010-10.org.x:a"
 const b = "iqn.2010-10.org.x:b"
-const noFacts: IfaceChoice.IfaceFacts = { ifaces: [], hbaHwaddresses: [] }
+const noFacts = IfaceChoice.noFacts
 const options = (o: Partial<ConnectorOptions.ConnectorOptions> = {}): ConnectorOptions.ConnectorOptions => ({
   ...ConnectorOptions.defaults,
   ...o
@@ -22,6 +23,16 @@ describe("ConnectPlan.make", () => {
     expect(p.multipath).toBe(false)
     expect(p.paths.map((x) => [x.portal, x.iqn, x.lun])).toEqual([["10.0.0.1:3260", a, 1]])
     expect(Option.isNone(p.discovery)).toBe(true)
+  })
+
+  it("without multipath, the other listed paths are alternates, in order, without the primary again", () => {
+    expect(plan(plural).alternates.map((x) => [x.portal, x.iqn, x.lun])).toEqual([["10.0.0.2:3260", b, 2]])
+    const listedOnly = { target_portals: ["10.0.0.3", "10.0.0.1"], target_iqns: [a, a], target_luns: [4, 4] }
+    const p = plan(listedOnly)
+    expect(p.paths.map((x) => x.portal)).toEqual(["10.0.0.3:3260"])
+    expect(p.alternates.map((x) => x.portal)).toEqual(["10.0.0.1:3260"])
+    expect(plan(single).alternates).toEqual([])
+    expect(plan(plural, { useMultipath: true }).alternates).toEqual([])
   })
 
   it("discovers through the single portal with multipath and no target_portals", () => {
@@ -90,23 +101,31 @@ describe("ConnectPlan.make", () => {
     })
   })
 
-  it("names by-path links per transport: ip-… for software, pci-…-ip-… matched for offload", () => {
+  it("names by-path links per transport: ip-… for software, pci-<the HBA port's PCI function>-ip-… for offload", () => {
     const sw = plan({ ...single, target_portal: "[fe80::1]:3260" })
     expect(sw.offload).toBe(false)
+    expect(Option.isNone(sw.pci)).toBe(true)
     expect(sw.paths[0]!.byPathName).toBe(`ip-fe80::1:3260-iscsi-${a}-lun-1`)
     const hba = "00:0e:1e:00:00:01"
-    const off = plan(single, { iface: { transport: "bnx2i", hwaddress: hba } }, { ifaces: [], hbaHwaddresses: [hba] })
+    const facts = withPorts([
+      port("bnx2i", "00:0e:1e:00:00:02", { host: 5, pciAddress: Option.some("0000:05:00.0") }),
+      port("bnx2i", hba, { host: 6, pciAddress: Option.some("0000:03:00.1") })
+    ])
+    const off = plan(plural, { iface: { transport: "bnx2i", hwaddress: hba }, useMultipath: true }, facts)
     expect(off.offload).toBe(true)
-    expect(off.iface).toMatchObject({ _tag: "Use", transport: "bnx2i" })
-    const name = off.paths[0]!.byPathName
-    expect(name).toBe(`pci-DDDD:BB:DD.F-ip-10.0.0.1:3260-iscsi-${a}-lun-1`)
-    // the placeholder is not a PCI address: the link to match carries the real one
-    expect(ByPath.matches(name.replace("DDDD:BB:DD.F", "0000:03:00.1"), off.paths[0]!, true)).toBe(true)
+    expect(off.iface).toMatchObject({ _tag: "Use", transport: "bnx2i", port: Option.some(facts.hostPorts[1]) })
+    expect(off.pci).toEqual(Option.some("0000:03:00.1"))
+    expect(off.paths.map((p) => p.byPathName)).toEqual([
+      `pci-0000:03:00.1-ip-10.0.0.1:3260-iscsi-${a}-lun-1`,
+      `pci-0000:03:00.1-ip-10.0.0.2:3260-iscsi-${b}-lun-2`
+    ])
+    expect(off.paths.every((p) => ByPath.matches(p.byPathName, p, true))).toBe(true)
   })
 
   it("plans a fallback to default as a software plan, and reports the iface used", () => {
     const p = plan(single, { iface: { transport: "bnx2i", hwaddress: "00:0e:1e:00:00:01" } })
-    expect(p.iface).toMatchObject({ _tag: "Fallback", iface: "default", reason: { _tag: "HardwareAbsent" } })
+    // with no facts nothing is loaded
+    expect(p.iface).toMatchObject({ _tag: "Fallback", iface: "default", reason: { _tag: "TransportNotLoaded" } })
     expect(p.offload).toBe(false)
     expect(Option.getOrThrow(ConnectPlan.ifaceOf(p))).toBe("default")
     const refused = plan(single, { iface: IfaceName.unsafeMake("nope"), ifaceFallback: false })

@@ -176,6 +176,17 @@ describe("ConnectionInfo.decode", () => {
     expect(JSON.stringify(d)).not.toMatch(/p1|p2|p3/)
   })
 
+  it("accepts LUNs as numeric strings, as Cinder drivers send them (target_lun, target_luns items)", () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 16383 }), fc.integer({ min: 0, max: 16383 }), (a, b) => {
+      const d = decodeValid({
+        target_portals: ["10.0.0.1", "10.0.0.2"],
+        target_iqns: [iqn1, iqn1],
+        target_luns: [String(a), b],
+        target_lun: String(b)
+      })
+      expect([d.target_lun, d.target_luns]).toEqual([b, [a, b]])
+    }))
+  })
   it("pairs target_iqns/target_luns given without target_portals with the single target_portal", () => {
     expect(fieldsOf(decodeInfo({ target_portal: "10.0.0.1", target_iqns: [iqn1, iqn1], target_luns: [1, 2] }))).toEqual(
       ["target_iqns", "target_luns"]
@@ -213,7 +224,13 @@ const notLun = fc.oneof(
   fc.integer({ max: -1 }),
   fc.integer({ min: 16384 }),
   fc.double({ min: 0.01, max: 16383, noInteger: true }),
-  fc.integer({ min: 0, max: 16383 }).map(String),
+  // a number's digits are accepted; these strings are not (sign, blank, leading zero, fraction, other base)
+  fc.integer({ min: 0, max: 16383 }).map((n) => `+${n}`),
+  fc.integer({ min: 0, max: 16383 }).map((n) => ` ${n}`),
+  fc.integer({ min: 0, max: 16383 }).map((n) => `0${n}`),
+  fc.integer({ min: 0, max: 16383 }).map((n) => `${n}.0`),
+  fc.integer({ min: 0, max: 16383 }).map((n) => `0x${n.toString(16)}`),
+  fc.integer({ min: 16384, max: 99999 }).map(String),
   fc.constant(null),
   fc.constant(Number.NaN)
 )

@@ -19,12 +19,13 @@ const expectedDefaults = {
   useMultipath: false,
   enforceMultipath: false,
   ifaceFallback: true,
-  deviceScanAttempts: 3,
-  deviceScanInterval: 2000,
+  deviceScanAttempts: 6,
+  deviceScanInterval: 800,
   pollInterval: 25,
   loginTimeout: 15,
   multipathWaitTimeout: 10,
   multipathAddDelay: 1000,
+  writableWaitTimeout: 15,
   lockTimeout: 120,
   manualScan: true
 }
@@ -37,6 +38,7 @@ const bounds = {
   loginTimeout: [1, 3_600],
   multipathWaitTimeout: [1, 3_600],
   multipathAddDelay: [0, 600_000],
+  writableWaitTimeout: [1, 3_600],
   lockTimeout: [1, 3_600]
 } as const
 const booleans = ["useMultipath", "enforceMultipath", "ifaceFallback", "manualScan"] as const
@@ -125,7 +127,7 @@ describe("ConnectorOptions iface", () => {
     [{ iface: 5 }, ["iface"]],
     [{ iface: null }, ["iface"]],
     [{ iface: ["default"] }, ["iface"]],
-    [{ iface: {} }, ["iface.transport"]],
+    [{ iface: {} }, ["iface"]],
     [{ iface: { transport: "warp" } }, ["iface.transport"]],
     [{ iface: { transport: "qedi" } }, ["iface.transport"]],
     [{ iface: { transport: 1 } }, ["iface.transport"]],

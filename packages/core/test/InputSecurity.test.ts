@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest"
 import { ByPath, ConnectorOptions, ConnectPlan, HostPath } from "../src/index.ts"
 import * as SysfsLayout from "../src/internal/SysfsLayout.ts"
 import { canonicalPortal, chapUser, decodeInfo, iqn, lun } from "./arbitraries.ts"
+import { port, withPorts } from "./hostFacts.ts"
 
 const hostileText = fc.oneof(
   fc.constantFrom(
@@ -121,7 +122,7 @@ describe("input security", () => {
         const r = decodeInfo(raw)
         const o = Effect.runSync(Effect.result(ConnectorOptions.decode({ iface, useMultipath })))
         if (Result.isFailure(r) || Result.isFailure(o)) return
-        const plan = ConnectPlan.make(r.success, o.success, { ifaces: [], hbaHwaddresses: ["00:0e:1e:00:00:01"] })
+        const plan = ConnectPlan.make(r.success, o.success, withPorts([port("bnx2i", "00:0e:1e:00:00:01")]))
         for (const p of plan.paths) {
           const path = HostPath.make(`${SysfsLayout.byPathDir}/${p.byPathName}`)
           expect(path.startsWith(`${ByPath.directory}/`)).toBe(true)

@@ -32,9 +32,16 @@ const importsOf = (file: string): ReadonlyArray<string> => {
 }
 
 const programs = new Set(
-  ["ConnectVolume", "DisconnectVolume", "ExtendVolume", "VolumePaths", "ConnectorProperties"].map((p) =>
-    `iscsi/${p}.ts`
-  )
+  [
+    "ConnectVolume",
+    "DisconnectVolume",
+    "ExtendVolume",
+    "VolumePaths",
+    "VolumeStatus",
+    "ConnectorProperties",
+    "IfaceFacts"
+  ]
+    .map((p) => `iscsi/${p}.ts`)
 )
 const isIscsi = (f: string) => f.startsWith("iscsi/") || f.startsWith("internal/iscsi/")
 

@@ -70,7 +70,7 @@ export const lun = fc.integer({ min: 0, max: 16383 })
 /** The kernel's H:C:T:L LUN numbers brick can produce (flat space bit included). */
 export const kernelLun = fc.oneof(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0x7fff }))
 
-/** PCI addresses `DDDD:BB:DD.F`, as sysfs writes them. */
+/** PCI addresses (domain:bus:device.function), as sysfs writes them. */
 export const pciAddress = fc.tuple(hex(4, 4), hex(2, 2), hex(2, 2), fc.integer({ min: 0, max: 7 }))
   .map(([d, b, s, f]) => `${d}:${b}:${s}.${f}`)
 

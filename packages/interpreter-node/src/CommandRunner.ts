@@ -10,7 +10,7 @@ import { NodeHostConfig } from "./NodeHostConfig.ts"
 import * as Redaction from "./Redaction.ts"
 
 /** The programs brick runs; each maps to a configured path. */
-export type Program = "iscsiadm" | "multipathd" | "multipath" | "blockdev"
+export type Program = "iscsiadm" | "multipathd" | "multipath" | "blockdev" | "ip"
 
 /** A command that ran to its end (any exit code). */
 export interface CommandResult {
@@ -83,7 +83,8 @@ export const layer: Layer.Layer<CommandRunner, never, NodeHostConfig | ChildProc
         iscsiadm: config.iscsiadmPath,
         multipathd: config.multipathdPath,
         multipath: config.multipathPath,
-        blockdev: config.blockdevPath
+        blockdev: config.blockdevPath,
+        ip: config.ipPath
       }
 
       const run = (program: Program, args: ReadonlyArray<Redaction.Word>, options?: RunOptions) => {

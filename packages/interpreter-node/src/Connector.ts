@@ -12,7 +12,6 @@
  * on another host (e.g. the simulator's `SimHost.layer`).
  */
 import {
-  type BlockDevice,
   ConnectionInfo,
   ConnectorOptions as CoreOptions,
   ConnectorProperties,
@@ -20,10 +19,7 @@ import {
   DeviceInfo,
   DisconnectVolume,
   ExtendVolume,
-  type Iscsiadm,
-  type Lock,
-  type Multipath,
-  type Sysfs,
+  type IscsiServices,
   VolumePaths
 } from "@brick/core"
 import * as NodeServices from "@effect/platform-node/NodeServices"
@@ -44,7 +40,7 @@ import * as NodeHost from "./NodeHost.ts"
 import type { NodeHostConfigInput } from "./NodeHostConfig.ts"
 
 /** The services the programs need. */
-export type HostServices = Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | Lock.Lock
+export type HostServices = IscsiServices
 
 /** One log record handed to `onLog`. */
 export interface LogRecord {
@@ -73,6 +69,8 @@ export interface DisconnectOptions {
   readonly force?: boolean
   /** Go on past failing steps and resolve (they are logged). */
   readonly ignoreErrors?: boolean
+  /** Also the volume's sessions and devices through other ifaces than brick's (another tool's). */
+  readonly otherIfaces?: boolean
 }
 
 /** The device a connect returns (os-brick's shape), JSON-ready. */
@@ -80,8 +78,13 @@ export type Device = DeviceInfo.DeviceInfo
 
 /** brick's programs as Promises. */
 export interface Connector {
-  /** Attaches a volume (Cinder's connection_info or its data); resolves to its device. */
-  readonly connectVolume: (info: unknown) => Promise<Device>
+  /**
+   * Attaches a volume (Cinder's connection_info or its data); resolves to its
+   * device. On a volume already attached it adds the paths that are missing.
+   * `device` (what an earlier connectVolume returned; optional) pins the
+   * volume's WWN.
+   */
+  readonly connectVolume: (info: unknown, device?: unknown) => Promise<Device>
   /** Detaches a volume; `device` is what connectVolume returned (recommended). */
   readonly disconnectVolume: (info: unknown, device?: unknown, options?: DisconnectOptions) => Promise<void>
   /** Rescans a grown volume; resolves to its new size in bytes. */
@@ -180,15 +183,20 @@ export const createConnector = (config: CreateConnectorOptions = {}): Connector 
     return exit.value
   }
   const decodeInfo = (info: unknown) => ConnectionInfo.decode(info)
+  const decodeDevice = (device: unknown) =>
+    device === undefined || device === null
+      ? Effect.succeed(Option.none<DeviceInfo.DeviceInfo>())
+      : Effect.map(DeviceInfo.decode(device), Option.some)
   return {
-    connectVolume: (info) => run(Effect.flatMap(decodeInfo(info), (data) => ConnectVolume.connect(data, options))),
+    connectVolume: (info, device) =>
+      run(Effect.gen(function*() {
+        const data = yield* decodeInfo(info)
+        return yield* ConnectVolume.connect(data, options, yield* decodeDevice(device))
+      })),
     disconnectVolume: (info, device, flags = {}) =>
       run(Effect.gen(function*() {
         const data = yield* decodeInfo(info)
-        const dev = device === undefined || device === null
-          ? Option.none()
-          : Option.some(yield* DeviceInfo.decode(device))
-        yield* DisconnectVolume.disconnect(data, options, dev, flags)
+        yield* DisconnectVolume.disconnect(data, options, yield* decodeDevice(device), flags)
       })),
     extendVolume: (info) => run(Effect.flatMap(decodeInfo(info), ExtendVolume.extend)),
     getVolumePaths: (info) => run(Effect.flatMap(decodeInfo(info), (data) => VolumePaths.volumePaths(data, options))),

@@ -12,6 +12,7 @@ import * as NodeFsSync from "node:fs"
 import * as Args from "./IscsiadmArgs.ts"
 import * as IscsiDb from "./IscsiDb.ts"
 import * as IscsiDbLock from "./IscsiDbLock.ts"
+import * as Placement from "./IscsiDbPlacement.ts"
 import * as IscsiDbRemove from "./IscsiDbRemove.ts"
 import * as IscsiDbWrite from "./IscsiDbWrite.ts"
 import * as IscsidConf from "./IscsidConf.ts"
@@ -55,8 +56,9 @@ export const make = (config: NodeHostConfigShape) => {
         return false
       }
       const start = yield* Clock.currentTimeMillis
-      const text = IscsiDbWrite.recordText(node, { host, port }, IscsidConf.read(config.root), params)
-      const file = IscsiDb.recordPath(config.root, node, host, port)
+      // where `-o new` would write it: the portal group's directory when the portal has one (discovery's layout)
+      const { file, tpgt } = Placement.of(config.root, node)
+      const text = IscsiDbWrite.recordText(node, { host, port, tpgt }, IscsidConf.read(config.root), params)
       const outcome = yield* IscsiDbLock.withDatabaseLock(config.root, lockTimeout, () => {
         try {
           return IscsiDbWrite.writeNew(file, text, () => IscsiDb.recordExists(config.root, node)) ? "written" : "exists"

@@ -44,10 +44,15 @@ export const refusal = (
   return odd === undefined ? undefined : `value of ${odd.name}`
 }
 
-/** The identity lines of a `-o new` record through the default iface (tpgt unknown). */
-const identity = (node: Iscsiadm.NodeRecord, host: string, port: number): ReadonlyArray<readonly [string, string]> => [
+/** The identity lines of a `-o new` record through the default iface (`tpgt` -1: unknown). */
+const identity = (
+  node: Iscsiadm.NodeRecord,
+  host: string,
+  port: number,
+  tpgt: number
+): ReadonlyArray<readonly [string, string]> => [
   ["node.name", node.iqn],
-  ["node.tpgt", "-1"],
+  ["node.tpgt", String(tpgt)],
   ["iface.iscsi_ifacename", "default"],
   ["iface.transport_name", "tcp"],
   ["node.discovery_type", "static"],
@@ -56,18 +61,19 @@ const identity = (node: Iscsiadm.NodeRecord, host: string, port: number): Readon
 ]
 
 /**
- * The record's text: identity, then iscsid.conf's node settings, then brick's
+ * The record's text (in a portal group's directory when `address.tpgt` is
+ * given): identity, then iscsid.conf's node settings, then brick's
  * (each name once, the later source winning; identity is never overridden;
  * an empty value of brick's removes the line, leaving the built-in default,
  * which is empty for every setting brick clears: the CHAP names and secrets).
  */
 export const recordText = (
   node: Iscsiadm.NodeRecord,
-  address: { readonly host: string; readonly port: number },
+  address: { readonly host: string; readonly port: number; readonly tpgt?: number | undefined },
   conf: ReadonlyArray<readonly [string, string]>,
   params: ReadonlyArray<Param>
 ): string => {
-  const fixed = identity(node, address.host, address.port)
+  const fixed = identity(node, address.host, address.port, address.tpgt ?? -1)
   const lines = new Map<string, string>(fixed)
   const own = new Set(fixed.map(([k]) => k))
   for (const [k, v] of conf) if (!own.has(k)) lines.set(k, v)

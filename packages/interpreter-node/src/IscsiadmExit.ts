@@ -49,7 +49,7 @@ const table: ReadonlyMap<number, Reason["_tag"]> = new Map<number, Reason["_tag"
   [codes.ISCSI_ERR_SESS_NOT_FOUND, "NotFound"],
   [codes.ISCSI_ERR_LOGIN_AUTH_FAILED, "AuthenticationFailed"],
   [codes.ISCSI_ERR_LOGIN, "LoginFailed"],
-  [codes.ISCSI_ERR_FATAL_LOGIN, "LoginFailed"],
+  [codes.ISCSI_ERR_FATAL_LOGIN, "LoginRejected"],
   [codes.ISCSI_ERR_TRANS_NOT_FOUND, "TransportUnavailable"],
   [codes.ISCSI_ERR_TRANS_CAPS, "TransportUnavailable"],
   [codes.ISCSI_ERR_TRANS_TIMEOUT, "Timeout"],

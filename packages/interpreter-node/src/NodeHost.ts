@@ -1,11 +1,11 @@
 /**
  * Every core service on the real host in one layer: Iscsiadm, Sysfs,
- * Multipath, BlockDevice and Lock, plus the CommandRunner (for its spawn
+ * Multipath, BlockDevice, Lock and Network, plus the CommandRunner (for its spawn
  * counts) and the NodeHostConfig they share. Needs effect's
  * ChildProcessSpawner (`NodeServices.layer` from @effect/platform-node);
  * `layerWithServices` brings that too.
  */
-import type { BlockDevice, Iscsiadm, Lock, Multipath, Sysfs } from "@brick/core"
+import type { IscsiServices } from "@brick/core"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Layer } from "effect"
 import type { ChildProcessSpawner } from "effect/process"
@@ -15,15 +15,12 @@ import * as NodeHostConfig from "./NodeHostConfig.ts"
 import * as NodeIscsiadm from "./NodeIscsiadm.ts"
 import * as NodeLock from "./NodeLock.ts"
 import * as NodeMultipath from "./NodeMultipath.ts"
+import * as NodeNetwork from "./NodeNetwork.ts"
 import * as NodeSysfs from "./NodeSysfs.ts"
 
 /** What the node host layer provides. */
 export type NodeHostServices =
-  | Iscsiadm.Iscsiadm
-  | Sysfs.Sysfs
-  | Multipath.Multipath
-  | BlockDevice.BlockDevice
-  | Lock.Lock
+  | IscsiServices
   | CommandRunner.CommandRunner
   | NodeHostConfig.NodeHostConfig
 
@@ -37,7 +34,8 @@ export const layer = (
     NodeIscsiadm.layer,
     NodeSysfs.layer,
     NodeMultipath.layer,
-    NodeBlockDevice.layer
+    NodeBlockDevice.layer,
+    NodeNetwork.layer
   ).pipe(Layer.provideMerge(NodeLock.layer), Layer.provideMerge(runner))
 }
 

@@ -22,6 +22,8 @@ export interface NodeHostConfigShape {
   readonly multipathdPath: string
   readonly multipathPath: string
   readonly blockdevPath: string
+  /** iproute2's `ip` (the network interfaces' addresses). */
+  readonly ipPath: string
   /** Time limit of an ordinary command; the process is killed when it passes. */
   readonly commandTimeout: Duration.Duration
   /** Time limit of commands that wait on the network: login, discovery. */
@@ -69,6 +71,7 @@ export const defaults: NodeHostConfigShape = {
   multipathdPath: "multipathd",
   multipathPath: "multipath",
   blockdevPath: "blockdev",
+  ipPath: "ip",
   commandTimeout: Duration.seconds(30),
   loginCommandTimeout: Duration.seconds(150),
   probeTimeout: Duration.seconds(3),
@@ -92,6 +95,7 @@ export const make = (input: NodeHostConfigInput = {}): NodeHostConfigShape => {
     multipathdPath: input.multipathdPath ?? defaults.multipathdPath,
     multipathPath: input.multipathPath ?? defaults.multipathPath,
     blockdevPath: input.blockdevPath ?? defaults.blockdevPath,
+    ipPath: input.ipPath ?? defaults.ipPath,
     commandTimeout: d(input.commandTimeout, defaults.commandTimeout),
     loginCommandTimeout: d(input.loginCommandTimeout, defaults.loginCommandTimeout),
     probeTimeout: d(input.probeTimeout, defaults.probeTimeout),

@@ -13,6 +13,9 @@
  *   leaves a database that `-o update` fails on (exit 6, "iface iter could not stat");
  * - listNodes reads the database itself when iscsiadm is the host's own (one
  *   spawn fewer: BENCHMARKS.md, "Interpreter choices").
+ * - where another iface's record is the portal's `<address>,<port>` file,
+ *   iscsiadm would replace or delete it: brick keeps its own record beside it
+ *   itself (IscsiDbPlacement, GuardedRecords), or refuses (RecordConflict).
  * brick's own discovery records nothing (`-o nonpersistent`).
  */
 import { Iscsiadm, Lock } from "@brick/core"
@@ -20,10 +23,12 @@ import { Duration, Effect, Layer, Option } from "effect"
 import * as NodeFs from "node:fs/promises"
 import { CommandRunner, type RunOptions } from "./CommandRunner.ts"
 import * as DirectRecords from "./DirectRecords.ts"
+import * as GuardedRecords from "./GuardedRecords.ts"
 import * as Args from "./IscsiadmArgs.ts"
 import * as IscsiadmCommand from "./IscsiadmCommand.ts"
 import * as Output from "./IscsiadmOutput.ts"
 import * as IscsiDb from "./IscsiDb.ts"
+import * as Placement from "./IscsiDbPlacement.ts"
 import * as IscsidConf from "./IscsidConf.ts"
 import { NodeHostConfig } from "./NodeHostConfig.ts"
 import * as RootPath from "./RootPath.ts"
@@ -102,6 +107,27 @@ export const make = Effect.gen(function*() {
         )
     )
 
+  /** Records beside another iface's `<address>,<port>` file, which iscsiadm would replace or delete. */
+  const guarded = GuardedRecords.make(config, DirectRecords.ownDatabase(config))
+
+  /** The portal group tag of a node's portal: a session's (sysfs), else a sendtargets discovery's (records nothing). */
+  const tpgtOf = (node: Iscsiadm.NodeRecord) =>
+    Effect.suspend(() => {
+      const fromSession = Placement.sessionTpgt(config.root, node)
+      if (fromSession !== undefined) return Effect.succeed<number | undefined>(fromSession)
+      return run({
+        operation: "discover",
+        target: `${node.portal} iface ${node.iface}`,
+        args: () => Args.discovery({ portal: node.portal, iface: node.iface, auth: Option.none() }),
+        options: long
+      }).pipe(
+        Effect.map((r) =>
+          Output.parseTargets(r.stdout).find((t) => t.iqn === node.iqn && t.portal === node.portal)?.tpgt
+        ),
+        Effect.orElseSucceed(() => undefined)
+      )
+    })
+
   /** Says so when a new record's `node.startup` is not the one iscsid.conf gives new records. */
   const startupNote = (node: Iscsiadm.NodeRecord, settings: Iscsiadm.NodeSettings) =>
     Effect.suspend(() => {
@@ -122,23 +148,33 @@ export const make = Effect.gen(function*() {
         )
     },
     createNode: (node, settings) =>
-      Effect.suspend(() =>
-        IscsiDb.recordExists(config.root, node)
+      Effect.suspend(() => {
+        const placement = Placement.of(config.root, node)
+        if (placement.guarded) return guarded.write(node, settings, placement, tpgtOf(node))
+        return IscsiDb.recordExists(config.root, node)
           ? updateNode(node, settings)
           : Effect.flatMap(
             direct.write(node, settings),
             (written) => (written ? Effect.void : createThroughIscsiadm(node, settings))
           ).pipe(Effect.tap(() => startupNote(node, settings)))
-      ).pipe(traced("createNode", nodeTarget(node))),
-    updateNode: (node, settings) => updateNode(node, settings).pipe(traced("updateNode", nodeTarget(node))),
+      }).pipe(traced("createNode", nodeTarget(node))),
+    updateNode: (node, settings) =>
+      Effect.suspend(() => {
+        const placement = Placement.of(config.root, node)
+        return placement.guarded ? guarded.update(node, settings, placement) : updateNode(node, settings)
+      }).pipe(traced("updateNode", nodeTarget(node))),
     deleteNode: (node) =>
-      Effect.flatMap(
-        direct.remove(node),
-        (removed) =>
-          removed
-            ? Effect.void
-            : runDelete({ operation: "delete", target: nodeTarget(node), args: () => Args.nodeDelete(node) })
-      ).pipe(traced("deleteNode", nodeTarget(node))),
+      Effect.suspend(() => {
+        const placement = Placement.of(config.root, node)
+        if (placement.guarded) return guarded.remove(node, placement)
+        return Effect.flatMap(
+          direct.remove(node),
+          (removed) =>
+            removed
+              ? Effect.void
+              : runDelete({ operation: "delete", target: nodeTarget(node), args: () => Args.nodeDelete(node) })
+        )
+      }).pipe(traced("deleteNode", nodeTarget(node))),
     listNodes: Effect.suspend(() => {
       // only when iscsiadm is the host's own (a configured wrapper may reach another database)
       const fromDb = DirectRecords.ownIscsiadm(config) ? IscsiDb.readNodeDb(config.root) : undefined

@@ -8,13 +8,15 @@
  * - addPath / removePath: `multipathd add path sdX` / `multipathd del path sdX`;
  * - flushMap: `multipath -f NAME` (`map in use` → InUse);
  * - resizeMap: `multipathd resize map NAME`;
+ * - reloadMap: `multipathd reload map NAME`;
+ * - pathStates: `multipathd show paths raw format "%d %m %t %T"` (parsePathStates).
  * - findMultipaths / wwidKnown: read from the host's multipath files
  *   (MultipathConf.ts), no process;
  * - addWwid / removeWwid: `multipath -a WWID` / `multipath -w WWID`.
  * multipathd's client may exit 0 and print `fail`; both are checked.
  */
 import { Multipath, type Wwn } from "@brick/core"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import * as NodeFsSync from "node:fs"
 import { type CommandResult, CommandRunner, type Program, type RunOptions } from "./CommandRunner.ts"
 import * as MultipathConf from "./MultipathConf.ts"
@@ -58,6 +60,18 @@ export const reasonOf = (text: string): Reason => {
 
 const output = (r: Pick<CommandResult, "stdout" | "stderr">) =>
   [r.stderr.trim(), r.stdout.trim()].filter(Boolean).join("\n")
+
+/**
+ * `multipathd show paths raw format "%d %m %t %T"`: one path per line, device,
+ * map (`[orphan]` or empty outside one), dm state, checker state.
+ */
+export const parsePathStates = (stdout: string): ReadonlyArray<Multipath.MultipathPathState> =>
+  stdout.split("\n").flatMap((line) => {
+    const [device, map, dmState, checkerState] = line.trim().split(/\s+/)
+    if (device === undefined || !/^[a-z]+[a-z0-9]*$/.test(device) || checkerState === undefined) return []
+    const inMap = map !== undefined && map !== "" && map !== "[orphan]" && map !== "-"
+    return [{ device, map: inMap ? Option.some(map) : Option.none(), dmState: dmState!, checkerState }]
+  })
 
 /** Whether `/run/multipathd.pid` names a live process called `multipathd` (this host's own /run and /proc). */
 export const pidfileNamesLiveDaemon = (): boolean => {
@@ -141,7 +155,11 @@ export const make = Effect.gen(function*() {
     addPath: (device) => Effect.asVoid(run("addPath", device, "multipathd", ["add", "path", device])),
     removePath: (device) => Effect.asVoid(run("removePath", device, "multipathd", ["del", "path", device])),
     flushMap: (name) => Effect.asVoid(run("flushMap", name, "multipath", ["-f", name])),
-    resizeMap: (name) => Effect.asVoid(run("resizeMap", name, "multipathd", ["resize", "map", name]))
+    resizeMap: (name) => Effect.asVoid(run("resizeMap", name, "multipathd", ["resize", "map", name])),
+    reloadMap: (name) => Effect.asVoid(run("reloadMap", name, "multipathd", ["reload", "map", name])),
+    pathStates: run("pathStates", "paths", "multipathd", ["show", "paths", "raw", "format", "%d %m %t %T"]).pipe(
+      Effect.map((r) => parsePathStates(r.stdout))
+    )
   })
 })
 

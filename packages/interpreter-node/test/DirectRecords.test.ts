@@ -57,13 +57,14 @@ describe("NodeIscsiadm.createNode with direct record writes", () => {
     await create(node)
     await create(node)
     await create({ ...node, portal: Portal.unsafeMake("[fd00::1]:3260") })
-    await create({ ...node, iface: IfaceName.unsafeMake("iser") })
+    // (at 10.0.0.1 the `<address>,<port>` file is default's: `-o new -I iser` would replace it, see GuardedRecords.test.ts)
+    await create({ ...node, portal: Portal.unsafeMake("10.0.0.5:3260"), iface: IfaceName.unsafeMake("iser") })
     expect(calls(dir, "iscsiadm").map((argv) => `${argv[5]} ${argv[7]} ${argv[9]}`)).toEqual([
       "10.0.0.1:3260 default update",
       "[fd00::1]:3260 default new",
       "[fd00::1]:3260 default update",
-      "10.0.0.1:3260 iser new",
-      "10.0.0.1:3260 iser update"
+      "10.0.0.5:3260 iser new",
+      "10.0.0.5:3260 iser update"
     ])
   })
 

@@ -9,7 +9,7 @@ describe("IscsiadmExit", () => {
       [2, "NotFound"],
       [24, "AuthenticationFailed"],
       [5, "LoginFailed"],
-      [19, "LoginFailed"],
+      [19, "LoginRejected"],
       [12, "TransportUnavailable"],
       [14, "TransportUnavailable"],
       [8, "Timeout"],

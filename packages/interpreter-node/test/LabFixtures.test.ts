@@ -7,13 +7,14 @@
  * The service tests replay a fixture through a fake tool: same stdout, stderr
  * and exit status as the real command had.
  */
-import { IfaceName, Iqn, Iscsiadm, Multipath, Portal } from "@brick/core"
+import { IfaceName, Iqn, Iscsiadm, Multipath, Network, Portal } from "@brick/core"
 import { Effect, Option } from "effect"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { reasonFor } from "../src/IscsiadmExit.ts"
 import * as Output from "../src/IscsiadmOutput.ts"
+import * as NodeNetwork from "../src/NodeNetwork.ts"
 import { calls, cleanup, failureWith, fakeTool, runWith, tempDir } from "./support.ts"
 
 const fixtures = NodePath.resolve(import.meta.dirname, "../../../lab/fixtures")
@@ -149,6 +150,7 @@ describe("exit statuses of real failures", () => {
     ["login-P1-again", "SessionExists"],
     ["login-chap-wrong", "AuthenticationFailed"],
     ["login-no-chap-on-chap-target", "AuthenticationFailed"],
+    ["login-mutual-chap-wrong", "LoginRejected"],
     ["login-refused", "Timeout"],
     ["discovery-refused", "Timeout"],
     ["logout-not-logged-in", "NotFound"],
@@ -179,6 +181,16 @@ describe("NodeIscsiadm replaying lab output", () => {
     expect(e.reason._tag).toBe("AuthenticationFailed")
     expect(e.exitCode).toBe(24)
     expect(e.detail).toContain("authorization failure")
+  })
+
+  withFixture("login-mutual-chap-wrong")("login whose target proves a wrong mutual CHAP secret", async () => {
+    const e = await failureWith(
+      { iscsiadmPath: replay("iscsiadm", "login-mutual-chap-wrong") },
+      use((i) => i.login(node))
+    )
+    expect(e.reason._tag).toBe("LoginRejected")
+    expect(e.exitCode).toBe(19)
+    expect(e.detail).toContain("non-retryable")
   })
 
   withFixture("login-P1-again")("login when logged in", async () => {
@@ -231,5 +243,25 @@ describe("NodeMultipath replaying lab output", () => {
       Multipath.Multipath.use((m) => m.flushMap("3600140500000000000000000000000000"))
     )
     expect(e.reason._tag).toBe("NotFound")
+  })
+})
+
+describe("NodeNetwork replaying lab output", () => {
+  withFixture("ip-json-address")("interfaces: names, MACs (none for lo), every IPv4 and IPv6 address", async () => {
+    const found = await runWith({ ipPath: replay("ip", "ip-json-address") }, Network.Network.use((n) => n.interfaces))
+    expect(command("ip-json-address").slice(1)).toEqual([...NodeNetwork.addressArgs])
+    expect(found.map((n) => n.name)).toEqual(["lo", "dummy0", "dummy1"])
+    expect(found[0]).toEqual({ name: "lo", hwaddress: Option.none(), addresses: ["127.0.0.1", "::1"] })
+    expect(Option.getOrThrow(found[1]!.hwaddress)).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/)
+    expect(found[1]!.addresses).toEqual(expect.arrayContaining(["10.99.0.1", "10.99.0.4", "fd00:99::1", "fd00:99::4"]))
+    expect(found[2]!.addresses.filter((a) => !a.startsWith("fe80:"))).toEqual(["10.99.1.1", "10.99.1.2"])
+  })
+
+  it("refuses output that is not ip's JSON", () => {
+    expect(NodeNetwork.parseInterfaces("1: lo: <LOOPBACK,UP>")).toBeUndefined()
+    expect(NodeNetwork.parseInterfaces("{}")).toBeUndefined()
+    expect(NodeNetwork.parseInterfaces("[{\"ifname\": 3}, {\"ifname\": \"eth0\"}]")).toEqual([
+      { name: "eth0", hwaddress: Option.none(), addresses: [] }
+    ])
   })
 })

@@ -1,8 +1,9 @@
 import { Multipath, Wwn } from "@brick/core"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
+import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { reasonOf } from "../src/NodeMultipath.ts"
+import { parsePathStates, reasonOf } from "../src/NodeMultipath.ts"
 import { calls, cleanup, failureWith, fakeTool, runWith, tempDir } from "./support.ts"
 
 let dir: string
@@ -13,6 +14,28 @@ afterEach(() => cleanup(dir))
 
 const use = <A, E>(f: (m: Multipath.Multipath["Service"]) => Effect.Effect<A, E>) => Multipath.Multipath.use(f)
 const wwn = Wwn.unsafeMake("36001405abcdef0123456789abcdef012")
+
+describe("NodeMultipath.parsePathStates", () => {
+  it("reads the lab's `multipathd show paths raw format` output (device, map, dm state, checker state)", () => {
+    // the lab's fixture prints "%i %d %D %w %m %t %T %o": the same columns brick asks for, picked out
+    const text = NodeFs.readFileSync(
+      NodePath.resolve(import.meta.dirname, "../../../lab/fixtures/multipathd-show-paths-raw-format.txt"),
+      "utf8"
+    )
+    const asBrickAsks = text.trim().split("\n").map((l) => {
+      const c = l.trim().split(/\s+/)
+      return [c[1], c[4], c[5], c[6]].join(" ")
+    }).join("\n")
+    const states = parsePathStates(`${asBrickAsks}\nsde [orphan] undef faulty\n\n`)
+    expect(states.map((s) => [s.device, Option.getOrNull(s.map), s.dmState, s.checkerState])).toEqual([
+      ["sdb", "36001405c07a840f492f4d839e708ac4e", "active", "ready"],
+      ["sda", "36001405032d99e0433340d1be283fcb3", "active", "ready"],
+      ["sdc", "36001405032d99e0433340d1be283fcb3", "active", "ready"],
+      ["sdd", "36001405c07a840f492f4d839e708ac4e", "active", "ready"],
+      ["sde", null, "undef", "faulty"]
+    ])
+  })
+})
 
 describe("NodeMultipath", () => {
   it("isRunning asks `multipathd show daemon`", async () => {
@@ -73,7 +96,7 @@ describe("NodeMultipath", () => {
     expect(calls(dir, "multipath")).toEqual([])
   })
 
-  it("adds and removes paths, resizes maps", async () => {
+  it("adds and removes paths, resizes and reloads maps", async () => {
     const config = { multipathdPath: fakeTool(dir, "multipathd", `echo ok`) }
     await runWith(
       config,
@@ -82,13 +105,15 @@ describe("NodeMultipath", () => {
         yield* m.addPath("sdb")
         yield* m.removePath("sdc")
         yield* m.resizeMap("36001405abcdef")
+        yield* m.reloadMap("36001405abcdef")
       })
     )
-    expect(calls(dir, "multipathd")).toEqual([["add", "path", "sdb"], ["del", "path", "sdc"], [
-      "resize",
-      "map",
-      "36001405abcdef"
-    ]])
+    expect(calls(dir, "multipathd")).toEqual([
+      ["add", "path", "sdb"],
+      ["del", "path", "sdc"],
+      ["resize", "map", "36001405abcdef"],
+      ["reload", "map", "36001405abcdef"]
+    ])
   })
 
   it("flushMap runs `multipath -f NAME`; a map in use is InUse", async () => {

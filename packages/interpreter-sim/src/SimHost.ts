@@ -4,10 +4,11 @@
  * share the host, its locks and its clock-driven events), steer it with fault
  * controls, and inspect it through snapshots and operation counters.
  */
-import type { BlockDevice, Iscsiadm, Lock, Multipath, Sysfs } from "@brick/core"
+import type { IscsiServices } from "@brick/core"
 import { Effect, Layer, Semaphore } from "effect"
 import * as SimBlockDevice from "./SimBlockDevice.ts"
 import { type SimFailure, SimFaults, type SimFaultWhen } from "./SimFaults.ts"
+import * as SimInterfaces from "./SimInterfaces.ts"
 import * as SimIscsiadm from "./SimIscsiadm.ts"
 import * as SimLock from "./SimLock.ts"
 import * as SimMultipath from "./SimMultipath.ts"
@@ -35,7 +36,7 @@ import type { VNode } from "./SimTree.ts"
 import * as SimView from "./SimView.ts"
 
 /** Every service a simulated host provides. */
-export type SimServices = Iscsiadm.Iscsiadm | Sysfs.Sysfs | Multipath.Multipath | BlockDevice.BlockDevice | Lock.Lock
+export type SimServices = IscsiServices
 
 /** Options of `make`. */
 export interface SimHostOptions {
@@ -115,7 +116,8 @@ export class SimHost implements SimRuntime {
       SimSysfs.layer(this, name),
       SimMultipath.layer(this, name),
       SimBlockDevice.layer(this, name),
-      SimLock.layer(this, name)
+      SimLock.layer(this, name),
+      SimInterfaces.layer(this, this.spec, name)
     )
   }
 
@@ -202,6 +204,11 @@ export class SimHost implements SimRuntime {
   /** Hides or shows a LUN to scans without forgetting it. */
   setLunExported(iqn: string, lun: number, exported: boolean): void {
     this.state.lun(iqn, lun).exported = exported
+  }
+
+  /** Write-protects a LUN or lifts it (disks see it after a rescan, maps after a reload). */
+  setLunWriteProtected(iqn: string, lun: number, writeProtected: boolean): void {
+    this.state.lun(iqn, lun).writeProtected = writeProtected
   }
 
   // ---------------------------------------------------------------- network

@@ -25,7 +25,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
     discover: discover(rt, ops),
     createNode: (node, settings) =>
       op("iscsiadm.createNode", "node new", nodeText(node), [node, settings], () => {
-        if (!st.ifaces.has(node.iface)) {
+        if (!SimNodeDb.ifaceNamed(st, node.iface)) {
           return Effect.fail(
             error("node new", nodeText(node), { reason: "NotFound", detail: `Could not find iface ${node.iface}` })
           )
@@ -89,8 +89,9 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
       "",
       [],
       () =>
-        Effect.sync(() =>
-          Array.from(st.ifaces.values()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((
+        Effect.sync(() => {
+          SimNodeDb.setupHostBindings(st)
+          return Array.from(st.ifaces.values()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((
             i
           ): Iscsiadm.IfaceRecord => ({
             name: i.name as IfaceName.IfaceName,
@@ -100,10 +101,11 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
             netIfacename: Option.fromNullishOr(i.netIfacename),
             initiatorName: Option.fromNullishOr(i.initiatorName)
           }))
-        )
+        })
     ),
     createIface: (name, settings) =>
       op("iscsiadm.createIface", "iface new", name, [name, settings], () => {
+        SimNodeDb.setupHostBindings(st)
         if (st.ifaces.get(name)?.builtin) {
           return Effect.fail(
             error("iface new", name, { reason: "Failed", exitCode: 7, detail: "cannot modify a built-in iface" })
@@ -122,6 +124,7 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
       }),
     deleteIface: (name) =>
       op("iscsiadm.deleteIface", "iface delete", name, [name], () => {
+        SimNodeDb.setupHostBindings(st)
         const i = st.ifaces.get(name)
         if (!i) {
           return Effect.fail(

@@ -3,7 +3,8 @@
  * side; ifaces, node records, sessions, SCSI hosts and devices, and
  * device-mapper maps on the initiator side. Mutable, owned by `SimState`.
  */
-import type { Iscsiadm, Lun } from "@brick/core"
+import type { Iscsiadm } from "@brick/core"
+import type { TargetAddressing } from "./SimScsiLun.ts"
 import type { SimChap, SimNetworkState } from "./SimSpec.ts"
 
 /** A LUN as the target exports it. */
@@ -15,6 +16,8 @@ export interface SimLun {
   wwid: string
   sizeBytes: number
   exported: boolean
+  /** The target exports it write-protected (the WP bit of MODE SENSE): disks read it at scan and rescan. */
+  writeProtected: boolean
   readonly model: string
 }
 
@@ -23,10 +26,9 @@ export interface SimTarget {
   readonly iqn: string
   readonly portals: Map<string, { readonly tpgt: number }>
   readonly luns: Map<number, SimLun>
-  readonly byKernelLun: Map<number, SimLun>
   /** How many LUNs each number has had (a re-added LUN gets a new WWN). */
   readonly generations: Map<number, number>
-  readonly addressingMode: Lun.AddressingMode
+  readonly addressingMode: TargetAddressing
   chap: SimChap | undefined
   discoveryChap: { readonly username: string; readonly password: string } | undefined
   reportAllPortals: boolean
@@ -57,6 +59,8 @@ export interface SimHba {
   readonly transport: string
   readonly hwaddress: string
   readonly pciAddress: string
+  /** The PCI bridge it sits behind (under pci0000:00). */
+  readonly bridge: string
   readonly ipaddress: string
   readonly netdev: string | undefined
   /** Its SCSI host while its driver is loaded. */
@@ -142,6 +146,8 @@ export interface SimScsiDevice {
   udevDone: boolean
   map: SimMap | undefined
   removed: boolean
+  /** sysfs `ro`: the LUN was write-protected when the disk last read it (scan, rescan). */
+  readOnly: boolean
 }
 
 /** A device-mapper multipath map. */
@@ -154,4 +160,6 @@ export interface SimMap {
   sizeBytes: number
   /** Held open by someone: flush fails with InUse. */
   open: boolean
+  /** sysfs `ro`: a path was read-only when the table was last loaded. */
+  readOnly: boolean
 }

@@ -3,7 +3,7 @@
  * add/resize map) and `multipath -f` flushing, over the host's dm maps.
  */
 import { Multipath } from "@brick/core"
-import { type Context, Effect, Layer } from "effect"
+import { type Context, Effect, Layer, Option } from "effect"
 import * as SimMultipathd from "./SimMultipathd.ts"
 import * as SimNames from "./SimNames.ts"
 import { run, type SimRuntime } from "./SimOps.ts"
@@ -114,7 +114,37 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         }
         map.sizeBytes = sizes.values().next().value!
         return Effect.void
-      })
+      }),
+    reloadMap: (name) =>
+      op("multipath.reloadMap", "reload map", name, () => {
+        if (!st.multipathd.running) return notRunning("reload map", name)
+        const map = st.maps.get(name) ?? SimMultipathd.mapNamed(st, name)
+        if (!map) return fail("reload map", name, "NotFound", "no such map")
+        SimMultipathd.reload(map)
+        return Effect.void
+      }),
+    // what multipathd knows: every disk udev has announced; a path is failed (checker faulty) while its session is not logged in
+    pathStates: Effect.suspend(() => {
+      const states: Array<Multipath.MultipathPathState> = []
+      return Effect.as(
+        op("multipath.pathStates", "show paths", "paths", () => {
+          if (!st.multipathd.running) return notRunning("show paths", "paths")
+          for (const d of st.disks.values()) {
+            if (!d.udevDone) continue
+            const up = d.session.state === "LOGGED_IN"
+            states.push({
+              device: d.name,
+              map: d.map ? Option.some(d.map.name) : Option.none(),
+              dmState: d.map ? (up ? "active" : "failed") : "undef",
+              checkerState: up ? "ready" : "faulty"
+            })
+          }
+          states.sort((a, b) => a.device.localeCompare(b.device))
+          return Effect.void
+        }),
+        states
+      )
+    })
   }
 }
 

@@ -83,7 +83,8 @@ export const createMap = (st: SimState, wwid: string, paths: ReadonlyArray<SimSc
     wwid,
     paths: new Set(),
     sizeBytes: paths[0]?.sizeBytes ?? 0,
-    open: false
+    open: false,
+    readOnly: false
   }
   st.maps.set(name, map)
   for (const p of paths) addPathToMap(map, p)
@@ -97,13 +98,24 @@ export const addPathToMap = (map: SimMap, dev: SimScsiDevice): void => {
   map.paths.add(dev)
   dev.map = map
   dev.session.recoveryTmo = 5
+  reload(map)
 }
 
 /** Takes a path out of its map, if it is in one. */
 export const dropPath = (dev: SimScsiDevice): void => {
-  if (!dev.map) return
-  dev.map.paths.delete(dev)
+  const map = dev.map
+  if (!map) return
+  map.paths.delete(dev)
   dev.map = undefined
+  reload(map)
+}
+
+/**
+ * Loads a map's table again from its paths, as multipathd does when its paths
+ * change or it is asked to: device-mapper loads it read-only when a path is.
+ */
+export const reload = (map: SimMap): void => {
+  map.readOnly = Array.from(map.paths).some((p) => p.readOnly)
 }
 
 /** Removes a map; its paths stay as plain disks. */

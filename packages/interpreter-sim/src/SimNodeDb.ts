@@ -1,11 +1,12 @@
 /**
  * iscsid's database on a simulated host: iface records (the built-in
- * `default` and `iser`, one per offload HBA, and custom ones) and node
- * records with their settings.
+ * `default` and `iser`, those open-iscsi makes for present offload HBAs, and
+ * custom ones) and node records with their settings.
  */
 import type { IfaceName, Iqn, Iscsiadm, Portal } from "@brick/core"
 import { Option } from "effect"
-import type { SimHba, SimIface, SimNode } from "./SimModel.ts"
+import { kernelIfacesOf } from "./SimHbaDriver.ts"
+import type { SimIface, SimNode } from "./SimModel.ts"
 import * as SimNames from "./SimNames.ts"
 import type { SimSpec } from "./SimSpec.ts"
 import type { SimState } from "./SimState.ts"
@@ -20,15 +21,10 @@ const builtin = (name: string, transport: string): SimIface => ({
   builtin: true
 })
 
-/** The iface records a host starts with: built-in, one per HBA (`<transport>.<hwaddress>`), then the spec's. */
-export const initialIfaces = (spec: SimSpec, hbas: ReadonlyArray<SimHba>): ReadonlyArray<SimIface> => [
+/** The iface records a host starts with: built-in, then the spec's (then `setupHostBindings` adds the HBAs'). */
+export const initialIfaces = (spec: SimSpec): ReadonlyArray<SimIface> => [
   builtin("default", "tcp"),
   builtin("iser", "iser"),
-  ...hbas.map((hba) => ({
-    ...builtin(`${hba.transport}.${hba.hwaddress}`, hba.transport),
-    hwaddress: hba.hwaddress,
-    builtin: false
-  })),
   ...(spec.ifaces ?? []).map((i) => ({
     name: i.name,
     transport: i.transport === "default" ? "tcp" : i.transport,
@@ -39,6 +35,40 @@ export const initialIfaces = (spec: SimSpec, hbas: ReadonlyArray<SimHba>): Reado
     builtin: false
   }))
 ]
+
+/**
+ * What `iscsiadm -m iface` does first (open-iscsi's host bindings): for
+ * each present offload host, an iface record per kernel iface
+ * (`<transport>.<hwaddress>.ipv4.N`, with its address) or, without kernel
+ * ifaces, `<transport>.<hwaddress>`; only when no record of that name
+ * exists. Records stay when the driver goes.
+ */
+export const setupHostBindings = (st: SimState): void => {
+  for (const hba of st.hbas) {
+    if (!hba.host) continue
+    const kernel = kernelIfacesOf(hba)
+    const records = kernel.length > 0
+      ? kernel.map((k) => ({ name: `${hba.transport}.${hba.hwaddress}.${k.family}.${k.num}`, ipaddress: k.address }))
+      : [{ name: `${hba.transport}.${hba.hwaddress}`, ipaddress: undefined }]
+    for (const r of records) {
+      if (st.ifaces.has(r.name)) continue
+      st.ifaces.set(r.name, {
+        ...builtin(r.name, hba.transport),
+        hwaddress: hba.hwaddress,
+        ipaddress: r.ipaddress,
+        builtin: false
+      })
+    }
+  }
+}
+
+/** An iface record by name; one not found is looked up again after the host bindings are made, as iscsiadm does. */
+export const ifaceNamed = (st: SimState, name: string): SimIface | undefined => {
+  const found = st.ifaces.get(name)
+  if (found) return found
+  setupHostBindings(st)
+  return st.ifaces.get(name)
+}
 
 /** A new node record with iscsid.conf's defaults (not stored). */
 export const makeNode = (st: SimState, portal: string, iqn: string, iface: string): SimNode => {

@@ -7,6 +7,7 @@ import type { SimLun, SimMap, SimScsiDevice, SimScsiHost, SimSession } from "./S
 import * as SimMultipathd from "./SimMultipathd.ts"
 import * as SimNames from "./SimNames.ts"
 import type { SimState } from "./SimState.ts"
+import * as SimStorage from "./SimStorage.ts"
 
 /** The SCSI device state sysfs shows, from the session's state and recovery timeout. */
 export const deviceState = (st: SimState, dev: SimScsiDevice): string => {
@@ -40,8 +41,8 @@ export const scanSession = (st: SimState, s: SimSession, lun: number | undefined
   const target = st.targets.get(s.iqn)
   if (!target || !target.portals.has(s.portal)) return
   if (lun !== undefined) {
-    const l = target.byKernelLun.get(lun)
-    if (l?.exported) addDevice(st, s, l)
+    const l = SimStorage.addressedLun(target, lun)
+    if (l?.exported) addDevice(st, s, l, false, lun)
     return
   }
   const luns = Array.from(target.luns.values()).filter((l) => l.exported).sort((a, b) => a.kernel - b.kernel)
@@ -60,14 +61,20 @@ const dropWwid = (st: SimState, dev: SimScsiDevice): void => {
   if (set?.size === 0) st.pathsByWwid.delete(dev.wwid)
 }
 
-/** Adds the SCSI device of `lun` on session `s` (no-op when present); udev follows after its delay. */
-export const addDevice = (st: SimState, s: SimSession, lun: SimLun, udevAtOnce = false): SimScsiDevice => {
-  const existing = s.devices.get(lun.kernel)
+/** Adds the SCSI device of `lun` on session `s` at kernel LUN `kernel` (no-op when present); udev follows after its delay. */
+export const addDevice = (
+  st: SimState,
+  s: SimSession,
+  lun: SimLun,
+  udevAtOnce = false,
+  kernel = lun.kernel
+): SimScsiDevice => {
+  const existing = s.devices.get(kernel)
   if (existing) return existing
   const diskIndex = st.diskIndexes.alloc()
   const dev: SimScsiDevice = {
-    hctl: `${s.host.no}:0:${s.targetId}:${lun.kernel}`,
-    lun: lun.kernel,
+    hctl: `${s.host.no}:0:${s.targetId}:${kernel}`,
+    lun: kernel,
     session: s,
     wwid: lun.wwid,
     serial: lun.serial,
@@ -75,15 +82,16 @@ export const addDevice = (st: SimState, s: SimSession, lun: SimLun, udevAtOnce =
     model: lun.model,
     diskIndex,
     name: SimNames.diskName(diskIndex),
-    byPath: SimNames.byPathName(s.portal, s.iqn, lun.kernel, s.host.hba?.pciAddress),
+    byPath: SimNames.byPathName(s.portal, s.iqn, kernel, s.host.hba?.pciAddress),
     devNode: st.devtmpfs,
     udevDone: false,
     map: undefined,
-    removed: false
+    removed: false,
+    readOnly: lun.writeProtected
   }
   st.scsi.set(dev.hctl, dev)
   st.disks.set(dev.name, dev)
-  s.devices.set(lun.kernel, dev)
+  s.devices.set(kernel, dev)
   takeWwid(st, dev)
   if (udevAtOnce) udevAdd(st, dev, false)
   else if (st.udev.mode !== "never") {
@@ -124,10 +132,12 @@ export const removeDevice = (st: SimState, dev: SimScsiDevice): void => {
 
 /** Re-reads a device's capacity and identifiers from its LUN (sysfs `rescan`). */
 export const rescanDevice = (st: SimState, dev: SimScsiDevice): void => {
-  const lun = st.targets.get(dev.session.iqn)?.byKernelLun.get(dev.lun)
+  const target = st.targets.get(dev.session.iqn)
+  const lun = target && SimStorage.addressedLun(target, dev.lun)
   if (!lun || !lun.exported || dev.session.state !== "LOGGED_IN") return
   dev.sizeBytes = lun.sizeBytes
   dev.serial = lun.serial
+  dev.readOnly = lun.writeProtected
   if (lun.wwid !== dev.wwid) {
     dropWwid(st, dev)
     dev.wwid = lun.wwid

@@ -3,8 +3,8 @@
  * per session for software transports, one per loaded HBA for offload ones),
  * logins creating sessions and logouts destroying them with their devices.
  */
-import { Transport } from "@brick/core"
 import { Option, Redacted } from "effect"
+import { isOffloadDriver } from "./SimHbaDriver.ts"
 import type { SimHba, SimIface, SimNet, SimNode, SimScsiHost, SimSession } from "./SimModel.ts"
 import * as SimNames from "./SimNames.ts"
 import * as SimScsi from "./SimScsi.ts"
@@ -22,8 +22,7 @@ export const toNet = (n: SimNetworkState | SimNetwork): SimNet =>
     : { state: n.state, p: n.p ?? 0.5, latencyMs: n.latencyMs ?? 0, fast: n.fast ?? false }
 
 /** Whether a transport name is an offload (HBA) one. */
-export const isOffload = (transport: string): boolean =>
-  Transport.isTransport(transport) && Transport.isOffload(transport)
+export const isOffload = (transport: string): boolean => isOffloadDriver(transport)
 
 /** The network a portal is behind: explicit, else up when a target serves it, else refusing. */
 export const net = (st: SimState, portal: string): SimNet =>
@@ -51,6 +50,7 @@ export const hbaOf = (h: SimHbaSpec): SimHba => ({
   transport: h.transport,
   hwaddress: h.hwaddress.toLowerCase(),
   pciAddress: h.pciAddress,
+  bridge: h.bridge ?? "0000:00:1c.0",
   ipaddress: h.ipaddress ?? "0.0.0.0",
   netdev: h.netdev,
   host: undefined,
@@ -84,9 +84,14 @@ export const probeHbas = (st: SimState): void => {
   }
 }
 
-/** The HBA an offload iface is bound to, when it exists and its driver is loaded. */
-export const hbaFor = (st: SimState, iface: SimIface): SimHba | undefined =>
-  st.hbas.find((h) => h.transport === iface.transport && h.hwaddress === iface.hwaddress?.toLowerCase() && h.host)
+/** The HBA an offload iface is bound to (by hwaddress, else netdev), when it exists and its driver is loaded. */
+export const hbaFor = (st: SimState, iface: SimIface): SimHba | undefined => {
+  const hw = iface.hwaddress?.toLowerCase()
+  return st.hbas.find((h) =>
+    h.host !== undefined && h.transport === iface.transport &&
+    (hw !== undefined ? h.hwaddress === hw : iface.netIfacename !== undefined && h.netdev === iface.netIfacename)
+  )
+}
 
 /** A software transport's SCSI host for a new session through `iface` to `portal`. */
 const softwareHost = (st: SimState, iface: SimIface, portal: string): SimScsiHost => {

@@ -4,7 +4,7 @@
  * behaviour, node defaults and the per-operation latency profile. Plain data:
  * every field but `targets` is optional.
  */
-import type { Lun } from "@brick/core"
+import type { TargetAddressing } from "./SimScsiLun.ts"
 
 /** CHAP credentials a target demands (mutual: the target's own to prove itself). */
 export interface SimChap {
@@ -24,6 +24,8 @@ export interface SimLunSpec {
   readonly wwid?: string
   /** Default true. */
   readonly exported?: boolean
+  /** Exported write-protected; default false. */
+  readonly writeProtected?: boolean
   /** SCSI product id; default `FILEIO`. */
   readonly model?: string
 }
@@ -50,8 +52,12 @@ export interface SimTargetSpec {
    * that system (the lab: discovery on 10.99.0.3 listed the targets of 10.99.0.1/2 too).
    */
   readonly system?: string
-  /** How the target encodes LUN numbers (default `SAM`: the kernel sees them as given). */
-  readonly addressingMode?: Lun.AddressingMode
+  /**
+   * How the target encodes LUN numbers in REPORT LUNS and reads the LUN it
+   * is addressed with (SimScsiLun): default `SAM`, LIO's way (the kernel
+   * sees them as given); `SAM2`/`SAM3-flat` use flat space addressing.
+   */
+  readonly addressingMode?: TargetAddressing
 }
 
 /** How a portal's network behaves. */
@@ -89,10 +95,24 @@ export interface SimNetwork {
 export interface SimHbaSpec {
   readonly transport: "be2iscsi" | "bnx2i" | "cxgb3i" | "cxgb4i" | "qla4xxx" | "ocs"
   readonly hwaddress: string
-  /** PCI address, e.g. `0000:03:00.1`. */
+  /** PCI address of its function, e.g. `0000:03:00.1`. */
   readonly pciAddress: string
+  /** The PCI bridge (root port) it sits behind, under pci0000:00; default `0000:00:1c.0`. */
+  readonly bridge?: string
+  /** The port's IP address (qla4xxx/be2iscsi: its kernel iface's; bnx2i/cxgbi: the one in use). */
   readonly ipaddress?: string
+  /** The network device it offloads (bnx2i, cxgbi show it; qla4xxx/be2iscsi have none). */
   readonly netdev?: string
+}
+
+/**
+ * A network interface's addresses. Defaults: a locally administered MAC
+ * derived from its name (none for `lo`); `lo` carries 127.0.0.1 and ::1, the
+ * first other interface the host's `localAddress`es, the rest none.
+ */
+export interface SimNetdevSpec {
+  readonly hwaddress?: string
+  readonly addresses?: ReadonlyArray<string>
 }
 
 /** A custom iface record that already exists. */
@@ -171,9 +191,12 @@ export const opNames = [
   "multipath.removePath",
   "multipath.flushMap",
   "multipath.resizeMap",
+  "multipath.reloadMap",
+  "multipath.pathStates",
   "blockDevice.flush",
   "blockDevice.size",
-  "lock.acquire"
+  "lock.acquire",
+  "network.interfaces"
 ] as const
 /** A counted service operation. */
 export type OpName = typeof opNames[number]
@@ -195,6 +218,8 @@ export interface SimSpec {
   readonly hbas?: ReadonlyArray<SimHbaSpec>
   /** Network interfaces that exist (for `iface.net_ifacename`); default `["lo", "eth0"]`. */
   readonly netdevs?: ReadonlyArray<string>
+  /** Their hardware and IP addresses, by name (see SimNetdevSpec for the defaults). */
+  readonly netdevAddresses?: Readonly<Record<string, SimNetdevSpec>>
   readonly ifaces?: ReadonlyArray<SimIfaceSpec>
   /** Per portal; a portal some target serves defaults to up, any other to refusing. */
   readonly network?: Readonly<Record<string, SimNetworkState | SimNetwork>>

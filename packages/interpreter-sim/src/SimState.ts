@@ -133,8 +133,9 @@ export class SimState {
     for (const t of spec.targets) SimStorage.addTarget(this, t)
     for (const [p, n] of Object.entries(spec.network ?? {})) this.network.set(SimNames.portal(p), SimSessions.toNet(n))
     for (const h of spec.hbas ?? []) this.hbas.push(SimSessions.hbaOf(h))
-    for (const i of SimNodeDb.initialIfaces(spec, this.hbas)) this.ifaces.set(i.name, i)
+    for (const i of SimNodeDb.initialIfaces(spec)) this.ifaces.set(i.name, i)
     SimSessions.probeHbas(this)
+    SimNodeDb.setupHostBindings(this)
   }
 
   /** The target with this IQN (throws: control API misuse). */

@@ -2,10 +2,10 @@
  * The storage side of a simulated host: targets, their portals and the LUNs
  * they export, with unit serials and WWNs made as LIO makes them.
  */
-import { Lun } from "@brick/core"
 import type { SimLun, SimTarget } from "./SimModel.ts"
 import * as SimNames from "./SimNames.ts"
 import * as SimRandom from "./SimRandom.ts"
+import * as SimScsiLun from "./SimScsiLun.ts"
 import type { SimLunSpec, SimTargetSpec } from "./SimSpec.ts"
 import type { SimState } from "./SimState.ts"
 
@@ -24,7 +24,6 @@ export const addTarget = (st: SimState, t: SimTargetSpec): SimTarget => {
     iqn: t.iqn,
     portals: new Map(),
     luns: new Map(),
-    byKernelLun: new Map(),
     generations: new Map(),
     addressingMode: t.addressingMode ?? "SAM",
     chap: t.chap,
@@ -44,31 +43,33 @@ export const addTarget = (st: SimState, t: SimTargetSpec): SimTarget => {
 /** Exports a LUN; a number used before gets a new WWN unless one is given. */
 export const addLun = (st: SimState, iqn: string, l: SimLunSpec): SimLun => {
   const target = st.target(iqn)
-  const old = target.luns.get(l.lun)
-  if (old) target.byKernelLun.delete(old.kernel)
   const generation = (target.generations.get(l.lun) ?? 0) + 1
   target.generations.set(l.lun, generation)
   const serial = l.serial ?? lunSerial(st.seed, iqn, l.lun, generation)
   const lun: SimLun = {
     number: l.lun,
-    kernel: Lun.kernelLun(Lun.unsafeMake(l.lun), target.addressingMode),
+    kernel: SimScsiLun.kernelLunOf(target.addressingMode, l.lun),
     serial,
     wwid: l.wwid ?? `naa.6001405${serial.replaceAll("-", "").slice(0, 25)}`,
     sizeBytes: l.sizeBytes ?? 1024 ** 3,
     exported: l.exported ?? true,
+    writeProtected: l.writeProtected ?? false,
     model: l.model ?? "FILEIO"
   }
   target.luns.set(l.lun, lun)
-  target.byKernelLun.set(lun.kernel, lun)
   return lun
 }
 
 /** Stops exporting a LUN (existing SCSI devices stay until deleted). */
 export const removeLun = (st: SimState, iqn: string, lun: number): void => {
-  const target = st.target(iqn)
-  const l = st.lun(iqn, lun)
-  target.luns.delete(lun)
-  target.byKernelLun.delete(l.kernel)
+  st.lun(iqn, lun)
+  st.target(iqn).luns.delete(lun)
+}
+
+/** The target's LUN the kernel reaches with its LUN integer `kernel` (int_to_scsilun, decoded the target's way). */
+export const addressedLun = (target: SimTarget, kernel: number): SimLun | undefined => {
+  const n = SimScsiLun.addressedLun(target.addressingMode, SimScsiLun.intToScsilun(kernel))
+  return n === undefined ? undefined : target.luns.get(n)
 }
 
 /** The targets served on `portal`, in the order they were added. */

@@ -59,6 +59,8 @@ const arbScenario = fc.record({
   enforce: fc.boolean(),
   /** Multipath from one portal through sendtargets discovery. */
   discovery: fc.boolean(),
+  /** Without multipath: every portal listed (tried in order until one serves). */
+  listed: fc.boolean(),
   multipathd: fc.constantFrom("normal", "never", "late", "off"),
   findMultipaths: fc.constantFrom(
     "no" as const,
@@ -107,7 +109,7 @@ const specOf = (s: Scenario): SimSpec => ({
 const infoOf = (s: Scenario, lun = s.lun) => {
   const ps = allPortals.slice(0, s.portals)
   const auth = s.chap ? { auth_method: "CHAP", auth_username: "brickuser", auth_password: secretOf(s.seed) } : {}
-  return s.multipath && !s.discovery
+  return (s.multipath && !s.discovery) || (!s.multipath && s.listed)
     ? { target_portals: ps, target_iqns: ps.map(() => iqnA), target_luns: ps.map(() => lun), ...auth }
     : { target_portal: ps[0], target_iqn: iqnA, target_lun: lun, ...auth }
 }
@@ -351,7 +353,7 @@ describe("invariants (property tests on the simulated host)", { timeout: 600_000
       ["target_lun", -1],
       ["target_lun", 16384],
       ["target_lun", 1.5],
-      ["target_lun", "1"],
+      ["target_lun", "01"],
       ["auth_username", "-u"],
       ["auth_username", "a b"],
       ["auth_password", ""],

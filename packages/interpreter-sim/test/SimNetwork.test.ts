@@ -119,7 +119,8 @@ describe("login", () => {
     }
     expect(await attempt()).toBe("AuthenticationFailed")
     expect(await attempt(chap("u", "bad"))).toBe("AuthenticationFailed")
-    expect(await attempt(chap("u", "pw", ["t", "bad"]))).toBe("AuthenticationFailed")
+    // the target proves a secret the initiator does not expect: the initiator ends the login (exit 19, as in the lab)
+    expect(await attempt(chap("u", "pw", ["t", "bad"]))).toBe("LoginRejected")
     expect(await attempt(chap("u", "pw"))).toBeUndefined()
     expect(await attempt(chap("u", "pw", ["t", "tpw"]))).toBeUndefined()
     expect(host.snapshot().sessions).toEqual([])
@@ -262,7 +263,9 @@ describe("ifaces and transports", () => {
         }
       })
     )
-    expect(out.hostLink).toEqual(Option.some("../../devices/pci0000:00/0000:03:00.1/host0/iscsi_host/host0"))
+    expect(out.hostLink).toEqual(
+      Option.some("../../devices/pci0000:00/0000:00:1c.0/0000:03:00.1/host0/iscsi_host/host0")
+    )
     expect(out.devices).toEqual(["0:0:0:1", "0:0:0:2", "0:0:1:1", "0:0:1:2"])
     expect(out.byPath).toContain(`pci-0000:03:00.1-ip-${p1}-iscsi-${iqn}-lun-1`)
     expect(out.transports).toEqual(["bnx2i", "tcp"])

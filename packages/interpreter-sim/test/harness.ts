@@ -109,3 +109,13 @@ export const timedVirtual = <A, E>(effect: Effect.Effect<A, E>, options: { reado
     if (Exit.isFailure(e)) throw new Error(String(e.cause))
     return e.value
   })
+
+/** The kernel wwids behind a returned device (a disk, or a map's paths), as the simulator knows them. */
+export const wwidsBehind = (h: TestHost, device: string): ReadonlyArray<string | undefined> => {
+  const name = device.slice("/dev/".length)
+  const snap = h.snapshot()
+  const disk = snap.scsiDevices.find((d) => d.name === name)
+  if (disk) return [disk.wwid]
+  const map = snap.maps.find((m) => m.dm === name)
+  return (map?.paths ?? []).map((p) => snap.scsiDevices.find((d) => d.name === p)?.wwid)
+}

@@ -16,6 +16,10 @@ const scsiDevicesDir: HostPath = make("/sys/class/scsi_device")
 /** /sys/block: one directory per block device, dm maps included. */
 export const blocksDir: HostPath = make("/sys/block")
 
+/** A SCSI host attribute (`proc_name`: its driver). */
+export const scsiHostFile = (host: number, file: string): HostPath => under(scsiHostsDir, `host${host}/${file}`)
+/** /sys/devices/platform: where the kernel puts SCSI hosts that have no parent device (software ones). */
+export const platformDevicesDir: HostPath = make("/sys/devices/platform")
 /** The SCSI host's scan file: write `C T L`. */
 export const hostScanFile = (host: number): HostPath => under(scsiHostsDir, `host${host}/scan`)
 /** A SCSI device's directory: wwid, vendor, state, delete, rescan, block/. */

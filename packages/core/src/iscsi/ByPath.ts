@@ -1,7 +1,11 @@
 /**
  * The /dev/disk/by-path names udev gives iSCSI LUNs (systemd's path_id):
- * `ip-<address>:<port>-iscsi-<iqn>-lun-<L>` for software transports, with a
- * `pci-DDDD:BB:DD.F-` prefix for offload HBAs. `L` is the kernel's LUN.
+ * `ip-<address>:<port>-iscsi-<iqn>-lun-<L>`. `L` is the kernel's LUN.
+ * path_id walks up from the disk: the session gives the `ip-…` part; then
+ * the first PCI device above the SCSI host adds `pci-<domain:bus:dev.fn>-`
+ * in front (an offload HBA's function; the devices above it are skipped),
+ * while a software host (iscsi_tcp, iscsi_iser) sits under
+ * /sys/devices/platform, which adds nothing.
  * path_id prints the connection's `persistent_address` as the kernel holds
  * it, so IPv6 addresses appear without brackets (`ip-fe80::1:3260-…`).
  */
@@ -21,7 +25,7 @@ export const directory = "/dev/disk/by-path"
 
 const pciPattern = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/
 
-/** True when `s` is a PCI address `DDDD:BB:DD.F`. */
+/** True when `s` is a PCI address (`0000:03:00.1`: domain, bus, device, function). */
 export const isPciAddress = (s: string): boolean => pciPattern.test(s)
 
 /** path_id's LUN text: decimal below 256, else `0x` + 16 hex digits. */
@@ -93,7 +97,8 @@ export const matches = (
 /**
  * The PCI address of an offload HBA from its iscsi_host's sysfs link, e.g.
  * `../../devices/pci0000:00/0000:00:03.0/0000:03:00.1/host2/iscsi_host/host2`
- * → `0000:03:00.1` (the last PCI device above the SCSI host).
+ * → `0000:03:00.1`: the PCI device nearest above the SCSI host, the one
+ * path_id names.
  */
 export const pciAddressOfHost = (hostLink: string): string | undefined => {
   const segments = hostLink.split("/")

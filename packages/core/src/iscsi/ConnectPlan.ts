@@ -19,7 +19,7 @@ import { isOffload } from "./Transport.ts"
 export interface PlannedPath extends TargetPath.TargetPath {
   /** The LUN as the kernel numbers it (H:C:T:L), after addressing. */
   readonly kernelLun: number
-  /** The by-path link name; for offload transports the PCI part is matched, not known. */
+  /** The by-path link name (with the HBA port's `pci-…-` prefix for offload transports). */
   readonly byPathName: string
 }
 
@@ -28,6 +28,11 @@ export interface ConnectPlan {
   readonly multipath: boolean
   readonly enforceMultipath: boolean
   readonly paths: ReadonlyArray<PlannedPath>
+  /**
+   * Without multipath: the other listed paths (`target_portals` …), tried in
+   * order when the one before failed (as os-brick does); empty with multipath.
+   */
+  readonly alternates: ReadonlyArray<PlannedPath>
   /** Sendtargets discovery to run first (multipath with a single portal). */
   readonly discovery: Option.Option<{ readonly portal: Portal; readonly auth: Option.Option<Chap> }>
   readonly iface: IfaceChoice.IfaceChoice
@@ -35,6 +40,8 @@ export interface ConnectPlan {
   /** Settings written to every node record before login. */
   readonly nodeSettings: NodeSettings
   readonly offload: boolean
+  /** The PCI function of the offload HBA port the sessions go through (udev's by-path prefix). */
+  readonly pci: Option.Option<string>
 }
 
 /** The settings brick writes into each node record. */
@@ -46,18 +53,17 @@ export const nodeSettings = (data: ConnectionData, options: ConnectorOptions): N
   loginRetryMax: 1
 })
 
-/** Plans one path on the chosen transport. */
-export const plannedPath = (path: TargetPath.TargetPath, mode: AddressingMode, offload: boolean): PlannedPath => {
+/** Plans one path through a host port on `pci` (none: a software transport's). */
+export const plannedPath = (
+  path: TargetPath.TargetPath,
+  mode: AddressingMode,
+  pci: Option.Option<string>
+): PlannedPath => {
   const lun = kernelLun(path.lun, mode)
   return {
     ...path,
     kernelLun: lun,
-    byPathName: ByPath.name({
-      pci: offload ? "DDDD:BB:DD.F" : undefined,
-      portal: path.portal,
-      iqn: path.iqn,
-      kernelLun: lun
-    })
+    byPathName: ByPath.name({ pci: Option.getOrUndefined(pci), portal: path.portal, iqn: path.iqn, kernelLun: lun })
   }
 }
 
@@ -69,17 +75,21 @@ export const ifaceOf = (plan: ConnectPlan): Option.Option<IfaceName> =>
 export const make = (data: ConnectionData, options: ConnectorOptions, facts: IfaceChoice.IfaceFacts): ConnectPlan => {
   const iface = IfaceChoice.choose(options.iface, facts, options.ifaceFallback)
   const offload = iface._tag !== "Refuse" && isOffload(iface.transport)
+  const pci = iface._tag === "Use" ? Option.flatMap(iface.port, (p) => p.pciAddress) : Option.none()
   const mode = data.addressing_mode ?? "transparent"
   const paths = TargetPath.fromConnectionData(data, options.useMultipath)
   const single = options.useMultipath && data.target_portals === undefined && paths.length === 1
+  const alternates = options.useMultipath ? [] : TargetPath.fromConnectionData(data, true).slice(1)
   return {
     multipath: options.useMultipath,
     enforceMultipath: options.enforceMultipath,
-    paths: paths.map((p) => plannedPath(p, mode, offload)),
+    paths: paths.map((p) => plannedPath(p, mode, pci)),
+    alternates: alternates.map((p) => plannedPath(p, mode, pci)),
     discovery: single ? Option.some({ portal: paths[0]!.portal, auth: discoveryChap(data) }) : Option.none(),
     iface,
     addressingMode: mode,
     nodeSettings: nodeSettings(data, options),
-    offload
+    offload,
+    pci
   }
 }

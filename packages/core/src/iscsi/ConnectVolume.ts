@@ -4,11 +4,18 @@
  *
  *   decode → plan → lock the targets → iface → node records → log in and
  *   find the devices on every path in parallel → assemble multipath → result
+ *   → (access_mode rw) a writable device
  *
  * Nothing touches the host before the input and options have decoded
  * (invariant 5). Everything created is written to a ledger first and undone,
  * under the same target locks, when the connect fails or is interrupted
  * (invariant 2).
+ *
+ * Locks. The target locks are held until every path has its device (no
+ * session decision is left, and the volume's devices keep its sessions from
+ * being logged out by another volume's disconnect); then the unused node
+ * records are dropped and the locks let go, so the map is waited for
+ * without them. An undo after that takes them again first.
  *
  * Stragglers. With multipath, the result is returned as soon as the map has
  * formed and the other paths have had a grace period of half the time the
@@ -24,21 +31,26 @@
 import { Effect, Option, Ref } from "effect"
 import { ConnectError, connectHostError, type PathFailure } from "../BrickError.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
-import * as IfaceFacts from "../internal/iscsi/IfaceFacts.ts"
+import * as IfaceRecords from "../internal/iscsi/IfaceRecords.ts"
 import * as IscsiUndo from "../internal/iscsi/IscsiUndo.ts"
 import * as NodeRecords from "../internal/iscsi/NodeRecords.ts"
 import { type AttachedPath, attachPath } from "../internal/iscsi/PathAttach.ts"
 import type { PathContext } from "../internal/iscsi/PathContext.ts"
+import * as PathReports from "../internal/iscsi/PathReports.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
 import * as Ledger from "../internal/Ledger.ts"
 import * as MultipathAssembly from "../internal/multipath/MultipathAssembly.ts"
+import * as PathFailover from "../internal/multipath/PathFailover.ts"
+import * as WritableDevice from "../internal/scsi/WritableDevice.ts"
 import { type FindMultipaths, Multipath } from "../Multipath.ts"
 import type { Wwn } from "../Wwn.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as ConnectPlan from "./ConnectPlan.ts"
+import * as DeviceInfoSchema from "./DeviceInfo.ts"
 import type { DeviceInfo } from "./DeviceInfo.ts"
 import * as IfaceChoice from "./IfaceChoice.ts"
+import * as IfaceFacts from "./IfaceFacts.ts"
 import { defaultIface, type IfaceName } from "./IfaceName.ts"
 import { Iscsiadm } from "./Iscsiadm.ts"
 
@@ -50,21 +62,36 @@ interface Planned {
   readonly findMultipaths: FindMultipaths
 }
 
-/** Attaches a volume from decoded input and options. */
+/**
+ * Attaches a volume from decoded input and options. `earlier`, the device
+ * info of an earlier connect of the volume, pins its WWN: no device of
+ * another WWN is returned.
+ */
 export const connect = Effect.fn("brick.connect")(function*(
   data: ConnectionInfo.ConnectionData,
-  options: ConnectorOptions.ConnectorOptions
+  options: ConnectorOptions.ConnectorOptions,
+  earlier: Option.Option<DeviceInfo> = Option.none()
 ) {
   const planned = yield* plan(data, options)
-  return yield* lockedWithLedger(planned, options, (ledger) =>
+  return yield* lockedWithLedger(planned, options, (ledger, locks) =>
     Effect.gen(function*() {
-      const iface = yield* createIface(planned, ledger)
-      const ctx = yield* records(planned, options, iface, ledger)
-      // log in and find the device on every path: run in parallel by the assembly
-      const attaches = ctx.paths.map((path) => attachPath(ctx, path))
-      const assembly = yield* MultipathAssembly.assemble(attaches, assemblySettings(planned, options), ledger)
-      const device = yield* result(planned, assembly)
-      yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
+      const { iface, created } = yield* createIface(planned, ledger)
+      const ctx = yield* records(planned, options, iface, ledger, Option.map(earlier, (d) => d.scsi_wwn))
+      // log in and find the device: with multipath every path in parallel, else the listed paths in turn
+      const candidates = planned.plan.multipath ? ctx.paths : [...ctx.paths, ...planned.plan.alternates]
+      const attaches = yield* unlockWhenAllAttached(candidates.map((path) => attachPath(ctx, path)), ledger, locks)
+      const assembly = planned.plan.multipath
+        ? yield* MultipathAssembly.assemble(attaches, assemblySettings(planned, options), ledger)
+        : yield* PathFailover.firstThatWorks(attaches)
+      const device: DeviceInfo = yield* result(planned, candidates, assembly)
+      if (data.access_mode === "rw") yield* writable(device, assembly, options)
+      if (!(yield* locks.released)) yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
+      if (!created) return device
+      if (device.iface === iface) return { ...device, iface_created: true }
+      // every path fell back to `default`: the record brick made serves nothing
+      yield* IfaceRecords.removeIfUnused(iface).pipe(
+        Effect.catch((e) => Effect.logWarning(`iface ${iface} made by this connect not deleted: ${e.message}`))
+      )
       return device
     }))
 }, (effect, data) =>
@@ -74,14 +101,21 @@ export const connect = Effect.fn("brick.connect")(function*(
   }))
 
 /**
- * Attaches a volume: decodes `info` (Cinder's connection_info or its data)
- * and `options` before anything else, then connects. Returns the device info.
+ * Attaches a volume: decodes `info` (Cinder's connection_info or its data),
+ * `options` and `deviceInfo` (what an earlier connect of the volume
+ * returned; optional: it pins the volume's WWN) before anything else, then
+ * connects. Returns the device info.
  */
-export const connectVolume = Effect.fn("brick.connectVolume")(function*(info: unknown, options?: unknown) {
-  const data = yield* ConnectionInfo.decode(info)
-  const decoded = yield* ConnectorOptions.decode(options)
-  return yield* connect(data, decoded)
-})
+export const connectVolume = Effect.fn("brick.connectVolume")(
+  function*(info: unknown, options?: unknown, deviceInfo?: unknown) {
+    const data = yield* ConnectionInfo.decode(info)
+    const decoded = yield* ConnectorOptions.decode(options)
+    const device = deviceInfo === undefined || deviceInfo === null
+      ? Option.none<DeviceInfo>()
+      : Option.some(yield* DeviceInfoSchema.decode(deviceInfo))
+    return yield* connect(data, decoded, device)
+  }
+)
 
 /**
  * The plan: the iface facts read off the host, then ConnectPlan.make; fails
@@ -113,24 +147,30 @@ const plan = (data: ConnectionInfo.ConnectionData, options: ConnectorOptions.Con
   })
 
 /**
- * Runs `body` holding the locks of the volume's targets, with a ledger
- * whose entries are undone, still under the locks, when `body` fails or is
- * interrupted.
+ * Runs `body` holding the locks of the volume's targets (which it may let
+ * go earlier), with a ledger whose entries are undone, under the locks
+ * (taken again if need be), when `body` fails or is interrupted.
  */
 const lockedWithLedger = <A, R>(
   planned: Planned,
   options: ConnectorOptions.ConnectorOptions,
-  body: (ledger: Ledger.Ledger<IscsiUndo.Entry>) => Effect.Effect<A, ConnectError, R>
+  body: (ledger: Ledger.Ledger<IscsiUndo.Entry>, locks: TargetLock.Held) => Effect.Effect<A, ConnectError, R>
 ) =>
-  Ledger.undoOnFailure(IscsiUndo.undo, body).pipe(
-    TargetLock.withTargets(planned.plan.paths.map((p) => p.iqn), options.lockTimeout),
+  Effect.scoped(Effect.gen(function*() {
+    const locks = yield* TargetLock.hold(
+      [...planned.plan.paths, ...planned.plan.alternates].map((p) => p.iqn),
+      options.lockTimeout
+    )
+    const undo = (entries: ReadonlyArray<IscsiUndo.Entry>) => Effect.andThen(locks.retake, IscsiUndo.undo(entries))
+    return yield* Ledger.undoOnFailure(undo, (ledger) => body(ledger, locks))
+  })).pipe(
     Effect.catchTag(
       "LockError",
       (e) => Effect.fail(new ConnectError({ reason: { _tag: "LockFailed", lock: e.name, detail: e.message } }))
     )
   )
 
-/** Creates the iface when the plan says so (recorded first); the iface the paths log in through. */
+/** Creates the iface when the plan says so (recorded first); the iface the paths log in through, and whether brick made it. */
 const createIface = (planned: Planned, ledger: Ledger.Recorder<IscsiUndo.Entry>) =>
   Effect.gen(function*() {
     const choice = planned.iface
@@ -140,8 +180,9 @@ const createIface = (planned: Planned, ledger: Ledger.Recorder<IscsiUndo.Entry>)
       yield* Iscsiadm.use((i) => i.createIface(choice.iface, settings)).pipe(
         Effect.mapError(connectHostError("creating the iface"))
       )
+      return { iface: choice.iface, created: true }
     }
-    return choice.iface
+    return { iface: choice.iface, created: false }
   })
 
 /**
@@ -153,7 +194,8 @@ const records = (
   planned: Planned,
   options: ConnectorOptions.ConnectorOptions,
   iface: IfaceName,
-  ledger: Ledger.Ledger<IscsiUndo.Entry>
+  ledger: Ledger.Ledger<IscsiUndo.Entry>,
+  expectedWwn: Option.Option<Wwn>
 ) =>
   Effect.gen(function*() {
     const settings = planned.plan.nodeSettings
@@ -165,12 +207,13 @@ const records = (
     return {
       paths,
       iface,
+      transport: planned.iface.transport,
       fallback: options.ifaceFallback && iface !== defaultIface,
       settings,
       options,
       nodesBefore,
       prepared,
-      volumeWwn: yield* Ref.make(Option.none<Wwn>()),
+      volumeWwn: yield* Ref.make(expectedWwn),
       ledger
     } satisfies PathContext & { readonly paths: ReadonlyArray<ConnectPlan.PlannedPath> }
   })
@@ -188,6 +231,60 @@ const assemblySettings = (
   pollInterval: options.pollInterval
 })
 
+/**
+ * For a read-write attach: waits (bounded by `writableWaitTimeout`) until the
+ * returned device and its paths are writable; ReadOnly otherwise (the
+ * connect is then undone like any failed one).
+ */
+const writable = (
+  device: DeviceInfo,
+  assembly: MultipathAssembly.Assembly<AttachedPath, PathFailure>,
+  options: ConnectorOptions.ConnectorOptions
+) =>
+  Effect.gen(function*() {
+    const served: WritableDevice.Served = {
+      map: Option.map(assembly.map, (m) => m.dm),
+      paths: (Option.isSome(assembly.map) ? assembly.ok : assembly.ok.slice(0, 1)).map((p) => ({
+        block: p.block,
+        hctl: p.hctl
+      }))
+    }
+    const still = yield* WritableDevice.waitForWritable(served, {
+      timeoutMs: options.writableWaitTimeout * 1000,
+      firstGapMs: 1000
+    }).pipe(Effect.mapError(connectHostError("reading whether the device is read-only")))
+    if (Option.isSome(still)) {
+      return yield* Effect.fail(
+        new ConnectError({ reason: { _tag: "ReadOnly", device: device.path, ...still.value } })
+      )
+    }
+  })
+
+/**
+ * The paths' attaches, watched: when the last of them has its device (every
+ * one succeeded), the node records no path uses are dropped and the target
+ * locks let go. A failed path keeps them to the end of the connect.
+ */
+const unlockWhenAllAttached = <E, R>(
+  attaches: ReadonlyArray<Effect.Effect<AttachedPath, E, R>>,
+  ledger: Ledger.Ledger<IscsiUndo.Entry>,
+  locks: TargetLock.Held
+) =>
+  Effect.map(
+    Ref.make<ReadonlyArray<AttachedPath>>([]),
+    (arrived) =>
+      attaches.map((attach) =>
+        Effect.tap(attach, (path) =>
+          Effect.gen(function*() {
+            const all = yield* Ref.updateAndGet(arrived, (ps) => [...ps, path])
+            if (all.length < attaches.length) return
+            yield* NodeRecords.dropUnused(ledger, new Set(all.map(nodeKeyOf)))
+            yield* locks.release
+            yield* Effect.logDebug("every path has its device: target locks released")
+          }))
+      )
+  )
+
 /** The key of the node record a path's session uses. */
 const nodeKeyOf = (p: AttachedPath): string =>
   IscsiUndo.nodeKey({ portal: p.path.portal, iqn: p.path.iqn, iface: p.iface })
@@ -195,14 +292,16 @@ const nodeKeyOf = (p: AttachedPath): string =>
 /**
  * The device info of the assembled paths: the map when one formed, else the
  * first path's device (a warning when multipath was asked for, an error when
- * it is enforced); when no path has a device, why.
+ * it is enforced), with every tried path's report (`candidates`: the
+ * attaches' paths, in order); when no path has a device, why.
  */
 const result = (
   planned: Planned,
+  candidates: ReadonlyArray<ConnectPlan.PlannedPath>,
   assembly: MultipathAssembly.Assembly<AttachedPath, PathFailure>
-): Effect.Effect<DeviceInfo, ConnectError> =>
+) =>
   Effect.gen(function*() {
-    const { ok, failed, map } = assembly
+    const { failed, map, ok } = assembly
     const { multipathd, plan } = planned
     if (ok.length === 0) {
       const loggedIn = failed.some((f) => f._tag === "DeviceNotFound" || f._tag === "WwnMismatch")
@@ -213,19 +312,7 @@ const result = (
       )
     }
     const first = ok[0]!
-    const devices = ok.map((p) => devicePath(`/dev/${p.block}`))
-    for (const f of failed) yield* Effect.logWarning(`path ${f.portal} not used: ${f._tag}: ${f.detail}`)
-    if (Option.isSome(map)) {
-      return {
-        type: "block",
-        path: devicePath(`/dev/${map.value.dm}`),
-        scsi_wwn: map.value.wwn,
-        multipath_id: map.value.wwn,
-        iface: first.iface,
-        devices
-      } satisfies DeviceInfo
-    }
-    if (plan.multipath) {
+    if (Option.isNone(map) && plan.multipath) {
       const detail = multipathd
         ? `no map within ${plan.enforceMultipath ? "the wait" : "the wait, using the single device"}`
         : "multipathd is not running"
@@ -234,11 +321,19 @@ const result = (
       }
       yield* Effect.logWarning(`multipath requested but ${detail}: returning /dev/${first.block}`)
     }
+    const served: PathReports.Served = Option.isSome(map)
+      ? { _tag: "Map", dm: map.value.dm }
+      : { _tag: "Device", block: first.block }
+    const paths = yield* PathReports.make(candidates, assembly, served, planned.iface.iface)
+    for (const line of PathReports.notServing(paths)) yield* Effect.logWarning(line)
+    const device = Option.isSome(map)
+      ? { path: devicePath(`/dev/${map.value.dm}`), scsi_wwn: map.value.wwn, multipath_id: map.value.wwn }
+      : { path: devicePath(`/dev/${first.block}`), scsi_wwn: first.wwn }
     return {
       type: "block",
-      path: devicePath(`/dev/${first.block}`),
-      scsi_wwn: first.wwn,
+      ...device,
       iface: first.iface,
-      devices
+      devices: ok.map((p) => devicePath(`/dev/${p.block}`)),
+      paths
     } satisfies DeviceInfo
   })

@@ -6,7 +6,7 @@
  */
 import { Effect, Option, Redacted, Result, Schema } from "effect"
 import * as InvalidInput from "../InvalidInput.ts"
-import { AddressingMode, Lun } from "../Lun.ts"
+import { AddressingMode, LunFromInput } from "../Lun.ts"
 import { Iqn } from "./Iqn.ts"
 import { PortalFromString } from "./Portal.ts"
 
@@ -37,10 +37,10 @@ const optional = Schema.optionalKey
 export const ConnectionData = Schema.Struct({
   target_portal: optional(PortalFromString),
   target_iqn: optional(Iqn),
-  target_lun: optional(Lun),
+  target_lun: optional(LunFromInput),
   target_portals: optional(Schema.Array(PortalFromString).check(Schema.isMinLength(1))),
   target_iqns: optional(Schema.Array(Iqn).check(Schema.isMinLength(1))),
-  target_luns: optional(Schema.Array(Lun).check(Schema.isMinLength(1))),
+  target_luns: optional(Schema.Array(LunFromInput).check(Schema.isMinLength(1))),
   auth_method: optional(AuthMethod),
   auth_username: optional(Name),
   auth_password: optional(Secret),

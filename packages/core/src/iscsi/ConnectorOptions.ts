@@ -13,10 +13,16 @@ const netIfacename = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,14}$/
 /** A literal IPv4 or IPv6 address (no host name, no port). */
 const isIpAddress = (s: string): boolean => (!s.includes(":") && Portal.parse(s)?.family === "ipv4") || Portal.isIpv6(s)
 
-/** An iface to create (or reuse) from its transport and hardware identity. */
+/**
+ * An iface from what the operator knows: its transport and hardware
+ * identity, or only an IP address or a network interface (brick finds the
+ * network interface carrying it, and the offload HBA on it when there is
+ * one, else binds tcp to the network interface).
+ */
 export const IfaceSpec = Schema.Struct({
   name: Schema.optionalKey(IfaceName),
-  transport: Transport,
+  /** The transport; without it brick uses the offload HBA on the network interface, else tcp. */
+  transport: Schema.optionalKey(Transport),
   hwaddress: Schema.optionalKey(
     Schema.String.check(Schema.isPattern(hwaddress, { message: "a MAC address aa:bb:cc:dd:ee:ff" }))
   ),
@@ -27,8 +33,13 @@ export const IfaceSpec = Schema.Struct({
   netIfacename: Schema.optionalKey(
     Schema.String.check(Schema.isPattern(netIfacename, { message: "a network interface name (1-15 chars)" }))
   )
-})
-/** An iface to create (or reuse) from its transport and hardware identity. */
+}).check(Schema.makeFilter((s) =>
+  s.transport !== undefined || s.hwaddress !== undefined || s.ipaddress !== undefined ||
+    s.netIfacename !== undefined
+    ? undefined
+    : "an iface spec names a transport, a hwaddress, an ipaddress or a netIfacename"
+))
+/** An iface from what the operator knows. */
 export type IfaceSpec = typeof IfaceSpec.Type
 
 const Millis = (max: number) => Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: max }))
@@ -47,10 +58,10 @@ export const ConnectorOptions = Schema.Struct({
   iface: Schema.optionalKey(Schema.Union([IfaceName, IfaceSpec])),
   /** Fall back to the `default` iface when the chosen one is unusable or its login fails. */
   ifaceFallback: withDefault(Schema.Boolean, true),
-  /** How many targeted rescans to try before giving up on a LUN's device. */
-  deviceScanAttempts: withDefault(Count(100), 3),
-  /** Milliseconds between targeted rescans while a LUN's device has not appeared. */
-  deviceScanInterval: withDefault(Millis(600_000), 2_000),
+  /** How many targeted scans to try before giving up on a LUN's device. */
+  deviceScanAttempts: withDefault(Count(100), 6),
+  /** Milliseconds after the first scan before the next; the gap doubles after each scan (at most 30 s). */
+  deviceScanInterval: withDefault(Millis(600_000), 800),
   /** Milliseconds between sysfs polls while waiting for devices and maps. */
   pollInterval: withDefault(Count(10_000), 25),
   /** Seconds a single login may take before it counts as failed. */
@@ -59,6 +70,8 @@ export const ConnectorOptions = Schema.Struct({
   multipathWaitTimeout: withDefault(Count(3_600), 10),
   /** Milliseconds to let multipathd form a map on its own before asking it to (`multipathd add map`). */
   multipathAddDelay: withDefault(Millis(600_000), 1_000),
+  /** With access_mode rw: seconds to wait for a read-only device to become writable. */
+  writableWaitTimeout: withDefault(Count(3_600), 15),
   /** Seconds to wait for the host-wide lock of a target. */
   lockTimeout: withDefault(Count(3_600), 120),
   /** Scan only the requested LUN (node.session.scan = manual) instead of the whole target. */

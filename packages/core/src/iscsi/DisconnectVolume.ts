@@ -25,6 +25,7 @@ import { BlockDevice } from "../BlockDevice.ts"
 import { DisconnectError, type StepFailure } from "../BrickError.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
 import * as Hctl from "../Hctl.ts"
+import * as IfaceRecords from "../internal/iscsi/IfaceRecords.ts"
 import * as Sessions from "../internal/iscsi/Sessions.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
 import { findVolume, type VolumeDevice, volumeLuns } from "../internal/iscsi/VolumeDevices.ts"
@@ -35,8 +36,8 @@ import { Multipath } from "../Multipath.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as DeviceInfo from "./DeviceInfo.ts"
-import { brickIfaces } from "./IfaceChoice.ts"
-import { unsafeMake as ifaceName } from "./IfaceName.ts"
+import * as IfaceChoice from "./IfaceChoice.ts"
+import { defaultIface, iserIface, unsafeMake as ifaceName } from "./IfaceName.ts"
 import type { Iqn } from "./Iqn.ts"
 import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
 import type { Portal } from "./Portal.ts"
@@ -48,7 +49,28 @@ export interface DisconnectFlags {
   readonly force?: boolean
   /** Go on past failures and succeed (they are logged). */
   readonly ignoreErrors?: boolean
+  /**
+   * Also the volume's sessions and devices through other ifaces than those
+   * brick connects through (another tool's): off by default.
+   */
+  readonly otherIfaces?: boolean
 }
+
+/**
+ * The ifaces whose sessions a disconnect acts on: those a connect with
+ * `options` logs in through, and those the device info names as serving.
+ */
+export const ownIfaces = (
+  options: ConnectorOptions.ConnectorOptions,
+  device: Option.Option<DeviceInfo.DeviceInfo>
+): ReadonlySet<string> =>
+  new Set([
+    ...IfaceChoice.brickIfaces(options.iface, options.ifaceFallback),
+    ...Option.toArray(device).flatMap((d) => [
+      ...(d.iface === undefined ? [] : [d.iface]),
+      ...(d.paths ?? []).flatMap((p) => (p.iface === undefined ? [] : [p.iface]))
+    ])
+  ])
 
 /** `effect`, with the service's NotFound (nothing left to remove) counted as done. */
 const ignoreNotFound = <E extends { readonly reason: { readonly _tag: string } }, R>(
@@ -111,11 +133,22 @@ const flushMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, device: Opt
       const dm = Option.flatten(yield* step("inspect", named.value, DmMaps.mapOfWwn(named.value)))
       if (Option.isSome(dm)) maps.add(dm.value)
     }
+    const ours = new Set(devices.flatMap((d) => Option.toArray(d.block)))
+    const flushed = new Set<string>()
     for (const dm of maps) {
       const map = yield* step("inspect", dm, DmMaps.mapOf(dm))
-      yield* flushMap(step, Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm))
+      const name = Option.getOrElse(Option.flatMap(map, (m) => m.name), () => dm)
+      // a map that also holds paths of another iface's sessions stays theirs: only the volume's paths leave it
+      const slaves = Option.getOrElse(yield* step("inspect", dm, DmMaps.slavesOf(dm)), () => [])
+      const others = slaves.filter((sd) => !ours.has(sd))
+      if (others.length > 0) {
+        yield* Effect.logInfo(`map ${name} keeps ${others.join(" ")} (not this disconnect's): only its paths leave it`)
+        continue
+      }
+      flushed.add(dm)
+      yield* flushMap(step, name)
     }
-    return maps
+    return flushed
   })
 
 /**
@@ -136,10 +169,25 @@ const removeDevices = (step: Step, devices: ReadonlyArray<VolumeDevice>, force: 
     yield* Effect.forEach(devices, (d, i) =>
       !flushed[i] && !force
         ? Effect.void
-        : step("deleteDevice", Hctl.format(d.hctl), ScsiDevices.remove(d.hctl)), {
+        : Effect.andThen(
+          leaveMap(d),
+          step("deleteDevice", Hctl.format(d.hctl), ScsiDevices.remove(d.hctl))
+        ), {
       concurrency: "unbounded",
       discard: true
     })
+  })
+
+/** A device still in a map (one that stays: it holds another iface's paths) is taken out of it first. */
+const leaveMap = (d: VolumeDevice) =>
+  Effect.gen(function*() {
+    if (Option.isNone(d.block)) return
+    const block = d.block.value
+    const holder = yield* DmMaps.holderOf(block).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+    if (Option.isNone(holder)) return
+    yield* Multipath.use((m) => m.removePath(block)).pipe(
+      Effect.catch((e) => Effect.logWarning(`multipathd remove path ${block} failed: ${e.message}`))
+    )
   })
 
 /** 3. A map of the volume's WWN that multipathd formed after we looked, now without paths, goes too. */
@@ -203,7 +251,7 @@ const dropSessionlessRecords = (
 ) =>
   Effect.gen(function*() {
     const iscsiadm = yield* Iscsiadm
-    const ifaces = new Set<string>(brickIfaces(options.iface, options.ifaceFallback))
+    const ifaces = new Set<string>(IfaceChoice.brickIfaces(options.iface, options.ifaceFallback))
     const paths = new Set(TargetPath.fromConnectionData(data, true).map((p) => `${p.portal} ${p.iqn}`))
     const records = Option.getOrElse(yield* step("inspect", "node records", iscsiadm.listNodes), () => [])
     const ours = records.filter((r) => ifaces.has(r.iface) && paths.has(`${r.portal} ${r.iqn}`))
@@ -213,6 +261,18 @@ const dropSessionlessRecords = (
     for (const r of ours.filter((r) => !sessions.value.some((s) => Sessions.isSessionOf(s, r)))) {
       yield* Effect.logInfo(`deleting node record ${r.portal} ${r.iqn} (${r.iface}): no session uses it`)
       yield* step("deleteNode", `${r.portal} ${r.iqn}`, ignoreNotFound(iscsiadm.deleteNode(r)))
+    }
+  })
+
+/** 6. The iface record the connect made (its device info says so), once no session or node record uses it. */
+const removeCreatedIface = (step: Step, device: Option.Option<DeviceInfo.DeviceInfo>) =>
+  Effect.gen(function*() {
+    if (Option.isNone(device) || device.value.iface_created !== true || device.value.iface === undefined) return
+    const name = device.value.iface
+    if (name === defaultIface || name === iserIface) return
+    const removed = yield* step("deleteIface", name, IfaceRecords.removeIfUnused(name))
+    if (Option.isSome(removed) && removed.value) {
+      yield* Effect.logInfo(`deleted iface ${name} (made by brick, now unused)`)
     }
   })
 
@@ -227,7 +287,8 @@ export const disconnect = Effect.fn("brick.disconnect")(
     const luns = volumeLuns(data)
     return yield* Effect.gen(function*() {
       const { finish, step } = yield* makeSteps(flags)
-      const found = yield* step("inspect", "sessions", findVolume(luns, Option.map(device, (d) => d.scsi_wwn)))
+      const ifaces = flags.otherIfaces === true ? Option.none() : Option.some(ownIfaces(options, device))
+      const found = yield* step("inspect", "sessions", findVolume(luns, Option.map(device, (d) => d.scsi_wwn), ifaces))
       if (Option.isNone(found)) return yield* finish
       const { devices, sessions } = found.value
       yield* Effect.logInfo(`disconnecting: ${devices.length} device(s) on ${sessions.length} session(s)`)
@@ -237,6 +298,7 @@ export const disconnect = Effect.fn("brick.disconnect")(
       yield* logOutUnused(step, sessions)
       yield* dropSessionlessRecords(step, data, options)
       yield* forgetWwids(devices)
+      yield* removeCreatedIface(step, device)
       return yield* finish
     }).pipe(
       TargetLock.withTargets(luns.keys(), options.lockTimeout),

@@ -69,7 +69,18 @@ export type IscsiadmReason =
   | { readonly _tag: "NotFound" }
   | { readonly _tag: "AuthenticationFailed" }
   | { readonly _tag: "LoginFailed" }
+  /**
+   * The login was ended for good, not retried (open-iscsi's "non-retryable
+   * login failure"): the target said the target or the initiator is wrong,
+   * or the initiator refused the target's mutual CHAP response.
+   */
+  | { readonly _tag: "LoginRejected" }
   | { readonly _tag: "TransportUnavailable" }
+  /**
+   * Another iface's node record is where this one would go, and open-iscsi
+   * would replace or delete it: refused rather than done (`detail` names it).
+   */
+  | { readonly _tag: "RecordConflict" }
   | { readonly _tag: "Timeout" }
   | { readonly _tag: "DaemonUnreachable" }
   | { readonly _tag: "Busy" }

@@ -7,6 +7,7 @@ import type { Iqn, Iscsiadm, Portal } from "@brick/core"
 import { type Context, Effect, Option, Redacted } from "effect"
 import type { SimIface } from "../SimModel.ts"
 import * as SimNames from "../SimNames.ts"
+import * as SimNodeDb from "../SimNodeDb.ts"
 import { type SimRuntime, tick } from "../SimOps.ts"
 import * as SimScsi from "../SimScsi.ts"
 import * as SimSessions from "../SimSessions.ts"
@@ -44,17 +45,26 @@ const boundByIpProblem = (iface: string): Problem => ({
 const chapMatches = (auth: Iscsiadm.ChapCredentials | undefined, username: string, password: string): boolean =>
   auth !== undefined && auth.username === username && Redacted.value(auth.password) === password
 
-/** Whether the CHAP exchange of a login succeeds. */
-const authOk = (
+/**
+ * How the CHAP exchange of a login ends: `ok`; `refused` when the target
+ * refuses the initiator's credentials (or has none to prove itself with for
+ * mutual CHAP): iscsiadm exit 24; `unproven` when the target's own (mutual)
+ * credentials are not the ones the initiator expects: the initiator ends the
+ * login, exit 19 (as measured in the lab, fixture login-mutual-chap-wrong).
+ */
+const chapOutcome = (
   expected: { username: string; password: string; mutual?: { username: string; password: string } } | undefined,
   auth: Iscsiadm.ChapCredentials | undefined
-): boolean => {
-  if (expected && !chapMatches(auth, expected.username, expected.password)) return false
+): "ok" | "refused" | "unproven" => {
+  if (expected && !chapMatches(auth, expected.username, expected.password)) return "refused"
   const wantsMutual = auth !== undefined && (Option.isSome(auth.usernameIn) || Option.isSome(auth.passwordIn))
-  if (!wantsMutual) return true
+  if (!wantsMutual) return "ok"
   const m = expected?.mutual
-  return m !== undefined && Option.getOrUndefined(auth.usernameIn) === m.username &&
-    Option.match(auth.passwordIn, { onNone: () => false, onSome: (p) => Redacted.value(p) === m.password })
+  if (m === undefined) return "refused"
+  return Option.getOrUndefined(auth.usernameIn) === m.username &&
+      Option.match(auth.passwordIn, { onNone: () => false, onSome: (p) => Redacted.value(p) === m.password })
+    ? "ok"
+    : "unproven"
 }
 
 /**
@@ -101,7 +111,7 @@ export const discover = (rt: SimRuntime, { error, op }: Operations): Service["di
   op("iscsiadm.discover", "discover", `${portal} via ${iface}`, [portal, iface], () => {
     const st = rt.state
     const fail = (p: Problem) => Effect.fail(error("discover", `${portal} via ${iface}`, p))
-    const rec = st.ifaces.get(iface)
+    const rec = SimNodeDb.ifaceNamed(st, iface)
     if (!rec) return fail({ reason: "NotFound", detail: `Could not find iface ${iface}` })
     const problem = ifaceProblem(st, rec)
     if (problem) return fail(problem)
@@ -145,7 +155,7 @@ export const login = (rt: SimRuntime, { error, op }: Operations): Service["login
     const rec = st.nodes.get(key)
     if (!rec) return fail({ reason: "NotFound", detail: "No records found" })
     if (st.sessionByNode.has(key)) return fail({ reason: "SessionExists", detail: "session already present" })
-    const iface = st.ifaces.get(node.iface)
+    const iface = SimNodeDb.ifaceNamed(st, node.iface)
     if (!iface) return fail({ reason: "NotFound", detail: `Could not find iface ${node.iface}` })
     const problem = ifaceProblem(st, iface)
     if (problem) return fail(problem)
@@ -156,9 +166,16 @@ export const login = (rt: SimRuntime, { error, op }: Operations): Service["login
         if (p) return fail(p)
         const target = st.targets.get(node.iqn)
         const tp = target?.portals.get(node.portal)
-        if (!target || !tp) return fail({ reason: "LoginFailed", exitCode: 19, detail: "target not found" })
-        if (!authOk(target.chap, rec.settings.auth)) {
+        if (!target || !tp) return fail({ reason: "LoginRejected", detail: "target not found" })
+        const chap = chapOutcome(target.chap, rec.settings.auth)
+        if (chap === "refused") {
           return fail({ reason: "AuthenticationFailed", detail: "Login failed to authenticate with target" })
+        }
+        if (chap === "unproven") {
+          return fail({
+            reason: "LoginRejected",
+            detail: "initiator reported error (19 - encountered non-retryable iSCSI login failure)"
+          })
         }
         const current = st.nodes.get(key)
         if (!current) return fail({ reason: "NotFound", detail: "No records found" })

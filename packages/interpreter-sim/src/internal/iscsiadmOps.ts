@@ -17,6 +17,8 @@ export const exitCodes: Readonly<Record<Reason, number>> = {
   NotFound: 21,
   AuthenticationFailed: 24,
   LoginFailed: 5,
+  LoginRejected: 19,
+  RecordConflict: 6,
   TransportUnavailable: 12,
   Timeout: 8,
   DaemonUnreachable: 20,

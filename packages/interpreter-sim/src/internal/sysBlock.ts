@@ -16,10 +16,14 @@ const sdDev = (index: number): string => {
   return index < 256 ? `${majors[index >> 4]}:${(index & 15) * 16}` : `259:${index}`
 }
 
-/** The attributes of a block device whose size is `sizeBytes(a)` and whose `major:minor` (and bdi name) is `dev(a)`. */
+/**
+ * The attributes of a block device whose size is `sizeBytes(a)`, whose
+ * `major:minor` (and bdi name) is `dev(a)` and which is read-only when `readOnly(a)`.
+ */
 const blockAttributes = <A>(
   sizeBytes: (a: A) => number,
-  dev: (a: A) => string
+  dev: (a: A) => string,
+  readOnly: (a: A) => boolean
 ): Record<string, TableChild<A, SimState>> => ({
   alignment_offset: text("0"),
   bdi: (a) => link(`/sys/devices/virtual/bdi/${dev(a)}`),
@@ -39,7 +43,7 @@ const blockAttributes = <A>(
   queue: fixed({ logical_block_size: text("512"), physical_block_size: text("512") }),
   range: text("0"),
   removable: text("0"),
-  ro: text("0"),
+  ro: (a) => file(() => (readOnly(a) ? "1" : "0")),
   size: (a) => file(() => sectors(sizeBytes(a))),
   stat: text("       0        0        0        0"),
   subsystem: link("/sys/class/block"),
@@ -52,7 +56,7 @@ const blockAttributes = <A>(
 
 /** A SCSI disk's block directory; `holders` names its map. */
 export const disk = table<SimScsiDevice, SimState>({
-  ...blockAttributes((d) => d.sizeBytes, (d) => sdDev(d.diskIndex)),
+  ...blockAttributes((d) => d.sizeBytes, (d) => sdDev(d.diskIndex), (d) => d.readOnly),
   device: (d) => link(deviceDir(d)),
   holders: (d) => fixed(d.map ? { [`dm-${d.map.minor}`]: link(dmDir(d.map)) } : {}),
   slaves: empty
@@ -60,7 +64,7 @@ export const disk = table<SimScsiDevice, SimState>({
 
 /** A dm map's block directory; `slaves` names its paths. */
 export const dm = table<SimMap, SimState>({
-  ...blockAttributes((m) => m.sizeBytes, (m) => `253:${m.minor}`),
+  ...blockAttributes((m) => m.sizeBytes, (m) => `253:${m.minor}`, (m) => m.readOnly),
   dm: (m) =>
     fixed({
       name: file(() => m.name),

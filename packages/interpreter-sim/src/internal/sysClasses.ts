@@ -4,14 +4,16 @@
  * transports under virtual) and the class directories (/sys/class/…,
  * /sys/block) whose entries link into it.
  */
+import { driverOf } from "../SimHbaDriver.ts"
 import type { SimScsiHost, SimSession } from "../SimModel.ts"
 import * as SimMultipathd from "../SimMultipathd.ts"
 import * as SimNames from "../SimNames.ts"
 import type { SimState } from "../SimState.ts"
-import { dynamic, empty, fixed, link, type VNode } from "../SimTree.ts"
+import { dynamic, empty, fixed, link, text, type VNode } from "../SimTree.ts"
 import { dm } from "./sysBlock.ts"
-import { blockDir, connectionDir, deviceDir, dmDir, hostDir, sessionDir } from "./sysPaths.ts"
-import { host } from "./sysSessions.ts"
+import { power, uevent } from "./sysCommon.ts"
+import { blockDir, connectionDir, deviceDir, dmDir, hostDir, kernelIfaceDir, sessionDir } from "./sysPaths.ts"
+import { host, kernelIfacesOfHost } from "./sysSessions.ts"
 
 /** The session named `<prefix><sid><suffix>`. */
 const sessionNamed = (st: SimState, name: string, prefix: string, suffix = ""): SimSession | undefined => {
@@ -61,11 +63,29 @@ const classes = (st: SimState): VNode =>
       const d = st.scsi.get(hctl)
       return d ? link(`${deviceDir(d)}/scsi_device/${hctl}`) : undefined
     }),
+    iscsi_iface: dynamic(
+      () => Array.from(st.hosts.values(), (h) => kernelIfacesOfHost(h).map((k) => k.name)).flat(),
+      (name) => {
+        const m = /^ipv[46]-iface-(\d+)-\d+$/.exec(name)
+        const h = m ? st.hosts.get(Number(m[1])) : undefined
+        return h && kernelIfacesOfHost(h).some((k) => k.name === name) ? link(kernelIfaceDir(h, name)) : undefined
+      }
+    ),
     iscsi_transport: dynamic(
       () => Array.from(st.transports),
       (t) => (st.transports.has(t) ? link(`/sys/devices/virtual/iscsi_transport/${t}`) : undefined)
     ),
     block: blockLinks(st)
+  })
+
+/** A loaded transport's class device: its handle and capabilities (values standing for the kernel's). */
+const transport = (st: SimState, t: string): VNode =>
+  fixed({
+    caps: text(driverOf(t).kernelIfaces ? "0x1b9" : "0x39"),
+    handle: text(String(0xa0000000 + 0x1000 * Math.max(0, [...st.transports].indexOf(t)))),
+    power,
+    subsystem: link("/sys/class/iscsi_transport"),
+    uevent
   })
 
 const devices = (st: SimState): VNode =>
@@ -77,18 +97,26 @@ const devices = (st: SimState): VNode =>
         return h && !h.hba ? host(h, st) : undefined
       }
     ),
-    "pci0000:00": dynamic(() => st.hbas.map((h) => h.pciAddress), (address) => {
-      const hba = st.hbas.find((h) => h.pciAddress === address)
-      if (!hba) return undefined
-      const h = hba.host
-      return h ? fixed({ [`host${h.no}`]: () => host(h, st) }) : empty
+    // the HBAs' bridges, each with its functions, each with its SCSI host while the driver is loaded
+    "pci0000:00": dynamic(() => [...new Set(st.hbas.map((h) => h.bridge))].sort(), (bridge) => {
+      const behind = st.hbas.filter((h) => h.bridge === bridge)
+      if (behind.length === 0) return undefined
+      return dynamic(() => behind.map((h) => h.pciAddress).sort(), (address) => {
+        const h = behind.find((x) => x.pciAddress === address)?.host
+        return behind.some((x) => x.pciAddress === address)
+          ? (h ? fixed({ [`host${h.no}`]: () => host(h, st) }) : empty)
+          : undefined
+      })
     }),
     virtual: fixed({
       block: dynamic(() => dmNames(st), (name) => {
         const m = SimMultipathd.mapNamed(st, name)
         return m ? dm(m, st) : undefined
       }),
-      iscsi_transport: dynamic(() => Array.from(st.transports), (t) => (st.transports.has(t) ? empty : undefined))
+      iscsi_transport: dynamic(
+        () => Array.from(st.transports),
+        (t) => (st.transports.has(t) ? transport(st, t) : undefined)
+      )
     })
   })
 

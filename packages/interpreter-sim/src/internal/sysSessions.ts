@@ -4,6 +4,7 @@
  * directory (its iscsi_host and scsi_host entries, its sessions), a
  * session's (iscsi_session, its connection, its SCSI target and devices).
  */
+import { driverOf, type HostAttribute, kernelIfacesOf } from "../SimHbaDriver.ts"
 import type { SimScsiHost, SimSession } from "../SimModel.ts"
 import * as SimNames from "../SimNames.ts"
 import * as SimRandom from "../SimRandom.ts"
@@ -14,17 +15,55 @@ import { nullable, power, uevent } from "./sysCommon.ts"
 import { connectionDir, hostDir, sessionDir } from "./sysPaths.ts"
 import { scsiDevice } from "./sysScsi.ts"
 
-/** iscsi_host attributes: iscsid leaves netdev/hwaddress/initiatorname unset ("(null)") unless the iface binds them. */
-const iscsiHost = table<SimScsiHost, SimState>({
-  device: (h) => link(hostDir(h)),
+/** The iscsi_host attribute files (which a host shows is its driver's: SimHbaDriver). */
+const iscsiHostFiles: Readonly<Record<HostAttribute, (h: SimScsiHost) => VNode>> = {
   hwaddress: (h) => file(() => h.hwaddress),
   initiatorname: (h) => file(() => h.initiatorName),
   ipaddress: (h) => file(() => h.ipaddress),
   netdev: (h) => file(() => h.netdev),
-  power,
-  subsystem: link("/sys/class/iscsi_host"),
-  uevent
-})
+  port_speed: () => text("10 Gbps"),
+  port_state: () => text("LINK_UP")
+}
+
+/**
+ * iscsi_host attributes, those the host's driver shows; iscsid leaves a
+ * software host's netdev/hwaddress/initiatorname unset ("(null)") unless
+ * the iface binds them.
+ */
+const iscsiHost = (h: SimScsiHost): VNode => {
+  const entries: Record<string, VNode> = {
+    device: link(hostDir(h)),
+    power,
+    subsystem: link("/sys/class/iscsi_host"),
+    uevent
+  }
+  for (const a of driverOf(h.transport).hostAttributes) entries[a] = iscsiHostFiles[a](h)
+  return fixed(Object.fromEntries(Object.keys(entries).sort().map((k) => [k, entries[k]!])))
+}
+
+/** The kernel ifaces of a host, by name (`ipv4-iface-H-N`). */
+export const kernelIfacesOfHost = (
+  h: SimScsiHost
+): ReadonlyArray<{ readonly name: string; readonly address: string }> =>
+  h.hba ? kernelIfacesOf(h.hba).map((k) => ({ name: `${k.family}-iface-${h.no}-${k.num}`, address: k.address })) : []
+
+/** A kernel iface's attributes (those brick and iscsiadm read). */
+const kernelIface = (h: SimScsiHost, address: string): VNode =>
+  fixed({
+    bootproto: text("static"),
+    device: link(hostDir(h)),
+    enabled: text("enabled"),
+    ipaddress: text(address),
+    port: text("3260"),
+    subsystem: link("/sys/class/iscsi_iface"),
+    uevent
+  })
+
+/** A host's iscsi_iface directory; none when its driver registers no kernel iface. */
+const kernelIfaces = (h: SimScsiHost): VNode | undefined => {
+  const all = kernelIfacesOfHost(h)
+  return all.length === 0 ? undefined : fixed(Object.fromEntries(all.map((k) => [k.name, kernelIface(h, k.address)])))
+}
 
 /** A host's `scan`: `channel target lun`, each a number or `-` (any). */
 const scan = (h: SimScsiHost, st: SimState): VNode =>
@@ -48,7 +87,7 @@ const scsiHost = table<SimScsiHost, SimState>({
   host_reset: writeOnly(() => undefined),
   nr_hw_queues: text("1"),
   power,
-  proc_name: (h) => text(h.transport === "tcp" ? "iscsi_tcp" : h.transport),
+  proc_name: (h) => text(driverOf(h.transport).procName),
   prot_capabilities: text("0"),
   prot_guard_type: text("0"),
   scan,
@@ -160,7 +199,8 @@ const session = (s: SimSession, st: SimState): VNode => {
 export const host = (h: SimScsiHost, st: SimState): VNode =>
   merged(
     fixed({
-      iscsi_host: () => fixed({ [`host${h.no}`]: () => iscsiHost(h, st) }),
+      iscsi_host: () => fixed({ [`host${h.no}`]: () => iscsiHost(h) }),
+      iscsi_iface: () => kernelIfaces(h),
       power,
       scsi_host: () => fixed({ [`host${h.no}`]: () => scsiHost(h, st) }),
       subsystem: link("/sys/bus/scsi"),

@@ -12,6 +12,12 @@ export const sessionsDir: HostPath = make("/sys/class/iscsi_session")
 export const transportsDir: HostPath = make("/sys/class/iscsi_transport")
 /** /sys/class/iscsi_host: one `hostH` entry per iSCSI SCSI host. */
 export const iscsiHostsDir: HostPath = make("/sys/class/iscsi_host")
+/** /sys/class/iscsi_iface: the kernel ifaces of qla4xxx/be2iscsi ports (`ipv4-iface-H-N`). */
+export const kernelIfacesDir: HostPath = make("/sys/class/iscsi_iface")
+/** /sys/class/infiniband: RDMA devices (iSER needs one). */
+export const rdmaDevicesDir: HostPath = make("/sys/class/infiniband")
+/** /sys/class/net: network interfaces. */
+export const netDevicesDir: HostPath = make("/sys/class/net")
 const connectionsDir: HostPath = make("/sys/class/iscsi_connection")
 
 /** The session's class directory (a link into the device tree). */
@@ -29,6 +35,23 @@ export const connectionFile = (sid: number, file: string): HostPath =>
 export const iscsiHostFile = (host: number, file: string): HostPath => under(iscsiHostDir(host), file)
 /** The iSCSI host's class entry (a link whose text shows the PCI parent of offload HBAs). */
 export const iscsiHostDir = (host: number): HostPath => under(iscsiHostsDir, `host${host}`)
+
+/** A kernel iface's attribute (`ipaddress`). */
+export const kernelIfaceFile = (name: string, file: string): HostPath => under(kernelIfacesDir, `${name}/${file}`)
+/** A network interface's attribute (`address`: its hardware address). */
+export const netDeviceFile = (name: string, file: string): HostPath => under(netDevicesDir, `${name}/${file}`)
+
+/** `host12` → 12. */
+export const parseHostName = (name: string): number | undefined => {
+  const m = /^host(\d+)$/.exec(name)
+  return m ? Number(m[1]) : undefined
+}
+
+/** The SCSI host of a kernel iface (`ipv4-iface-2-0` → 2). */
+export const hostOfKernelIface = (name: string): number | undefined => {
+  const m = /^ipv[46]-iface-(\d+)-\d+$/.exec(name)
+  return m ? Number(m[1]) : undefined
+}
 
 /** `session12` → 12. */
 export const parseSessionName = (name: string): number | undefined => {

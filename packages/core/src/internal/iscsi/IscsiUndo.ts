@@ -19,6 +19,7 @@ import { undoRemoval, undoStep } from "../Ledger.ts"
 import type { AssemblyEntry } from "../multipath/MultipathAssembly.ts"
 import * as ScsiDevices from "../scsi/ScsiDevices.ts"
 import * as ScsiUndo from "../scsi/ScsiUndo.ts"
+import * as IfaceRecords from "./IfaceRecords.ts"
 import * as Sessions from "./Sessions.ts"
 
 /** One thing an iSCSI connect created (or may have, when it was interrupted mid-step). */
@@ -159,12 +160,11 @@ const deleteNodes = (entries: ReadonlyArray<Entry>, kept: ReadonlySet<string>) =
     }
   })
 
-/** Deletes the iface the connect created, unless a kept session uses it. */
+/** Deletes the iface the connect created, unless a kept session uses it, or any session or node record (another connect's). */
 const deleteIfaces = (entries: ReadonlyArray<Entry>, kept: ReadonlySet<string>) =>
   Effect.gen(function*() {
-    const iscsiadm = yield* Iscsiadm
     for (const e of entries) {
       if (e._tag !== "Iface" || [...kept].some((k) => k.endsWith(`,${e.name}`))) continue
-      yield* undoStep(`deleting iface ${e.name}`, iscsiadm.deleteIface(e.name))
+      yield* undoStep(`deleting iface ${e.name}`, IfaceRecords.removeIfUnused(e.name))
     }
   })

@@ -34,7 +34,7 @@ export const discoverPaths = (plan: ConnectPlan.ConnectPlan, iface: IfaceName) =
       .map((t): TargetPath.TargetPath => ({ portal: t.portal, iqn: t.iqn, lun: primary.lun }))
     yield* Effect.logInfo(`discovery found ${discovered.length} portal(s) of the target`)
     return TargetPath.dedupe([primary, ...discovered])
-      .map((p) => ConnectPlan.plannedPath(p, plan.addressingMode, plan.offload))
+      .map((p) => ConnectPlan.plannedPath(p, plan.addressingMode, plan.pci))
   }).pipe(Effect.withSpan("brick.discover"))
 
 /**

@@ -1,6 +1,6 @@
 /**
  * One path of a connect: its session (PathLogin.ts), then the LUN's device
- * on it (LunDevice.ts), which must carry the volume's WWN (the first path
+ * on it (LunDevice.ts, while a login command that brought the session up ends), which must carry the volume's WWN (the first path
  * to find a device fixes it). Each path keeps its own ledger: when it fails
  * or is interrupted it undoes what it created; when it succeeds it hands its
  * entries to the connect's ledger. Must run while the connect holds the
@@ -9,6 +9,7 @@
 import { Effect, Option, Ref } from "effect"
 import type { PathFailure } from "../../BrickError.ts"
 import * as Hctl from "../../Hctl.ts"
+import * as ByPath from "../../iscsi/ByPath.ts"
 import type { PlannedPath } from "../../iscsi/ConnectPlan.ts"
 import type { IfaceName } from "../../iscsi/IfaceName.ts"
 import type { Iscsiadm } from "../../iscsi/Iscsiadm.ts"
@@ -19,7 +20,7 @@ import * as Ledger from "../Ledger.ts"
 import * as IscsiUndo from "./IscsiUndo.ts"
 import * as LunDevice from "./LunDevice.ts"
 import { type PathContext, pathFailure } from "./PathContext.ts"
-import { sessionFor } from "./PathLogin.ts"
+import { alongsideLogin, sessionFor } from "./PathLogin.ts"
 
 /** A path whose device was found. */
 export interface AttachedPath extends LunDevice.LunDevice {
@@ -29,6 +30,8 @@ export interface AttachedPath extends LunDevice.LunDevice {
   readonly sid: number
   /** The device's /dev/disk/by-path link name. */
   readonly byPathName: string
+  /** Sessions to the same portal and target through other ifaces (another tool's): left alone. */
+  readonly others: ReadonlyArray<{ readonly sid: number; readonly iface: string }>
 }
 
 /** Whether `wwn` is the volume's: the first device's WWN is. */
@@ -48,15 +51,24 @@ export const attachPath = (
 ): Effect.Effect<AttachedPath, PathFailure, Iscsiadm | Sysfs | Multipath> =>
   Ledger.nested(ctx.ledger, IscsiUndo.undo, (ledger) =>
     Effect.gen(function*() {
-      const { iface, session } = yield* sessionFor(ctx, ledger, path)
-      const device = yield* LunDevice.find(ctx, ledger, path, session, iface)
+      const { iface, loginEnd, others, session } = yield* sessionFor(ctx, ledger, path)
+      const device = yield* alongsideLogin(loginEnd, LunDevice.find(ctx, ledger, path, session, iface))
       if (!(yield* acceptWwn(ctx, device.wwn))) {
         const expected = Option.getOrElse(yield* Ref.get(ctx.volumeWwn), () => "")
         const detail = `device ${device.block} has WWN ${device.wwn}, the volume's is ${expected}`
         return yield* Effect.fail(pathFailure(path, iface, "WwnMismatch", detail))
       }
       yield* Effect.logDebug(`path device ${device.block} (${Hctl.format(device.hctl)})`)
-      return { path, iface, sid: session.sid, byPathName: path.byPathName, ...device } satisfies AttachedPath
+      // after a fallback to `default` the session is a software one: no HBA's pci- prefix
+      const byPathName = iface === ctx.iface ? path.byPathName : ByPath.name({ ...path, pci: undefined })
+      return {
+        path,
+        iface,
+        sid: session.sid,
+        byPathName,
+        others: others.map((s) => ({ sid: s.sid, iface: s.iface })),
+        ...device
+      } satisfies AttachedPath
     })).pipe(
       Effect.annotateLogs({ portal: path.portal, iqn: path.iqn, lun: path.lun }),
       Effect.withSpan("brick.attachPath", { attributes: { portal: path.portal, iqn: path.iqn, lun: path.lun } })

@@ -8,6 +8,7 @@ import type { ConnectorOptions } from "../../iscsi/ConnectorOptions.ts"
 import type { PlannedPath } from "../../iscsi/ConnectPlan.ts"
 import type { IfaceName } from "../../iscsi/IfaceName.ts"
 import type { IscsiadmError, NodeRecord, NodeSettings } from "../../iscsi/Iscsiadm.ts"
+import type { Transport } from "../../iscsi/Transport.ts"
 import type { SysfsError } from "../../Sysfs.ts"
 import type { Wwn } from "../../Wwn.ts"
 import type { Ledger } from "../Ledger.ts"
@@ -17,7 +18,9 @@ import type { Entry } from "./IscsiUndo.ts"
 export interface PathContext {
   /** The iface the plan chose. */
   readonly iface: IfaceName
-  /** Retry a failed login on `default` (ifaceFallback, and the iface is not `default`). */
+  /** Its transport. */
+  readonly transport: Transport
+  /** Retry a failed login on `default` (ifaceFallback, and the iface is not `default`): see PathLogin.sessionFor. */
   readonly fallback: boolean
   readonly settings: NodeSettings
   readonly options: ConnectorOptions
@@ -25,7 +28,7 @@ export interface PathContext {
   readonly nodesBefore: ReadonlyArray<NodeRecord>
   /** Keys (IscsiUndo.nodeKey) of the records the connect made before the logins (in its own ledger). */
   readonly prepared: ReadonlySet<string>
-  /** The volume's WWN, set by the first path that finds a device. */
+  /** The volume's WWN: the caller's (an earlier connect's device info), else set by the first path that finds a device. */
   readonly volumeWwn: Ref.Ref<Option.Option<Wwn>>
   /** The connect's ledger; a path that succeeds merges its own into it. */
   readonly ledger: Ledger<Entry>

@@ -161,6 +161,10 @@ export const findNewSession = (node: NodeRecord, before: ReadonlySet<number>): Q
     return Option.none()
   })
 
+/** Whether a session's `state` reads LOGGED_IN: its SCSI host can be scanned. */
+export const isLoggedIn = (sid: number): Q<boolean> =>
+  Effect.map(read(IscsiLayout.sessionFile(sid, "state")), (state) => Option.getOrUndefined(state) === "LOGGED_IN")
+
 /** The session whose SCSI disk a /dev/disk/by-path link points to. */
 const sessionOfByPathLink = (name: string): Q<number | undefined> =>
   Effect.gen(function*() {
@@ -181,24 +185,32 @@ const byPathLinks = (keep: (name: ByPath.ByPathName) => boolean): Q<ReadonlyArra
     }))
 
 /**
- * The session of a node record found cheaply through /dev/disk/by-path: one
- * listing, then only the links of that portal and target. Finds sessions that
- * have at least one LUN device with a udev link; `none` says nothing about
- * sessions without one.
+ * The sessions to a portal and target (through any iface) found cheaply
+ * through /dev/disk/by-path: one listing, then only the links of that portal
+ * and target. Finds sessions that have at least one LUN device with a udev
+ * link; it says nothing about sessions without one.
  */
-export const findSessionByPath = (node: NodeRecord): Q<Option.Option<Session>> =>
+export const sessionsByPath = (portal: string, iqn: string): Q<ReadonlyArray<Session>> =>
   Effect.gen(function*() {
-    const links = yield* byPathLinks((p) => p.portal === node.portal && p.iqn === node.iqn)
+    const links = yield* byPathLinks((p) => p.portal === portal && p.iqn === iqn)
     const seen = new Set<number>()
+    const sessions: Array<Session> = []
     for (const name of links) {
       const sid = yield* sessionOfByPathLink(name)
       if (sid === undefined || seen.has(sid)) continue
       seen.add(sid)
       const session = yield* readSession(sid)
-      if (Option.isSome(session) && isSessionOf(session.value, node)) return session
+      if (Option.isSome(session) && session.value.iqn === iqn) sessions.push(session.value)
     }
-    return Option.none()
+    return sessions
   })
+
+/** The session of a node record found cheaply through /dev/disk/by-path (see sessionsByPath). */
+export const findSessionByPath = (node: NodeRecord): Q<Option.Option<Session>> =>
+  Effect.map(
+    sessionsByPath(node.portal, node.iqn),
+    (all) => Option.fromUndefinedOr(all.find((s) => isSessionOf(s, node)))
+  )
 
 /**
  * All sessions to any of `iqns`, cheaply when the host allows it: the

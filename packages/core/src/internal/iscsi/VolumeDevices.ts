@@ -40,13 +40,24 @@ export const volumeLuns = (data: ConnectionData): ReadonlyMap<string, ReadonlySe
 }
 
 /**
- * Finds the volume's sessions (every session to its IQNs) and its LUN
- * devices on them, keeping only devices of `wwn` when it is known.
+ * Finds the volume's sessions (the sessions to its IQNs through `ifaces`,
+ * or through any iface when none are given) and its LUN devices on them,
+ * keeping only devices of `wwn` when it is known.
  */
-export const findVolume = (luns: ReadonlyMap<string, ReadonlySet<number>>, wwn: Option.Option<string>) =>
+export const findVolume = (
+  luns: ReadonlyMap<string, ReadonlySet<number>>,
+  wwn: Option.Option<string>,
+  ifaces: Option.Option<ReadonlySet<string>> = Option.none()
+) =>
   Effect.gen(function*() {
     const records = yield* Iscsiadm.use((i) => i.listNodes)
-    const sessions = yield* Sessions.sessionsOfTargetsCheap(new Set(luns.keys()), records)
+    const all = yield* Sessions.sessionsOfTargetsCheap(new Set(luns.keys()), records)
+    const sessions = Option.isNone(ifaces) ? all : all.filter((s) => ifaces.value.has(s.iface))
+    for (const s of all) {
+      if (!sessions.includes(s)) {
+        yield* Effect.logInfo(`session ${s.sid} through iface ${s.iface} is another iface's: left alone`)
+      }
+    }
     const devices: Array<VolumeDevice> = []
     for (const session of sessions) {
       const wanted = luns.get(session.iqn) ?? new Set<number>()

@@ -17,8 +17,13 @@
  *      for every device at once, then `add map`;
  *   d. pollForMap: look for the map until `waitTimeout` after the first device;
  *   e. graceForStragglers: the paths still attaching get half as long again
- *      as the assembly took so far;
- *   f. stop: the rest are interrupted (each undoes its own work).
+ *      as the assembly took so far; when the volume was attached before (a
+ *      path's device was there already: a connect run to add missing
+ *      paths), until `waitTimeout` after the first device;
+ *   f. stop: the rest are interrupted (each undoes its own work);
+ *   g. joinMap: when the volume was attached before, the devices this
+ *      connect added are waited for in the map (multipathd adds them on its
+ *      own; `add path` after `addDelay`), until the wait ends.
  *
  * multipathd forms maps on udev's events, so it is not asked while udev is
  * still at work on a path (see BENCHMARKS.md, "Why the code does what it
@@ -58,6 +63,8 @@ export interface PathDevice {
   readonly wwn: Wwn
   /** Its /dev/disk/by-path link name, once udev has made it. */
   readonly byPathName: string
+  /** Whether this connect made the device (else it was there: the volume was attached before). */
+  readonly fresh: boolean
 }
 
 /** How the map is formed (the connect's options). */
@@ -87,6 +94,8 @@ export interface MultipathMap {
 export interface Assembly<P, F> {
   readonly ok: ReadonlyArray<P>
   readonly failed: ReadonlyArray<F>
+  /** The indices (in the attaches) of the paths stopped while still attaching. */
+  readonly stopped: ReadonlyArray<number>
   readonly map: Option.Option<MultipathMap>
 }
 
@@ -102,19 +111,21 @@ export const assemble = <P extends PathDevice, F, R>(
   attaches.length === 1 && !settings.multipath
     // one path, no map to wait for: no fibers needed
     ? Effect.match(attaches[0]!, {
-      onFailure: (failure): Assembly<P, F> => ({ ok: [], failed: [failure], map: Option.none() }),
-      onSuccess: (path): Assembly<P, F> => ({ ok: [path], failed: [], map: Option.none() })
+      onFailure: (failure): Assembly<P, F> => ({ ok: [], failed: [failure], stopped: [], map: Option.none() }),
+      onSuccess: (path): Assembly<P, F> => ({ ok: [path], failed: [], stopped: [], map: Option.none() })
     })
     : Effect.scoped(Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
       const race = yield* PathRace.start(attaches)
       yield* firstDevice(race)
+      const deadline = (yield* Clock.currentTimeMillis) + settings.waitTimeout * 1000
       const map = race.ok.length > 0 && settings.multipath && settings.multipathd
-        ? yield* formMap(race, settings, ledger)
+        ? yield* formMap(race, settings, ledger, deadline)
         : Option.none<MultipathMap>()
-      if (race.ok.length > 0 && settings.multipath) yield* graceForStragglers(race, start)
+      if (race.ok.length > 0 && settings.multipath) yield* graceForStragglers(race, start, deadline)
       yield* race.stop
-      return { ok: race.ok, failed: race.failed, map }
+      if (Option.isSome(map)) yield* joinMap(race.ok, map.value, settings, deadline)
+      return { ok: race.ok, failed: race.failed, stopped: race.pending(), map }
     }))
 
 /** (a) Waits for the first path device, or for every path to fail. */
@@ -123,15 +134,15 @@ const firstDevice = <P, F>(race: PathRace.Race<P, F>) =>
     while (race.ok.length === 0 && !race.settled()) yield* race.next(Number.POSITIVE_INFINITY)
   })
 
-/** (b)-(d): the map, once formed within the wait. */
+/** (b)-(d): the map, once formed within the wait (`deadline`: `waitTimeout` after the first device). */
 const formMap = <P extends PathDevice, F>(
   race: PathRace.Race<P, F>,
   settings: Settings,
-  ledger: Recorder<AssemblyEntry>
+  ledger: Recorder<AssemblyEntry>,
+  deadline: number
 ) =>
   Effect.gen(function*() {
     const first = yield* Clock.currentTimeMillis
-    const deadline = first + settings.waitTimeout * 1000
     yield* registerWwid(race.ok[0]!.wwn, settings.findMultipaths, ledger)
     const waited = yield* waitForUdev(race, settings, first, deadline)
     if (waited !== "ask") return waited
@@ -220,17 +231,53 @@ const pollForMap = <P extends PathDevice, F>(race: PathRace.Race<P, F>, pollInte
     }
   })
 
-/** (e) The paths still attaching get half as long again as the assembly took since `start`. */
-const graceForStragglers = <P, F>(race: PathRace.Race<P, F>, start: number) =>
+/** Whether any path's device was there before the connect: the volume was attached already. */
+const attachedBefore = (ok: ReadonlyArray<PathDevice>): boolean => ok.some((p) => !p.fresh)
+
+/**
+ * (e) The paths still attaching get half as long again as the assembly took
+ * since `start`, or, when the volume was attached before, until `deadline`.
+ */
+const graceForStragglers = <P extends PathDevice, F>(race: PathRace.Race<P, F>, start: number, deadline: number) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const until = now + Math.floor((now - start) / 2)
+    const until = attachedBefore(race.ok) ? Math.max(deadline, now) : now + Math.floor((now - start) / 2)
     yield* Effect.yieldNow
     yield* race.drain
     while (!race.settled() && (yield* race.next(until))) {
       // keep collecting
     }
     if (!race.settled()) yield* Effect.logInfo("stopping paths still connecting")
+  })
+
+/**
+ * (g) When the volume was attached before, waits for the devices not yet in
+ * its map to join it: multipathd adds them on its own; those still out after
+ * `addDelay` are added (`multipathd add path`); until `deadline`, and at
+ * least twice `addDelay`.
+ */
+const joinMap = (ok: ReadonlyArray<PathDevice>, map: MultipathMap, settings: Settings, deadline: number) =>
+  Effect.gen(function*() {
+    if (!attachedBefore(ok)) return
+    const multipath = yield* Multipath
+    const start = yield* Clock.currentTimeMillis
+    const until = Math.max(deadline, start + 2 * settings.addDelay)
+    let asked = false
+    for (let polls = 0;; polls++) {
+      const slaves = new Set(yield* DmMaps.slavesOf(map.dm).pipe(Effect.orElseSucceed(() => [])))
+      const out = ok.filter((p) => !slaves.has(p.block))
+      const now = yield* Clock.currentTimeMillis
+      if (out.length === 0 || now >= until) return
+      if (!asked && now >= start + settings.addDelay) {
+        asked = true
+        yield* Effect.logInfo(`adding ${out.map((p) => p.block).join(" ")} to the map ${map.wwn}`)
+        yield* Effect.forEach(out, (p) =>
+          multipath.addPath(p.block).pipe(
+            Effect.catch((e) => Effect.logWarning(`multipathd add path ${p.block} failed: ${e.message}`))
+          ), { concurrency: "unbounded", discard: true })
+      }
+      yield* Poll.wait(polls, settings.pollInterval)
+    }
   })
 
 /** Waits before the `polls`-th look (Poll.delay), until `until` at most, or until a path comes in. */

@@ -11,6 +11,8 @@ import { Clock, Effect, Exit, Fiber, Option, Queue, type Scope } from "effect"
 export interface Race<P, F> {
   readonly ok: ReadonlyArray<P>
   readonly failed: ReadonlyArray<F>
+  /** The indices (in `attaches`) of the paths that have not come to anything (yet; after `stop`: interrupted). */
+  readonly pending: () => ReadonlyArray<number>
   /** Whether every path has succeeded or failed. */
   readonly settled: () => boolean
   /** Takes the next outcome, waiting until `deadline` at most; false when the time ran out. */
@@ -21,7 +23,9 @@ export interface Race<P, F> {
   readonly stop: Effect.Effect<void>
 }
 
-type Outcome<P, F> = { readonly _tag: "Ok"; readonly path: P } | { readonly _tag: "Failed"; readonly failure: F }
+type Outcome<P, F> =
+  | { readonly _tag: "Ok"; readonly index: number; readonly path: P }
+  | { readonly _tag: "Failed"; readonly index: number; readonly failure: F }
 
 /** Starts every attach in a fiber of the enclosing scope. */
 export const start = <P, F, R>(
@@ -29,18 +33,24 @@ export const start = <P, F, R>(
 ): Effect.Effect<Race<P, F>, never, R | Scope.Scope> =>
   Effect.gen(function*() {
     const outcomes = yield* Queue.unbounded<Outcome<P, F>>()
-    const report = (exit: Exit.Exit<P, F>) =>
+    const report = (index: number) => (exit: Exit.Exit<P, F>) =>
       Exit.isSuccess(exit)
-        ? Queue.offer(outcomes, { _tag: "Ok", path: exit.value })
+        ? Queue.offer(outcomes, { _tag: "Ok", index, path: exit.value })
         : Option.match(Exit.findErrorOption(exit), {
           onNone: () => Effect.void, // interrupted: nothing to report
-          onSome: (failure) => Queue.offer(outcomes, { _tag: "Failed", failure })
+          onSome: (failure) => Queue.offer(outcomes, { _tag: "Failed", index, failure })
         })
-    const fibers = yield* Effect.forEach(attaches, (attach) =>
-      Effect.forkScoped(Effect.flatMap(Effect.exit(attach), report)))
+    const fibers = yield* Effect.forEach(attaches, (attach, index) =>
+      Effect.forkScoped(Effect.flatMap(Effect.exit(attach), report(index))))
     const ok: Array<P> = []
     const failed: Array<F> = []
-    const take = (o: Outcome<P, F>) => (o._tag === "Ok" ? ok.push(o.path) : failed.push(o.failure))
+    const done = new Set<number>()
+    const take = (o: Outcome<P, F>) => {
+      done.add(o.index)
+      if (o._tag === "Ok") {
+        ok.push(o.path)
+      } else failed.push(o.failure)
+    }
     const drain = Effect.gen(function*() {
       let o = yield* Queue.poll(outcomes)
       while (Option.isSome(o)) {
@@ -51,8 +61,9 @@ export const start = <P, F, R>(
     return {
       ok,
       failed,
-      settled: () =>
-        ok.length + failed.length === attaches.length,
+      pending: () =>
+        attaches.flatMap((_, i) => (done.has(i) ? [] : [i])),
+      settled: () => done.size === attaches.length,
       next: (deadline) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis

@@ -1,0 +1,244 @@
+// The `burst` case of `pnpm bench:lab`: many volumes attached at once, then detached at once.
+// 16 volumes (4 targets x 4 LUNs, each target on 2 of the 4 portals, multipath) by:
+//   brick-cli   16 `brick connect` / `brick disconnect` processes started together (the CLI bundle)
+//   brick       one process, 16 concurrent connectVolume / disconnectVolume (this process)
+//   osbrick     one Python process, 16 threads calling one connector (as Nova's do)
+//   base        with BENCH_BASELINE: the baseline build of brick, one process, as `brick`
+// and the same volume alone by each (the "lone" attach the per-volume figures compare with).
+// Then 64 volumes (4 targets x 16 LUNs) once, by brick in one process (BENCH_BURST64 lists who).
+// Env: BENCH_BURST_REPS (rounds of the 16-volume burst, default 2), BENCH_BURST_WHO (the ways, default
+// all: brick,brick-cli,osbrick,base), BENCH_BURST64 (default "brick"; "" skips it; e.g. "brick,osbrick").
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { performance } from "node:perf_hooks"
+
+const REPS = Number(process.env.BENCH_BURST_REPS ?? 2)
+const WHO = (process.env.BENCH_BURST_WHO ?? "brick,brick-cli,osbrick,base").split(",").filter(Boolean)
+const WHO64 = (process.env.BENCH_BURST64 ?? "brick").split(",").filter(Boolean)
+const TARGETS = 4
+const PREFIX = "iqn.2024-01.org.brick.bench:burst"
+
+/** Nearest-rank percentile. */
+export const percentile = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]
+}
+
+/**
+ * Runs the case. `h` is what bench.mjs shares: {ROOT, PORTALS, brick and base (concurrent: connect,
+ * disconnect, startTrace, takeTrace; base may be undefined), osb, sh, note, record, settle, sessionsOf, holders, overBudget}.
+ */
+export const runBurst = async (h) => {
+  const { PORTALS, sh, note, record, settle, sessionsOf, holders } = h
+  const dir = "/tmp/brick-bench-burst"
+  fs.mkdirSync(dir, { recursive: true })
+  const bin = path.join(h.ROOT, "packages/cli/dist/brick.mjs")
+  const iqn = (t) => `${PREFIX}-t${t}`
+  const portalsOf = (t) => [PORTALS[t % PORTALS.length], PORTALS[(t + 1) % PORTALS.length]]
+
+  const makeTargets = (lunsPerTarget) => {
+    for (let t = 0; t < TARGETS; t++) sh("lab-target", ["delete", "--iqn", iqn(t), "--if-exists"])
+    for (let t = 0; t < TARGETS; t++) {
+      const luns = Array.from({ length: lunsPerTarget }, (_, l) => ["--lun", `${l}:1M`]).flat()
+      const r = sh("lab-target", ["create", "--iqn", iqn(t), ...portalsOf(t).flatMap((p) => ["--portal", p]), ...luns])
+      if (r.status !== 0) throw new Error(`lab-target create ${iqn(t)}: ${r.stderr}`)
+    }
+  }
+  /** Volume v: target v % 4, LUN floor(v / 4); Cinder's data with both portals. */
+  const infoOf = (v) => {
+    const t = v % TARGETS, lun = Math.floor(v / TARGETS), ps = portalsOf(t)
+    return {
+      target_portal: ps[0],
+      target_iqn: iqn(t),
+      target_lun: lun,
+      target_portals: ps,
+      target_iqns: ps.map(() => iqn(t)),
+      target_luns: ps.map(() => lun),
+      volume_id: `burst-${v}`
+    }
+  }
+  const left = () => {
+    let sessions = 0, devices = 0
+    for (let t = 0; t < TARGETS; t++) {
+      for (const s of sessionsOf(iqn(t), undefined)) (sessions++, (devices += s.blocks.length))
+    }
+    return sessions || devices ? { sessions, devices } : undefined
+  }
+  /** Removes whatever a failed run left of the targets (maps, devices, sessions, records). */
+  const clean = () => {
+    for (let t = 0; t < TARGETS; t++) {
+      for (const s of sessionsOf(iqn(t), undefined)) {
+        for (const b of s.blocks) for (const m of holders(b)) sh("dmsetup", ["remove", "--force", m])
+      }
+      sh("iscsiadm", ["-m", "node", "-T", iqn(t), "--logout"])
+      sh("iscsiadm", ["-m", "node", "-T", iqn(t), "-o", "delete"])
+    }
+    settle()
+  }
+
+  // ---- the three ways, each: connect(vs) / disconnect(vs, devices) -> {wallMs, items: [{ok, ms, value, error}]}
+  const timed = async (fns) => {
+    const start = performance.now()
+    const items = await Promise.all(fns.map(async (f) => {
+      const t = performance.now()
+      const r = await f()
+      return { ...r, ms: performance.now() - t }
+    }))
+    return { wallMs: performance.now() - start, items }
+  }
+  const cliRun = (args) =>
+    new Promise((resolve) => {
+      const c = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+      let out = "", err = ""
+      c.stdout.on("data", (d) => (out += d))
+      c.stderr.on("data", (d) => (err = (err + d).slice(-2000)))
+      c.on("exit", (code) => {
+        if (code !== 0) return resolve({ ok: false, error: `exit ${code}: ${err.trim().split("\n").pop()}` })
+        try {
+          resolve({ ok: true, value: JSON.parse(out) })
+        } catch {
+          resolve({ ok: false, error: `unreadable output: ${out.slice(0, 200)}` })
+        }
+      })
+    })
+  const fileOf = (v, what, value) => {
+    const f = path.join(dir, `${what}-${v}.json`)
+    if (value !== undefined) fs.writeFileSync(f, JSON.stringify(value))
+    return f
+  }
+  const ways = {
+    "brick-cli": {
+      connect: (vs) =>
+        timed(vs.map((v) => () => cliRun(["connect", "--info", fileOf(v, "info", infoOf(v)), "--multipath"]))),
+      disconnect: (vs, devs) =>
+        timed(
+          vs.map((v, i) => () =>
+            cliRun(["disconnect", "--info", fileOf(v, "info", infoOf(v)), "--device", fileOf(v, "device", devs[i])])
+          )
+        )
+    },
+    brick: {
+      connect: (vs) => timed(vs.map((v) => () => h.brick.connect(infoOf(v), true))),
+      disconnect: (vs, devs) => timed(vs.map((v, i) => () => h.brick.disconnect(infoOf(v), devs[i], true)))
+    },
+    base: h.base && {
+      connect: (vs) => timed(vs.map((v) => () => h.base.connect(infoOf(v), true))),
+      disconnect: (vs, devs) => timed(vs.map((v, i) => () => h.base.disconnect(infoOf(v), devs[i], true)))
+    },
+    osbrick: {
+      connect: async (vs) => {
+        const r = await h.osb.burst("connect", vs.map((v) => ({ info: infoOf(v) })), true)
+        return { wallMs: r.wall_ms, items: r.items.map((i) => ({ ...i, value: i.result })) }
+      },
+      disconnect: async (vs, devs) => {
+        const r = await h.osb.burst("disconnect", vs.map((v, i) => ({ info: infoOf(v), device: devs[i] })), true)
+        return { wallMs: r.wall_ms, items: r.items }
+      }
+    }
+  }
+  const isDm = (value) => /\/dev\/dm-\d+$/.test(value?.path ?? "")
+
+  /** Attaches `vs` at once, then detaches them at once; records one op. */
+  const round = async (tag, who, vs) => {
+    settle()
+    const tracer = who === "base" ? h.base : h.brick
+    tracer.startTrace()
+    const load = fs.readFileSync("/proc/loadavg", "utf8").trim()
+    const a = await ways[who].connect(vs)
+    settle()
+    const attachTrace = tracer.takeTrace()
+    const devs = a.items.map((i) => i.value)
+    const okVs = vs.filter((_, i) => a.items[i].ok)
+    tracer.startTrace()
+    const d = await ways[who].disconnect(okVs, devs.filter((_, i) => a.items[i].ok))
+    const detachTrace = tracer.takeTrace()
+    settle()
+    const residue = left()
+    if (residue) clean()
+    const errors = [...a.items, ...d.items].filter((i) => !i.ok).map((i) => i.error)
+    record({
+      case: tag,
+      who,
+      volumes: vs.length,
+      attachOk: a.items.every((i) => i.ok && isDm(i.value)),
+      attachWallMs: a.wallMs,
+      attachMsEach: a.items.map((i) => i.ms),
+      attachNotDm: a.items.filter((i) => i.ok && !isDm(i.value)).length,
+      detachOk: d.items.length === vs.length && d.items.every((i) => i.ok),
+      detachWallMs: d.wallMs,
+      detachMsEach: d.items.map((i) => i.ms),
+      errors: errors.slice(0, 4),
+      failures: errors.length,
+      residue,
+      load,
+      attachTrace: who === "brick" || who === "base" ? attachTrace : undefined,
+      detachTrace: who === "brick" || who === "base" ? detachTrace : undefined
+    })
+  }
+
+  makeTargets(4)
+  const sixteen = Array.from({ length: 16 }, (_, v) => v)
+  const order = ["brick", "brick-cli", "osbrick", "base"].filter((w) => WHO.includes(w) && ways[w])
+  // warm-up (untimed): one lone cycle each (page cache, JIT, the CLI bundle's first load)
+  for (const who of order) await round("burst-warmup", who, [0])
+  for (let r = 0; r < REPS && !h.overBudget(); r++) {
+    for (let k = 0; k < order.length; k++) {
+      const who = order[(k + r) % order.length]
+      await round("lone", who, [r % 16])
+      await round("burst16", who, sixteen)
+    }
+  }
+  if (WHO64.length && !h.overBudget()) {
+    makeTargets(16)
+    for (const who of WHO64) {
+      if (h.overBudget()) break
+      await round("burst64", who, Array.from({ length: 64 }, (_, v) => v))
+    }
+  }
+  for (let t = 0; t < TARGETS; t++) sh("lab-target", ["delete", "--iqn", iqn(t), "--if-exists"])
+}
+
+/** The burst tables from the recorded ops. */
+export const reportBurst = (ops, log, fmt) => {
+  const burst = ops.filter((o) => ["lone", "burst16", "burst64"].includes(o.case))
+  if (burst.length === 0) return
+  const med = (xs) => percentile(xs, 50)
+  const sel = (c, who) => burst.filter((o) => o.case === c && o.who === who)
+  const lone = (who, k) => med(sel("lone", who).filter((o) => o[k.replace("MsEach", "Ok")]).flatMap((o) => o[k]))
+  const osWall = (c, k) => med(sel(c, "osbrick").map((o) => o[k]))
+  log("")
+  log("volumes attached at once (4 targets x 2 portals, multipath), then detached at once; ms; per-volume")
+  log("p50/p95 over every volume of every round; lone = one volume alone, same way, same rounds")
+  log("")
+  log(
+    "| case | who | rounds ok/all | attach wall | wall/os-brick | per volume p50 / p95 | lone attach | p95/lone | detach wall | wall/os-brick | per volume p50 / p95 | lone detach |"
+  )
+  log("|---|---|---|---|---|---|---|---|---|---|---|---|")
+  for (const c of ["burst16", "burst64"]) {
+    for (const who of ["brick", "base", "brick-cli", "osbrick"]) {
+      const os = sel(c, who)
+      if (os.length === 0) continue
+      const ok = os.filter((o) => o.attachOk && o.detachOk && !o.residue).length
+      const aw = med(os.map((o) => o.attachWallMs)), dw = med(os.map((o) => o.detachWallMs))
+      const a = os.flatMap((o) => o.attachMsEach), d = os.flatMap((o) => o.detachMsEach)
+      const la = lone(who, "attachMsEach"), ld = lone(who, "detachMsEach")
+      const r = (x, y) => (Number.isFinite(x) && Number.isFinite(y) && y > 0 ? (x / y).toFixed(2) : "-")
+      log(
+        `| ${c} | ${who} | ${ok}/${os.length} | ${fmt(aw)} | ${r(aw, osWall(c, "attachWallMs"))} | ${fmt(med(a))} / ${
+          fmt(percentile(a, 95))
+        } | ${fmt(la)} | ${r(percentile(a, 95), la)} | ${fmt(dw)} | ${r(dw, osWall(c, "detachWallMs"))} | ${
+          fmt(med(d))
+        } / ${fmt(percentile(d, 95))} | ${fmt(ld)} |`
+      )
+    }
+  }
+  const bad = burst.filter((o) => o.failures || o.residue || o.attachNotDm)
+  for (const o of bad) {
+    log(
+      `  ${o.case} ${o.who}: ${o.failures} failures, ${o.attachNotDm} not a dm, residue ${
+        JSON.stringify(o.residue ?? null)
+      }: ${o.errors.join(" | ")}`
+    )
+  }
+}

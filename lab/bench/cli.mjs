@@ -1,0 +1,167 @@
+// The `cli` case of `pnpm bench:lab`: brick as a process per operation (as Python services, Go CSI
+// drivers and shells run it) beside bare `node -e 0` and beside the library call, in the same boot.
+// Starts: `node -e 0`, `brick --version`, `brick --help`, `brick plan --info F`, the order rotating
+// each round. Single-path attach/detach: `brick connect --info F` then `brick disconnect --info F
+// --device D` as processes vs the library's connectVolume/disconnectVolume in the bench process
+// (warm), alternating. brick is the bundle (packages/cli/dist/brick.mjs) run as `node brick.mjs`,
+// so the only difference to `node -e 0` is brick; its code cache is the default one (~/.cache/brick,
+// empty after boot): the first run of each command is recorded apart as the cold start.
+// BENCH_CLI_COMPARE=FILE (relative to the project root) adds `node FILE --version` and `--help` to
+// the starts, e.g. a bundle built before a change.
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { performance } from "node:perf_hooks"
+
+/** Runs `args` with this node; resolves to {ms, code, stdout, stderr}. */
+const run = (args) =>
+  new Promise((resolve) => {
+    const start = performance.now()
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d) => (stdout += d))
+    child.stderr.on("data", (d) => (stderr += d))
+    child.on("close", (code) => resolve({ ms: performance.now() - start, code, stdout, stderr }))
+  })
+
+/**
+ * Runs the case. `ctx`: { root, reps, record, note, infoFor, brick (the library: connect/disconnect),
+ * cleanTarget, residue, settle, iqn, wwid, loadavg }.
+ */
+export const runCli = async (ctx) => {
+  const bundle = path.join(ctx.root, "packages/cli/dist/brick.mjs")
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "brick-cli-bench-"))
+  const infoFile = path.join(dir, "info.json")
+  const deviceFile = path.join(dir, "device.json")
+  const info = ctx.infoFor(1)
+  fs.writeFileSync(infoFile, JSON.stringify(info))
+  const compare = process.env.BENCH_CLI_COMPARE ? path.resolve(ctx.root, process.env.BENCH_CLI_COMPARE) : undefined
+  const starts = [
+    ["node -e 0", ["-e", "0"]],
+    ["brick --version", [bundle, "--version"]],
+    ["brick --help", [bundle, "--help"]],
+    ["brick plan --info F", [bundle, "plan", "--info", infoFile]],
+    ...(compare === undefined ? [] : [
+      [`${path.basename(compare)} --version`, [compare, "--version"]],
+      [`${path.basename(compare)} --help`, [compare, "--help"]]
+    ])
+  ]
+  // cold: the first start of each after boot (brick's code cache is written by its first run)
+  for (const [name, args] of starts) {
+    const r = await run(args)
+    if (r.code !== 0) throw new Error(`${name}: exit ${r.code}: ${r.stderr.slice(0, 500)}`)
+    ctx.record({ case: "cli-start-cold", who: name, ms: r.ms, load: ctx.loadavg() })
+  }
+  for (let r = 0; r < ctx.reps; r++) {
+    for (let k = 0; k < starts.length; k++) {
+      const [name, args] = starts[(k + r) % starts.length]
+      const res = await run(args)
+      ctx.record({ case: "cli-start", who: name, ms: res.ms, ok: res.code === 0, load: ctx.loadavg() })
+    }
+  }
+
+  const cliConnect = async () => {
+    const a = await run([bundle, "connect", "--info", infoFile])
+    if (a.code !== 0) return { ok: false, ms: a.ms, error: a.stderr.slice(0, 300) }
+    fs.writeFileSync(deviceFile, a.stdout)
+    return { ok: true, ms: a.ms, value: JSON.parse(a.stdout) }
+  }
+  const cliDisconnect = async () => {
+    const d = await run([bundle, "disconnect", "--info", infoFile, "--device", deviceFile])
+    return { ok: d.code === 0, ms: d.ms, error: d.code === 0 ? undefined : d.stderr.slice(0, 300) }
+  }
+  const library = {
+    connect: () => ctx.brick.connect(info, false),
+    disconnect: (device) => ctx.brick.disconnect(info, device, false)
+  }
+  const cycle = async (who, tag) => {
+    ctx.settle()
+    const a = who === "cli" ? await cliConnect() : await library.connect()
+    ctx.settle()
+    const d = a.ok ? (who === "cli" ? await cliDisconnect() : await library.disconnect(a.value)) : undefined
+    const left = ctx.residue(ctx.iqn)
+    if (left) await ctx.cleanTarget(ctx.iqn, ctx.wwid())
+    ctx.record({
+      case: tag,
+      who,
+      attachOk: a.ok && typeof a.value?.path === "string",
+      attachMs: a.ms,
+      path: a.value?.path,
+      attachError: a.error,
+      detachOk: d?.ok,
+      detachMs: d?.ms,
+      detachError: d?.error,
+      residue: left,
+      load: ctx.loadavg()
+    })
+  }
+  await cycle("cli", "cli-connect-cold")
+  for (let r = 0; r < ctx.reps; r++) {
+    for (const who of r % 2 ? ["library", "cli"] : ["cli", "library"]) await cycle(who, "cli-connect")
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  if (s.length === 0) return NaN
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+const fmt = (x) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : "-")
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? (a / b).toFixed(2) : "-")
+
+/** Prints the case's tables from the recorded ops (nothing when the case did not run). */
+export const reportCli = (ops, log) => {
+  const starts = ops.filter((o) => o.case === "cli-start" && o.ok)
+  if (starts.length === 0) return
+  const startMs = (who) => median(starts.filter((o) => o.who === who).map((o) => o.ms))
+  const cold = (who) => ops.find((o) => o.case === "cli-start-cold" && o.who === who)?.ms
+  const node = startMs("node -e 0")
+  const version = startMs("brick --version")
+  const overhead = version - node
+  log("")
+  log("CLI as a process (medians, ms; cold = the first run after boot, brick's code cache empty)")
+  log("")
+  log("| command | runs | median | x node -e 0 | cold |")
+  log("|---|---|---|---|---|")
+  for (const who of [...new Set(starts.map((o) => o.who))]) {
+    const n = starts.filter((o) => o.who === who).length
+    log(`| ${who} | ${n} | ${fmt(startMs(who))} | ${ratio(startMs(who), node)} | ${fmt(cold(who))} |`)
+  }
+  log("")
+  log(
+    `CLI start overhead (brick --version - node -e 0): ${fmt(overhead)} ms; brick --version / node -e 0: ${
+      ratio(version, node)
+    } (target <= 1.5)`
+  )
+  const sel = (who, k) =>
+    ops.filter((o) => o.case === "cli-connect" && o.who === who && (k === "attachMs" ? o.attachOk : o.detachOk))
+      .map((o) => o[k])
+  const rows = [["connect", "attachMs"], ["disconnect", "detachMs"]]
+  log("")
+  log(
+    "| single path | brick as a process | library (in-process, warm) | library + start overhead | process / (library + overhead), target <= 1.3 |"
+  )
+  log("|---|---|---|---|---|")
+  for (const [name, k] of rows) {
+    const cli = median(sel("cli", k))
+    const lib = median(sel("library", k))
+    log(
+      `| ${name} (n ${sel("cli", k).length}/${sel("library", k).length}) | ${fmt(cli)} | ${fmt(lib)} | ${
+        fmt(lib + overhead)
+      } | ${ratio(cli, lib + overhead)} |`
+    )
+  }
+  const coldConnect = ops.find((o) => o.case === "cli-connect-cold")
+  if (coldConnect) {
+    log("")
+    log(
+      `first brick connect/disconnect after boot: ${fmt(coldConnect.attachMs)} / ${fmt(coldConnect.detachMs)} ms`
+    )
+  }
+  const bad = ops.filter((o) => o.case.startsWith("cli-") && (o.ok === false || o.attachOk === false || o.residue))
+  for (const o of bad) log(`  ${o.case} ${o.who}: ${o.attachError ?? o.detachError ?? JSON.stringify(o.residue ?? "")}`)
+}

@@ -1,0 +1,121 @@
+/**
+ * The one-file bundle (`node scripts/bundle.mjs --brick FILE`, built here into
+ * a temporary directory from dist/src) behaves exactly as dist/src/bin.js does:
+ * the same stdout, stderr and exit status, with its code cache missing, valid,
+ * corrupt, unwritable or off — and the cache is written once, then only read.
+ * (Needs `tsc -b` first, as `pnpm test` does.)
+ */
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { secrets, volume } from "./CliHarness.ts"
+
+const repo = fileURLToPath(new URL("../../../", import.meta.url))
+const binJs = fileURLToPath(new URL("../dist/src/bin.js", import.meta.url))
+let dir: string
+let bundle: string
+let infoFile: string
+
+const node = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const r = spawnSync(process.execPath, args, {
+    cwd: dir,
+    input: "",
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { PATH: process.env["PATH"] ?? "", HOME: path.join(dir, "home"), ...env }
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+const cacheDir = (name: string) => path.join(dir, name, "brick")
+const cacheFiles = (name: string) =>
+  fs.existsSync(cacheDir(name)) ? fs.readdirSync(cacheDir(name)).filter((f) => f.endsWith(".v8cache")) : []
+
+const invocations: ReadonlyArray<ReadonlyArray<string>> = [
+  ["--version"],
+  ["--help"],
+  ["connect", "--help"],
+  ["plan", "--info", "info.json"],
+  ["plan", "--info", "info.json", "--multipath", "--iface", "iface0"],
+  ["connect", "--info", "missing.json"],
+  ["connect", "--info", "bad.json"],
+  ["nonsense"],
+  []
+]
+
+beforeAll(() => {
+  if (!fs.existsSync(binJs)) throw new Error(`${binJs} is missing: run \`npx tsc -b\` first`)
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "brick-bundle-"))
+  bundle = path.join(dir, "brick.mjs")
+  const built = spawnSync(process.execPath, ["scripts/bundle.mjs", "--brick", bundle], { cwd: repo, encoding: "utf8" })
+  if (built.status !== 0) throw new Error(`bundling failed: ${built.stderr}`)
+  infoFile = path.join(dir, "info.json")
+  fs.writeFileSync(infoFile, JSON.stringify({ driver_volume_type: "iscsi", data: volume }))
+  fs.writeFileSync(path.join(dir, "bad.json"), "{\"target_portal\": 3260}")
+}, 120_000)
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+describe("the one-file bundle", () => {
+  it("is one file that starts with a shebang and is executable", () => {
+    expect(fs.readFileSync(bundle, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true)
+    expect(fs.statSync(bundle).mode & 0o111).not.toBe(0)
+  })
+
+  it.each(invocations.map((args) => [args.join(" ") || "(no arguments)", args] as const))(
+    "brick %s: what bin.js prints, with the same exit status, cold and with its cache",
+    (_, args) => {
+      const env = { XDG_CACHE_HOME: path.join(dir, `xdg-${args.join("-")}`) }
+      const expected = node([binJs, ...args])
+      for (const r of [node([bundle, ...args], env), node([bundle, ...args], env)]) {
+        expect(r).toEqual(expected)
+        for (const secret of secrets) {
+          expect(r.stdout + r.stderr).not.toContain(secret)
+        }
+      }
+      // a successful run leaves its command's cache, a failed one none
+      expect(cacheFiles(`xdg-${args.join("-")}`)).toHaveLength(expected.code === 0 ? 1 : 0)
+    }
+  )
+
+  it("writes a command's cache once and then only reads it; each command has its own", () => {
+    const env = { XDG_CACHE_HOME: path.join(dir, "once") }
+    expect(cacheFiles("once")).toEqual([])
+    expect(node([bundle, "--version"], env).code).toBe(0)
+    const [file] = cacheFiles("once")
+    expect(file).toContain("-brick-")
+    const written = fs.statSync(path.join(cacheDir("once"), file!))
+    expect(node([bundle, "--help"], env).code).toBe(0)
+    expect(node([bundle, "plan", "--info", "info.json"], env).code).toBe(0)
+    const after = fs.statSync(path.join(cacheDir("once"), file!))
+    expect(after.mtimeMs).toBe(written.mtimeMs)
+    expect(after.ino).toBe(written.ino)
+    const files = cacheFiles("once")
+    expect(files).toHaveLength(2)
+    expect(files).toEqual(expect.arrayContaining([file!, expect.stringContaining("-plan-")]))
+  })
+
+  it("replaces a corrupt cache and runs as usual", () => {
+    const env = { XDG_CACHE_HOME: path.join(dir, "corrupt") }
+    const expected = node([bundle, "--help"], env)
+    const [file] = cacheFiles("corrupt")
+    const full = path.join(cacheDir("corrupt"), file!)
+    const data = fs.readFileSync(full)
+    for (let i = 64; i < data.length; i += 101) data[i] = data[i]! ^ 0xff
+    fs.writeFileSync(full, data)
+    expect(node([bundle, "--help"], env)).toEqual(expected)
+    expect(fs.readFileSync(full).equals(data)).toBe(false)
+    expect(node([bundle, "--help"], env)).toEqual(expected)
+  })
+
+  it("runs as usual where no cache can be written, and writes none when turned off", () => {
+    fs.writeFileSync(path.join(dir, "plain-file"), "")
+    const expected = node([binJs, "--version"])
+    expect(node([bundle, "--version"], { XDG_CACHE_HOME: path.join(dir, "plain-file") })).toEqual(expected)
+    expect(node([bundle, "--version"], { XDG_CACHE_HOME: path.join(dir, "off"), BRICK_CODE_CACHE: "0" })).toEqual(
+      expected
+    )
+    expect(cacheFiles("off")).toEqual([])
+  })
+})
