@@ -78,7 +78,7 @@ fi
 t2b=$(now)
 say "bundle: $(secs "$t2" "$t2b")s ($(tail -1 "$LOG"))"
 
-timeout=${BRICK_LAB_TIMEOUT:-3000}
+timeout=${BRICK_LAB_TIMEOUT:-3600}
 say "booting the guest (timeout ${timeout}s)"
 guest=(node
     --test-reporter=spec --test-reporter-destination=stdout
