@@ -34,14 +34,15 @@ import { unsafeMake as devicePath } from "../DevicePath.ts"
 import * as IfaceRecords from "../internal/iscsi/IfaceRecords.ts"
 import * as IscsiUndo from "../internal/iscsi/IscsiUndo.ts"
 import * as NodeRecords from "../internal/iscsi/NodeRecords.ts"
-import { type AttachedPath, attachPath } from "../internal/iscsi/PathAttach.ts"
+import { type AttachedPath, attachPath, nodeKeyOf } from "../internal/iscsi/PathAttach.ts"
 import type { PathContext } from "../internal/iscsi/PathContext.ts"
 import * as PathReports from "../internal/iscsi/PathReports.ts"
+import { requireWritable } from "../internal/iscsi/RequireWritable.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
+import { unlockWhenAllAttached } from "../internal/iscsi/UnlockWhenAllAttached.ts"
 import * as Ledger from "../internal/Ledger.ts"
 import * as MultipathAssembly from "../internal/multipath/MultipathAssembly.ts"
 import * as PathFailover from "../internal/multipath/PathFailover.ts"
-import * as WritableDevice from "../internal/scsi/WritableDevice.ts"
 import { type FindMultipaths, Multipath } from "../Multipath.ts"
 import type { Wwn } from "../Wwn.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
@@ -84,7 +85,7 @@ export const connect = Effect.fn("brick.connect")(function*(
         ? yield* MultipathAssembly.assemble(attaches, assemblySettings(planned, options), ledger)
         : yield* PathFailover.firstThatWorks(attaches)
       const device: DeviceInfo = yield* result(planned, candidates, assembly)
-      if (data.access_mode === "rw") yield* writable(device, assembly, options)
+      if (data.access_mode === "rw") yield* requireWritable(device, assembly, options)
       if (!(yield* locks.released)) yield* NodeRecords.dropUnused(ledger, new Set(assembly.ok.map(nodeKeyOf)))
       if (!created) return device
       if (device.iface === iface) return { ...device, iface_created: true }
@@ -170,7 +171,10 @@ const lockedWithLedger = <A, R>(
     )
   )
 
-/** Creates the iface when the plan says so (recorded first); the iface the paths log in through, and whether brick made it. */
+/**
+ * Creates the iface when the plan says so (recorded first); the iface the
+ * paths log in through, and whether brick made it.
+ */
 const createIface = (planned: Planned, ledger: Ledger.Recorder<IscsiUndo.Entry>) =>
   Effect.gen(function*() {
     const choice = planned.iface
@@ -230,64 +234,6 @@ const assemblySettings = (
   waitTimeout: options.multipathWaitTimeout,
   pollInterval: options.pollInterval
 })
-
-/**
- * For a read-write attach: waits (bounded by `writableWaitTimeout`) until the
- * returned device and its paths are writable; ReadOnly otherwise (the
- * connect is then undone like any failed one).
- */
-const writable = (
-  device: DeviceInfo,
-  assembly: MultipathAssembly.Assembly<AttachedPath, PathFailure>,
-  options: ConnectorOptions.ConnectorOptions
-) =>
-  Effect.gen(function*() {
-    const served: WritableDevice.Served = {
-      map: Option.map(assembly.map, (m) => m.dm),
-      paths: (Option.isSome(assembly.map) ? assembly.ok : assembly.ok.slice(0, 1)).map((p) => ({
-        block: p.block,
-        hctl: p.hctl
-      }))
-    }
-    const still = yield* WritableDevice.waitForWritable(served, {
-      timeoutMs: options.writableWaitTimeout * 1000,
-      firstGapMs: 1000
-    }).pipe(Effect.mapError(connectHostError("reading whether the device is read-only")))
-    if (Option.isSome(still)) {
-      return yield* Effect.fail(
-        new ConnectError({ reason: { _tag: "ReadOnly", device: device.path, ...still.value } })
-      )
-    }
-  })
-
-/**
- * The paths' attaches, watched: when the last of them has its device (every
- * one succeeded), the node records no path uses are dropped and the target
- * locks let go. A failed path keeps them to the end of the connect.
- */
-const unlockWhenAllAttached = <E, R>(
-  attaches: ReadonlyArray<Effect.Effect<AttachedPath, E, R>>,
-  ledger: Ledger.Ledger<IscsiUndo.Entry>,
-  locks: TargetLock.Held
-) =>
-  Effect.map(
-    Ref.make<ReadonlyArray<AttachedPath>>([]),
-    (arrived) =>
-      attaches.map((attach) =>
-        Effect.tap(attach, (path) =>
-          Effect.gen(function*() {
-            const all = yield* Ref.updateAndGet(arrived, (ps) => [...ps, path])
-            if (all.length < attaches.length) return
-            yield* NodeRecords.dropUnused(ledger, new Set(all.map(nodeKeyOf)))
-            yield* locks.release
-            yield* Effect.logDebug("every path has its device: target locks released")
-          }))
-      )
-  )
-
-/** The key of the node record a path's session uses. */
-const nodeKeyOf = (p: AttachedPath): string =>
-  IscsiUndo.nodeKey({ portal: p.path.portal, iqn: p.path.iqn, iface: p.iface })
 
 /**
  * The device info of the assembled paths: the map when one formed, else the

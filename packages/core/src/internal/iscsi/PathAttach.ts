@@ -1,10 +1,10 @@
 /**
  * One path of a connect: its session (PathLogin.ts), then the LUN's device
- * on it (LunDevice.ts, while a login command that brought the session up ends), which must carry the volume's WWN (the first path
- * to find a device fixes it). Each path keeps its own ledger: when it fails
- * or is interrupted it undoes what it created; when it succeeds it hands its
- * entries to the connect's ledger. Must run while the connect holds the
- * path's target lock.
+ * on it (LunDevice.ts, while a login command that brought the session up
+ * ends), which must carry the volume's WWN (the first path to find a device
+ * fixes it). Each path keeps its own ledger: when it fails or is interrupted
+ * it undoes what it created; when it succeeds it hands its entries to the
+ * connect's ledger. Must run while the connect holds the path's target lock.
  */
 import { Effect, Option, Ref } from "effect"
 import type { PathFailure } from "../../BrickError.ts"
@@ -33,6 +33,10 @@ export interface AttachedPath extends LunDevice.LunDevice {
   /** Sessions to the same portal and target through other ifaces (another tool's): left alone. */
   readonly others: ReadonlyArray<{ readonly sid: number; readonly iface: string }>
 }
+
+/** The key of the node record an attached path's session uses (IscsiUndo.nodeKey). */
+export const nodeKeyOf = (p: AttachedPath): string =>
+  IscsiUndo.nodeKey({ portal: p.path.portal, iqn: p.path.iqn, iface: p.iface })
 
 /** Whether `wwn` is the volume's: the first device's WWN is. */
 const acceptWwn = (ctx: PathContext, wwn: Wwn) =>
