@@ -10,7 +10,7 @@
  *   flush and delete each device → log out sessions no LUN uses any more
  *   and delete their node records → delete the volume's paths' records no
  *   session uses (what a connect killed before its logins left) → drop the
- *   WWID from multipath's wwids
+ *   WWID from multipath's wwids → delete the iface record the connect made
  *
  * Without `force` the first failing step stops it (a failed flush stops
  * before any device is deleted, so no data is lost). With `force` every step
@@ -20,12 +20,13 @@
  * so no connect of another LUN on the same target can decide to reuse a
  * session while it is being logged out.
  */
-import { Effect, Option, Ref } from "effect"
+import { Effect, Option } from "effect"
 import { BlockDevice } from "../BlockDevice.ts"
-import { DisconnectError, type StepFailure } from "../BrickError.ts"
+import { DisconnectError } from "../BrickError.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
 import * as Hctl from "../Hctl.ts"
-import * as IfaceRecords from "../internal/iscsi/IfaceRecords.ts"
+import * as Leftovers from "../internal/iscsi/DisconnectLeftovers.ts"
+import { ignoreNotFound, makeSteps, type Step } from "../internal/iscsi/DisconnectSteps.ts"
 import * as Sessions from "../internal/iscsi/Sessions.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
 import { findVolume, type VolumeDevice, volumeLuns } from "../internal/iscsi/VolumeDevices.ts"
@@ -37,11 +38,10 @@ import * as ConnectionInfo from "./ConnectionInfo.ts"
 import * as ConnectorOptions from "./ConnectorOptions.ts"
 import * as DeviceInfo from "./DeviceInfo.ts"
 import * as IfaceChoice from "./IfaceChoice.ts"
-import { defaultIface, iserIface, unsafeMake as ifaceName } from "./IfaceName.ts"
+import { unsafeMake as ifaceName } from "./IfaceName.ts"
 import type { Iqn } from "./Iqn.ts"
 import { Iscsiadm, type NodeRecord } from "./Iscsiadm.ts"
 import type { Portal } from "./Portal.ts"
-import * as TargetPath from "./TargetPath.ts"
 
 /** How a disconnect treats failures. */
 export interface DisconnectFlags {
@@ -71,49 +71,6 @@ export const ownIfaces = (
       ...(d.paths ?? []).flatMap((p) => (p.iface === undefined ? [] : [p.iface]))
     ])
   ])
-
-/** `effect`, with the service's NotFound (nothing left to remove) counted as done. */
-const ignoreNotFound = <E extends { readonly reason: { readonly _tag: string } }, R>(
-  effect: Effect.Effect<void, E, R>
-): Effect.Effect<void, E, R> =>
-  Effect.catch(effect, (e) => (e.reason._tag === "NotFound" ? Effect.void : Effect.fail(e)))
-
-/** Runs one step: its value, or none after its failure was recorded (and, without force/ignoreErrors, raised). */
-type Step = <A, E extends { readonly message: string }, R>(
-  name: StepFailure["step"],
-  target: string,
-  effect: Effect.Effect<A, E, R>
-) => Effect.Effect<Option.Option<A>, DisconnectError, R>
-
-/** The steps of one disconnect and the failures they recorded. */
-const makeSteps = (flags: DisconnectFlags) =>
-  Effect.gen(function*() {
-    const goOn = flags.force === true || flags.ignoreErrors === true
-    const failures = yield* Ref.make<ReadonlyArray<StepFailure>>([])
-    const step: Step = (name, target, effect) =>
-      effect.pipe(
-        Effect.map(Option.some),
-        Effect.catch((e) =>
-          Effect.gen(function*() {
-            yield* Effect.logError(`${name} ${target} failed: ${e.message}`)
-            const all = yield* Ref.updateAndGet(failures, (l) => [...l, { step: name, target, detail: e.message }])
-            if (!goOn) {
-              return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
-            }
-            return Option.none()
-          })
-        ),
-        Effect.withSpan(`brick.disconnect.${name}`, { attributes: { target } })
-      )
-    /** Succeeds unless a step failed (with ignoreErrors: logs the failures and succeeds). */
-    const finish = Effect.gen(function*() {
-      const all = yield* Ref.get(failures)
-      if (all.length === 0) return
-      if (flags.ignoreErrors === true) return yield* Effect.logWarning(`disconnect ignored ${all.length} failure(s)`)
-      return yield* Effect.fail(new DisconnectError({ reason: { _tag: "StepsFailed", failures: all } }))
-    })
-    return { step, finish }
-  })
 
 /** Flushes a map by name (retrying while it is in use); a map already gone is done. */
 const flushMap = (step: Step, name: string) => step("flushMap", name, ignoreNotFound(MapFlush.flushRetrying(name)))
@@ -204,24 +161,6 @@ const flushPathlessMaps = (step: Step, devices: ReadonlyArray<VolumeDevice>, flu
     }
   })
 
-/**
- * 5. The volume's WWIDs leave multipath's wwids file once no map of theirs is
- * left: a WWID left there makes multipath claim a later single-path attach of
- * the volume (a one-path map holds the disk brick returns), and the file
- * would grow with every volume the host ever saw. A failure is only logged:
- * the volume is detached.
- */
-const forgetWwids = (devices: ReadonlyArray<VolumeDevice>) =>
-  Effect.gen(function*() {
-    const multipath = yield* Multipath
-    const wwns = new Set(devices.flatMap((d) => Option.toArray(d.wwn)))
-    for (const wwn of wwns) {
-      if (Option.isSome(yield* DmMaps.mapOfWwn(wwn)) || !(yield* multipath.wwidKnown(wwn))) continue
-      yield* Effect.logInfo(`removing ${wwn} from multipath's wwids`)
-      yield* multipath.removeWwid(wwn)
-    }
-  }).pipe(Effect.catch((e) => Effect.logWarning(`removing the WWID from multipath's wwids failed: ${e.message}`)))
-
 /** 4. Sessions no LUN device uses any more: logged out and their node records deleted, in parallel. */
 const logOutUnused = (step: Step, sessions: ReadonlyArray<Sessions.Session>) =>
   Effect.forEach(sessions, (s) =>
@@ -237,44 +176,6 @@ const logOutUnused = (step: Step, sessions: ReadonlyArray<Sessions.Session>) =>
         yield* step("deleteNode", `${s.portal.value} ${s.iqn}`, ignoreNotFound(iscsiadm.deleteNode(node)))
       }
     }), { concurrency: "unbounded", discard: true })
-
-/**
- * 5. The node records of the volume's listed paths, through the ifaces brick
- * logs in with, that no session uses: a connect killed (SIGKILL: no undo
- * runs) after making them and before its logins left them, and nothing else
- * would remove them.
- */
-const dropSessionlessRecords = (
-  step: Step,
-  data: ConnectionInfo.ConnectionData,
-  options: ConnectorOptions.ConnectorOptions
-) =>
-  Effect.gen(function*() {
-    const iscsiadm = yield* Iscsiadm
-    const ifaces = new Set<string>(IfaceChoice.brickIfaces(options.iface, options.ifaceFallback))
-    const paths = new Set(TargetPath.fromConnectionData(data, true).map((p) => `${p.portal} ${p.iqn}`))
-    const records = Option.getOrElse(yield* step("inspect", "node records", iscsiadm.listNodes), () => [])
-    const ours = records.filter((r) => ifaces.has(r.iface) && paths.has(`${r.portal} ${r.iqn}`))
-    if (ours.length === 0) return
-    const sessions = yield* step("inspect", "sessions", Sessions.sessionsOfTargets(new Set(ours.map((r) => r.iqn))))
-    if (Option.isNone(sessions)) return
-    for (const r of ours.filter((r) => !sessions.value.some((s) => Sessions.isSessionOf(s, r)))) {
-      yield* Effect.logInfo(`deleting node record ${r.portal} ${r.iqn} (${r.iface}): no session uses it`)
-      yield* step("deleteNode", `${r.portal} ${r.iqn}`, ignoreNotFound(iscsiadm.deleteNode(r)))
-    }
-  })
-
-/** 6. The iface record the connect made (its device info says so), once no session or node record uses it. */
-const removeCreatedIface = (step: Step, device: Option.Option<DeviceInfo.DeviceInfo>) =>
-  Effect.gen(function*() {
-    if (Option.isNone(device) || device.value.iface_created !== true || device.value.iface === undefined) return
-    const name = device.value.iface
-    if (name === defaultIface || name === iserIface) return
-    const removed = yield* step("deleteIface", name, IfaceRecords.removeIfUnused(name))
-    if (Option.isSome(removed) && removed.value) {
-      yield* Effect.logInfo(`deleted iface ${name} (made by brick, now unused)`)
-    }
-  })
 
 /** Disconnects a volume from decoded input. */
 export const disconnect = Effect.fn("brick.disconnect")(
@@ -296,9 +197,9 @@ export const disconnect = Effect.fn("brick.disconnect")(
       yield* removeDevices(step, devices, flags.force === true)
       yield* flushPathlessMaps(step, devices, maps)
       yield* logOutUnused(step, sessions)
-      yield* dropSessionlessRecords(step, data, options)
-      yield* forgetWwids(devices)
-      yield* removeCreatedIface(step, device)
+      yield* Leftovers.dropSessionlessRecords(step, data, options)
+      yield* Leftovers.forgetWwids(devices)
+      yield* Leftovers.removeCreatedIface(step, device)
       return yield* finish
     }).pipe(
       TargetLock.withTargets(luns.keys(), options.lockTimeout),
