@@ -37,7 +37,8 @@ export const command = Command.make(
     ),
     otherIfaces: Flag.Boolean("other-ifaces").pipe(
       Flag.withDescription(
-        "also the volume's devices and sessions through other ifaces than brick's (another tool's: left alone by default)"
+        "also the volume's devices and sessions through other ifaces than brick's " +
+          "(another tool's: left alone by default)"
       ),
       Flag.withDefault(false)
     )

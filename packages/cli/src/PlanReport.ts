@@ -160,7 +160,8 @@ export const make = (
     volumeId: data.volume_id ?? null,
     facts: source === "none"
       ? "none: nothing was read from the host; no iface record or HBA is assumed to exist (use --facts to read them)"
-      : "read from the host (iscsiadm -m iface, /sys/class/iscsi_transport, /sys/class/iscsi_host, /sys/class/infiniband)",
+      : "read from the host (iscsiadm -m iface, /sys/class/iscsi_transport, /sys/class/iscsi_host, " +
+        "/sys/class/infiniband)",
     outcome: plan.iface._tag === "Refuse"
       ? `connect would fail: iface ${plan.iface.requested} cannot be used (${
         IfaceChoice.describeReason(plan.iface.reason)

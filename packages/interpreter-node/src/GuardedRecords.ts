@@ -117,7 +117,10 @@ export const make = (config: NodeHostConfigShape, ownDatabase: boolean) => {
       })
     })
 
-  /** Removes `node`'s record beside another iface's file (NotFound when it is gone; refused while a session uses it). */
+  /**
+   * Removes `node`'s record beside another iface's file (NotFound when it is
+   * gone; refused while a session uses it).
+   */
   const remove = (node: Iscsiadm.NodeRecord, placement: Placement.Placement) =>
     Effect.gen(function*() {
       if (!ownDatabase) {

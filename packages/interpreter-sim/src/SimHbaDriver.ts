@@ -54,7 +54,10 @@ export const isOffloadDriver = (transport: string): boolean => offloadDrivers.in
 export const driverOf = (transport: string): SimHbaDriver =>
   drivers[transport] ?? { ...drivers["tcp"]!, procName: transport }
 
-/** The kernel ifaces (/sys/class/iscsi_iface) of a present HBA whose driver registers them: one per configured address. */
+/**
+ * The kernel ifaces (/sys/class/iscsi_iface) of a present HBA whose driver
+ * registers them: one per configured address.
+ */
 export const kernelIfacesOf = (
   hba: SimHba
 ): ReadonlyArray<{ readonly family: "ipv4" | "ipv6"; readonly num: number; readonly address: string }> => {

@@ -123,7 +123,8 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         SimMultipathd.reload(map)
         return Effect.void
       }),
-    // what multipathd knows: every disk udev has announced; a path is failed (checker faulty) while its session is not logged in
+    // what multipathd knows: every disk udev has announced; a path is failed
+    // (checker faulty) while its session is not logged in
     pathStates: Effect.suspend(() => {
       const states: Array<Multipath.MultipathPathState> = []
       return Effect.as(

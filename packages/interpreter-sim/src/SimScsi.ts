@@ -61,7 +61,10 @@ const dropWwid = (st: SimState, dev: SimScsiDevice): void => {
   if (set?.size === 0) st.pathsByWwid.delete(dev.wwid)
 }
 
-/** Adds the SCSI device of `lun` on session `s` at kernel LUN `kernel` (no-op when present); udev follows after its delay. */
+/**
+ * Adds the SCSI device of `lun` on session `s` at kernel LUN `kernel` (no-op
+ * when present); udev follows after its delay.
+ */
 export const addDevice = (
   st: SimState,
   s: SimSession,

@@ -29,7 +29,10 @@ import { isOffload, isTransport, type Transport } from "./Transport.ts"
 
 export { describeReason, type FallbackReason, type IfaceFacts, noFacts } from "./HostBinding.ts"
 
-/** The decision. `create` is set when brick must write the iface record first; `port` is an offload iface's HBA port. */
+/**
+ * The decision. `create` is set when brick must write the iface record
+ * first; `port` is an offload iface's HBA port.
+ */
 export type IfaceChoice =
   | {
     readonly _tag: "Use"

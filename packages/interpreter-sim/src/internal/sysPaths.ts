@@ -1,7 +1,8 @@
 /**
  * Canonical sysfs directories of the simulated kernel's objects: software
  * hosts under /sys/devices/platform, offload HBAs' hosts under their PCI
- * function behind its bridge (with their kernel ifaces), sessions and targets under their host, dm devices under virtual.
+ * function behind its bridge (with their kernel ifaces), sessions and
+ * targets under their host, dm devices under virtual.
  */
 import type { SimHba, SimMap, SimScsiDevice, SimScsiHost, SimSession } from "../SimModel.ts"
 

@@ -160,7 +160,10 @@ const deleteNodes = (entries: ReadonlyArray<Entry>, kept: ReadonlySet<string>) =
     }
   })
 
-/** Deletes the iface the connect created, unless a kept session uses it, or any session or node record (another connect's). */
+/**
+ * Deletes the iface the connect created, unless a kept session uses it, or
+ * any session or node record (another connect's).
+ */
 const deleteIfaces = (entries: ReadonlyArray<Entry>, kept: ReadonlySet<string>) =>
   Effect.gen(function*() {
     for (const e of entries) {

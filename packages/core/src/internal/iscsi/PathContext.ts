@@ -28,7 +28,10 @@ export interface PathContext {
   readonly nodesBefore: ReadonlyArray<NodeRecord>
   /** Keys (IscsiUndo.nodeKey) of the records the connect made before the logins (in its own ledger). */
   readonly prepared: ReadonlySet<string>
-  /** The volume's WWN: the caller's (an earlier connect's device info), else set by the first path that finds a device. */
+  /**
+   * The volume's WWN: the caller's (an earlier connect's device info), else
+   * set by the first path that finds a device.
+   */
   readonly volumeWwn: Ref.Ref<Option.Option<Wwn>>
   /** The connect's ledger; a path that succeeds merges its own into it. */
   readonly ledger: Ledger<Entry>
