@@ -30,7 +30,14 @@ const host = (state: string, outcome: "ok" | "fail") =>
       list: (p) => Effect.map(Ref.get(appeared), (up) => (p === "/sys/class/iscsi_session" && up ? ["session7"] : [])),
       read: (p) => {
         if (p.endsWith("/targetname")) return Effect.succeed(Option.some(node.iqn))
-        if (p.endsWith("/ifacename")) return Effect.succeed(Option.some("default"))
+        if (p.endsWith("/ifacename")) {
+          // GONE: the session is torn down as it appears (a refused login), its files read ENODEV
+          return state === "GONE"
+            ? Effect.fail(
+              new Sysfs.SysfsError({ operation: "read", path: p, reason: { _tag: "Failed", detail: "ENODEV" } })
+            )
+            : Effect.succeed(Option.some("default"))
+        }
         if (p.endsWith("/persistent_address")) return Effect.succeed(Option.some("10.0.0.1"))
         if (p.endsWith("/persistent_port")) return Effect.succeed(Option.some("3260"))
         if (p.endsWith("/state")) return Effect.succeed(Option.some(state))
@@ -88,7 +95,9 @@ const attempt = (state: string, outcome: "ok" | "fail") =>
       )
     })
     // the login ends only once the scan has started, or (not LOGGED_IN) after a while
-    const opener = state === "LOGGED_IN" ? Effect.void : Effect.andThen(Effect.sleep(50), h.end.open)
+    const opener = state === "LOGGED_IN" || state === "GONE" && outcome === "ok"
+      ? Effect.void
+      : Effect.andThen(Effect.sleep(50), h.end.open)
     const [exit] = yield* Effect.all([Effect.exit(h.provide(program)), opener], { concurrency: 2 })
     return { exit, events: h.events, entries: yield* ledger.entries }
   })
@@ -112,5 +121,13 @@ describe("a login's session handed on at LOGGED_IN", () => {
     const r = await Effect.runPromise(attempt("FREE", "ok"))
     expect(Exit.isSuccess(r.exit)).toBe(true)
     expect(r.events).toEqual(["login command ended", "session 7 handed on", "scanning"])
+  })
+
+  it("leaves the outcome to the login command when the new session's sysfs reads fail (torn down)", async () => {
+    const r = await Effect.runPromise(attempt("GONE", "fail"))
+    expect(Exit.isFailure(r.exit)).toBe(true)
+    expect(JSON.stringify(r.exit)).toContain("LoginFailed")
+    expect(JSON.stringify(r.exit)).not.toContain("HostError")
+    expect(r.events).toEqual(["login command ended"])
   })
 })

@@ -162,7 +162,8 @@ const sessionThrough = (
     )
     const early = yield* Effect.raceFirst(
       Effect.as(Fiber.await(running), Option.none<Sessions.Session>()),
-      Effect.map(loggedInSession(node, before, ctx.options.pollInterval), Option.some)
+      // a sysfs read failing here (a session torn down as it appears: ENODEV) leaves the outcome to the command
+      Effect.map(Effect.catch(loggedInSession(node, before, ctx.options.pollInterval), () => Effect.never), Option.some)
     ).pipe(
       Effect.mapError(toHost),
       Effect.onError(() => Fiber.interrupt(running))
