@@ -4,7 +4,7 @@
 #   bash lab/test.sh                         build, boot once, run every *.lab.test.ts, report
 #   BRICK_LAB_TESTS=a,b bash lab/test.sh    only lab test files whose path contains a or b
 #   BRICK_LAB_SKIP=c,d bash lab/test.sh     not those whose path contains c or d
-#   BRICK_LAB_TESTS=soak bash lab/test.sh   the randomized soak: it runs only when named (BRICK_SOAK_SEED, BRICK_SOAK_ROUNDS)
+#   BRICK_LAB_TESTS=soak bash lab/test.sh   the randomized soak alone (BRICK_SOAK_SEED, BRICK_SOAK_ROUNDS)
 #   BRICK_LAB_BUNDLE=0 bash lab/test.sh     import the compiled files one by one (no bundle)
 #   BRICK_LAB_JSON=FILE bash lab/test.sh     also copy the JSON report to FILE (scripts/test-all.sh)
 #

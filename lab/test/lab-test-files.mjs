@@ -1,15 +1,11 @@
 // The compiled lab tests, in run order: dist/test/*.lab.test.js of every package (and
 // examples/) whose test/*.lab.test.ts source exists. BRICK_LAB_TESTS=a,b keeps the files
 // whose path contains a or b; BRICK_LAB_SKIP=c,d drops those containing c or d.
-// Randomized files (the soak) run only when BRICK_LAB_TESTS names them: the default suite
-// does not depend on a random seed.
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
-
-const onRequest = ["soak.lab.test"]
 
 const list = (s) => (s ?? "").split(",").filter((x) => x !== "")
 
@@ -26,7 +22,6 @@ export const labTestFiles = (only = list(process.env.BRICK_LAB_TESTS), skip = li
       // matched against the path inside the project, not the checkout's own directory name
       const rel = path.relative(root, js)
       if (only.length > 0 && !only.some((o) => rel.includes(o))) continue
-      if (onRequest.some((r) => rel.includes(r)) && !only.some((o) => rel.includes(o))) continue
       if (skip.some((o) => rel.includes(o))) continue
       if (!fs.existsSync(js)) throw new Error(`${js} is missing: run \`npx tsc -b\` on the host first`)
       files.push(js)

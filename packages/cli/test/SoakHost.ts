@@ -86,36 +86,19 @@ export interface Attached {
   readonly wwn: string
 }
 
-/** The portals through which volume `v` has a by-path link in `actual`. */
-export const servedPortals = (v: VolumeSpec, actual: HostPicture) =>
-  v.portals.filter((p) => actual.byPath.includes(`ip-${p}-iscsi-${v.iqn}-lun-${v.lun}`))
-
-/** The paths (`iqn portal lun`) the map named `wwn` holds in `actual`. */
-export const mapPaths = (wwn: string, actual: HostPicture): ReadonlyArray<string> => {
-  const line = actual.maps.find((m) => m.startsWith(`${wwn}: `))
-  return line === undefined ? [] : line.slice(wwn.length + 2).split(", ").filter((p) => p !== "")
-}
-
 /**
- * What the host holds with exactly `attached` attached: every path of a
- * single-path volume; of a multipath volume the paths it serves (at least
- * one: a second connect does not add a missing path yet, see the soak's
- * `pathsMissing` figure), and for those paths their sessions, node records,
- * devices and links, nothing else. A multipath volume's map holds some of
- * them (a path multipathd failed to add stays out of it: `pathsOutsideMap`).
- * A single-path volume's device may sit in a one-path map (multipathd makes
- * one for any disk when find_multipaths is off, as in the lab), which
- * `actual` is allowed to have.
+ * What the host holds with exactly `attached` attached (each whole: a
+ * multipath volume's map over every one of its paths): their sessions, node
+ * records, SCSI devices and by-path links, nothing else. A single-path
+ * volume's device may sit in a one-path map (multipathd makes one for any
+ * disk when find_multipaths is off, as in the lab), which `actual` is
+ * allowed to have.
  */
 export const expected = (attached: ReadonlyArray<Attached>, actual: HostPicture): HostPicture => {
-  const portals = (v: VolumeSpec) => {
-    const served = servedPortals(v, actual)
-    return v.multipath && served.length > 0 ? served : v.portals
-  }
-  const paths = (v: VolumeSpec) => portals(v).map((p) => `${v.iqn} ${p} ${v.lun}`)
+  const paths = (v: VolumeSpec) => v.portals.map((p) => `${v.iqn} ${p} ${v.lun}`)
   const uniq = (xs: ReadonlyArray<string>) => sorted([...new Set(xs)])
   const each = (f: (v: VolumeSpec, p: string) => string) =>
-    uniq(attached.flatMap((a) => portals(a.spec).map((p) => f(a.spec, p))))
+    uniq(attached.flatMap((a) => a.spec.portals.map((p) => f(a.spec, p))))
   const singleMaps = attached.filter((a) => !a.spec.multipath).map((a) => `${a.wwn}: ${paths(a.spec).join(", ")}`)
   return {
     sessions: each((v, p) => `${v.iqn} ${p} LOGGED_IN`),
@@ -124,10 +107,7 @@ export const expected = (attached: ReadonlyArray<Attached>, actual: HostPicture)
     devices: uniq(attached.flatMap((a) => paths(a.spec))),
     byPath: each((v, p) => `ip-${p}-iscsi-${v.iqn}-lun-${v.lun}`),
     maps: uniq([
-      ...attached.filter((a) => a.spec.multipath).map((a) => {
-        const inMap = paths(a.spec).filter((p) => mapPaths(a.wwn, actual).includes(p))
-        return `${a.wwn}: ${sorted(inMap.length > 0 ? inMap : paths(a.spec)).join(", ")}`
-      }),
+      ...attached.filter((a) => a.spec.multipath).map((a) => `${a.wwn}: ${sorted(paths(a.spec)).join(", ")}`),
       ...actual.maps.filter((m) => singleMaps.includes(m))
     ]),
     locks: []

@@ -4,6 +4,8 @@
  * CSI driver does after an operation failed or was killed (settle).
  */
 import * as assert from "node:assert/strict"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import {
   badCount,
   blockSize,
@@ -39,8 +41,21 @@ const flags = [
 /** A brick process still running after this long is killed (and the soak fails: a hang). */
 const limitMs = 300_000
 
-/** `stale`: an extend that exited 0 with the size from before the resize (its path was down). */
-export type Outcome = "ok" | "failed" | "killed" | "stale"
+/**
+ * `stale`: an extend that exited 0 with the size from before the resize (its path was down).
+ * `noMap`: a multipath connect that returned a path's device, no map having formed within the wait.
+ */
+export type Outcome = "ok" | "noMap" | "failed" | "killed" | "stale"
+
+const isMap = (device: string) => /^\/dev\/dm-\d+$/.test(device)
+/** The SCSI state of `/dev/sdX` (`running`, `blocked`, `transport-offline` …). */
+const scsiState = (device: string) => {
+  try {
+    return fs.readFileSync(`/sys/block/${path.basename(device)}/device/state`, "utf8").trim()
+  } catch {
+    return "gone"
+  }
+}
 
 export class SoakVolume {
   /** The device info connect printed, while attached. */
@@ -112,7 +127,7 @@ export class SoakVolume {
   }
 
   /** Takes in how `op` ended; a success changes what is attached. Anything but success or a typed failure throws. */
-  finish(op: Op, run: Run): Outcome {
+  finish(op: Op, run: Run, portalsDown: ReadonlyArray<string> = []): Outcome {
     assert.ok(run.ms < limitMs - 5_000, `${this.spec.name} ${op} ran into the time limit: ${run.stderr.slice(-3000)}`)
     if (run.signal === "SIGKILL") return "killed"
     if (run.code !== 0) {
@@ -125,7 +140,10 @@ export class SoakVolume {
     if (op === "connect") {
       this.device = JSON.parse(run.stdout) as Device
       this.deviceJson = run.stdout
-      if (this.spec.multipath) assert.match(this.device.path, /^\/dev\/dm-\d+$/, `${this.spec.name}: ${run.stdout}`)
+      if (this.spec.multipath && !isMap(this.device.path)) {
+        this.checkWithoutMap(this.device, run.stdout, portalsDown)
+        return "noMap"
+      }
     } else if (op === "disconnect") {
       this.device = undefined
       this.deviceJson = ""
@@ -137,12 +155,32 @@ export class SoakVolume {
     return "ok"
   }
 
+  /**
+   * A multipath connect without a map is a result only as brick reports it:
+   * the device returned is the path that serves, up (its SCSI device
+   * `running`, unless its portal is down by now), every other path with a
+   * device unused and why.
+   */
+  private checkWithoutMap(device: Device, stdout: string, portalsDown: ReadonlyArray<string>) {
+    const what = `${this.spec.name}: multipath connect without a map: ${stdout}`
+    const serving = device.paths?.find((p) => p.device === device.path)
+    assert.equal(serving?.state, "serving", what)
+    if (!portalsDown.includes(serving!.portal)) assert.equal(scsiState(device.path), "running", what)
+    for (const p of device.paths ?? []) {
+      if (p.device !== undefined && p !== serving) {
+        assert.ok(p.state === "unused" && (p.reason === "NoMap" || p.reason === "PathDown"), what)
+      }
+    }
+  }
+
   /** Runs `op` until it succeeds (a few tries: the host may still be recovering from the round's faults). */
   private async until(op: Op, extra: ReadonlyArray<string> = []) {
     let last: Run | undefined
     for (let attempt = 1; attempt <= 3; attempt++) {
       last = await this.start(op, extra).done
-      if (this.finish(op, last) === "ok") return
+      const outcome = this.finish(op, last)
+      // a connect, every fault lifted, must leave the volume whole (heal)
+      if (op === "connect" ? (outcome === "ok" || outcome === "noMap") && this.healed() : outcome === "ok") return
       await sleep(attempt * 3000)
     }
     assert.fail(
@@ -168,7 +206,7 @@ export class SoakVolume {
       this.createLun()
       return `${how}new LUN`
     }
-    if (outcome === "ok") return undefined
+    if (outcome === "ok" || outcome === "noMap") return undefined
     if (op === "connect") {
       if (random() < 0.5) {
         await this.until("connect")
@@ -182,15 +220,28 @@ export class SoakVolume {
     return `${outcome} ${op} retried`
   }
 
-  /** A multipath volume attached without some of its paths (a portal was down) gets them by connecting again. */
-  async heal(): Promise<string | undefined> {
-    if (this.device === undefined || !this.spec.multipath) return undefined
+  /**
+   * Whether the volume is whole: not a multipath volume, or its map serves
+   * every portal (each path linked, in the map, reported serving).
+   */
+  healed(): boolean {
+    if (this.device === undefined || !this.spec.multipath) return true
     const linked = this.spec.portals.filter((p) => byPathDevice(p, this.spec.iqn, this.spec.lun) !== undefined)
-    if (linked.length === this.spec.portals.length && slavesOf(this.device.path).length === linked.length) {
-      return undefined
-    }
+    return isMap(this.device.path) && linked.length === this.spec.portals.length &&
+      slavesOf(this.device.path).length === linked.length &&
+      (this.device.paths ?? []).every((p) => p.state === "serving")
+  }
+
+  /**
+   * A multipath volume attached without some of its paths (a portal was
+   * down, no map formed) is made whole by connecting again, every fault
+   * lifted: brick's self-healing connect. It must be whole after a few tries.
+   */
+  async heal(): Promise<string | undefined> {
+    if (this.healed()) return undefined
+    const was = isMap(this.device!.path) ? "missing paths" : "no map"
     await this.until("connect")
-    return "connect again for missing paths"
+    return `connect again for ${was}`
   }
 
   /** Verifies every block of the pattern (filled at its first attach), then writes some blocks anew. */

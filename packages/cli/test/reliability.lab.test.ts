@@ -10,6 +10,9 @@
  * - single path over listed portals: the first refuses, the second serves;
  * - a path cut while still logging in is added back by a second connect, and
  *   `brick status` says which paths serve;
+ * - no map forms (multipathd frozen) and a portal drops once both paths have
+ *   their devices: the device returned is the path that is up, the other is
+ *   reported down; a second connect, all back, returns the map over both;
  * - mutual CHAP where the target proves a wrong secret: AuthenticationFailed
  *   (exit 4), no secret printed, the host as before;
  * - access_mode rw on a write-protected LUN: ReadOnlyDevice (exit 14) after
@@ -24,6 +27,7 @@ import * as path from "node:path"
 import { after, before, describe } from "node:test"
 import {
   assertHostIs,
+  byPathDevice,
   deviceOf,
   errorOf,
   fast,
@@ -48,7 +52,8 @@ const T = {
   failover: "iqn.2003-01.org.brick:rel-failover",
   slow: "iqn.2003-01.org.brick:rel-slow",
   mutual: "iqn.2003-01.org.brick:rel-mutual",
-  ro: "iqn.2003-01.org.brick:rel-ro"
+  ro: "iqn.2003-01.org.brick:rel-ro",
+  nomap: "iqn.2003-01.org.brick:rel-nomap"
 } as const
 const serialOld = "5e1ab1e0-1111-4222-8333-444455556666"
 const serialNew = "0dd5e1a7-aaaa-4bbb-8ccc-ddddeeeeffff"
@@ -338,6 +343,65 @@ describe("reliability on the real kernel", { skip: !inGuest }, () => {
       const off = await lab.disconnect(vol, second)
       assert.equal(off.code, 0, off.stderr.slice(-3000))
       await assertHostIs(before, "after the slow path scenario")
+    }
+  )
+
+  scenario(
+    "no map forms and a portal drops after both paths have their devices: the path that is up serves, the other is reported down; a second connect returns the map",
+    420_000,
+    async (t) => {
+      labTarget("create", "--iqn", T.nomap, "--portal", P[0], "--portal", P[1], "--lun", "0:16M")
+      const before = snapshot()
+      const vol = lab.info("nomap.json", multi(T.nomap, 0, [P[0], P[1]]))
+      const multipathd = sh("pidof multipathd")
+      assert.match(multipathd, /^\d+$/, "multipathd runs in the lab")
+      // frozen, multipathd forms no map and answers no command (they time out), as when it is stuck on a dead path
+      sh(`kill -STOP ${multipathd}`)
+      let dropped: string | undefined
+      let r
+      try {
+        const wait = normal.map((f, i) => (normal[i - 1] === "--multipath-timeout" ? "45" : f))
+        const run = lab.start(["connect", "--info", vol, "--multipath", ...wait], 300_000)
+        // the portal whose path udev linked first: the path the connect found first
+        await waitUntil("a path's by-path link", 120, () => P.slice(0, 2).some((p) => byPathDevice(p, T.nomap, 0)))
+        dropped = P.slice(0, 2).find((p) => byPathDevice(p, T.nomap, 0) !== undefined)!
+        await waitUntil("both by-path links", 120, () => P.slice(0, 2).every((p) => byPathDevice(p, T.nomap, 0)))
+        lab.portalDown(dropped, "drop")
+        t.diagnostic(`both paths linked; ${dropped} dropped`)
+        r = await run.done
+      } finally {
+        sh(`kill -CONT ${multipathd}`)
+        if (dropped !== undefined) lab.portalUp(dropped)
+      }
+      const up = P.slice(0, 2).find((p) => p !== dropped)!
+      const device = deviceOf(r)
+      t.diagnostic(`connect ${r.ms} ms: ${device.path} ${JSON.stringify(device.paths)}`)
+      assert.equal(device.path, `/dev/${byPathDevice(up, T.nomap, 0)}`, "the path that is up serves")
+      const report = (portal: string) => device.paths?.find((p) => p.portal === portal)
+      assert.equal(report(up)?.state, "serving")
+      assert.deepEqual([report(dropped!)?.state, report(dropped!)?.reason], ["unused", "PathDown"])
+      await waitUntil(
+        "the dropped path's session back",
+        120,
+        () => sessionsOf(T.nomap).every((s) => sh(`cat /sys/class/iscsi_session/${s}/state`) === "LOGGED_IN")
+      )
+      const second = await lab.brick(
+        "connect",
+        "--info",
+        vol,
+        "--device",
+        lab.file("nomap-device.json", r.stdout),
+        "--multipath",
+        ...normal
+      )
+      const healed = deviceOf(second)
+      t.diagnostic(`second connect ${second.ms} ms: ${healed.path} ${JSON.stringify(healed.paths)}`)
+      assert.match(healed.path, /^\/dev\/dm-\d+$/)
+      assert.deepEqual(healed.paths?.map((p) => p.state), ["serving", "serving"])
+      assert.equal(slavesOf(healed.path).length, 2)
+      const off = await lab.disconnect(vol, second)
+      assert.equal(off.code, 0, off.stderr.slice(-3000))
+      await assertHostIs(before, "after the no-map scenario")
     }
   )
 

@@ -24,7 +24,7 @@ import { after, before, describe, it } from "node:test"
 import { fileURLToPath } from "node:url"
 import { blockSize } from "./BlockPattern.ts"
 import { inGuest, labTarget, makeLab, P, sleep, waitUntil } from "./labCli.ts"
-import { type Attached, expected, look, mapPaths, servedPortals } from "./SoakHost.ts"
+import { type Attached, expected, look } from "./SoakHost.ts"
 import { drawRound, faultKinds, rng, type VolumeSpec } from "./SoakPlan.ts"
 import { SoakVolume } from "./SoakVolume.ts"
 
@@ -103,10 +103,6 @@ describe("soak on the real kernel", { skip: !inGuest }, () => {
       faults: Object.fromEntries(faultKinds.map((k) => [k, 0])) as Record<string, number>,
       settled: {} as Record<string, number>,
       leaks: 0,
-      /** paths of attached multipath volumes still missing after connecting again (not added yet by brick) */
-      pathsMissing: 0,
-      /** paths of attached multipath volumes on the host (session, device, link) but not in the volume's map */
-      pathsOutsideMap: 0,
       blocksWritten: 0,
       blocksVerified: 0,
       seconds: 0
@@ -158,7 +154,7 @@ describe("soak on the real kernel", { skip: !inGuest }, () => {
         return []
       }))
       const outcomes = await Promise.all(
-        running.map(async (x) => ({ ...x, outcome: x.volume.finish(x.op, await x.run.done) }))
+        running.map(async (x) => ({ ...x, outcome: x.volume.finish(x.op, await x.run.done, down) }))
       )
       timers.forEach((t) => clearTimeout(t))
       for (const p of down) lab.portalUp(p)
@@ -182,14 +178,6 @@ describe("soak on the real kernel", { skip: !inGuest }, () => {
         say(`LEAK in round ${r}: ${(e as Error).message}`)
         say(`figures so far: ${JSON.stringify(figures)}`)
         throw e
-      }
-      const now = look()
-      for (const v of volumes) {
-        if (v.device !== undefined && v.spec.multipath) {
-          const served = servedPortals(v.spec, now).length
-          figures.pathsMissing += v.spec.portals.length - served
-          figures.pathsOutsideMap += served - mapPaths(v.device.scsi_wwn, now).length
-        }
       }
       for (const v of volumes) {
         const data = v.checkData(random)

@@ -84,6 +84,27 @@ describe("the result's paths and the self-healing connect", () => {
     expect(Exit.isSuccess(await runVirtual(disconnectVolume(info, second).pipe(Effect.provide(h.layer()))))).toBe(true)
   })
 
+  it("no map formed and a path went down meanwhile: the device returned is a path that is up, the other PathDown", async () => {
+    const two = { ...info, target_portals: portals.slice(0, 2), target_iqns: [iqn, iqn], target_luns: [1, 1] }
+    const h = makeHost(spec({ multipathd: { mode: "never" } }))
+    h.host.failNext("multipath.addPath", { reason: "NotRunning", detail: "timeout receiving packet" }, { times: 2 })
+    h.host.failNext("multipath.addMap", { reason: "NotRunning", detail: "timeout receiving packet" })
+    // the portal goes down once multipathd has been asked: both paths had their devices
+    h.host.on("multipath.addMap", { at: "before" }, () => h.host.portalDown(portals[0]!, "blackholed"))
+    const exit = await runVirtual(connectVolume(two, options).pipe(Effect.provide(h.layer())), { stepMs: 20 })
+    if (Exit.isFailure(exit)) throw new Error(String(exit.cause))
+    const result = exit.value
+    const up = result.paths?.find((p) => p.portal === portals[1])
+    expect(result.path).toMatch(/^\/dev\/sd[a-z]+$/)
+    expect(up?.state).toBe("serving")
+    expect(result.path).toBe(up?.device)
+    const down = result.paths?.find((p) => p.portal === portals[0])
+    expect([down?.state, down?.reason]).toEqual(["unused", "PathDown"])
+    expect(down?.detail).toMatch(/session FAILED, device blocked/)
+    h.host.portalUp(portals[0]!)
+    expect(Exit.isSuccess(await runVirtual(disconnectVolume(two, result).pipe(Effect.provide(h.layer()))))).toBe(true)
+  })
+
   it("a portal that refuses is reported failed with its reason; connecting the healthy volume again changes nothing", async () => {
     const h = makeHost(spec({ network: { [portals[1]!]: { state: "refusing", fast: true } } }))
     const first = await connect(h)

@@ -38,6 +38,7 @@ import { type AttachedPath, attachPath, nodeKeyOf } from "../internal/iscsi/Path
 import type { PathContext } from "../internal/iscsi/PathContext.ts"
 import * as PathReports from "../internal/iscsi/PathReports.ts"
 import { requireWritable } from "../internal/iscsi/RequireWritable.ts"
+import * as SinglePath from "../internal/iscsi/SinglePath.ts"
 import * as TargetLock from "../internal/iscsi/TargetLock.ts"
 import { unlockWhenAllAttached } from "../internal/iscsi/UnlockWhenAllAttached.ts"
 import * as Ledger from "../internal/Ledger.ts"
@@ -237,8 +238,8 @@ const assemblySettings = (
 
 /**
  * The device info of the assembled paths: the map when one formed, else the
- * first path's device (a warning when multipath was asked for, an error when
- * it is enforced), with every tried path's report (`candidates`: the
+ * device of the first path that is up (SinglePath; a warning when multipath
+ * was asked for, an error when it is enforced), with every tried path's report (`candidates`: the
  * attaches' paths, in order); when no path has a device, why.
  */
 const result = (
@@ -257,7 +258,9 @@ const result = (
         })
       )
     }
-    const first = ok[0]!
+    const { down, served: first } = Option.isNone(map) && ok.length > 1
+      ? yield* SinglePath.choose(ok)
+      : { served: ok[0]!, down: new Map<string, SinglePath.Down>() }
     if (Option.isNone(map) && plan.multipath) {
       const detail = multipathd
         ? `no map within ${plan.enforceMultipath ? "the wait" : "the wait, using the single device"}`
@@ -269,7 +272,7 @@ const result = (
     }
     const served: PathReports.Served = Option.isSome(map)
       ? { _tag: "Map", dm: map.value.dm }
-      : { _tag: "Device", block: first.block }
+      : { _tag: "Device", block: first.block, down }
     const paths = yield* PathReports.make(candidates, assembly, served, planned.iface.iface)
     for (const line of PathReports.notServing(paths)) yield* Effect.logWarning(line)
     const device = Option.isSome(map)

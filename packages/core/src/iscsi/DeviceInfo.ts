@@ -36,7 +36,7 @@ export const PathReport = Schema.Struct({
   device: Schema.optionalKey(DevicePath),
   /** Its session id, when it has one. */
   session: Schema.optionalKey(Schema.Int),
-  /** Why it does not serve: a PathFailure tag (`LoginFailed`, `WwnMismatch` …), `Stopped`, `NotInMap`, `NoMap`. */
+  /** Why it does not serve: a PathFailure tag (`LoginFailed`, `WwnMismatch` …), `Stopped`, `NotInMap`, `NoMap`, `PathDown`. */
   reason: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64))),
   detail: Schema.optionalKey(Schema.String.check(Schema.isMaxLength(4096))),
   /**

@@ -12,11 +12,14 @@ import type { IfaceName } from "../../iscsi/IfaceName.ts"
 import * as DmMaps from "../multipath/DmMaps.ts"
 import type { Assembly } from "../multipath/MultipathAssembly.ts"
 import type { AttachedPath } from "./PathAttach.ts"
+import type { Down } from "./SinglePath.ts"
 
 const keyOf = (portal: string, iqn: string, lun: number) => `${portal},${iqn},${lun}`
 
 /** What serves: the map (by its dm name), or a single path's block device. */
-export type Served = { readonly _tag: "Map"; readonly dm: string } | { readonly _tag: "Device"; readonly block: string }
+export type Served =
+  | { readonly _tag: "Map"; readonly dm: string }
+  | { readonly _tag: "Device"; readonly block: string; readonly down: ReadonlyMap<string, Down> }
 
 /**
  * The report of every path in `candidates` (the attaches' paths, in their
@@ -49,10 +52,12 @@ export const make = (
           ...(a.others.length === 0 ? {} : { otherIfaces: a.others.map((o) => ({ iface: o.iface, session: o.sid })) })
         }
         if (served._tag === "Device") {
+          const down = served.down.get(a.block)
+          if (served.block === a.block) return [{ ...attached, state: "serving" }]
           return [
-            served.block === a.block
-              ? { ...attached, state: "serving" }
-              : { ...attached, state: "unused", reason: "NoMap", detail: `no map formed: /dev/${served.block} serves` }
+            down === undefined
+              ? { ...attached, state: "unused", reason: "NoMap", detail: `no map formed: /dev/${served.block} serves` }
+              : { ...attached, state: "unused", reason: "PathDown", detail: `${down.detail}; no map formed` }
           ]
         }
         return [
