@@ -16,7 +16,9 @@
  * - mutual CHAP where the target proves a wrong secret: AuthenticationFailed
  *   (exit 4), no secret printed, the host as before;
  * - access_mode rw on a write-protected LUN: ReadOnlyDevice (exit 14) after
- *   the bounded wait, the host as before; access_mode ro returns it read-only.
+ *   the bounded wait, the host as before; access_mode ro returns it read-only;
+ *   a LUN write-protected at attach and made writable during the wait is
+ *   returned writable;
  * Runs with node's test runner (lab/test.sh); skipped outside the guest.
  * BRICK_RELIABILITY_ONLY=a,b runs only the scenarios whose name contains a or b.
  */
@@ -53,7 +55,8 @@ const T = {
   slow: "iqn.2003-01.org.brick:rel-slow",
   mutual: "iqn.2003-01.org.brick:rel-mutual",
   ro: "iqn.2003-01.org.brick:rel-ro",
-  nomap: "iqn.2003-01.org.brick:rel-nomap"
+  nomap: "iqn.2003-01.org.brick:rel-nomap",
+  wp: "iqn.2003-01.org.brick:rel-wp"
 } as const
 const serialOld = "5e1ab1e0-1111-4222-8333-444455556666"
 const serialNew = "0dd5e1a7-aaaa-4bbb-8ccc-ddddeeeeffff"
@@ -456,6 +459,38 @@ describe("reliability on the real kernel", { skip: !inGuest }, () => {
       const off = await lab.disconnect(ro, ok)
       assert.equal(off.code, 0, off.stderr.slice(-3000))
       await assertHostIs(before, "after the read-only attach and detach")
+    }
+  )
+
+  scenario(
+    "access_mode rw on a LUN write-protected at attach, made writable during the wait: the map is returned writable",
+    300_000,
+    async (t) => {
+      const initiator = sh("sed -n 's/^InitiatorName=//p' /etc/iscsi/initiatorname.iscsi")
+      // an explicit ACL: its mapped LUN's write_protect changes at once for the sessions there are
+      labTarget("create", "--iqn", T.wp, "--portal", P[0], "--portal", P[1], "--lun", "0:16M", "--initiator", initiator)
+      const wp = `/sys/kernel/config/target/iscsi/${T.wp}/tpgt_1/acls/${initiator}/lun_0/write_protect`
+      fs.writeFileSync(wp, "1")
+      const before = snapshot()
+      const options = lab.file("wp-options.json", JSON.stringify({ writableWaitTimeout: 90 }))
+      const vol = lab.info("wp.json", multi(T.wp, 0, [P[0], P[1]], { access_mode: "rw" }))
+      const run = lab.start(["connect", "--info", vol, "--options", options, "--multipath", ...normal], 300_000)
+      const readOnly = (p: string) => {
+        const sd = byPathDevice(p, T.wp, 0)
+        return sd !== undefined && read(`/sys/block/${sd}/ro`).trim() === "1"
+      }
+      await waitUntil("a path's disk read-only", 120, () => readOnly(P[0]) || readOnly(P[1]))
+      fs.writeFileSync(wp, "0")
+      t.diagnostic("a path's disk was read-only; the LUN made writable")
+      const r = await run.done
+      const device = deviceOf(r)
+      t.diagnostic(`rw connect ${r.ms} ms: ${device.path} ${JSON.stringify(device.paths)}`)
+      assert.match(device.path, /^\/dev\/dm-\d+$/)
+      assert.equal(read(`/sys/block/${path.basename(device.path)}/ro`).trim(), "0", "returned writable")
+      assert.match(r.stderr, /read-only: .*waiting for it to be writable/, "the wait saw the device read-only")
+      const off = await lab.disconnect(vol, r)
+      assert.equal(off.code, 0, off.stderr.slice(-3000))
+      await assertHostIs(before, "after the write-protection lifted during the wait")
     }
   )
 })
