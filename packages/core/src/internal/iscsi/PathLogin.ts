@@ -127,15 +127,27 @@ const sessionThrough = (
   ctx: PathContext,
   ledger: Ledger<IscsiUndo.Entry>,
   path: PlannedPath,
+  iface: IfaceName
+): Effect.Effect<PathSession, PathFailure, Iscsiadm | Sysfs | Multipath> =>
+  Effect.gen(function*() {
+    const linked = yield* Effect.mapError(Sessions.sessionsByPath(path.portal, path.iqn), hostFailure(path, iface))
+    const others = linked.filter((s) => s.iface !== iface)
+    yield* noteOthers(others, iface)
+    const reached = yield* reach(ctx, ledger, path, iface, linked)
+    return { ...reached, iface, others }
+  })
+
+/** Reuses the session of `linked` (the sessions to the path's portal and target) through `iface`, or logs in. */
+const reach = (
+  ctx: PathContext,
+  ledger: Ledger<IscsiUndo.Entry>,
+  path: PlannedPath,
   iface: IfaceName,
-  others: Array<Sessions.Session>
+  linked: ReadonlyArray<Sessions.Session>
 ): Effect.Effect<Reached, PathFailure, Iscsiadm | Sysfs | Multipath> =>
   Effect.gen(function*() {
     const node: NodeRecord = { portal: path.portal, iqn: path.iqn, iface }
     const toHost = hostFailure(path, iface)
-    const linked = yield* Effect.mapError(Sessions.sessionsByPath(node.portal, node.iqn), toHost)
-    others.splice(0, others.length, ...linked.filter((s) => s.iface !== iface))
-    yield* noteOthers(others, iface)
     const existing = linked.find((s) => Sessions.isSessionOf(s, node))
     if (existing !== undefined) {
       yield* Effect.logDebug(`reusing session ${existing.sid}`)
@@ -249,20 +261,14 @@ export const sessionFor = (
   ctx: PathContext,
   ledger: Ledger<IscsiUndo.Entry>,
   path: PlannedPath
-): Effect.Effect<PathSession, PathFailure, Iscsiadm | Sysfs | Multipath> => {
-  const others: Array<Sessions.Session> = []
-  return sessionThrough(ctx, ledger, path, ctx.iface, others).pipe(
-    Effect.map((reached) => ({ ...reached, iface: ctx.iface, others })),
+): Effect.Effect<PathSession, PathFailure, Iscsiadm | Sysfs | Multipath> =>
+  sessionThrough(ctx, ledger, path, ctx.iface).pipe(
     Effect.catch((f: PathFailure) =>
       ctx.fallback && ctx.iface !== defaultIface && retriesOnDefault(f)
         ? Effect.logWarning(
           `login to ${path.portal} through iface ${ctx.iface} (transport ${ctx.transport}) failed (${f._tag}): ` +
             `retrying on the default iface (tcp)`
-        ).pipe(
-          Effect.andThen(sessionThrough(ctx, ledger, path, defaultIface, others)),
-          Effect.map((reached) => ({ ...reached, iface: defaultIface, others }))
-        )
+        ).pipe(Effect.andThen(sessionThrough(ctx, ledger, path, defaultIface)))
         : Effect.fail(f)
     )
   )
-}
