@@ -225,6 +225,17 @@ export class SimHost implements SimRuntime {
     this.setNetwork(portal, how)
   }
 
+  /**
+   * Makes READ CAPACITY fail on a portal's paths, or work again: disks added
+   * or rescanned there meanwhile read 0 sectors, as when a path drops between
+   * a scan's INQUIRY and its READ CAPACITY.
+   */
+  setCapacityUnreadable(portal: string, unreadable: boolean): void {
+    const key = SimNames.portal(portal)
+    if (unreadable) this.state.capacityUnreadable.add(key)
+    else this.state.capacityUnreadable.delete(key)
+  }
+
   /** Brings a portal back up. */
   portalUp(portal: string): void {
     this.setNetwork(portal, "up")

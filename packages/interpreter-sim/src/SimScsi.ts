@@ -81,7 +81,7 @@ export const addDevice = (
     session: s,
     wwid: lun.wwid,
     serial: lun.serial,
-    sizeBytes: lun.sizeBytes,
+    sizeBytes: st.capacityUnreadable.has(s.portal) ? 0 : lun.sizeBytes,
     model: lun.model,
     diskIndex,
     name: SimNames.diskName(diskIndex),
@@ -138,7 +138,7 @@ export const rescanDevice = (st: SimState, dev: SimScsiDevice): void => {
   const target = st.targets.get(dev.session.iqn)
   const lun = target && SimStorage.addressedLun(target, dev.lun)
   if (!lun || !lun.exported || dev.session.state !== "LOGGED_IN") return
-  dev.sizeBytes = lun.sizeBytes
+  dev.sizeBytes = st.capacityUnreadable.has(dev.session.portal) ? 0 : lun.sizeBytes
   dev.serial = lun.serial
   dev.readOnly = lun.writeProtected
   if (lun.wwid !== dev.wwid) {

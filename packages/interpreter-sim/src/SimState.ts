@@ -87,6 +87,8 @@ export class SimState {
   readonly iscsidPid: number
   /** Block device flush faults by kernel name (`sdb`, `dm-0`) or `*`. */
   readonly flushFaults = new Map<string, "busy" | "fail">()
+  /** Portals (canonical) whose disks read no capacity: READ CAPACITY fails on them (SimHost.setCapacityUnreadable). */
+  readonly capacityUnreadable = new Set<string>()
   /** The next session id. */
   nextSid = 1
   /** SCSI host numbers, sd disk indexes and dm minors, each lowest-free first as the kernel hands them out. */

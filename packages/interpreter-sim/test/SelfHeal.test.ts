@@ -105,6 +105,24 @@ describe("the result's paths and the self-healing connect", () => {
     expect(Exit.isSuccess(await runVirtual(disconnectVolume(two, result).pipe(Effect.provide(h.layer()))))).toBe(true)
   })
 
+  it("a disk that read no capacity (its path dropped between INQUIRY and READ CAPACITY) is never returned", async () => {
+    const one = { target_portal: portals[0], target_iqn: iqn, target_lun: 1, volume_id: "vol-capacity" }
+    const h = makeHost(spec())
+    const before = h.snapshot()
+    const isScan = ([file]: ReadonlyArray<unknown>) => String(file).endsWith("/scan")
+    h.host.on("sysfs.write", { at: "before", match: isScan }, () => h.host.setCapacityUnreadable(portals[0]!, true))
+    h.host.on("sysfs.write", { at: "after", match: isScan }, () => h.host.portalDown(portals[0]!, "blackholed"))
+    const exit = await runVirtual(
+      connectVolume(one, { deviceScanAttempts: 2 }).pipe(Effect.provide(h.layer())),
+      { stepMs: 20 }
+    )
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(String(Exit.isFailure(exit) ? exit.cause : "")).toMatch(/no capacity and its path is down \(device blocked\)/)
+    h.host.portalUp(portals[0]!)
+    h.host.setCapacityUnreadable(portals[0]!, false)
+    expect(h.snapshot()).toEqual(before)
+  })
+
   it("a portal that refuses is reported failed with its reason; connecting the healthy volume again changes nothing", async () => {
     const h = makeHost(spec({ network: { [portals[1]!]: { state: "refusing", fast: true } } }))
     const first = await connect(h)

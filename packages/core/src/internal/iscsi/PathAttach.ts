@@ -17,9 +17,10 @@ import type { Multipath } from "../../Multipath.ts"
 import type { Sysfs } from "../../Sysfs.ts"
 import type { Wwn } from "../../Wwn.ts"
 import * as Ledger from "../Ledger.ts"
+import * as DeviceIdentity from "../scsi/DeviceIdentity.ts"
 import * as IscsiUndo from "./IscsiUndo.ts"
 import * as LunDevice from "./LunDevice.ts"
-import { type PathContext, pathFailure } from "./PathContext.ts"
+import { hostFailure, type PathContext, pathFailure } from "./PathContext.ts"
 import { alongsideLogin, sessionFor } from "./PathLogin.ts"
 
 /** A path whose device was found. */
@@ -61,6 +62,11 @@ export const attachPath = (
         const expected = Option.getOrElse(yield* Ref.get(ctx.volumeWwn), () => "")
         const detail = `device ${device.block} has WWN ${device.wwn}, the volume's is ${expected}`
         return yield* Effect.fail(pathFailure(path, iface, "WwnMismatch", detail))
+      }
+      const noCapacity = yield* Effect.mapError(DeviceIdentity.missingCapacity(device), hostFailure(path, iface))
+      if (Option.isSome(noCapacity)) {
+        const detail = `device ${device.block} (${Hctl.format(device.hctl)}): ${noCapacity.value}`
+        return yield* Effect.fail(pathFailure(path, iface, "DeviceNotFound", detail))
       }
       yield* Effect.logDebug(`path device ${device.block} (${Hctl.format(device.hctl)})`)
       // after a fallback to `default` the session is a software one: no HBA's pci- prefix

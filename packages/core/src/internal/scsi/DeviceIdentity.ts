@@ -45,6 +45,37 @@ export const confirm = (device: KnownDevice): Effect.Effect<Identity, SysfsError
     return same
   }).pipe(Effect.withSpan("brick.confirmIdentity", { attributes: { device: Hctl.format(device.hctl) } }))
 
+const sectorsOf = (block: string) =>
+  Effect.map(
+    Sysfs.use((s) => s.read(Layout.blockFile(block, "size"))),
+    (sectors) => (Option.isSome(sectors) ? Number(sectors.value.trim()) : 0)
+  )
+
+/**
+ * Why a found device cannot be handed out for want of a capacity, or none.
+ * The kernel reads a disk's capacity (READ CAPACITY) when it adds it, after
+ * its INQUIRY: a path that drops in between leaves a disk of 0 sectors with
+ * the right WWN. Such a disk is rescanned once when it is `running` (a
+ * rescan of a blocked one would wait for its path); a disk still without a
+ * capacity, or whose path is down, is not the volume's device.
+ */
+export const missingCapacity = (device: KnownDevice): Effect.Effect<Option.Option<string>, SysfsError, Sysfs> =>
+  Effect.gen(function*() {
+    if ((yield* sectorsOf(device.block)) > 0) return Option.none()
+    const state = Option.getOrElse(
+      yield* Sysfs.use((s) => s.read(Layout.scsiDeviceFile(device.hctl, "state"))),
+      () => "gone"
+    ).trim()
+    if (state !== "running") return Option.some(`it has no capacity and its path is down (device ${state})`)
+    const rescan = yield* Effect.result(ScsiDevices.rescan(device.hctl))
+    if (rescan._tag === "Failure") {
+      return Option.some(`it has no capacity and its rescan failed (${rescan.failure.message})`)
+    }
+    return (yield* sectorsOf(device.block)) > 0
+      ? Option.none()
+      : Option.some("it has no capacity after a rescan (READ CAPACITY fails)")
+  })
+
 /**
  * Takes a stale device out of its map (when one holds it) and deletes it; a
  * map left without paths is flushed, as multipathd does after a map's last
