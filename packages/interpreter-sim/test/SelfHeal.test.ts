@@ -117,7 +117,9 @@ describe("the result's paths and the self-healing connect", () => {
       { stepMs: 20 }
     )
     expect(Exit.isFailure(exit)).toBe(true)
-    expect(String(Exit.isFailure(exit) ? exit.cause : "")).toMatch(/no capacity and its path is down \(device blocked\)/)
+    expect(String(Exit.isFailure(exit) ? exit.cause : "")).toMatch(
+      /no capacity and its path is down \(device blocked\)/
+    )
     h.host.portalUp(portals[0]!)
     h.host.setCapacityUnreadable(portals[0]!, false)
     expect(h.snapshot()).toEqual(before)
