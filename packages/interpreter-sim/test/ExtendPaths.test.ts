@@ -12,20 +12,12 @@ import { BrickError, connectVolume, extendVolume, Multipath } from "@brick/core"
 import { Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeHost, runVirtual, settle, type TestHost } from "./harness.ts"
+import { iqn, multipathData, p1, p2 } from "./helpers.ts"
 
-const iqn = "iqn.2010-10.org.openstack:volume-1"
-const portals = ["10.99.0.1:3260", "10.99.0.2:3260"]
+const portals = [p1, p2]
 const MiB = 1024 ** 2
-const multipathInfo = {
-  target_portal: portals[0],
-  target_iqn: iqn,
-  target_lun: 1,
-  target_portals: portals,
-  target_iqns: portals.map(() => iqn),
-  target_luns: portals.map(() => 1),
-  volume_id: "vol-1"
-}
-const singleInfo = { target_portal: portals[0], target_iqn: iqn, target_lun: 1, volume_id: "vol-1" }
+const multipathInfo = multipathData(portals)
+const singleInfo = { target_portal: p1, target_iqn: iqn, target_lun: 1, volume_id: "vol-1" }
 const host = () => makeHost({ targets: [{ iqn, portals, luns: [{ lun: 1, sizeBytes: 16 * MiB }] }], latency: "zero" })
 
 const connect = async (h: TestHost, info: unknown, multipath: boolean) => {
