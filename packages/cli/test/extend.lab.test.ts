@@ -124,7 +124,7 @@ describe("extend with a path down, on the real kernel", { skip: !inGuest }, () =
       const name = read(`/sys/block/${device.path.replace("/dev/", "")}/dm/name`)
       const answer = sh(`multipathd resize map ${name} 2>&1`)
       t.diagnostic(
-        `paths ${sd} ${bytes(sd)} (blocked), ${other} ${bytes(other)}; multipathd resize map: ${
+        `paths ${sd} ${bytes(sd)} (${deviceState(sd)}), ${other} ${bytes(other)}; multipathd resize map: ${
           JSON.stringify(answer)
         }; map ${bytes(device.path)} bytes after`
       )

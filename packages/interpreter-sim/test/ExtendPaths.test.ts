@@ -8,7 +8,7 @@
  * 0.9.4 does: by the map's first path, refused by device-mapper when another
  * path is smaller.
  */
-import { BrickError, connectVolume, extendVolume, Multipath } from "@brick/core"
+import { BrickError, connectVolume, extendVolume, HostPath, Multipath, Sysfs } from "@brick/core"
 import { Effect, Exit, Option } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeHost, runVirtual, settle, type TestHost } from "./harness.ts"
@@ -113,6 +113,17 @@ describe("the simulated multipathd's resize (multipath-tools 0.9.4)", () => {
     const [first, second] = Array.from(map.paths)
     return { h, map, first: first!, second: second! }
   }
+
+  it("a rescan of a blocked disk returns at once and changes nothing (the kernel skips a device not running)", async () => {
+    const { h, first } = await setup()
+    h.host.resizeLun(iqn, 1, 32 * MiB)
+    h.host.portalDown(first.session.portal)
+    const write = Sysfs.Sysfs.use((fs) =>
+      fs.write(HostPath.make(`/sys/class/scsi_device/${first.hctl}/device/rescan`), "1")
+    )
+    expect(Exit.isSuccess(await runVirtual(write.pipe(Effect.provide(h.layer()))))).toBe(true)
+    expect(first.sizeBytes).toBe(16 * MiB)
+  })
 
   it("the first path still at the map's size: ok, nothing changes", async () => {
     const { h, map, second } = await setup()

@@ -4,8 +4,9 @@
  * did not verify on every path:
  * - rescan every path that is up (`1` to device/rescan); a path whose device
  *   is not `running` or whose session is not `LOGGED_IN` is not rescanned
- *   (the kernel would hold the write until the path recovers or goes
- *   offline) and fails the extend with `PathDown`, naming it;
+ *   (the kernel skips such a device and still answers the write with
+ *   success: its size stays the old one) and fails the extend with
+ *   `PathDown`, naming it;
  * - the paths must agree on one size after their rescan (else `SizeMismatch`);
  * - a multipath map of another size is resized (multipathd), then its size
  *   must be the paths' (else `SizeMismatch`, naming the map).
