@@ -82,6 +82,27 @@ describe("extend with a path down", () => {
     expect(await extend(h, singleInfo)).toEqual(Exit.succeed(24 * MiB))
   })
 
+  it("the path drops while its rescan runs (the rescan changes nothing): PathDown, not the old size", async () => {
+    const h = host()
+    await connect(h, singleInfo, false)
+    h.host.resizeLun(iqn, 1, 24 * MiB)
+    const program = Effect.gen(function*() {
+      const inner = yield* Sysfs.Sysfs
+      const dropping = Sysfs.Sysfs.of({
+        ...inner,
+        write: (path, value) =>
+          Effect.andThen(
+            Effect.sync(() => path.endsWith("/rescan") && h.host.portalDown(p1)),
+            inner.write(path, value)
+          )
+      })
+      return yield* Effect.provideService(extendVolume(singleInfo), Sysfs.Sysfs, dropping)
+    })
+    const reason = reasonOf(await runVirtual(program.pipe(Effect.provide(h.layer()))))
+    expect(reason._tag).toBe("PathDown")
+    if (reason._tag === "PathDown") expect(reason.down.map((p) => [p.state, p.size])).toEqual([["blocked", 16 * MiB]])
+  })
+
   it("a resize that multipathd answers ok without resizing the map: SizeMismatch naming the map", async () => {
     const h = host()
     await connect(h, multipathInfo, true)

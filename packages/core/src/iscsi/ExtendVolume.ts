@@ -57,19 +57,19 @@ export const extend = Effect.fn("brick.extend")(function*(data: ConnectionInfo.C
   const attached = devices.flatMap((d) => (Option.isSome(d.block) ? [{ ...d, name: d.block.value }] : []))
   if (attached.length === 0) return yield* fail({ _tag: "NotAttached" })
 
-  // rescan the paths that are up; read every path's size afterwards
+  // rescan the paths that are up; read every path's state and size afterwards (a path that
+  // went down during its rescan kept its old size: it counts as down)
   const paths: Array<ExtendPath> = []
   for (const d of attached) {
     const hctl = Hctl.format(d.hctl)
-    let states = yield* statesOf(d)
-    if (isUp(states)) {
+    if (isUp(yield* statesOf(d))) {
       const rescanned = yield* Effect.result(ScsiDevices.rescan(d.hctl))
-      if (rescanned._tag === "Failure") {
-        // a path that went down meanwhile is reported as down; any other failure is the step's
-        states = yield* statesOf(d)
-        if (isUp(states)) return yield* Effect.fail(stepFailed("rescanDevice", hctl)(rescanned.failure))
+      if (rescanned._tag === "Failure" && isUp(yield* statesOf(d))) {
+        return yield* Effect.fail(stepFailed("rescanDevice", hctl)(rescanned.failure))
       }
-    } else {
+    }
+    const states = yield* statesOf(d)
+    if (!isUp(states)) {
       yield* Effect.logWarning(`path ${d.name} (${hctl}) is down (device ${states.state}, session ${states.session})`)
     }
     paths.push({ hctl, device: d.name, ...states, size: yield* sizeOf(d.name) })
