@@ -41,7 +41,7 @@ export const descriptions: { readonly [K in Kind]: string } = {
   MultipathNotFormed: "multipath enforced, and multipathd is not running or no map formed in time",
   LockTimeout: "the host-wide lock of a target was not had in time",
   DisconnectFailed: "a disconnect could not remove the volume's devices (in use, flush failed, logout failed)",
-  ExtendFailed: "the volume's new size could not be had",
+  ExtendFailed: "the volume's new size could not be had or verified on every path (a path down, sizes disagree)",
   IfaceUnusable: "the requested iface cannot be used and fallback to `default` is off",
   HostToolFailed: "iscsiadm, iscsid, multipathd, blockdev or ip missing, unreachable or failing unexpectedly",
   PermissionDenied: "the host refused an access (not root, read-only sysfs)",

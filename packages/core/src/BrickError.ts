@@ -119,11 +119,42 @@ export class DisconnectError extends Data.TaggedError("DisconnectError")<{
   }
 }
 
+/** One path device of a volume as an extend saw it. */
+export interface ExtendPath {
+  readonly hctl: string
+  /** The block device, `sdX`. */
+  readonly device: string
+  /** The SCSI device's state (`running`, `blocked`, `transport-offline` …; `unknown` when unreadable). */
+  readonly state: string
+  /** Its session's state (`LOGGED_IN`, `FAILED` …; `unknown` when unreadable). */
+  readonly session: string
+  /** Its size in bytes as the kernel reports it after the rescan (a down path keeps what it read last). */
+  readonly size: number
+}
+
 /** Why an extend failed. */
 export type ExtendReason =
   /** No device of the volume is attached. */
   | { readonly _tag: "NotAttached" }
   | { readonly _tag: "StepsFailed"; readonly failures: ReadonlyArray<StepFailure> }
+  /**
+   * A path of the volume is down (`down`: its device is not `running` or its session not
+   * `LOGGED_IN`): its size cannot be read anew, so the new size is not verified and nothing
+   * was resized. `paths`: every path with what was seen.
+   */
+  | { readonly _tag: "PathDown"; readonly down: ReadonlyArray<ExtendPath>; readonly paths: ReadonlyArray<ExtendPath> }
+  /**
+   * Every path is up but the sizes disagree: the paths among themselves after their rescan,
+   * or the map (`map`, its size) with its paths after the resize.
+   */
+  | {
+    readonly _tag: "SizeMismatch"
+    readonly paths: ReadonlyArray<ExtendPath>
+    readonly map: { readonly name: string; readonly size: number } | null
+  }
+
+const describeExtendPath = (p: ExtendPath): string =>
+  `${p.device} (${p.hctl}, device ${p.state}, session ${p.session}): ${p.size} bytes`
 
 /** An extend did not complete. */
 export class ExtendError extends Data.TaggedError("ExtendError")<{
@@ -131,7 +162,18 @@ export class ExtendError extends Data.TaggedError("ExtendError")<{
 }> {
   override get message(): string {
     const r = this.reason
-    return r._tag === "NotAttached" ? "the volume is not attached" : `extend failed: ${describeSteps(r.failures)}`
+    switch (r._tag) {
+      case "NotAttached":
+        return "the volume is not attached"
+      case "StepsFailed":
+        return `extend failed: ${describeSteps(r.failures)}`
+      case "PathDown":
+        return `path ${r.down.map((p) => `${p.device} (${p.hctl})`).join(", ")} of the volume is down: ` +
+          `the new size cannot be verified on every path; paths seen: ${r.paths.map(describeExtendPath).join("; ")}`
+      case "SizeMismatch":
+        return `the sizes disagree after the rescan${r.map === null ? "" : ` and resize of map ${r.map.name}`}: ` +
+          `${r.map === null ? "" : `map ${r.map.size} bytes; `}${r.paths.map(describeExtendPath).join("; ")}`
+    }
   }
 }
 

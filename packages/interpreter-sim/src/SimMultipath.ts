@@ -108,11 +108,16 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
         if (!st.multipathd.running) return notRunning("resize map", name)
         const map = st.maps.get(name)
         if (!map) return fail("resize map", name, "NotFound", "no such map")
-        const sizes = new Set(Array.from(map.paths, (p) => p.sizeBytes))
-        if (sizes.size !== 1) {
-          return fail("resize map", name, "Failed", sizes.size === 0 ? "map has no paths" : "paths differ in size")
-        }
-        map.sizeBytes = sizes.values().next().value!
+        // multipath-tools 0.9.4 (the lab's): the size of the map's first path is the new size; the
+        // same size as the map's answers ok and changes nothing; device-mapper refuses a table
+        // longer than one of its paths ("too small for target")
+        const paths = Array.from(map.paths)
+        const first = paths[0]
+        if (first === undefined) return fail("resize map", name, "Failed", "map has no paths")
+        if (first.sizeBytes === map.sizeBytes) return Effect.void
+        const small = paths.find((p) => p.sizeBytes < first.sizeBytes)
+        if (small) return fail("resize map", name, "Failed", `${small.name} too small for target`)
+        map.sizeBytes = first.sizeBytes
         return Effect.void
       }),
     reloadMap: (name) =>

@@ -156,6 +156,11 @@ const soak = (seed: number, rounds: ReadonlyArray<Round>) =>
     const take = (s: Started, exit: Exit.Exit<unknown, unknown>) => {
       expect(typed(exit), `${s.op} v${s.i}: ${Exit.isFailure(exit) ? Cause.pretty(exit.cause) : ""}`).toBe(true)
       if (Exit.isFailure(exit)) return false
+      if (s.op === "extend") {
+        // an extend that succeeds reports the target's size, never the one from before (a path down fails it)
+        const v = volumes[s.i]!
+        expect(exit.value, `extend v${s.i}`).toBe(h.state.lun(v.iqn, v.lun).sizeBytes)
+      }
       if (s.op === "connect") devices.set(s.i, exit.value as { readonly scsi_wwn: string })
       if (s.op === "disconnect") devices.delete(s.i)
       return true

@@ -17,6 +17,17 @@ export const spec = (over: Partial<SimSpec> = {}): SimSpec => ({
   ...over
 })
 
+/** Cinder's connection_info data of LUN `lun` of `target` on every portal listed, the first as the single path. */
+export const multipathData = (portals: ReadonlyArray<string> = [p1, p2], lun = 1, target = iqn) => ({
+  target_portal: portals[0],
+  target_iqn: target,
+  target_lun: lun,
+  target_portals: portals,
+  target_iqns: portals.map(() => target),
+  target_luns: portals.map(() => lun),
+  volume_id: "vol-1"
+})
+
 export const node = (portal = p1, target = iqn, iface = "default"): Iscsiadm.NodeRecord => ({
   portal: Portal.unsafeMake(portal),
   iqn: Iqn.unsafeMake(target),
