@@ -16,7 +16,6 @@ import * as fs from "node:fs"
 import { after, before, describe } from "node:test"
 import {
   assertHostIs,
-  byPathDevice,
   deviceOf,
   errorOf,
   inGuest,
@@ -26,6 +25,7 @@ import {
   normal,
   P,
   sh,
+  slavesOf,
   snapshot,
   waitUntil
 } from "./labCli.ts"
@@ -99,8 +99,15 @@ describe("extend with a path down, on the real kernel", { skip: !inGuest }, () =
       const connected = await lab.brick("connect", "--info", vol, "--multipath", ...normal)
       const device = deviceOf(connected)
       assert.match(device.path, /^\/dev\/dm-\d+$/)
-      const sd = byPathDevice(P[0], T.two, 0)!
-      const other = byPathDevice(P[1], T.two, 0)!
+      // the paths' disks as the connect reported them (udev may not have linked them yet), both in the map
+      const diskOf = (portal: string) => {
+        const report = device.paths?.find((p) => p.portal === portal)
+        assert.ok(report?.device !== undefined, `no disk for ${portal}: ${JSON.stringify(device.paths)}`)
+        return report.device.replace("/dev/", "")
+      }
+      const sd = diskOf(P[0])
+      const other = diskOf(P[1])
+      await waitUntil("both paths in the map", 60, () => slavesOf(device.path).length === 2)
       labTarget("resize", "--iqn", T.two, "--lun", "0", "--size", String(32 * MiB))
       await dropAndWait(P[0], sd)
       const session = sh(`cat /sys/block/${sd}/device/../../iscsi_session/*/state 2>/dev/null`)
