@@ -17,13 +17,11 @@ import { BlockDevice } from "../BlockDevice.ts"
 import { ExtendError, type ExtendPath, type StepFailure } from "../BrickError.ts"
 import { unsafeMake as devicePath } from "../DevicePath.ts"
 import * as Hctl from "../Hctl.ts"
-import * as IscsiLayout from "../internal/iscsi/IscsiLayout.ts"
+import * as PathHealth from "../internal/iscsi/PathHealth.ts"
 import { findVolume, type VolumeDevice, volumeLuns } from "../internal/iscsi/VolumeDevices.ts"
 import * as DmMaps from "../internal/multipath/DmMaps.ts"
 import * as ScsiDevices from "../internal/scsi/ScsiDevices.ts"
-import * as Layout from "../internal/SysfsLayout.ts"
 import { Multipath } from "../Multipath.ts"
-import { Sysfs } from "../Sysfs.ts"
 import * as ConnectionInfo from "./ConnectionInfo.ts"
 
 const stepFailed = (step: StepFailure["step"], target: string) => (e: { readonly message: string }) =>
@@ -31,20 +29,9 @@ const stepFailed = (step: StepFailure["step"], target: string) => (e: { readonly
 
 const fail = (reason: ExtendError["reason"]) => Effect.fail(new ExtendError({ reason }))
 
-/** A path device's state and its session's, as sysfs shows them now (`unknown` when unreadable). */
+/** A path device's state and its session's, as sysfs shows them now. */
 const statesOf = (d: VolumeDevice) =>
-  Effect.gen(function*() {
-    const sysfs = yield* Sysfs
-    const read = (path: Parameters<typeof sysfs.read>[0]) =>
-      Effect.map(sysfs.read(path), (o) => Option.getOrElse(Option.map(o, (v) => v.trim()), () => "unknown"))
-    return {
-      state: yield* read(Layout.scsiDeviceFile(d.hctl, "state")),
-      session: yield* read(IscsiLayout.sessionFile(d.session.sid, "state"))
-    }
-  }).pipe(Effect.mapError(stepFailed("inspect", Hctl.format(d.hctl))))
-
-const isUp = (p: { readonly state: string; readonly session: string }): boolean =>
-  p.state === "running" && p.session === "LOGGED_IN"
+  PathHealth.statesOf(d.session.sid, d.hctl).pipe(Effect.mapError(stepFailed("inspect", Hctl.format(d.hctl))))
 
 /** Extends a volume from decoded input; returns its new size in bytes. */
 export const extend = Effect.fn("brick.extend")(function*(data: ConnectionInfo.ConnectionData) {
@@ -62,19 +49,19 @@ export const extend = Effect.fn("brick.extend")(function*(data: ConnectionInfo.C
   const paths: Array<ExtendPath> = []
   for (const d of attached) {
     const hctl = Hctl.format(d.hctl)
-    if (isUp(yield* statesOf(d))) {
+    if (PathHealth.isUp(yield* statesOf(d))) {
       const rescanned = yield* Effect.result(ScsiDevices.rescan(d.hctl))
-      if (rescanned._tag === "Failure" && isUp(yield* statesOf(d))) {
+      if (rescanned._tag === "Failure" && PathHealth.isUp(yield* statesOf(d))) {
         return yield* Effect.fail(stepFailed("rescanDevice", hctl)(rescanned.failure))
       }
     }
     const states = yield* statesOf(d)
-    if (!isUp(states)) {
+    if (!PathHealth.isUp(states)) {
       yield* Effect.logWarning(`path ${d.name} (${hctl}) is down (device ${states.state}, session ${states.session})`)
     }
     paths.push({ hctl, device: d.name, ...states, size: yield* sizeOf(d.name) })
   }
-  const down = paths.filter((p) => !isUp(p))
+  const down = paths.filter((p) => !PathHealth.isUp(p))
   if (down.length > 0) return yield* fail({ _tag: "PathDown", down, paths })
   const size = paths[0]!.size
   if (paths.some((p) => p.size !== size)) return yield* fail({ _tag: "SizeMismatch", paths, map: null })

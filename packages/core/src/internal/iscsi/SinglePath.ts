@@ -7,10 +7,8 @@
  */
 import { Effect, Option } from "effect"
 import type * as Hctl from "../../Hctl.ts"
-import type { HostPath } from "../../HostPath.ts"
-import { Sysfs } from "../../Sysfs.ts"
-import * as Layout from "../SysfsLayout.ts"
-import * as IscsiLayout from "./IscsiLayout.ts"
+import type { Sysfs } from "../../Sysfs.ts"
+import * as PathHealth from "./PathHealth.ts"
 
 /** What the choice needs of a path. */
 export interface PathOnHost {
@@ -32,21 +30,15 @@ export interface Choice<P> {
   readonly down: ReadonlyMap<string, Down>
 }
 
-const readState = (path: HostPath) =>
-  Sysfs.use((s) => s.read(path)).pipe(
-    Effect.map(Option.getOrElse(() => "gone")),
-    Effect.orElseSucceed(() => "unreadable")
-  )
-
-/** Why a path is not up (its session's and its device's states), or none when it is. */
+/** Why a path is not up (its session's and its disk's states), or none when it is. */
 export const downDetail = (p: PathOnHost): Effect.Effect<Option.Option<string>, never, Sysfs> =>
-  Effect.gen(function*() {
-    const session = yield* readState(IscsiLayout.sessionFile(p.sid, "state"))
-    const device = yield* readState(Layout.scsiDeviceFile(p.hctl, "state"))
-    return session === "LOGGED_IN" && device === "running"
-      ? Option.none()
-      : Option.some(`session ${session}, device ${device}`)
-  })
+  Effect.map(
+    PathHealth.statesOf(p.sid, p.hctl).pipe(
+      Effect.orElseSucceed((): PathHealth.PathStates => ({ state: "unreadable", session: "unreadable" }))
+    ),
+    (states) =>
+      PathHealth.isUp(states) ? Option.none() : Option.some(`session ${states.session}, device ${states.state}`)
+  )
 
 /** The first path that is up (in the order given), else the first, and every path that is down; `ok` not empty. */
 export const choose = <P extends PathOnHost>(ok: ReadonlyArray<P>): Effect.Effect<Choice<P>, never, Sysfs> =>
