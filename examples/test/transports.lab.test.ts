@@ -90,6 +90,7 @@ interface Device {
   readonly scsi_wwn: string
   readonly multipath_id?: string
   readonly iface?: string
+  readonly paths?: ReadonlyArray<{ readonly state: string }>
 }
 interface LogLine {
   readonly level: string
@@ -186,6 +187,23 @@ const assertClean = async (before: HostPicture, allowed: ReadonlyArray<string> =
 }
 
 /**
+ * A multipath result with a path cut while still logging in (`stopped`) or not yet in the map
+ * (`joining`), as a loaded host can make it: connected again, as a caller does to make a volume
+ * whole, at most twice; the last result, every path `serving` or `failed` (checked after).
+ */
+const whole = async (c: Connector.Connector, info: Record<string, unknown>, first: Device) => {
+  let dev = first
+  for (let tries = 0; tries < 2; tries++) {
+    const pending = (dev.paths ?? []).filter((p) => p.state === "stopped" || p.state === "joining")
+    if (pending.length === 0 || dev.multipath_id === undefined) return dev
+    console.log(`not whole yet, connecting again: ${JSON.stringify(pending)}`)
+    spawnSync("udevadm", ["settle", "--timeout=30"])
+    dev = await c.connectVolume(info, dev) as Device
+  }
+  return dev
+}
+
+/**
  * connect → `check` the device → I/O through it → disconnect → the host as
  * before (`left`: lines allowed to differ). Resolves to the device.
  */
@@ -198,10 +216,14 @@ const attachDetach = async (
   const before = await picture()
   const { c, logs } = connector(options)
   try {
-    const dev = await c.connectVolume(info) as Device
+    const dev = await whole(c, info, await c.connectVolume(info) as Device)
     try {
       spawnSync("udevadm", ["settle", "--timeout=30"])
-      check(dev, logs)
+      try {
+        check(dev, logs)
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\nthe connect's result: ${JSON.stringify(dev)}`, { cause: e })
+      }
       directIo(dev.path)
     } finally {
       await c.disconnectVolume(info, dev)
