@@ -10,7 +10,7 @@
 // "CLI start"); effect's help-text measuring is made cheap (cheapTextWidths).
 // `node scripts/bundle.mjs --brick FILE` builds only brick, into FILE.
 import { createHash } from "node:crypto"
-import { chmodSync } from "node:fs"
+import { chmodSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Script } from "node:vm"
@@ -95,16 +95,34 @@ const brick = async (file) => {
       resolveId: (id) => (id === entry ? id : null),
       load: (id) =>
         id === entry
-          ? `#!/usr/bin/env node\nimport { fileURLToPath } from "node:url"\nimport { launch } from ${
-            JSON.stringify(launcher)
-          }\nlaunch(${JSON.stringify(program)}, fileURLToPath(import.meta.url), ${JSON.stringify(commands)})\n`
+          ? `import { fileURLToPath } from "node:url"\nimport { launch } from ${JSON.stringify(launcher)}\nlaunch(${
+            JSON.stringify(program)
+          }, fileURLToPath(import.meta.url), ${JSON.stringify(commands)})\n`
           : null
     }]
   })
-  await bundle.write({ file, format: "esm" })
+  const { output } = await bundle.generate({ format: "esm" })
   await bundle.close()
+  writeFileSync(file, prologue(program.hash) + output[0].code.replace(/^#!.*\n/, ""))
   chmodSync(file, 0o755)
 }
+
+/**
+ * The bundle's first lines: a shell script (`#!/bin/sh`) whose every line is also a JavaScript
+ * directive and comment (`':' //; …`), so `node brick.mjs` runs the bundle as before while
+ * `brick` runs node from the program's startup snapshot when a current one is there
+ * (packages/cli/src/internal/StartupSnapshot.ts has the rules), else the bundle. Only shell
+ * built-ins run before node: no process is started.
+ */
+const prologue = (hash) =>
+  [
+    "#!/bin/sh",
+    `n=; IFS=:; for d in $PATH; do if [ -z "$n" ] && [ -f "$d/node" ] && [ -x "$d/node" ]; then n=$d/node; fi; done; unset IFS`,
+    `c=; case "\${XDG_CACHE_HOME:-}" in /*) c=$XDG_CACHE_HOME/brick ;; *) case "\${HOME:-}" in /*) c=$HOME/.cache/brick ;; esac ;; esac`,
+    `h=; if [ -r /proc/sys/kernel/hostname ]; then read -r h </proc/sys/kernel/hostname; fi; b=$c/snapshot-${hash}-$h.blob`,
+    `if [ -n "$n" ] && [ -n "$c" ] && [ -n "$h" ] && [ "\${BRICK_CODE_CACHE:-1}" != 0 ] && [ -z "\${NODE_OPTIONS:-}" ] && [ -O "$b" ] && ! [ "$n" -nt "$b" ] && ! [ "$n" -ot "$b" ]; then exec "$n" --snapshot-blob "$b" -- "$@"; fi`,
+    `exec "\${n:-node}" "$0" "$@"`
+  ].map((line, i) => (i === 0 ? line : `':' //; ${line}`)).join("\n") + "\n"
 
 const others = [
   { input: "examples/dist/attach-detach.js", file: "examples/dist/attach-detach.mjs" },

@@ -1,11 +1,14 @@
 // The `cli` case of `pnpm bench:lab`: brick as a process per operation (as Python services, Go CSI
 // drivers and shells run it) beside bare `node -e 0` and beside the library call, in the same boot.
-// Starts: `node -e 0`, `brick --version`, `brick --help`, `brick plan --info F`, the order rotating
-// each round. Single-path attach/detach: `brick connect --info F` then `brick disconnect --info F
-// --device D` as processes vs the library's connectVolume/disconnectVolume in the bench process
-// (warm), alternating. brick is the bundle (packages/cli/dist/brick.mjs) run as `node brick.mjs`,
-// so the only difference to `node -e 0` is brick; its code cache is the default one (~/.cache/brick,
-// empty after boot): the first run of each command is recorded apart as the cold start.
+// Starts: `node -e 0`, `brick --version`, `brick --help`, `brick plan --info F`, and `node brick.mjs
+// --version` (the bundle without its startup snapshot), the order rotating each round. Single-path
+// attach/detach: `brick connect --info F` then `brick disconnect --info F --device D` as processes vs
+// the library's connectVolume/disconnectVolume in the bench process (warm), alternating. brick is
+// the bundle (packages/cli/dist/brick.mjs) run as an executable, as a user runs it: its shell
+// prologue starts node from the program's startup snapshot once one is built (the first run after
+// boot builds it in the background; the case waits for it and reports how long it took). Its caches
+// are the default ones (~/.cache/brick, empty after boot): the first run of each command is recorded
+// apart as the cold start.
 // BENCH_CLI_COMPARE=FILE (relative to the project root) adds `node FILE --version` and `--help` to
 // the starts, e.g. a bundle built before a change.
 import { spawn } from "node:child_process"
@@ -14,11 +17,12 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 
-/** Runs `args` with this node; resolves to {ms, code, stdout, stderr}. */
+/** Runs `args` with this node, or the executable `args[0]` when it is `{ exec }`; resolves to {ms, code, stdout, stderr}. */
 const run = (args) =>
   new Promise((resolve) => {
     const start = performance.now()
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] })
+    const [command, rest] = typeof args[0] === "object" ? [args[0].exec, args.slice(1)] : [process.execPath, args]
+    const child = spawn(command, rest, { stdio: ["ignore", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (d) => (stdout += d))
@@ -38,11 +42,13 @@ export const runCli = async (ctx) => {
   const info = ctx.infoFor(1)
   fs.writeFileSync(infoFile, JSON.stringify(info))
   const compare = process.env.BENCH_CLI_COMPARE ? path.resolve(ctx.root, process.env.BENCH_CLI_COMPARE) : undefined
+  const brick = { exec: bundle }
   const starts = [
     ["node -e 0", ["-e", "0"]],
-    ["brick --version", [bundle, "--version"]],
-    ["brick --help", [bundle, "--help"]],
-    ["brick plan --info F", [bundle, "plan", "--info", infoFile]],
+    ["brick --version", [brick, "--version"]],
+    ["brick --help", [brick, "--help"]],
+    ["brick plan --info F", [brick, "plan", "--info", infoFile]],
+    ["node brick.mjs --version (no snapshot)", [bundle, "--version"]],
     ...(compare === undefined ? [] : [
       [`${path.basename(compare)} --version`, [compare, "--version"]],
       [`${path.basename(compare)} --help`, [compare, "--help"]]
@@ -54,6 +60,14 @@ export const runCli = async (ctx) => {
     if (r.code !== 0) throw new Error(`${name}: exit ${r.code}: ${r.stderr.slice(0, 500)}`)
     ctx.record({ case: "cli-start-cold", who: name, ms: r.ms, load: ctx.loadavg() })
   }
+  // the first run started building the startup snapshot in the background: wait for it
+  const cache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "brick")
+  const built = performance.now()
+  const snapshot = () => fs.existsSync(cache) && fs.readdirSync(cache).some((f) => /^snapshot-.*\.blob$/.test(f))
+  while (!snapshot() && performance.now() - built < 180_000) await new Promise((r) => setTimeout(r, 250))
+  ctx.note(
+    `startup snapshot ${snapshot() ? "ready" : "NOT built"} ${fmt(performance.now() - built)} ms after the cold runs`
+  )
   for (let r = 0; r < ctx.reps; r++) {
     for (let k = 0; k < starts.length; k++) {
       const [name, args] = starts[(k + r) % starts.length]
@@ -63,13 +77,13 @@ export const runCli = async (ctx) => {
   }
 
   const cliConnect = async () => {
-    const a = await run([bundle, "connect", "--info", infoFile])
+    const a = await run([brick, "connect", "--info", infoFile])
     if (a.code !== 0) return { ok: false, ms: a.ms, error: a.stderr.slice(0, 300) }
     fs.writeFileSync(deviceFile, a.stdout)
     return { ok: true, ms: a.ms, value: JSON.parse(a.stdout) }
   }
   const cliDisconnect = async () => {
-    const d = await run([bundle, "disconnect", "--info", infoFile, "--device", deviceFile])
+    const d = await run([brick, "disconnect", "--info", infoFile, "--device", deviceFile])
     return { ok: d.code === 0, ms: d.ms, error: d.code === 0 ? undefined : d.stderr.slice(0, 300) }
   }
   const library = {

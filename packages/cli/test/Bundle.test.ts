@@ -3,6 +3,9 @@
  * a temporary directory from dist/src) behaves exactly as dist/src/bin.js does:
  * the same stdout, stderr and exit status, with its code cache missing, valid,
  * corrupt, unwritable or off — and the cache is written once, then only read.
+ * Run as an executable, its shell prologue starts node from the program's
+ * startup snapshot once a run has built it, with the same output again, and
+ * not when the snapshot is not this node's, not the user's, or turned off.
  * (Needs `tsc -b` first, as `pnpm test` does.)
  */
 import { spawnSync } from "node:child_process"
@@ -29,6 +32,22 @@ const node = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => 
   })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
+/** Runs the bundle as an executable (its shell prologue first), traced by `sh -x` when `trace`. */
+const exec = (args: ReadonlyArray<string>, env: Record<string, string>, trace = false) => {
+  const [command, rest] = trace ? ["sh", ["-x", bundle, ...args]] : [bundle, args]
+  const r = spawnSync(command, rest, {
+    cwd: dir,
+    input: "",
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { PATH: process.env["PATH"] ?? "", HOME: path.join(dir, "home"), ...env }
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+/** The `exec` line of the prologue that `sh -x` traced: which node it ran, with what. */
+const execLine = (stderr: string) => stderr.split("\n").find((l) => l.startsWith("+ exec ")) ?? ""
+const snapshots = (name: string) =>
+  fs.existsSync(cacheDir(name)) ? fs.readdirSync(cacheDir(name)).filter((f) => /^snapshot-.*\.blob$/.test(f)) : []
 const cacheDir = (name: string) => path.join(dir, name, "brick")
 const cacheFiles = (name: string) =>
   fs.existsSync(cacheDir(name)) ? fs.readdirSync(cacheDir(name)).filter((f) => f.endsWith(".v8cache")) : []
@@ -58,8 +77,13 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 describe("the one-file bundle", () => {
-  it("is one file that starts with a shebang and is executable", () => {
-    expect(fs.readFileSync(bundle, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true)
+  it("is one executable file: a shell prologue whose lines node reads as comments, then the program", () => {
+    const lines = fs.readFileSync(bundle, "utf8").split("\n")
+    expect(lines[0]).toBe("#!/bin/sh")
+    const rest = lines.slice(1)
+    const prologue = rest.slice(0, rest.findIndex((l) => !l.startsWith("':' //; ")))
+    expect(prologue.length).toBeGreaterThan(0)
+    expect(prologue.at(-1)).toMatch(/exec "\$\{n:-node\}" "\$0" "\$@"$/)
     expect(fs.statSync(bundle).mode & 0o111).not.toBe(0)
   })
 
@@ -117,5 +141,58 @@ describe("the one-file bundle", () => {
       expected
     )
     expect(cacheFiles("off")).toEqual([])
+  })
+
+  describe("run as an executable, from its startup snapshot", () => {
+    const snapEnv = () => ({ XDG_CACHE_HOME: path.join(dir, "snap") })
+
+    it("builds the snapshot after a first successful run, then starts from it with bin.js's output", async () => {
+      const first = exec(["--version"], snapEnv())
+      expect(first).toEqual(node([binJs, "--version"]))
+      const deadline = Date.now() + 90_000
+      while (snapshots("snap").length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+      const [blob] = snapshots("snap")
+      expect(blob).toMatch(new RegExp(`^snapshot-[0-9a-f]{24}-${os.hostname().replace(/\./g, "\\.")}\\.blob$`))
+      const full = path.join(cacheDir("snap"), blob!)
+      expect(fs.statSync(full).mode & 0o077).toBe(0)
+      // its mtime is the node binary's: that is how the prologue knows it is this node's
+      expect(Math.trunc(fs.statSync(full).mtimeMs / 1000)).toBe(
+        Math.trunc(fs.statSync(process.execPath).mtimeMs / 1000)
+      )
+      expect(execLine(exec(["--version"], snapEnv(), true).stderr)).toContain(`--snapshot-blob ${full} -- --version`)
+      for (const args of invocations) {
+        const r = exec(args, snapEnv())
+        expect(r, args.join(" ")).toEqual(node([binJs, ...args]))
+        for (const secret of secrets) expect(r.stdout + r.stderr).not.toContain(secret)
+      }
+    }, 150_000)
+
+    it("does not start from a snapshot of another node build, of another user, or with NODE_OPTIONS or the cache off", () => {
+      const [blob] = snapshots("snap")
+      expect(blob).toBeDefined()
+      const full = path.join(cacheDir("snap"), blob!)
+      const expected = node([binJs, "--version"])
+      const viaBundle = (r: { stderr: string }) => {
+        expect(execLine(r.stderr)).not.toContain("--snapshot-blob")
+        expect(execLine(r.stderr)).toContain(bundle)
+      }
+      const check = (extra: Record<string, string>) => {
+        const traced = exec(["--version"], { ...snapEnv(), ...extra }, true)
+        viaBundle(traced)
+        expect(exec(["--version"], { ...snapEnv(), ...extra })).toEqual(expected)
+      }
+      check({ NODE_OPTIONS: "--no-warnings" })
+      check({ BRICK_CODE_CACHE: "0" })
+      const { atime, mtime } = fs.statSync(full)
+      fs.utimesSync(full, atime, new Date(mtime.getTime() - 86_400_000))
+      check({})
+      fs.utimesSync(full, atime, mtime)
+      if (process.getuid?.() === 0) {
+        fs.chownSync(full, 65534, 65534)
+        check({})
+        fs.chownSync(full, 0, 0)
+      }
+      expect(execLine(exec(["--version"], snapEnv(), true).stderr)).toContain("--snapshot-blob")
+    })
   })
 })

@@ -59,8 +59,15 @@ export interface Run {
 
 /** How a brick run is started: the argv of the process for brick's own arguments. */
 export type Launch = (brickArgs: ReadonlyArray<string>) => { readonly command: string; readonly args: Array<string> }
-/** brick run by this node, in this mount namespace. */
-export const direct: Launch = (brickArgs) => ({ command: process.execPath, args: [bin, ...brickArgs] })
+/**
+ * brick as a user runs it, in this mount namespace: the bundle as an executable (its prologue
+ * starts node from the startup snapshot once the first run has built it), else the compiled bin by
+ * this node.
+ */
+export const direct: Launch = (brickArgs) =>
+  bundleIsCurrent
+    ? { command: bundle, args: [...brickArgs] }
+    : { command: process.execPath, args: [bin, ...brickArgs] }
 
 /**
  * Runs of brick with the volume files in `workDir()` (its cwd), each run's

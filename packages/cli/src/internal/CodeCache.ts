@@ -49,7 +49,7 @@ const stringHash = (text: string): string => {
 }
 
 /** Whether `dir` is a directory of this user that no one else may write to. */
-const isPrivate = (dir: string): boolean => {
+export const isPrivate = (dir: string): boolean => {
   const stat = fs.statSync(dir, { throwIfNoEntry: false })
   if (stat === undefined || !stat.isDirectory()) return false
   const uid = process.getuid?.()

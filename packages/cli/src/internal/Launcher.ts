@@ -11,6 +11,7 @@ import { createRequire } from "node:module"
 import * as path from "node:path"
 import * as vm from "node:vm"
 import * as CodeCache from "./CodeCache.ts"
+import * as StartupSnapshot from "./StartupSnapshot.ts"
 
 /** A bundled CommonJS program and the hash of its text. */
 export interface Program {
@@ -21,6 +22,10 @@ export interface Program {
 /** The program wrapped as CommonJS modules are: one function of the module's free variables. */
 export const wrap = (source: string): string =>
   `(function (exports, require, module, __filename, __dirname) {${source}\n})`
+
+/** The program as node's snapshot builder runs it: a script whose `require` gives built-ins only. */
+export const snapshotEntry = (source: string): string =>
+  `${wrap(source)}({}, require, { exports: {} }, "brick.js", "/")\n`
 
 /** The compiled program, and whether its code came from the cache. */
 export interface Compiled {
@@ -71,16 +76,20 @@ export const run = (compiled: Compiled, filename: string): unknown => {
 /**
  * Starts `program`, the bundle at `filename`, whose commands are `commands`: compiled through the
  * cache of the command its argv runs; that cache is saved at exit when it was missing and the run
- * succeeded.
+ * succeeded; then too, the program's startup snapshot is built in the background when there is
+ * none for this node (the bundle's shell prologue starts from it when there is).
  */
 export const launch = (program: Program, filename: string, commands: ReadonlyArray<string>): void => {
   const dir = CodeCache.directory()
+  const snapshots = StartupSnapshot.directory()
   const command = commandOf(process.argv.slice(2), commands)
   const compiled = compile(program, filename, dir, command)
-  if (!compiled.cached && dir !== undefined) {
-    process.once("exit", (code) => {
-      if (code === 0) save(compiled, program, dir, command)
-    })
-  }
+  process.once("exit", (code) => {
+    if (code !== 0) return
+    if (!compiled.cached && dir !== undefined) save(compiled, program, dir, command)
+    if (snapshots !== undefined) {
+      StartupSnapshot.buildInBackground(snapshots, program.hash, () => snapshotEntry(program.source))
+    }
+  })
   run(compiled, filename)
 }

@@ -1,0 +1,138 @@
+/**
+ * A startup snapshot of the bundled program (`node --build-snapshot`): the
+ * heap after its modules ran and a few commands warmed it, which a start
+ * deserializes instead of evaluating the program (BENCHMARKS.md, "CLI start").
+ *
+ * The bundle's first lines are a shell prologue (scripts/bundle.mjs) that
+ * runs `node --snapshot-blob FILE -- ARGS` when FILE is current, else
+ * `node brick.mjs ARGS`. FILE is `snapshot-<program hash>-<host name>.blob` in
+ * the code cache's directory under `$XDG_CACHE_HOME` or `$HOME` (never a
+ * shared temporary directory), owned by the user, its mtime that of the node
+ * binary it was built by (Node refuses a snapshot of another build, with
+ * exit status 14, which is brick's too; the host name keeps a shared home's
+ * hosts, whose CPUs may differ, apart). With NODE_OPTIONS set, node's flags
+ * may differ from the build's, so the prologue does not use it.
+ *
+ * It is built in the background after a successful run without it: by a
+ * detached process, one per host and program at a time, checked by running
+ * `--version` from it before it is renamed into place. Any failure leaves
+ * no snapshot: starts stay as they were.
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { isPrivate } from "./CodeCache.ts"
+
+/**
+ * Where snapshots live: the code cache's directory when it is under `$XDG_CACHE_HOME` or `$HOME`
+ * (the prologue looks nowhere else); none with `BRICK_CODE_CACHE=0` or NODE_OPTIONS set.
+ */
+export const directory = (env: NodeJS.ProcessEnv = process.env): string | undefined => {
+  if (env["BRICK_CODE_CACHE"] === "0" || (env["NODE_OPTIONS"] ?? "") !== "") return undefined
+  const xdg = env["XDG_CACHE_HOME"]
+  if (xdg !== undefined && path.isAbsolute(xdg)) return path.join(xdg, "brick")
+  const home = env["HOME"]
+  return home !== undefined && path.isAbsolute(home) ? path.join(home, ".cache", "brick") : undefined
+}
+
+/** The snapshot file of a program for this host; none when the host name cannot be part of a file name. */
+export const fileName = (hash: string, host: string = os.hostname()): string | undefined =>
+  /^[A-Za-z0-9._-]{1,64}$/.test(host) ? `snapshot-${hash}-${host}.blob` : undefined
+
+/** Whether `file` is a snapshot this node made: ours, and its mtime that of `node`. */
+export const isCurrent = (file: string, node: string = process.execPath): boolean => {
+  try {
+    const blob = fs.statSync(file)
+    const uid = process.getuid?.()
+    return (uid === undefined || blob.uid === uid) && Math.trunc(blob.mtimeMs / 1000) ===
+        Math.trunc(fs.statSync(node).mtimeMs / 1000)
+  } catch {
+    return false
+  }
+}
+
+/** How long a build may hold its marker before another may start (a builder killed midway). */
+const staleBuildMs = 10 * 60_000
+
+/** Takes the build marker `file` (exclusive create; a stale one is replaced). */
+const claim = (file: string): boolean => {
+  try {
+    fs.writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 })
+    return true
+  } catch {
+    try {
+      if (Date.now() - fs.statSync(file).mtimeMs < staleBuildMs) return false
+      fs.rmSync(file, { force: true })
+      fs.writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 })
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+/**
+ * Starts building the snapshot of the program `hash` into `dir`, in a
+ * detached process, unless it is current or being built. `entry` is the
+ * program as node's snapshot builder runs it: a script whose `require` gives
+ * built-ins only. Never throws; returns whether a build was started.
+ */
+export const buildInBackground = (dir: string, hash: string, entry: () => string): boolean => {
+  const name = fileName(hash)
+  if (name === undefined) return false
+  const blob = path.join(dir, name)
+  if (isCurrent(blob)) return false
+  const marker = `${blob}.building`
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    if (!isPrivate(dir)) return false
+  } catch {
+    return false
+  }
+  if (!claim(marker)) return false
+  try {
+    const script = `${blob}.${process.pid}.cjs`
+    fs.writeFileSync(script, entry(), { mode: 0o600 })
+    const child = spawn(process.execPath, ["-e", builder, blob, script, marker], {
+      detached: true,
+      stdio: "ignore"
+    })
+    child.on("error", () => undefined)
+    child.unref()
+    return true
+  } catch {
+    fs.rmSync(marker, { force: true })
+    return false
+  }
+}
+
+/**
+ * The builder (`node -e builder BLOB ENTRY MARKER`): builds into a
+ * temporary file, runs `--version` from it (which must print `brick V`), gives it the node binary's mtime,
+ * renames it into place, removes other programs' snapshots of this host
+ * (keeping the 4 newest), and always removes its entry and marker.
+ */
+const builder = `
+const fs = require("fs"), path = require("path"), { spawnSync } = require("child_process")
+const [blob, entry, marker] = process.argv.slice(1)
+const temporary = blob + "." + process.pid + ".tmp"
+try {
+  const built = spawnSync(process.execPath, ["--snapshot-blob", temporary, "--build-snapshot", entry], { stdio: "ignore", timeout: 300000 })
+  const ran = built.status === 0 && spawnSync(process.execPath, ["--snapshot-blob", temporary, "--", "--version"], { encoding: "utf8", timeout: 60000 })
+  if (ran && ran.status === 0 && /^brick \\S+\\n$/.test(ran.stdout)) {
+    fs.chmodSync(temporary, 0o600)
+    const node = fs.statSync(process.execPath)
+    fs.utimesSync(temporary, node.atime, node.mtime)
+    fs.renameSync(temporary, blob)
+    const host = path.basename(blob).replace(/^snapshot-[^-]+-/, "")
+    const dir = path.dirname(blob)
+    const others = fs.readdirSync(dir).filter((f) => f.startsWith("snapshot-") && f.endsWith("-" + host))
+      .map((f) => ({ f, ctime: fs.statSync(path.join(dir, f)).ctimeMs })).sort((a, b) => b.ctime - a.ctime)
+    for (const { f } of others.slice(4)) fs.rmSync(path.join(dir, f), { force: true })
+  }
+} catch {
+} finally {
+  for (const f of [temporary, entry, marker]) { try { fs.rmSync(f, { force: true }) } catch {} }
+}
+`
