@@ -119,7 +119,7 @@ ready=$(cat "$rundir/ready-seconds" 2>/dev/null || echo '?')
               for (const a of f.assertionResults) console.log(`  ${a.status.padEnd(7)} ${(a.duration / 1000).toFixed(1).padStart(6)}s  ${a.fullName}`)
             }
             console.log(`modules loaded in the guest in ${r.loadSeconds ?? "?"}s (process start to first test)`)
-            // each failure's message again here, at the end, where a caller reading only the tail sees it
+            // every failure message again, at the end, where a reader of only the tail sees it
             for (const f of r.testResults) {
               for (const a of f.assertionResults.filter((a) => a.status === "failed")) {
                 const lines = a.failureMessages.join("\n").split("\n")
