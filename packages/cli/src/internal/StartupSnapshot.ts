@@ -18,8 +18,9 @@
  * `--version` from it before it is renamed into place. Any failure leaves
  * no snapshot: starts stay as they were.
  */
-import { spawn } from "node:child_process"
+import type * as ChildProcess from "node:child_process"
 import * as fs from "node:fs"
+import { createRequire } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
 import { isPrivate } from "./CodeCache.ts"
@@ -94,6 +95,8 @@ export const buildInBackground = (dir: string, hash: string, entry: () => string
   try {
     const script = `${blob}.${process.pid}.cjs`
     fs.writeFileSync(script, entry(), { mode: 0o600 })
+    // required here, not imported: a start that builds nothing does not load child_process
+    const { spawn } = createRequire(import.meta.url)("node:child_process") as typeof ChildProcess
     const child = spawn(process.execPath, ["-e", builder, blob, script, marker], {
       detached: true,
       stdio: "ignore"
