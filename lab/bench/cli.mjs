@@ -76,14 +76,15 @@ export const runCli = async (ctx) => {
     }
   }
 
-  const cliConnect = async () => {
-    const a = await run([brick, "connect", "--info", infoFile])
+  // `cli-node`: the same commands as `node brick.mjs …` (no snapshot: the code cache of each command)
+  const cliConnect = async (via = brick) => {
+    const a = await run([via, "connect", "--info", infoFile])
     if (a.code !== 0) return { ok: false, ms: a.ms, error: a.stderr.slice(0, 300) }
     fs.writeFileSync(deviceFile, a.stdout)
     return { ok: true, ms: a.ms, value: JSON.parse(a.stdout) }
   }
-  const cliDisconnect = async () => {
-    const d = await run([brick, "disconnect", "--info", infoFile, "--device", deviceFile])
+  const cliDisconnect = async (via = brick) => {
+    const d = await run([via, "disconnect", "--info", infoFile, "--device", deviceFile])
     return { ok: d.code === 0, ms: d.ms, error: d.code === 0 ? undefined : d.stderr.slice(0, 300) }
   }
   const library = {
@@ -92,9 +93,10 @@ export const runCli = async (ctx) => {
   }
   const cycle = async (who, tag) => {
     ctx.settle()
-    const a = who === "cli" ? await cliConnect() : await library.connect()
+    const via = who === "cli" ? brick : bundle
+    const a = who === "library" ? await library.connect() : await cliConnect(via)
     ctx.settle()
-    const d = a.ok ? (who === "cli" ? await cliDisconnect() : await library.disconnect(a.value)) : undefined
+    const d = a.ok ? (who === "library" ? await library.disconnect(a.value) : await cliDisconnect(via)) : undefined
     const left = ctx.residue(ctx.iqn)
     if (left) await ctx.cleanTarget(ctx.iqn, ctx.wwid())
     ctx.record({
@@ -113,7 +115,8 @@ export const runCli = async (ctx) => {
   }
   await cycle("cli", "cli-connect-cold")
   for (let r = 0; r < ctx.reps; r++) {
-    for (const who of r % 2 ? ["library", "cli"] : ["cli", "library"]) await cycle(who, "cli-connect")
+    const order = ["cli", "library", "cli-node"]
+    for (let k = 0; k < order.length; k++) await cycle(order[(k + r) % order.length], "cli-connect")
   }
   fs.rmSync(dir, { recursive: true, force: true })
 }
@@ -167,6 +170,15 @@ export const reportCli = (ops, log) => {
       `| ${name} (n ${sel("cli", k).length}/${sel("library", k).length}) | ${fmt(cli)} | ${fmt(lib)} | ${
         fmt(lib + overhead)
       } | ${ratio(cli, lib + overhead)} |`
+    )
+  }
+  const viaNode = (k) => median(sel("cli-node", k))
+  if (sel("cli-node", "attachMs").length > 0) {
+    log("")
+    log(
+      `the same as \`node brick.mjs\` (no snapshot; code cache): connect ${fmt(viaNode("attachMs"))}, disconnect ${
+        fmt(viaNode("detachMs"))
+      } ms (n ${sel("cli-node", "attachMs").length})`
     )
   }
   const coldConnect = ops.find((o) => o.case === "cli-connect-cold")
