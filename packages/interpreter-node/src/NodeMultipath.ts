@@ -6,7 +6,7 @@
  * - addMap: `multipathd add map <wwid>`, falling back to `multipath <wwid>`
  *   when multipathd answers `fail`;
  * - addPath / removePath: `multipathd add path sdX` / `multipathd del path sdX`;
- * - flushMap: `multipath -f NAME` (`map in use` → InUse);
+ * - flushMap: `multipath -f NAME` (`map in use`, `Device or resource busy` → InUse);
  * - resizeMap: `multipathd resize map NAME`;
  * - reloadMap: `multipathd reload map NAME`;
  * - pathStates: `multipathd show paths raw format "%d %m %t %T"` (parsePathStates).
@@ -52,7 +52,8 @@ const notFound =
 
 /** The reason a failed multipath command's output stands for. */
 export const reasonOf = (text: string): Reason => {
-  if (/in use/i.test(text)) return { _tag: "InUse" }
+  // `map in use`, or the remove ioctl's EBUSY (`Device or resource busy`): held open, e.g. by a udev probe
+  if (/in use|resource busy/i.test(text)) return { _tag: "InUse" }
   if (notRunning.test(text)) return { _tag: "NotRunning" }
   if (notFound.test(text)) return { _tag: "NotFound" }
   return { _tag: "Failed" }

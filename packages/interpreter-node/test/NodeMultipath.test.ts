@@ -140,6 +140,13 @@ describe("NodeMultipath", () => {
 
   it("reads reasons from multipath's wording", () => {
     expect(reasonOf("mpatha: map in use")._tag).toBe("InUse")
+    // multipath-tools 0.9.4 in the lab, a single-path map flushed while held open
+    expect(
+      reasonOf(
+        "430.48 | libdevmapper: ioctl/libdm-iface.c(1980): device-mapper: remove ioctl on 3600140  failed: Device or resource busy\n" +
+          "430.49 | dm_simplecmd: libdm task=2 error: Device or resource busy\n430.49 | failed to remove multipath map 3600140"
+      )._tag
+    ).toBe("InUse")
     expect(reasonOf("foo is not a multipath device")._tag).toBe("NotFound")
     expect(reasonOf("ERROR: failed to connect to multipathd")._tag).toBe("NotRunning")
     expect(reasonOf("something else")._tag).toBe("Failed")
