@@ -27,11 +27,19 @@ const password = "Lab-Chap-S3cret-1"
 let dir: string
 let wwn: string
 
-const brick = (...args: ReadonlyArray<string>) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: "utf8", timeout: 300_000 })
+type Brick = (...args: ReadonlyArray<string>) => { code: number | null; stdout: string; stderr: string }
+/** `brick` run as `node BIN ARGS`, or as the executable bundle (its shell prologue first) with `executable`. */
+const brickBy = (executable: boolean): Brick => (...args) => {
+  const [command, argv] = executable ? [bundle, args] : [process.execPath, [bin, ...args]]
+  const r = spawnSync(command, argv, { cwd: dir, encoding: "utf8", timeout: 300_000 })
   assert.ok(!(r.stdout + r.stderr).includes(password), "the CHAP password was printed")
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
+const brick = brickBy(false)
+/** Where the bundle keeps its startup snapshots (StartupSnapshot.directory). */
+const snapshotDir = path.join(process.env["XDG_CACHE_HOME"] ?? path.join(os.homedir(), ".cache"), "brick")
+const snapshotsBuilt = () =>
+  fs.existsSync(snapshotDir) ? fs.readdirSync(snapshotDir).filter((f) => /^snapshot-.*\.blob$/.test(f)) : []
 const sessions = (): string => {
   const r = spawnSync("iscsiadm", ["-m", "session"], { encoding: "utf8" })
   return r.status === 0 ? r.stdout : ""
@@ -82,7 +90,8 @@ describe("brick on the real kernel", { skip: !inGuest }, () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  it("connect, paths, extend, disconnect", { timeout: 600_000 }, () => {
+  /** connect, paths, extend (the LUN grown to `grown` MiB), disconnect, through `brick`. */
+  const cycle = (brick: Brick, grown: number) => {
     assert.equal(sessions(), "")
     const c = brick("connect", "--info", "vol.json", "--multipath")
     assert.equal(c.code, 0, c.stderr)
@@ -96,16 +105,34 @@ describe("brick on the real kernel", { skip: !inGuest }, () => {
     assert.equal(p.code, 0, p.stderr)
     for (const link of JSON.parse(p.stdout) as Array<string>) assert.ok(fs.existsSync(link), link)
 
-    execFileSync("lab-target", ["resize", "--iqn", iqn, "--lun", "0", "--size", "128M"])
+    execFileSync("lab-target", ["resize", "--iqn", iqn, "--lun", "0", "--size", `${grown}M`])
     const e = brick("extend", "--info", "vol.json")
     assert.equal(e.code, 0, e.stderr)
-    assert.deepEqual(JSON.parse(e.stdout), { size: 128 * 1024 * 1024 })
+    assert.deepEqual(JSON.parse(e.stdout), { size: grown * 1024 * 1024 })
 
     const d = brick("disconnect", "--info", "vol.json", "--device", "device.json", "--multipath")
     assert.equal(d.code, 0, d.stderr)
     assert.deepEqual(JSON.parse(d.stdout), { disconnected: true })
     assert.equal(sessions(), "")
     assert.equal(fs.existsSync(device.path), false)
+  }
+
+  it("connect, paths, extend, disconnect", { timeout: 600_000 }, () => cycle(brick, 128))
+
+  it("the executable bundle builds its startup snapshot here and runs connect, paths, extend, disconnect from it", {
+    timeout: 600_000,
+    skip: bin === bundle ? false : "needs the one-file bundle (dist/brick.mjs), current"
+  }, async () => {
+    const executable = brickBy(true)
+    assert.equal(executable("--version").code, 0)
+    const deadline = Date.now() + 240_000
+    while (snapshotsBuilt().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500))
+    assert.notDeepEqual(snapshotsBuilt(), [], `no startup snapshot in ${snapshotDir}`)
+    const traced = spawnSync("sh", ["-x", bundle, "--version"], { encoding: "utf8" })
+    const execLine = traced.stderr.split("\n").find((l) => l.startsWith("+ exec ")) ?? ""
+    assert.match(execLine, /--snapshot-blob \S+\/snapshot-[0-9a-f]+-\S+\.blob -- --version$/)
+    assert.equal(traced.stdout, brick("--version").stdout)
+    cycle(executable, 192)
   })
 
   it("a refused CHAP password exits 4 with one JSON error and leaves nothing", { timeout: 600_000 }, () => {
