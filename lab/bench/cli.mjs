@@ -42,8 +42,8 @@ export const runCli = async (ctx) => {
   const info = ctx.infoFor(1)
   fs.writeFileSync(infoFile, JSON.stringify(info))
   const compare = process.env.BENCH_CLI_COMPARE ? path.resolve(ctx.root, process.env.BENCH_CLI_COMPARE) : undefined
-  // installed, brick is on a local disk: a copy in the guest's tmpfs (the share's 9p reads cost the
-  // shell ~0.2 s per start under TCG, which no install pays); `brick (9p)` runs it from the share
+  // installed, brick is on a local disk: a copy in the guest's tmpfs (reading it over the share's 9p
+  // cost the shell 0-0.2 s per start under TCG); `brick (9p)` runs it from the share
   const installed = path.join(dir, "brick.mjs")
   fs.copyFileSync(bundle, installed)
   fs.chmodSync(installed, 0o755)
