@@ -9,8 +9,9 @@
 // boot builds it in the background; the case waits for it and reports how long it took). Its caches
 // are the default ones (~/.cache/brick, empty after boot): the first run of each command is recorded
 // apart as the cold start.
-// BENCH_CLI_COMPARE=FILE (relative to the project root) adds `node FILE --version` and `--help` to
-// the starts, e.g. a bundle built before a change.
+// BENCH_CLI_COMPARE=FILE (relative to the project root): another build of the bundle, e.g. one made
+// before a change, installed and run as brick is: its --version and --help among the starts, its
+// connect and disconnect in the rotation.
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -48,6 +49,12 @@ export const runCli = async (ctx) => {
   fs.copyFileSync(bundle, installed)
   fs.chmodSync(installed, 0o755)
   const brick = { exec: installed }
+  // the other build, installed the same way and run as an executable (from its own snapshot)
+  const other = compare === undefined ? undefined : { exec: path.join(dir, path.basename(compare)) }
+  if (other !== undefined) {
+    fs.copyFileSync(compare, other.exec)
+    fs.chmodSync(other.exec, 0o755)
+  }
   const starts = [
     ["node -e 0", ["-e", "0"]],
     ["brick --version", [brick, "--version"]],
@@ -56,8 +63,8 @@ export const runCli = async (ctx) => {
     ["brick plan --info F", [brick, "plan", "--info", infoFile]],
     ["node brick.mjs --version (no snapshot)", [installed, "--version"]],
     ...(compare === undefined ? [] : [
-      [`${path.basename(compare)} --version`, [compare, "--version"]],
-      [`${path.basename(compare)} --help`, [compare, "--help"]]
+      [`${path.basename(compare)} --version`, [other, "--version"]],
+      [`${path.basename(compare)} --help`, [other, "--help"]]
     ])
   ]
   // cold: the first start of each after boot (brick's code cache is written by its first run)
@@ -69,7 +76,9 @@ export const runCli = async (ctx) => {
   // the first run started building the startup snapshot in the background: wait for it
   const cache = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "brick")
   const built = performance.now()
-  const snapshot = () => fs.existsSync(cache) && fs.readdirSync(cache).some((f) => /^snapshot-.*\.blob$/.test(f))
+  const snapshot = () =>
+    fs.existsSync(cache) &&
+    fs.readdirSync(cache).filter((f) => /^snapshot-.*\.blob$/.test(f)).length >= (other === undefined ? 1 : 2)
   while (!snapshot() && performance.now() - built < 180_000) await new Promise((r) => setTimeout(r, 250))
   ctx.note(
     `startup snapshot ${snapshot() ? "ready" : "NOT built"} ${fmt(performance.now() - built)} ms after the cold runs`
@@ -99,7 +108,7 @@ export const runCli = async (ctx) => {
   }
   const cycle = async (who, tag) => {
     ctx.settle()
-    const via = who === "cli" ? brick : installed
+    const via = who === "cli" ? brick : who === "cli-cmp" ? other : installed
     const a = who === "library" ? await library.connect() : await cliConnect(via)
     ctx.settle()
     const d = a.ok ? (who === "library" ? await library.disconnect(a.value) : await cliDisconnect(via)) : undefined
@@ -121,7 +130,7 @@ export const runCli = async (ctx) => {
   }
   await cycle("cli", "cli-connect-cold")
   for (let r = 0; r < ctx.reps; r++) {
-    const order = ["cli", "library", "cli-node"]
+    const order = ["cli", "library", "cli-node", ...(other === undefined ? [] : ["cli-cmp"])]
     for (let k = 0; k < order.length; k++) await cycle(order[(k + r) % order.length], "cli-connect")
   }
   fs.rmSync(dir, { recursive: true, force: true })
@@ -185,6 +194,13 @@ export const reportCli = (ops, log) => {
       `the same as \`node brick.mjs\` (no snapshot; code cache): connect ${fmt(viaNode("attachMs"))}, disconnect ${
         fmt(viaNode("detachMs"))
       } ms (n ${sel("cli-node", "attachMs").length})`
+    )
+  }
+  if (sel("cli-cmp", "attachMs").length > 0) {
+    log(
+      `the other build (BENCH_CLI_COMPARE), as an executable: connect ${
+        fmt(median(sel("cli-cmp", "attachMs")))
+      }, disconnect ${fmt(median(sel("cli-cmp", "detachMs")))} ms (n ${sel("cli-cmp", "attachMs").length})`
     )
   }
   const coldConnect = ops.find((o) => o.case === "cli-connect-cold")

@@ -5,11 +5,16 @@
  * with the status Main returns.
  *
  * When Node is building a startup snapshot of the bundled program
- * (internal/StartupSnapshot.ts), it runs nothing of the host: it warms the
- * code that every start runs (a few commands that read nothing, with their
- * output dropped) and leaves `start` as the snapshot's main function, which
- * gets the arguments after node's own (`node --snapshot-blob B -- ARGS`).
+ * (internal/StartupSnapshot.ts), it touches nothing of the host: it warms
+ * the code of the commands (a few that read nothing, then a connect and a
+ * disconnect against an empty temporary root whose iscsiadm and multipathd
+ * are `true`), their output dropped, so the snapshot holds it compiled; and
+ * leaves `start` as the snapshot's main function, which gets the arguments
+ * after node's own (`node --snapshot-blob B -- ARGS`).
  */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as v8 from "node:v8"
 import * as Main from "./Main.ts"
 import * as NodeIo from "./NodeIo.ts"
@@ -41,6 +46,16 @@ const warm = async () => {
   }
   for (const argv of [["--version"], ["--help"], ["plan", "--info", "-"], ["connect", "--help"]]) {
     await Main.run(argv, { io })
+  }
+  // connect and disconnect against an empty root, every iscsiadm and multipathd command `true`:
+  // decode, plan, lock, records, login and its undo run (no session appears), on nothing of the host's
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "brick-warm-"))
+  const absent = ["--root", root, "--iscsiadm", "true", "--multipathd", "true", "--lock-timeout", "5"]
+  try {
+    await Main.run(["connect", "--info", "-", ...absent, "--login-timeout", "1", "--scan-attempts", "1"], { io })
+    await Main.run(["disconnect", "--info", "-", ...absent], { io })
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true })
   }
 }
 
