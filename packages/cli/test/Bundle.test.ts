@@ -22,8 +22,9 @@ let dir: string
 let bundle: string
 let infoFile: string
 
-const node = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  const r = spawnSync(process.execPath, args, {
+/** Runs `command args` in the test's directory, with only PATH, a HOME of its own and `env`. */
+const spawn = (command: string, args: ReadonlyArray<string>, env: Record<string, string>) => {
+  const r = spawnSync(command, args, {
     cwd: dir,
     input: "",
     encoding: "utf8",
@@ -32,18 +33,10 @@ const node = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => 
   })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
+const node = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => spawn(process.execPath, args, env)
 /** Runs the bundle as an executable (its shell prologue first), traced by `sh -x` when `trace`. */
-const exec = (args: ReadonlyArray<string>, env: Record<string, string>, trace = false) => {
-  const [command, rest] = trace ? ["sh", ["-x", bundle, ...args]] : [bundle, args]
-  const r = spawnSync(command, rest, {
-    cwd: dir,
-    input: "",
-    encoding: "utf8",
-    timeout: 60_000,
-    env: { PATH: process.env["PATH"] ?? "", HOME: path.join(dir, "home"), ...env }
-  })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+const exec = (args: ReadonlyArray<string>, env: Record<string, string>, trace = false) =>
+  trace ? spawn("sh", ["-x", bundle, ...args], env) : spawn(bundle, args, env)
 /** The `exec` line of the prologue that `sh -x` traced: which node it ran, with what. */
 const execLine = (stderr: string) => stderr.split("\n").find((l) => l.startsWith("+ exec ")) ?? ""
 const snapshots = (name: string) =>

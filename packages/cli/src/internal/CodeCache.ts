@@ -21,15 +21,19 @@ import * as path from "node:path"
 const checksumLength = 16
 const suffix = ".v8cache"
 
-/** Where the cache lives: `$XDG_CACHE_HOME/brick`, `~/.cache/brick`, or `<tmpdir>/brick-<uid>`; none when disabled. */
-export const directory = (env: NodeJS.ProcessEnv = process.env): string | undefined => {
-  if (env["BRICK_CODE_CACHE"] === "0") return undefined
+/** `$XDG_CACHE_HOME/brick`, else `~/.cache/brick`; none when neither is an absolute path. */
+export const userDirectory = (env: NodeJS.ProcessEnv): string | undefined => {
   const xdg = env["XDG_CACHE_HOME"]
   if (xdg !== undefined && path.isAbsolute(xdg)) return path.join(xdg, "brick")
   const home = env["HOME"]
-  if (home !== undefined && path.isAbsolute(home)) return path.join(home, ".cache", "brick")
-  return path.join(os.tmpdir(), `brick-${process.getuid?.() ?? "user"}`)
+  return home !== undefined && path.isAbsolute(home) ? path.join(home, ".cache", "brick") : undefined
 }
+
+/** Where the cache lives: `$XDG_CACHE_HOME/brick`, `~/.cache/brick`, or `<tmpdir>/brick-<uid>`; none when disabled. */
+export const directory = (env: NodeJS.ProcessEnv = process.env): string | undefined =>
+  env["BRICK_CODE_CACHE"] === "0"
+    ? undefined
+    : userDirectory(env) ?? path.join(os.tmpdir(), `brick-${process.getuid?.() ?? "user"}`)
 
 /**
  * The cache file of a program (by its content hash) for one of its commands (each command caches

@@ -23,19 +23,14 @@ import * as fs from "node:fs"
 import { createRequire } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
-import { isPrivate } from "./CodeCache.ts"
+import { isPrivate, userDirectory } from "./CodeCache.ts"
 
 /**
  * Where snapshots live: the code cache's directory when it is under `$XDG_CACHE_HOME` or `$HOME`
  * (the prologue looks nowhere else); none with `BRICK_CODE_CACHE=0` or NODE_OPTIONS set.
  */
-export const directory = (env: NodeJS.ProcessEnv = process.env): string | undefined => {
-  if (env["BRICK_CODE_CACHE"] === "0" || (env["NODE_OPTIONS"] ?? "") !== "") return undefined
-  const xdg = env["XDG_CACHE_HOME"]
-  if (xdg !== undefined && path.isAbsolute(xdg)) return path.join(xdg, "brick")
-  const home = env["HOME"]
-  return home !== undefined && path.isAbsolute(home) ? path.join(home, ".cache", "brick") : undefined
-}
+export const directory = (env: NodeJS.ProcessEnv = process.env): string | undefined =>
+  env["BRICK_CODE_CACHE"] === "0" || (env["NODE_OPTIONS"] ?? "") !== "" ? undefined : userDirectory(env)
 
 /** The snapshot file of a program for this host; none when the host name cannot be part of a file name. */
 export const fileName = (hash: string, host: string = os.hostname()): string | undefined =>
