@@ -120,8 +120,11 @@ try {
   const ran = built.status === 0 && spawnSync(process.execPath, ["--snapshot-blob", temporary, "--", "--version"], { encoding: "utf8", timeout: 60000 })
   if (ran && ran.status === 0 && /^brick \\S+\\n$/.test(ran.stdout)) {
     fs.chmodSync(temporary, 0o600)
-    const node = fs.statSync(process.execPath)
-    fs.utimesSync(temporary, node.atime, node.mtime)
+    // node's mtime to the nanosecond (the prologue's test -nt/-ot may compare nanoseconds; a JS Date has ms)
+    if (spawnSync("touch", ["-r", process.execPath, temporary]).status !== 0) {
+      const node = fs.statSync(process.execPath)
+      fs.utimesSync(temporary, node.atime, node.mtime)
+    }
     fs.renameSync(temporary, blob)
     const host = path.basename(blob).replace(/^snapshot-[^-]+-/, "")
     const dir = path.dirname(blob)
