@@ -12,6 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
 import { fileURLToPath } from "node:url"
+import * as StartupSnapshot from "../src/internal/StartupSnapshot.ts"
 
 // this file runs compiled, as dist/test/cli.lab.test.js: the CLI is dist/src/bin.js, or its
 // one-file bundle dist/brick.mjs when that is current (375 modules over 9p take minutes to load
@@ -36,10 +37,12 @@ const brickBy = (executable: boolean): Brick => (...args) => {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 const brick = brickBy(false)
-/** Where the bundle keeps its startup snapshots (StartupSnapshot.directory). */
-const snapshotDir = path.join(process.env["XDG_CACHE_HOME"] ?? path.join(os.homedir(), ".cache"), "brick")
+/** Where the bundle keeps its startup snapshots here. */
+const snapshotDir = StartupSnapshot.directory()
 const snapshotsBuilt = () =>
-  fs.existsSync(snapshotDir) ? fs.readdirSync(snapshotDir).filter((f) => /^snapshot-.*\.blob$/.test(f)) : []
+  snapshotDir !== undefined && fs.existsSync(snapshotDir)
+    ? fs.readdirSync(snapshotDir).filter((f) => /^snapshot-.*\.blob$/.test(f))
+    : []
 const sessions = (): string => {
   const r = spawnSync("iscsiadm", ["-m", "session"], { encoding: "utf8" })
   return r.status === 0 ? r.stdout : ""

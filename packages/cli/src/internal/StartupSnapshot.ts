@@ -36,13 +36,13 @@ export const directory = (env: NodeJS.ProcessEnv = process.env): string | undefi
 export const fileName = (hash: string, host: string = os.hostname()): string | undefined =>
   /^[A-Za-z0-9._-]{1,64}$/.test(host) ? `snapshot-${hash}-${host}.blob` : undefined
 
-/** Whether `file` is a snapshot this node made: ours, and its mtime that of `node`. */
+/** Whether `file` is a snapshot this node made: ours, and its mtime that of `node`, to the nanosecond (as the prologue compares). */
 export const isCurrent = (file: string, node: string = process.execPath): boolean => {
   try {
-    const blob = fs.statSync(file)
+    const blob = fs.statSync(file, { bigint: true })
     const uid = process.getuid?.()
-    return (uid === undefined || blob.uid === uid) && Math.trunc(blob.mtimeMs / 1000) ===
-        Math.trunc(fs.statSync(node).mtimeMs / 1000)
+    return (uid === undefined || blob.uid === BigInt(uid)) &&
+      blob.mtimeNs === fs.statSync(node, { bigint: true }).mtimeNs
   } catch {
     return false
   }
