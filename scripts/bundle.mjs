@@ -17,6 +17,7 @@ import { Script } from "node:vm"
 import { rolldown } from "rolldown"
 
 const launcher = resolve("packages/cli/dist/src/internal/Launcher.js")
+const { nodeFlags } = await import(pathToFileURL(resolve("packages/cli/dist/src/internal/StartupSnapshot.js")).href)
 
 /**
  * Two rewrites of effect's cli/CliOutput.js, where help text is measured: it creates an
@@ -110,7 +111,7 @@ const brick = async (file) => {
 /**
  * The bundle's first lines: a shell script (`#!/bin/sh`) whose every line is also a JavaScript
  * directive and comment (`':' //; …`), so `node brick.mjs` runs the bundle as before while
- * `brick` runs node from the program's startup snapshot when a current one is there
+ * `brick` runs node from the program's startup snapshot, with the flags it was built with, when a current one is there
  * (packages/cli/src/internal/StartupSnapshot.ts has the rules), else the bundle. Only shell
  * built-ins run before node: no process is started.
  */
@@ -120,7 +121,9 @@ const prologue = (hash) =>
     `n=; IFS=:; for d in $PATH; do if [ -z "$n" ] && [ -f "$d/node" ] && [ -x "$d/node" ]; then n=$d/node; fi; done; unset IFS`,
     `c=; case "\${XDG_CACHE_HOME:-}" in /*) c=$XDG_CACHE_HOME/brick ;; *) case "\${HOME:-}" in /*) c=$HOME/.cache/brick ;; esac ;; esac`,
     `h=; if [ -r /proc/sys/kernel/hostname ]; then read -r h </proc/sys/kernel/hostname; fi; b=$c/snapshot-${hash}-$h.blob`,
-    `if [ -n "$n" ] && [ -n "$c" ] && [ -n "$h" ] && [ "\${BRICK_CODE_CACHE:-1}" != 0 ] && [ -z "\${NODE_OPTIONS:-}" ] && [ -O "$b" ] && ! [ "$n" -nt "$b" ] && ! [ "$n" -ot "$b" ]; then exec "$n" --snapshot-blob "$b" -- "$@"; fi`,
+    `if [ -n "$n" ] && [ -n "$c" ] && [ -n "$h" ] && [ "\${BRICK_CODE_CACHE:-1}" != 0 ] && [ -z "\${NODE_OPTIONS:-}" ] && [ -O "$b" ] && ! [ "$n" -nt "$b" ] && ! [ "$n" -ot "$b" ]; then exec "$n" ${
+      nodeFlags.join(" ")
+    } --snapshot-blob "$b" -- "$@"; fi`,
     `exec "\${n:-node}" "$0" "$@"`
   ].map((line, i) => (i === 0 ? line : `':' //; ${line}`)).join("\n") + "\n"
 

@@ -13,6 +13,9 @@
  * hosts, whose CPUs may differ, apart). With NODE_OPTIONS set, node's flags
  * may differ from the build's, so the prologue does not use it.
  *
+ * Node runs the snapshot with `nodeFlags`, which it is built with too (node
+ * refuses a snapshot made under other V8 flags).
+ *
  * It is built in the background after a successful run without it: by a
  * detached process, one per host and program at a time, checked by running
  * `--version` from it before it is renamed into place. Any failure leaves
@@ -24,6 +27,13 @@ import { createRequire } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
 import { isPrivate, userDirectory } from "./CodeCache.ts"
+
+/**
+ * The V8 flags a snapshot is built and run with: no optimizing compiler (TurboFan) and no baseline
+ * compiler (Sparkplug). A command lives for seconds at most and most of its code runs once: compiling
+ * it again costs more than it returns (BENCHMARKS.md, "CLI start").
+ */
+export const nodeFlags: ReadonlyArray<string> = ["--no-opt", "--no-sparkplug"]
 
 /**
  * Where snapshots live: the code cache's directory when it is under `$XDG_CACHE_HOME` or `$HOME`
@@ -92,7 +102,7 @@ export const buildInBackground = (dir: string, hash: string, entry: () => string
     fs.writeFileSync(script, entry(), { mode: 0o600 })
     // required here, not imported: a start that builds nothing does not load child_process
     const { spawn } = createRequire(import.meta.url)("node:child_process") as typeof ChildProcess
-    const child = spawn(process.execPath, ["-e", builder, blob, script, marker], {
+    const child = spawn(process.execPath, ["-e", builder, blob, script, marker, JSON.stringify(nodeFlags)], {
       detached: true,
       stdio: "ignore"
     })
@@ -106,18 +116,18 @@ export const buildInBackground = (dir: string, hash: string, entry: () => string
 }
 
 /**
- * The builder (`node -e builder BLOB ENTRY MARKER`): builds into a
- * temporary file, runs `--version` from it (which must print `brick V`), gives it the node binary's mtime,
+ * The builder (`node -e builder BLOB ENTRY MARKER FLAGS`): builds into a
+ * temporary file with the node flags FLAGS (JSON), runs `--version` from it with them (which must print `brick V`), gives it the node binary's mtime,
  * renames it into place, removes other programs' snapshots of this host
  * (keeping the 4 newest), and always removes its entry and marker.
  */
 const builder = `
 const fs = require("fs"), path = require("path"), { spawnSync } = require("child_process")
-const [blob, entry, marker] = process.argv.slice(1)
+const [blob, entry, marker] = process.argv.slice(1, 4), flags = JSON.parse(process.argv[4])
 const temporary = blob + "." + process.pid + ".tmp"
 try {
-  const built = spawnSync(process.execPath, ["--snapshot-blob", temporary, "--build-snapshot", entry], { stdio: "ignore", timeout: 300000 })
-  const ran = built.status === 0 && spawnSync(process.execPath, ["--snapshot-blob", temporary, "--", "--version"], { encoding: "utf8", timeout: 60000 })
+  const built = spawnSync(process.execPath, [...flags, "--snapshot-blob", temporary, "--build-snapshot", entry], { stdio: "ignore", timeout: 300000 })
+  const ran = built.status === 0 && spawnSync(process.execPath, [...flags, "--snapshot-blob", temporary, "--", "--version"], { encoding: "utf8", timeout: 60000 })
   if (ran && ran.status === 0 && /^brick \\S+\\n$/.test(ran.stdout)) {
     fs.chmodSync(temporary, 0o600)
     // node's mtime to the nanosecond (the prologue's test -nt/-ot may compare nanoseconds; a JS Date has ms)
