@@ -9,12 +9,12 @@
 // with V8's code cache: a start deserializes bytecode instead of compiling ~1 MB (BENCHMARKS.md,
 // "CLI start"); effect's help-text measuring is made cheap (cheapTextWidths).
 // `node scripts/bundle.mjs --brick FILE` builds only brick, into FILE.
-import { createHash } from "node:crypto"
-import { chmodSync, writeFileSync } from "node:fs"
+import { chmodSync, readFileSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Script } from "node:vm"
 import { rolldown } from "rolldown"
+import { programHash } from "./program-hash.mjs"
 
 const launcher = resolve("packages/cli/dist/src/internal/Launcher.js")
 const { nodeFlags } = await import(pathToFileURL(resolve("packages/cli/dist/src/internal/StartupSnapshot.js")).href)
@@ -72,7 +72,10 @@ const brickProgram = async () => {
   }
   const { wrap } = await import(pathToFileURL(launcher).href)
   new Script(wrap(source), { filename: "brick-program.js" })
-  return { source, hash: createHash("sha256").update(source).digest("hex").slice(0, 24) }
+  const launcherTexts = ["Launcher.js", "StartupSnapshot.js", "CodeCache.js"].map((f) =>
+    readFileSync(resolve("packages/cli/dist/src/internal", f), "utf8")
+  )
+  return { source, hash: programHash({ source, nodeFlags, launcherTexts }) }
 }
 
 /** The names of brick's commands (each has its own code cache). */

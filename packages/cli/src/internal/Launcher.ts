@@ -13,7 +13,7 @@ import * as vm from "node:vm"
 import * as CodeCache from "./CodeCache.ts"
 import * as StartupSnapshot from "./StartupSnapshot.ts"
 
-/** A bundled CommonJS program and the hash of its text. */
+/** A bundled CommonJS program and its hash (of its text, the launcher's and the snapshot's node flags: scripts/program-hash.mjs). */
 export interface Program {
   readonly source: string
   readonly hash: string

@@ -5,7 +5,8 @@
  *
  * The bundle's first lines are a shell prologue (scripts/bundle.mjs) that
  * runs `node --snapshot-blob FILE -- ARGS` when FILE is current, else
- * `node brick.mjs ARGS`. FILE is `snapshot-<program hash>-<host name>.blob` in
+ * `node brick.mjs ARGS`. FILE is `snapshot-<program hash>-<host name>.blob` (the hash
+ * covers the program, the launcher and `nodeFlags`: scripts/program-hash.mjs) in
  * the code cache's directory under `$XDG_CACHE_HOME` or `$HOME` (never a
  * shared temporary directory), owned by the user, its mtime that of the node
  * binary it was built by (Node refuses a snapshot of another build, with
