@@ -8,7 +8,9 @@
  * (internal/StartupSnapshot.ts), it touches nothing of the host: it warms
  * the code of the commands (a few that read nothing, then a connect and a
  * disconnect against an empty temporary root whose iscsiadm and multipathd
- * are `true`), their output dropped, so the snapshot holds it compiled; and
+ * are `true`), their output dropped, so the snapshot holds what they
+ * initialise (node keeps no compiled code in it: functions compile on first
+ * call); and
  * leaves `start` as the snapshot's main function, which gets the arguments
  * after node's own (`node --snapshot-blob B -- ARGS`).
  */
@@ -30,7 +32,7 @@ const start = (argv: ReadonlyArray<string>) => {
   )
 }
 
-/** Runs commands that touch no host, their output dropped, so the snapshot holds their code warm. */
+/** Runs commands that touch no host, their output dropped, so the snapshot holds the state they initialise. */
 const warm = async () => {
   const sample = JSON.stringify({
     target_portal: "192.0.2.1:3260",
