@@ -9,7 +9,7 @@
 // with V8's code cache: a start deserializes bytecode instead of compiling ~1 MB (BENCHMARKS.md,
 // "CLI start"); effect's help-text measuring is made cheap (cheapTextWidths).
 // `node scripts/bundle.mjs --brick FILE` builds only brick, into FILE.
-import { chmodSync, readFileSync, writeFileSync } from "node:fs"
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Script } from "node:vm"
@@ -72,8 +72,10 @@ const brickProgram = async () => {
   }
   const { wrap } = await import(pathToFileURL(launcher).href)
   new Script(wrap(source), { filename: "brick-program.js" })
-  const launcherTexts = ["Launcher.js", "StartupSnapshot.js", "CodeCache.js"].map((f) =>
-    readFileSync(resolve("packages/cli/dist/src/internal", f), "utf8")
+  // every module of the launcher's directory, so a module added there is covered too
+  const internal = resolve("packages/cli/dist/src/internal")
+  const launcherTexts = readdirSync(internal).filter((f) => f.endsWith(".js")).sort().map((f) =>
+    readFileSync(resolve(internal, f), "utf8")
   )
   return { source, hash: programHash({ source, nodeFlags, launcherTexts }) }
 }
