@@ -25,6 +25,25 @@ export const percentile = (xs, p) => {
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]
 }
 
+/** The guest's CPU time so far (/proc/stat, all CPUs, in ticks): busy and all, and this process's own (µs). */
+const cpuNow = () => {
+  const ticks = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number)
+  const idle = ticks[3] + ticks[4]
+  const all = ticks.reduce((a, b) => a + b, 0)
+  const own = process.cpuUsage()
+  return { busy: all - idle, all, ownUs: own.user + own.system }
+}
+
+/** Between two cpuNow samples: the share of the guest's CPU time that was busy, and this process's share of it. */
+const cpuBetween = (a, b, hz = 100) => {
+  const busy = b.busy - a.busy, all = b.all - a.all
+  return {
+    busyShare: all > 0 ? busy / all : NaN,
+    busyS: busy / hz,
+    ownS: (b.ownUs - a.ownUs) / 1e6
+  }
+}
+
 /**
  * Runs the case. `h` is what bench.mjs shares: {ROOT, PORTALS, brick and base (concurrent: connect,
  * disconnect, startTrace, takeTrace; base may be undefined), osb, sh, note, record, settle, sessionsOf, holders, overBudget}.
@@ -145,13 +164,17 @@ export const runBurst = async (h) => {
     const tracer = who === "base" ? h.base : h.brick
     tracer.startTrace()
     const load = fs.readFileSync("/proc/loadavg", "utf8").trim()
+    const cpuStart = cpuNow()
     const a = await ways[who].connect(vs)
+    const cpuAttached = cpuNow()
     settle()
     const attachTrace = tracer.takeTrace()
     const devs = a.items.map((i) => i.value)
     const okVs = vs.filter((_, i) => a.items[i].ok)
     tracer.startTrace()
+    const cpuDetaching = cpuNow()
     const d = await ways[who].disconnect(okVs, devs.filter((_, i) => a.items[i].ok))
+    const cpuDetached = cpuNow()
     const detachTrace = tracer.takeTrace()
     settle()
     const residue = left()
@@ -172,6 +195,8 @@ export const runBurst = async (h) => {
       failures: errors.length,
       residue,
       load,
+      attachCpu: cpuBetween(cpuStart, cpuAttached),
+      detachCpu: cpuBetween(cpuDetaching, cpuDetached),
       attachTrace: who === "brick" || who === "base" ? attachTrace : undefined,
       detachTrace: who === "brick" || who === "base" ? detachTrace : undefined
     })
@@ -230,6 +255,28 @@ export const reportBurst = (ops, log, fmt) => {
         } | ${fmt(la)} | ${r(percentile(a, 95), la)} | ${fmt(dw)} | ${r(dw, osWall(c, "detachWallMs"))} | ${
           fmt(med(d))
         } / ${fmt(percentile(d, 95))} | ${fmt(ld)} |`
+      )
+    }
+  }
+  log("")
+  log("the guest's CPUs while attaching / detaching (median over rounds): share of CPU time busy, busy CPU-s;")
+  log("own = CPU-s of the bench process itself (brick's in-process connects; the others run in other processes)")
+  log("")
+  log("| case | who | attach: busy | busy CPU-s | own CPU-s | detach: busy | busy CPU-s | own CPU-s |")
+  log("|---|---|---|---|---|---|---|---|")
+  const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : "-")
+  const sec = (x) => (Number.isFinite(x) ? x.toFixed(1) : "-")
+  for (const c of ["lone", "burst16", "burst64"]) {
+    for (const who of ["brick", "base", "brick-cli", "osbrick"]) {
+      const os = sel(c, who).filter((o) => o.attachCpu)
+      if (os.length === 0) continue
+      const m = (f) => med(os.map(f))
+      log(
+        `| ${c} | ${who} | ${pct(m((o) => o.attachCpu.busyShare))} | ${sec(m((o) => o.attachCpu.busyS))} | ${
+          sec(m((o) => o.attachCpu.ownS))
+        } | ${pct(m((o) => o.detachCpu.busyShare))} | ${sec(m((o) => o.detachCpu.busyS))} | ${
+          sec(m((o) => o.detachCpu.ownS))
+        } |`
       )
     }
   }

@@ -58,7 +58,11 @@ export const ScanInterval = int(
 /** `--login-timeout S` */
 export const LoginTimeout = int("login-timeout", "seconds a login may take (loginTimeout)", "S")
 /** `--lock-timeout S` */
-export const LockTimeout = int("lock-timeout", "seconds to wait for a target's host lock (lockTimeout)", "S")
+export const LockTimeout = int(
+  "lock-timeout",
+  "seconds to wait for a target's host lock while one holder keeps it (lockTimeout)",
+  "S"
+)
 /** `--multipath-timeout S` */
 export const MultipathTimeout = int(
   "multipath-timeout",

@@ -16,7 +16,12 @@ export class LockError extends Data.TaggedError("LockError")<{
 
 /** Host-wide named locks. */
 export class Lock extends Context.Service<Lock, {
-  /** Holds the lock named `name` for the enclosing scope. */
+  /**
+   * Holds the lock named `name` for the enclosing scope. Fails with Timeout
+   * when the lock has had one holder for `timeout`: each hand-off to another
+   * holder starts the wait anew, so a queue that moves is waited out and only
+   * a holder that keeps the lock that long fails its waiters.
+   */
   readonly acquire: (name: string, timeout: Duration.Input) => Effect.Effect<void, LockError, Scope.Scope>
 }>()("@brick/core/Lock") {}
 

@@ -15,7 +15,9 @@
  *   if it still holds the very record judged stale, so a fresh lock taken in
  *   between is never broken;
  * - waiting polls with a growing delay (1 ms doubling up to lockPollInterval)
- *   until the timeout, then fails with LockError Timeout.
+ *   and fails with LockError Timeout once the lock file has carried one
+ *   holder's token for the timeout: a hand-off (another token) starts the
+ *   wait anew.
  * Processes sharing the lock directory must share a pid namespace (hostPID
  * for containerised node plugins), since liveness is judged by pid.
  */
@@ -153,6 +155,15 @@ export const makeInDirectory = (directory: string, pollInterval: Duration.Durati
     }
   }
 
+  /** The token of the lock's holder, or undefined when the file is gone or unreadable (synchronous, as tryAcquire). */
+  const holderOf = (path: string): string | undefined => {
+    try {
+      return parseOwner(NodeFsSync.readFileSync(path, "utf8"))?.token
+    } catch {
+      return undefined
+    }
+  }
+
   /** Unlinks the lock if it is still ours (synchronously, as tryAcquire). */
   const release = async (path: string, token: string) => {
     let text = ""
@@ -176,7 +187,9 @@ export const makeInDirectory = (directory: string, pollInterval: Duration.Durati
         new Lock.LockError({ name, reason: { _tag: "Failed", detail: (e as NodeJS.ErrnoException).code ?? String(e) } })
       const attempt = Effect.tryPromise({ try: () => tryAcquire(path), catch: failed })
       return Effect.gen(function*() {
-        const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(Duration.fromInputUnsafe(timeout))
+        const patience = Duration.toMillis(Duration.fromInputUnsafe(timeout))
+        let deadline = (yield* Clock.currentTimeMillis) + patience
+        let holder: string | undefined
         let delay = 1
         while (true) {
           const token = yield* Effect.uninterruptible(
@@ -190,6 +203,11 @@ export const makeInDirectory = (directory: string, pollInterval: Duration.Durati
           const broken = yield* Effect.tryPromise({ try: () => breakIfStale(path), catch: failed })
           if (broken) continue
           const now = yield* Clock.currentTimeMillis
+          const seen = holderOf(path)
+          if (seen !== undefined && seen !== holder) {
+            if (holder !== undefined) deadline = now + patience
+            holder = seen
+          }
           if (now >= deadline) return yield* Effect.fail(new Lock.LockError({ name, reason: { _tag: "Timeout" } }))
           yield* Effect.sleep(Math.min(delay, deadline - now))
           delay = Math.min(delay * 2, Math.max(1, Duration.toMillis(pollInterval)))

@@ -102,6 +102,27 @@ describe("NodeLock", () => {
     expect(result.waited).toBeLessThan(1000)
   })
 
+  it("waits out a queue that moves: each hand-off starts the timeout anew", async () => {
+    const file = lockFile("queue")
+    const holder = (token: string) => JSON.stringify({ pid: process.pid, start: null, boot: null, token })
+    // four holders in turn, 200 ms each, against a waiter's timeout of 300 ms
+    NodeFs.writeFileSync(file, holder("h0"))
+    const relay = (async () => {
+      for (const token of ["h1", "h2", "h3"]) {
+        await new Promise((r) => setTimeout(r, 200))
+        NodeFs.writeFileSync(file, holder(token))
+      }
+      await new Promise((r) => setTimeout(r, 200))
+      NodeFs.unlinkSync(file)
+    })()
+    const started = Date.now()
+    const exit = await Effect.runPromise(Effect.exit(Effect.scoped(lock().acquire("queue", "300 millis"))))
+    const waited = Date.now() - started
+    await relay
+    expect(exit._tag).toBe("Success")
+    expect(waited).toBeGreaterThanOrEqual(750)
+  })
+
   it("a zero timeout tries once", async () => {
     const l = lock()
     const e = await Effect.runPromise(

@@ -55,6 +55,7 @@ export class SimHost implements SimRuntime {
   private readonly locks = new Map<string, Semaphore.Semaphore>()
   /** Locks held, by process. */
   private readonly held = new Map<string, Set<string>>()
+  private readonly handoffs = new Map<string, number>()
   private readonly dead = new Set<string>()
   /** Operations counted, by process and operation. */
   private readonly counters = new Map<string, Map<OpName, number>>()
@@ -91,6 +92,14 @@ export class SimHost implements SimRuntime {
     if (!names) this.held.set(process, names = new Set())
     if (held) names.add(name)
     else names.delete(name)
+  }
+
+  lastHandoff(name: string): number | undefined {
+    return this.handoffs.get(name)
+  }
+
+  handedOff(name: string, at: number): void {
+    this.handoffs.set(name, at)
   }
 
   killed(process: string): boolean {

@@ -23,6 +23,10 @@ export interface SimRuntime {
   readonly killed: (process: string) => boolean
   /** Records that `process` holds (or, with `held` false, no longer holds) the lock `name`. */
   readonly holding: (process: string, name: string, held: boolean) => void
+  /** When (Clock millis) the lock `name` last went to a new holder; undefined when never. */
+  readonly lastHandoff: (name: string) => number | undefined
+  /** Records that the lock `name` went to a new holder at `at` (Clock millis). */
+  readonly handedOff: (name: string, at: number) => void
 }
 
 /** Reads the effect Clock and runs the host's events due by then; yields the time. */

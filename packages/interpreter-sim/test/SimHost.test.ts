@@ -1,5 +1,5 @@
 import { Iscsiadm, Lock, Sysfs } from "@brick/core"
-import { Effect, Fiber, Option } from "effect"
+import { Clock, Effect, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { describe, expect, it } from "vitest"
 import { SimHost, SimMultipathd, SimSnapshot } from "../src/index.ts"
@@ -58,6 +58,32 @@ describe("locks", () => {
     expect(out.other).toBe("free")
     expect(host.counts("a")["lock.acquire"]).toBe(1)
     expect(host.counts()["lock.acquire"]).toBe(4)
+  })
+
+  it("wait out a queue that moves: each hand-off starts the timeout anew", async () => {
+    const host = SimHost.make(spec())
+    const taken: Array<string> = []
+    // five holders of 1 s each in turn, all waiting with a timeout of 1.5 s
+    const holder = (who: string) =>
+      Effect.exit(
+        Lock.withLock("target-q", "1500 millis")(Effect.gen(function*() {
+          taken.push(`${who}@${yield* Clock.currentTimeMillis}`)
+          yield* Effect.sleep("1 second")
+        })).pipe(Effect.provide(host.process(who)))
+      )
+    const exits = await Effect.runPromise(
+      Effect.gen(function*() {
+        const fibers = []
+        for (const who of ["a", "b", "c", "d", "e"]) {
+          fibers.push(yield* Effect.forkChild(holder(who)))
+          yield* Effect.yieldNow
+        }
+        yield* TestClock.adjust("10 seconds")
+        return yield* Fiber.joinAll(fibers)
+      }).pipe(Effect.provide(TestClock.layer()))
+    )
+    expect(exits.map((e) => e._tag)).toEqual(["Success", "Success", "Success", "Success", "Success"])
+    expect(taken.map((t) => Number(t.split("@")[1]))).toEqual([0, 1000, 2000, 3000, 4000])
   })
 })
 

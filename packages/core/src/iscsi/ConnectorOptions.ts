@@ -72,7 +72,7 @@ export const ConnectorOptions = Schema.Struct({
   multipathAddDelay: withDefault(Millis(600_000), 1_000),
   /** With access_mode rw: seconds to wait for a read-only device to become writable. */
   writableWaitTimeout: withDefault(Count(3_600), 15),
-  /** Seconds to wait for the host-wide lock of a target. */
+  /** Seconds to wait for the host-wide lock of a target while one holder keeps it (a hand-off starts the wait anew). */
   lockTimeout: withDefault(Count(3_600), 120),
   /** Scan only the requested LUN (node.session.scan = manual) instead of the whole target. */
   manualScan: withDefault(Schema.Boolean, true)
