@@ -144,7 +144,10 @@ const makeBrick = (mods) => {
   }
   /** Runs a core program among others at once: {ok, value|error}; the trace is the caller's. */
   const runConcurrent = async (program) => {
-    const exit = await runtime.runPromise(Effect.exit(spanTracer ? Effect.withTracer(program, spanTracer) : program))
+    const counted = core.Sysfs.Sysfs.use((sysfs) =>
+      Effect.provideService(program, core.Sysfs.Sysfs, countingSysfs(sysfs))
+    )
+    const exit = await runtime.runPromise(Effect.exit(spanTracer ? Effect.withTracer(counted, spanTracer) : counted))
     return Exit.isSuccess(exit)
       ? { ok: true, value: exit.value }
       : { ok: false, error: Cause.pretty(exit.cause).split("\n").slice(0, 3).join(" | ") }
@@ -164,11 +167,14 @@ const makeBrick = (mods) => {
         trace = []
         traceStart = performance.now()
         concurrentTrace = true
+        for (const k of Object.keys(sysfsCounts)) sysfsCounts[k] = 0
       },
       takeTrace: () => {
         concurrentTrace = false
         return trace
-      }
+      },
+      /** The sysfs operations of every program run since startTrace. */
+      sysfsCounts: () => ({ ...sysfsCounts })
     },
     dispose: () => runtime.dispose()
   }

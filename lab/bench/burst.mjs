@@ -31,7 +31,44 @@ const cpuNow = () => {
   const idle = ticks[3] + ticks[4]
   const all = ticks.reduce((a, b) => a + b, 0)
   const own = process.cpuUsage()
-  return { busy: all - idle, all, ownUs: own.user + own.system }
+  const uevents = Number(fs.readFileSync("/sys/kernel/uevent_seqnum", "utf8"))
+  return { busy: all - idle, all, ownUs: own.user + own.system, uevents }
+}
+
+/**
+ * CPU ticks used so far by every process and kernel thread of the guest, by name (/proc/<pid>/stat:
+ * utime + stime + cutime + cstime, so a reaped helper counts for the process that waited for it;
+ * kworker/… and other per-CPU kernel threads folded into one name).
+ */
+const ticksByName = () => {
+  const out = new Map()
+  for (const pid of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue
+    let stat
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    } catch {
+      continue
+    }
+    const open = stat.indexOf("("), close = stat.lastIndexOf(")")
+    const name = stat.slice(open + 1, close).replace(/\/.*$/, "").replace(/\d+$/, "")
+    const f = stat.slice(close + 2).split(" ")
+    const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])
+    out.set(`${pid}:${name}`, ticks)
+  }
+  return out
+}
+
+/** The names that used the most CPU between two ticksByName samples: [[name, CPU-s]], largest first. */
+const topBetween = (a, b, n = 8, hz = 100) => {
+  const byName = new Map()
+  for (const [key, ticks] of b) {
+    const used = ticks - (a.get(key) ?? 0)
+    if (used <= 0) continue
+    const name = key.slice(key.indexOf(":") + 1)
+    byName.set(name, (byName.get(name) ?? 0) + used / hz)
+  }
+  return [...byName].sort((x, y) => y[1] - x[1]).slice(0, n).map(([k, v]) => [k, Math.round(v * 100) / 100])
 }
 
 /** Between two cpuNow samples: the share of the guest's CPU time that was busy, and this process's share of it. */
@@ -40,7 +77,8 @@ const cpuBetween = (a, b, hz = 100) => {
   return {
     busyShare: all > 0 ? busy / all : NaN,
     busyS: busy / hz,
-    ownS: (b.ownUs - a.ownUs) / 1e6
+    ownS: (b.ownUs - a.ownUs) / 1e6,
+    uevents: b.uevents - a.uevents
   }
 }
 
@@ -164,18 +202,20 @@ export const runBurst = async (h) => {
     const tracer = who === "base" ? h.base : h.brick
     tracer.startTrace()
     const load = fs.readFileSync("/proc/loadavg", "utf8").trim()
-    const cpuStart = cpuNow()
+    const cpuStart = cpuNow(), byNameStart = ticksByName()
     const a = await ways[who].connect(vs)
-    const cpuAttached = cpuNow()
+    const cpuAttached = cpuNow(), byNameAttached = ticksByName()
     settle()
     const attachTrace = tracer.takeTrace()
+    const attachSysfs = tracer.sysfsCounts?.()
     const devs = a.items.map((i) => i.value)
     const okVs = vs.filter((_, i) => a.items[i].ok)
     tracer.startTrace()
-    const cpuDetaching = cpuNow()
+    const cpuDetaching = cpuNow(), byNameDetaching = ticksByName()
     const d = await ways[who].disconnect(okVs, devs.filter((_, i) => a.items[i].ok))
-    const cpuDetached = cpuNow()
+    const cpuDetached = cpuNow(), byNameDetached = ticksByName()
     const detachTrace = tracer.takeTrace()
+    const detachSysfs = tracer.sysfsCounts?.()
     settle()
     const residue = left()
     if (residue) clean()
@@ -195,8 +235,10 @@ export const runBurst = async (h) => {
       failures: errors.length,
       residue,
       load,
-      attachCpu: cpuBetween(cpuStart, cpuAttached),
-      detachCpu: cpuBetween(cpuDetaching, cpuDetached),
+      attachCpu: { ...cpuBetween(cpuStart, cpuAttached), top: topBetween(byNameStart, byNameAttached) },
+      detachCpu: { ...cpuBetween(cpuDetaching, cpuDetached), top: topBetween(byNameDetaching, byNameDetached) },
+      attachSysfs: who === "brick" || who === "base" ? attachSysfs : undefined,
+      detachSysfs: who === "brick" || who === "base" ? detachSysfs : undefined,
       attachTrace: who === "brick" || who === "base" ? attachTrace : undefined,
       detachTrace: who === "brick" || who === "base" ? detachTrace : undefined
     })
@@ -278,6 +320,24 @@ export const reportBurst = (ops, log, fmt) => {
           sec(m((o) => o.detachCpu.ownS))
         } |`
       )
+    }
+  }
+  log("")
+  log(
+    "while attaching (first round): brick's sysfs operations, the kernel's uevents, and where the guest's CPU went (CPU-s by process name; the bench process is node)"
+  )
+  for (const c of ["lone", "burst16", "burst64"]) {
+    for (const who of ["brick", "base", "brick-cli", "osbrick"]) {
+      const o = sel(c, who).find((x) => x.attachCpu?.top)
+      const total = (counts) => Object.values(counts).reduce((x, y) => x + y, 0)
+      const ops = o?.attachSysfs ? `${total(o.attachSysfs)} sysfs operations; ` : ""
+      if (o) {
+        log(
+          `  ${c} ${who}: ${ops}${o.attachCpu.uevents} uevents; ${
+            o.attachCpu.top.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ")
+          }`
+        )
+      }
     }
   }
   const bad = burst.filter((o) => o.failures || o.residue || o.attachNotDm)
