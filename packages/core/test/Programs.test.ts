@@ -98,26 +98,6 @@ describe("errors", () => {
 describe("Poll.delay", () => {
   it("re-checks at once, then backs off exponentially up to the poll interval", () => {
     expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map((a) => Poll.delay(a, 25))).toEqual([0, 1, 2, 4, 8, 16, 25, 25, 25])
-  })
-
-  it("thins a long wait's polls out: each delay at most 1/8 of the time waited (or the poll interval), at most 250 ms", () => {
-    const delays = Array.from({ length: 400 }, (_, a) => Poll.delay(a, 25))
-    let waited = 0
-    for (const [a, d] of delays.entries()) {
-      if (a > 0) expect(d).toBeGreaterThanOrEqual(delays[a - 1]!)
-      expect(d).toBeLessThanOrEqual(Math.max(25, waited / 8))
-      waited += d
-    }
-    // 200 ms of polls every 25 ms, then thinner: 250 ms apart once 2 s have passed
-    expect(delays.slice(6, 13).every((d) => d === 25)).toBe(true)
-    expect(delays[13]).toBeGreaterThan(25)
-    expect(delays[40]).toBe(250)
-    expect(delays[399]).toBe(250)
-    // a 10 s wait polls ~65 times (every 25 ms: 400)
-    let t = 0, polls = 0
-    while (t < 10_000) t += Poll.delay(++polls, 25)
-    expect(polls).toBeLessThan(70)
-    // a poll interval above 250 ms stays the delay
-    expect(Poll.delay(1000, 1000)).toBe(1000)
+    expect(Poll.delay(1000, 25)).toBe(25)
   })
 })
