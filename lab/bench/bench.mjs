@@ -85,9 +85,13 @@ const countingSysfs = (inner) => ({
 // BENCH_BRICK_OPTIONS: connector options (JSON) for brick's connects, e.g. {"multipathAddDelay":200}
 const brickOptions = JSON.parse(process.env.BENCH_BRICK_OPTIONS ?? "{}")
 raw.info.brickOptions = brickOptions
+// BENCH_BASE_OPTIONS: the connector options of the baseline build (default BENCH_BRICK_OPTIONS); with
+// BENCH_BASELINE=lab/bench/dist/brick.mjs, this build against itself with other options
+const baseOptions = JSON.parse(process.env.BENCH_BASE_OPTIONS ?? process.env.BENCH_BRICK_OPTIONS ?? "{}")
+raw.info.baseOptions = baseOptions
 
 /** connect/disconnect of one build of brick (its own runtime), with counted sysfs and spawns. */
-const makeBrick = (mods) => {
+const makeBrick = (mods, brickOptions) => {
   const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References, Tracer, core, inode } = mods
   const tracer = Logger.make((o) => {
     const msg = Array.isArray(o.message) ? o.message.map(String).join(" ") : String(o.message)
@@ -179,8 +183,8 @@ const makeBrick = (mods) => {
     dispose: () => runtime.dispose()
   }
 }
-const brick = REPORT ? undefined : makeBrick(brickModules)
-const base = baselineModules === undefined ? undefined : makeBrick(baselineModules)
+const brick = REPORT ? undefined : makeBrick(brickModules, brickOptions)
+const base = baselineModules === undefined ? undefined : makeBrick(baselineModules, baseOptions)
 
 // ---------------------------------------------------------------- os-brick (python worker)
 const startOsBrick = () =>
