@@ -55,6 +55,7 @@ export class SimHost implements SimRuntime {
   private readonly locks = new Map<string, Semaphore.Semaphore>()
   /** Locks held, by process. */
   private readonly held = new Map<string, Set<string>>()
+  /** When each lock last went to a new holder (Clock millis). */
   private readonly handoffs = new Map<string, number>()
   private readonly dead = new Set<string>()
   /** Operations counted, by process and operation. */

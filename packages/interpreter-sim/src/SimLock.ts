@@ -13,7 +13,8 @@ export const make = (rt: SimRuntime, process = "main"): Context.Service.Shape<ty
   acquire: (name, timeout) => {
     const error = (reason: Lock.LockError["reason"]) => new Lock.LockError({ name, reason })
     const patience = Duration.toMillis(Duration.fromInputUnsafe(timeout))
-    // ends in Timeout once neither this wait's start nor a hand-off lies within `patience`
+    // ends in Timeout once neither this wait's start nor a hand-off lies within `patience`;
+    // it first yields, so a free lock is taken even with a zero timeout
     const stalled = Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
       yield* Effect.yieldNow
