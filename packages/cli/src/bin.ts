@@ -50,8 +50,12 @@ const warm = async () => {
     await Main.run(argv, { io })
   }
   // connect and disconnect against an empty root, every iscsiadm and multipathd command `true`:
-  // decode, plan, lock, records, login and its undo run (no session appears), on nothing of the host's
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "brick-warm-"))
+  // decode, plan, lock, records, login and its undo run (no session appears), on nothing of the host's;
+  // the root is the one the snapshot's builder names (StartupSnapshot.ts: it removes what a killed build left)
+  const named = process.env["BRICK_WARM_ROOT"]
+  const root = named === undefined || named === ""
+    ? fs.mkdtempSync(path.join(os.tmpdir(), "brick-warm-"))
+    : (fs.mkdirSync(named, { recursive: true, mode: 0o700 }), named)
   const absent = ["--root", root, "--iscsiadm", "true", "--multipathd", "true", "--lock-timeout", "5"]
   try {
     await Main.run(["connect", "--info", "-", ...absent, "--login-timeout", "1", "--scan-attempts", "1"], { io })

@@ -148,6 +148,9 @@ describe("the one-file bundle", () => {
       const [blob] = snapshots("snap")
       expect(blob).toMatch(new RegExp(`^snapshot-[0-9a-f]{24}-${os.hostname().replace(/\./g, "\\.")}\\.blob$`))
       const full = path.join(cacheDir("snap"), blob!)
+      // once the builder is done, nothing of its work is left beside the snapshot (warm-up root, entry, temporary)
+      while (fs.existsSync(`${full}.building`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+      expect(fs.readdirSync(cacheDir("snap")).filter((f) => f.startsWith(`${blob}.`))).toEqual([])
       expect(fs.statSync(full).mode & 0o077).toBe(0)
       // its mtime is the node binary's: that is how the prologue knows it is this node's
       expect(Math.trunc(fs.statSync(full).mtimeMs / 1000)).toBe(

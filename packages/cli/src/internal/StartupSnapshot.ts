@@ -20,7 +20,10 @@
  * It is built in the background after a successful run without it: by a
  * detached process, one per host and program at a time, checked by running
  * `--version` from it before it is renamed into place. Any failure leaves
- * no snapshot: starts stay as they were.
+ * no snapshot: starts stay as they were. Everything a build makes lives
+ * beside the snapshot as `<snapshot>.<pid>.tmp|cjs|warm` (the warm-up's
+ * commands run in the `.warm` directory, named to them by BRICK_WARM_ROOT):
+ * what a builder killed midway left is removed by the next build.
  */
 import type * as ChildProcess from "node:child_process"
 import * as fs from "node:fs"
@@ -80,6 +83,30 @@ const claim = (file: string): boolean => {
 }
 
 /**
+ * Removes what a build of `blob` killed midway left beside it: its
+ * temporary snapshot, entry script and warm-up root (`<blob>.<pid>.tmp`,
+ * `.cjs`, `.warm`). Only for the holder of the build marker.
+ */
+export const removeLeftovers = (blob: string): void => {
+  const dir = path.dirname(blob)
+  const prefix = `${path.basename(blob)}.`
+  let names: ReadonlyArray<string> = []
+  try {
+    names = fs.readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !/^\d+\.(tmp|cjs|warm)$/.test(n.slice(prefix.length))) continue
+    try {
+      fs.rmSync(path.join(dir, n), { recursive: true, force: true })
+    } catch {
+      // the next build tries again
+    }
+  }
+}
+
+/**
  * Starts building the snapshot of the program `hash` into `dir`, in a
  * detached process, unless it is current or being built. `entry` is the
  * program as node's snapshot builder runs it: a script whose `require` gives
@@ -99,6 +126,7 @@ export const buildInBackground = (dir: string, hash: string, entry: () => string
   }
   if (!claim(marker)) return false
   try {
+    removeLeftovers(blob)
     const script = `${blob}.${process.pid}.cjs`
     fs.writeFileSync(script, entry(), { mode: 0o600 })
     // required here, not imported: a start that builds nothing does not load child_process
@@ -118,16 +146,18 @@ export const buildInBackground = (dir: string, hash: string, entry: () => string
 
 /**
  * The builder (`node -e builder BLOB ENTRY MARKER FLAGS`): builds into a
- * temporary file with the node flags FLAGS (JSON), runs `--version` from it with them (which must print `brick V`), gives it the node binary's mtime,
+ * temporary file with the node flags FLAGS (JSON), its warm-up in
+ * `BLOB.<pid>.warm`, runs `--version` from it with them (which must print `brick V`), gives it the node binary's mtime,
  * renames it into place, removes other programs' snapshots of this host
- * (keeping the 4 newest), and always removes its entry and marker.
+ * (keeping the 4 newest), and always removes its entry, warm-up root and marker.
  */
 const builder = `
 const fs = require("fs"), path = require("path"), { spawnSync } = require("child_process")
 const [blob, entry, marker] = process.argv.slice(1, 4), flags = JSON.parse(process.argv[4])
-const temporary = blob + "." + process.pid + ".tmp"
+const temporary = blob + "." + process.pid + ".tmp", warm = blob + "." + process.pid + ".warm"
 try {
-  const built = spawnSync(process.execPath, [...flags, "--snapshot-blob", temporary, "--build-snapshot", entry], { stdio: "ignore", timeout: 300000 })
+  const env = { ...process.env, BRICK_WARM_ROOT: warm }
+  const built = spawnSync(process.execPath, [...flags, "--snapshot-blob", temporary, "--build-snapshot", entry], { stdio: "ignore", timeout: 300000, env })
   const ran = built.status === 0 && spawnSync(process.execPath, [...flags, "--snapshot-blob", temporary, "--", "--version"], { encoding: "utf8", timeout: 60000 })
   if (ran && ran.status === 0 && /^brick \\S+\\n$/.test(ran.stdout)) {
     fs.chmodSync(temporary, 0o600)
@@ -145,6 +175,6 @@ try {
   }
 } catch {
 } finally {
-  for (const f of [temporary, entry, marker]) { try { fs.rmSync(f, { force: true }) } catch {} }
+  for (const f of [temporary, warm, entry, marker]) { try { fs.rmSync(f, { recursive: true, force: true }) } catch {} }
 }
 `
