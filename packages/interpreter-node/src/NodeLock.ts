@@ -125,16 +125,23 @@ export const makeInDirectory = (directory: string, pollInterval: Duration.Durati
     }
   }
 
-  /** Breaks the lock at `path` if its holder is gone; true when it was broken (or had vanished). */
-  const breakIfStale = async (path: string): Promise<boolean> => {
+  /**
+   * Breaks the lock at `path` if its holder is gone: broken when it was (or
+   * the lock had vanished), else the token of the holder it keeps (undefined
+   * when the file cannot be read as an owner record).
+   */
+  const breakIfStale = async (
+    path: string
+  ): Promise<{ readonly broken: true } | { readonly broken: false; readonly holder: string | undefined }> => {
     const text = await readOrNull(path)
-    if (text === null) return true
+    if (text === null) return { broken: true }
     const owner = parseOwner(text)
+    const kept = { broken: false, holder: owner?.token } as const
     if (owner === undefined) {
       const stat = await NodeFs.stat(path).catch(() => undefined)
-      if (stat === undefined || Date.now() - stat.mtimeMs < unreadableMaxAgeMillis) return false
+      if (stat === undefined || Date.now() - stat.mtimeMs < unreadableMaxAgeMillis) return kept
     } else if (!(await isStale(owner))) {
-      return false
+      return kept
     }
     const breaker = `${path}.break`
     try {
@@ -145,22 +152,13 @@ export const makeInDirectory = (directory: string, pollInterval: Duration.Durati
       if (stat !== undefined && Date.now() - stat.mtimeMs > breakerMaxAgeMillis) {
         await NodeFs.unlink(breaker).catch(() => undefined)
       }
-      return false
+      return kept
     }
     try {
       if ((await readOrNull(path)) === text) await NodeFs.unlink(path).catch(() => undefined)
-      return true
+      return { broken: true }
     } finally {
       await NodeFs.unlink(breaker).catch(() => undefined)
-    }
-  }
-
-  /** The token of the lock's holder, or undefined when the file is gone or unreadable (synchronous, as tryAcquire). */
-  const holderOf = (path: string): string | undefined => {
-    try {
-      return parseOwner(NodeFsSync.readFileSync(path, "utf8"))?.token
-    } catch {
-      return undefined
     }
   }
 
@@ -200,13 +198,12 @@ export const makeInDirectory = (directory: string, pollInterval: Duration.Durati
             )
           )
           if (token !== undefined) return
-          const broken = yield* Effect.tryPromise({ try: () => breakIfStale(path), catch: failed })
-          if (broken) continue
+          const look = yield* Effect.tryPromise({ try: () => breakIfStale(path), catch: failed })
+          if (look.broken) continue
           const now = yield* Clock.currentTimeMillis
-          const seen = holderOf(path)
-          if (seen !== undefined && seen !== holder) {
+          if (look.holder !== undefined && look.holder !== holder) {
             if (holder !== undefined) deadline = now + patience
-            holder = seen
+            holder = look.holder
           }
           if (now >= deadline) return yield* Effect.fail(new Lock.LockError({ name, reason: { _tag: "Timeout" } }))
           yield* Effect.sleep(Math.min(delay, deadline - now))
