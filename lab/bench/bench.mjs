@@ -91,7 +91,7 @@ const baseOptions = JSON.parse(process.env.BENCH_BASE_OPTIONS ?? process.env.BEN
 raw.info.baseOptions = baseOptions
 
 /** connect/disconnect of one build of brick (its own runtime), with counted sysfs and spawns. */
-const makeBrick = (mods, brickOptions) => {
+const makeBrick = (mods, options) => {
   const { Effect, Layer, Logger, ManagedRuntime, Exit, Cause, References, Tracer, core, inode } = mods
   const tracer = Logger.make((o) => {
     const msg = Array.isArray(o.message) ? o.message.map(String).join(" ") : String(o.message)
@@ -157,14 +157,13 @@ const makeBrick = (mods, brickOptions) => {
       : { ok: false, error: Cause.pretty(exit.cause).split("\n").slice(0, 3).join(" | ") }
   }
   return {
-    connect: (info, multipath) =>
-      run(core.ConnectVolume.connectVolume(info, { ...brickOptions, useMultipath: multipath })),
+    connect: (info, multipath) => run(core.ConnectVolume.connectVolume(info, { ...options, useMultipath: multipath })),
     disconnect: (info, device, multipath) =>
       run(core.DisconnectVolume.disconnectVolume(info, device, {}, { useMultipath: multipath })),
     /** For connects and disconnects run at once: one trace for all of them, its lines tagged with the volume. */
     concurrent: {
       connect: (info, multipath) =>
-        runConcurrent(core.ConnectVolume.connectVolume(info, { ...brickOptions, useMultipath: multipath })),
+        runConcurrent(core.ConnectVolume.connectVolume(info, { ...options, useMultipath: multipath })),
       disconnect: (info, device, multipath) =>
         runConcurrent(core.DisconnectVolume.disconnectVolume(info, device, {}, { useMultipath: multipath })),
       startTrace: () => {

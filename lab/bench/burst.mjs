@@ -71,7 +71,7 @@ const topBetween = (a, b, n = 8, hz = 100) => {
   return [...byName].sort((x, y) => y[1] - x[1]).slice(0, n).map(([k, v]) => [k, Math.round(v * 100) / 100])
 }
 
-/** Between two cpuNow samples: the share of the guest's CPU time that was busy, and this process's share of it. */
+/** Between two cpuNow samples: the share of the guest's CPU time that was busy, busy CPU-s, this process's CPU-s, uevents. */
 const cpuBetween = (a, b, hz = 100) => {
   const busy = b.busy - a.busy, all = b.all - a.all
   return {
